@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Raworc.ApiService.Errors;
+
+/// <summary>
+/// The one place exceptions become responses: every failure leaves as the contract's error envelope,
+/// and none carries exception text, a stack trace or a connection string.
+/// </summary>
+public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    /// <inheritdoc />
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, message, details) = exception switch
+        {
+            ApiException api => (api.Status, api.Message, api.Details),
+            BadHttpRequestException { InnerException: JsonException json } =>
+                (400, BodyMessage(json), null),
+            BadHttpRequestException bad => (bad.StatusCode, BadRequestMessage(bad), null),
+            NpgsqlException or RedisException or TimeoutException => (503, null, null),
+            _ => (500, null, null),
+        };
+
+        if (status >= 500)
+        {
+            // Only the exception type: messages of driver exceptions may name hosts and databases.
+            logger.LogError("Request {Method} {Path} failed with {ExceptionType}",
+                httpContext.Request.Method, httpContext.Request.Path, exception.GetType().FullName);
+        }
+
+        if (httpContext.Response.HasStarted)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = status;
+        await httpContext.Response.WriteAsJsonAsync(ApiErrors.Body(status, message, details), cancellationToken);
+        return true;
+    }
+
+    private static string BodyMessage(JsonException json) =>
+        json.Path is { Length: > 1 } path
+            ? $"The request body is not valid JSON, or a field has the wrong type (at {path})."
+            : "The request body is not valid JSON.";
+
+    private static string? BadRequestMessage(BadHttpRequestException bad) => bad.StatusCode switch
+    {
+        413 or 415 => null,
+        // Kestrel and the parameter binder describe the bad value without echoing secrets or internals.
+        _ => bad.Message,
+    };
+}

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Http.Json;
+using Raworc.ApiService.Errors;
+
+namespace Raworc.ApiService.Platform;
+
+/// <summary>The HTTP conventions of the contract: JSON shape, body limit, error envelope everywhere.</summary>
+public static class PlatformExtensions
+{
+    /// <summary>Largest accepted request body, in bytes (1 MiB, spec/API.md "Conventions"); larger is a 413.</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    /// <summary>Registers JSON conventions, the body limit, the exception handler and OpenAPI.</summary>
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        builder.Services.Configure<JsonOptions>(json => JsonConventions.Apply(json.SerializerOptions));
+        // Binding failures (bad JSON, wrong types, bad query values) become exceptions so that
+        // ApiExceptionHandler answers them in the envelope instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+
+    /// <summary>Adds the exception handler and the envelope for bodiless error statuses (404, 405, 401 …).</summary>
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async context =>
+        {
+            var response = context.HttpContext.Response;
+            if (response.HasStarted || response.ContentLength is > 0 || response.ContentType is not null)
+            {
+                return;
+            }
+            await response.WriteAsJsonAsync(ApiErrors.Body(response.StatusCode), context.HttpContext.RequestAborted);
+        });
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapOpenApi();
+        }
+        return app;
+    }
+}

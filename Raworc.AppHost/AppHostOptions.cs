@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Raworc.AppHost;
+
+/// <summary>
+/// The AppHost's own switches, read from the <c>Raworc</c> configuration section
+/// (environment variables <c>Raworc__OfflineImages</c>, <c>Raworc__ApiPort</c>, <c>Raworc__HostAgentImage</c>).
+/// </summary>
+/// <param name="OfflineImages">
+/// True on machines with no image registry: Postgres and Redis run from the local images that
+/// <c>eng/offline-images.sh</c> builds, and are never pulled.
+/// </param>
+/// <param name="ApiPort">Host port of the API's HTTP endpoint (the contract fixes 9000).</param>
+/// <param name="HostAgentImage">Image the API starts for each session's computer (built by <c>eng/host-agent-image.sh</c>).</param>
+public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string HostAgentImage)
+{
+    /// <summary>Reads the options, with the contract's defaults for anything unset.</summary>
+    public static AppHostOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Raworc");
+        return new AppHostOptions(
+            section.GetValue<bool>("OfflineImages"),
+            section.GetValue("ApiPort", 9000),
+            section["HostAgentImage"] is { Length: > 0 } image ? image : "raworc/host-agent:latest");
+    }
+}

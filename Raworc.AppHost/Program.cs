@@ -1,0 +1,28 @@
+using Raworc;
+using Raworc.AppHost;
+
+var builder = DistributedApplication.CreateBuilder(args);
+var options = AppHostOptions.From(builder.Configuration);
+
+var jwtSigningKey = builder.AddParameter(ResourceNames.JwtSigningKey,
+    new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true);
+var adminPassword = builder.AddParameter(ResourceNames.AdminPassword, secret: true);
+var anthropicApiKey = builder.AddParameter(ResourceNames.AnthropicApiKey, value: "", secret: true);
+var openAiApiKey = builder.AddParameter(ResourceNames.OpenAiApiKey, value: "", secret: true);
+
+var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options);
+var database = postgres.AddDatabase(ResourceNames.Database);
+var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options);
+
+builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
+    .WithEndpoint("http", endpoint => endpoint.Port = options.ApiPort)
+    .WithHttpHealthCheck("/health")
+    .WithReference(database).WaitFor(database)
+    .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("Jwt__SigningKey", jwtSigningKey)
+    .WithEnvironment("Bootstrap__AdminPassword", adminPassword)
+    .WithEnvironment("Models__AnthropicApiKey", anthropicApiKey)
+    .WithEnvironment("Models__OpenAiApiKey", openAiApiKey)
+    .WithEnvironment("Computers__Image", options.HostAgentImage);
+
+builder.Build().Run();

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Initialises PGDATA on first start from POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_INITDB_ARGS /
+# POSTGRES_HOST_AUTH_METHOD (the variables of the official image), then execs postgres as the
+# postgres user: postgres refuses to run as root, and setpriv switches user without forking.
+set -eu
+PGBIN=/usr/lib/postgresql/15/bin
+PGDATA=${PGDATA:-/var/lib/postgresql/data}
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+
+mkdir -p "$PGDATA" /var/run/postgresql
+chown -R postgres:postgres "$PGDATA" /var/run/postgresql
+chmod 700 "$PGDATA"
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  pwfile=$(mktemp)
+  printf '%s' "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}" > "$pwfile"
+  chown postgres "$pwfile"
+  # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of arguments
+  as_postgres "$PGBIN/initdb" -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile="$pwfile" ${POSTGRES_INITDB_ARGS:-} >/dev/null
+  rm -f "$pwfile"
+  echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
+  echo "host all all all ${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
+fi
+
+exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" "$@"
