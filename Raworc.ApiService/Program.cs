@@ -1,4 +1,6 @@
+using Raworc.ApiService.Auth;
 using Raworc.ApiService.Data;
+using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,12 +8,18 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddPlatform();
 builder.AddRaworcData();
+builder.AddRaworcAuth();
+builder.AddOperators();
 
 var app = builder.Build();
 
 app.UsePlatform();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapVersionApi();
+app.MapAuthApi();
+app.MapOperatorsApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Operators;
 
 namespace Raworc.ApiService.Data;
 
@@ -11,13 +12,17 @@ public static class DataExtensions
     /// </summary>
     public static WebApplicationBuilder AddRaworcData(this WebApplicationBuilder builder)
     {
-        builder.AddNpgsqlDbContext<RaworcDbContext>(ResourceNames.Database);
+        // No automatic retries: state changes run in explicit transactions, and a failed statement is
+        // answered as 503 rather than replayed behind the caller's back.
+        builder.AddNpgsqlDbContext<RaworcDbContext>(ResourceNames.Database,
+            settings => settings.DisableRetry = true,
+            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
         builder.AddRedisClient(ResourceNames.Redis);
         return builder;
     }
 
     /// <summary>
-    /// Applies pending migrations before the API serves. EF Core takes a database lock while migrating,
+    /// Applies pending migrations and creates the bootstrap admin before the API serves. EF Core takes a database lock while migrating,
     /// so several replicas starting at once apply each migration exactly once.
     /// </summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)
@@ -25,5 +30,6 @@ public static class DataExtensions
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
         await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
+        await BootstrapAdmin.EnsureAsync(scope.ServiceProvider, app.Lifetime.ApplicationStopping);
     }
 }

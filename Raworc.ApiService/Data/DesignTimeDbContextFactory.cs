@@ -11,5 +11,5 @@ public sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<Raw
 {
     /// <inheritdoc />
     public RaworcDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<RaworcDbContext>().UseNpgsql("Host=localhost;Database=raworcdb").Options);
+        new(new DbContextOptionsBuilder<RaworcDbContext>().UseNpgsql("Host=localhost;Database=raworcdb").UseSnakeCaseNamingConvention().Options);
 }

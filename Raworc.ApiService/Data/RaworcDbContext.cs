@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Operators;
 
 namespace Raworc.ApiService.Data;
 
@@ -12,6 +13,9 @@ namespace Raworc.ApiService.Data;
 /// </remarks>
 public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) : DbContext(options)
 {
+    /// <summary>Operators (accounts).</summary>
+    public DbSet<Operator> Operators => Set<Operator>();
+
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RaworcDbContext).Assembly);

@@ -14,6 +14,9 @@ public sealed class RaworcAppFixture : IAsyncLifetime
     /// <summary>The bootstrap admin password the tests run with.</summary>
     public const string AdminPassword = "admin-test-password-1";
 
+    /// <summary>The JWT signing key the tests run with, so they can forge expired or mis-addressed tokens.</summary>
+    public const string JwtSigningKey = "test-signing-key-0123456789abcdef0123456789abcdef";
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
     private DistributedApplication? _app;
@@ -24,12 +27,43 @@ public sealed class RaworcAppFixture : IAsyncLifetime
     /// <summary>A client whose base address is the API's HTTP endpoint (no resilience handler: tests see every failure).</summary>
     public HttpClient CreateApiClient() => App.CreateHttpClient(ResourceNames.Api, "http");
 
+    /// <summary>A client that sends <paramref name="token"/> as its bearer token.</summary>
+    public HttpClient CreateApiClient(string token)
+    {
+        var client = CreateApiClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Logs in as <paramref name="user"/> and returns the token.</summary>
+    public async Task<string> LoginAsync(string user, string pass)
+    {
+        using var client = CreateApiClient();
+        var response = await client.PostAsync($"/api/v0/operators/{user}/login", Http.Json(new { pass }));
+        Assert.True(response.IsSuccessStatusCode, $"login of {user} failed: {await response.Content.ReadAsStringAsync()}");
+        return (string)(await response.ReadObjectAsync())["token"]!;
+    }
+
+    /// <summary>A client logged in as the bootstrap admin.</summary>
+    public async Task<HttpClient> AdminClientAsync() => CreateApiClient(await LoginAsync("admin", AdminPassword));
+
+    /// <summary>Creates an operator with a unique name (prefix + random suffix) and returns its name and a logged-in client.</summary>
+    public async Task<(string Name, HttpClient Client)> CreateOperatorAsync(string prefix, bool admin = false, string pass = "operator-pass-1")
+    {
+        var name = $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+        using var adminClient = await AdminClientAsync();
+        var response = await adminClient.PostAsync("/api/v0/operators", Http.Json(new { user = name, pass, admin }));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (name, CreateApiClient(await LoginAsync(name, pass)));
+    }
+
     public async Task InitializeAsync()
     {
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Raworc_AppHost>(
             [
                 $"--Parameters:{ResourceNames.AdminPassword}={AdminPassword}",
+                $"--Parameters:{ResourceNames.JwtSigningKey}={JwtSigningKey}",
                 $"--Raworc:OfflineImages={Environment.GetEnvironmentVariable("Raworc__OfflineImages") ?? "false"}",
             ],
             cts.Token);

@@ -1,0 +1,118 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using Raworc.ApiService.Data;
+using Raworc.ApiService.Errors;
+
+namespace Raworc.ApiService.Auth;
+
+/// <summary>JWT bearer authentication and the authorization policies, declared once.</summary>
+public static class AuthExtensions
+{
+    /// <summary>Policy: an active admin operator.</summary>
+    public const string AdminPolicy = "admin";
+
+    /// <summary>Policy: an operator or a user (any principal but a session's Host).</summary>
+    public const string PersonPolicy = "person";
+
+    /// <summary>Registers token options (validated at start), the token service, JWT bearer and the policies.</summary>
+    public static WebApplicationBuilder AddRaworcAuth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JwtOptions>()
+            .BindConfiguration(JwtOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => Encoding.UTF8.GetByteCount(o.SigningKey) >= JwtOptions.MinKeyBytes,
+                $"Jwt:SigningKey must be at least {JwtOptions.MinKeyBytes} bytes (the AppHost parameter jwt-signing-key).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TokenService>();
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
+            {
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = jwt.Value.Issuer,
+                    ValidAudience = jwt.Value.Audience,
+                    IssuerSigningKey = TokenService.SigningKey(jwt.Value),
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    ClockSkew = TimeSpan.FromSeconds(5),
+                    NameClaimType = RaworcClaims.Subject,
+                    RoleClaimType = RaworcClaims.Role,
+                };
+                bearer.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = CheckPrincipalIsCurrentAsync,
+                    OnChallenge = WriteChallengeAsync,
+                    OnForbidden = context => WriteErrorAsync(context.HttpContext, 403, "You are not allowed to do this."),
+                };
+            });
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, policy => policy.RequireClaim(RaworcClaims.Role, Roles.Admin))
+            .AddPolicy(PersonPolicy, policy => policy.RequireClaim(RaworcClaims.SubjectType, PrincipalTypes.Operator, PrincipalTypes.User));
+        return builder;
+    }
+
+    /// <summary>
+    /// Refuses tokens whose principal is gone: an operator deleted, deactivated or recreated under the same
+    /// name. The role is read from the database here, so a demotion takes effect on the next request.
+    /// </summary>
+    private static async Task CheckPrincipalIsCurrentAsync(TokenValidatedContext context)
+    {
+        var principal = context.Principal!;
+        var identity = (ClaimsIdentity)principal.Identity!;
+        switch (principal.FindFirstValue(RaworcClaims.SubjectType))
+        {
+            case PrincipalTypes.Operator:
+                var db = context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>();
+                var name = principal.FindFirstValue(RaworcClaims.Subject);
+                _ = Guid.TryParse(principal.FindFirstValue(RaworcClaims.OperatorId), out var operatorId);
+                var current = await db.Operators.AsNoTracking()
+                    .Where(o => o.Name == name && o.Id == operatorId && o.IsActive)
+                    .Select(o => new { o.IsAdmin })
+                    .FirstOrDefaultAsync(context.HttpContext.RequestAborted);
+                if (current is null)
+                {
+                    context.Fail("The operator no longer exists or is inactive.");
+                    return;
+                }
+                identity.AddClaim(new Claim(RaworcClaims.Role, current.IsAdmin ? Roles.Admin : Roles.User));
+                break;
+            case PrincipalTypes.User:
+                identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));
+                break;
+            case PrincipalTypes.Host when Guid.TryParse(principal.FindFirstValue(RaworcClaims.SessionId), out _):
+                identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));
+                break;
+            default:
+                context.Fail("Unknown principal type.");
+                break;
+        }
+    }
+
+    private static Task WriteChallengeAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        var message = context.AuthenticateFailure switch
+        {
+            null when string.IsNullOrEmpty(context.Request.Headers.Authorization) => "Authentication is required: send a bearer token.",
+            SecurityTokenExpiredException => "The token has expired.",
+            null => "The bearer token is missing or malformed.",
+            _ => "The token is not valid.",
+        };
+        return WriteErrorAsync(context.HttpContext, 401, message);
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return context.Response.WriteAsJsonAsync(ApiErrors.Body(status, message), context.RequestAborted);
+    }
+}

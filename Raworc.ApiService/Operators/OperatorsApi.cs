@@ -1,0 +1,179 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Auth;
+using Raworc.ApiService.Data;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Platform;
+
+namespace Raworc.ApiService.Operators;
+
+/// <summary>
+/// <c>/api/v0/operators</c>: admin only, except that any operator may read itself and change its own
+/// password (spec/API.md "Operators").
+/// </summary>
+public static class OperatorsApi
+{
+    /// <summary>Maps the operator endpoints.</summary>
+    public static IEndpointRouteBuilder MapOperatorsApi(this IEndpointRouteBuilder routes)
+    {
+        var admin = routes.MapGroup("/api/v0/operators").WithTags("Operators").RequireAuthorization(AuthExtensions.AdminPolicy);
+        admin.MapGet("/", ListAsync).WithName("ListOperators");
+        admin.MapPost("/", CreateAsync).WithName("CreateOperator");
+        admin.MapPut("/{name}", UpdateAsync).WithName("UpdateOperator");
+        admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteOperator");
+
+        var self = routes.MapGroup("/api/v0/operators").WithTags("Operators").RequireAuthorization(AuthExtensions.PersonPolicy);
+        self.MapGet("/{name}", GetAsync).WithName("GetOperator");
+        self.MapPut("/{name}/password", ChangePasswordAsync).WithName("ChangeOperatorPassword");
+        return routes;
+    }
+
+    /// <summary><c>GET /operators</c>: oldest first, paginated.</summary>
+    public static async Task<Ok<List<OperatorResponse>>> ListAsync(
+        [AsParameters] PageRequest page, RaworcDbContext db, HttpResponse response, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await db.Operators.AsNoTracking().OrderBy(o => o.CreatedAt).ThenBy(o => o.Name)
+            .PageAsync(page, response, OperatorResponse.Project, cancellationToken));
+
+    /// <summary><c>POST /operators</c> → 201 with <c>Location</c>; 409 when the name exists.</summary>
+    public static async Task<Results<Created<OperatorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> CreateAsync(
+        CreateOperatorRequest body, RaworcDbContext db, IPasswordHasher<Operator> hasher, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().CheckName(body.User).CheckPassword("pass", body.Pass).CheckDescription(body.Description);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
+
+        var now = clock.GetUtcNow();
+        var account = new Operator
+        {
+            Id = Guid.CreateVersion7(),
+            Name = body.User!,
+            Description = body.Description,
+            IsAdmin = body.Admin ?? false,
+            PasswordHash = "",
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        account.PasswordHash = hasher.HashPassword(account, body.Pass!);
+        db.Operators.Add(account);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return ApiErrors.Conflict($"An operator named '{body.User}' already exists.");
+        }
+        return TypedResults.Created($"/api/v0/operators/{account.Name}", OperatorResponse.From(account));
+    }
+
+    /// <summary><c>GET /operators/{name}</c>: an admin reads anyone, an operator itself.</summary>
+    public static async Task<Results<Ok<OperatorResponse>, NotFound<ErrorResponse>, JsonHttpResult<ErrorResponse>>> GetAsync(
+        string name, ClaimsPrincipal caller, RaworcDbContext db, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdmin() && !IsSelf(caller, name))
+        {
+            return ApiErrors.Forbidden("Only admins can read other operators.");
+        }
+        var found = await db.Operators.AsNoTracking().Where(o => o.Name == name)
+            .Select(OperatorResponse.Project).FirstOrDefaultAsync(cancellationToken);
+        return found is null ? ApiErrors.NotFound($"No operator named '{name}'.") : TypedResults.Ok(found);
+    }
+
+    /// <summary><c>PUT /operators/{name}</c>: description, active and admin flags; the last active admin stays one.</summary>
+    public static async Task<Results<Ok<OperatorResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> UpdateAsync(
+        string name, UpdateOperatorRequest body, RaworcDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var validation = new Validation()
+            .When(body is { Description: null, Active: null, Admin: null }, "body", "must set at least one of description, active, admin")
+            .CheckDescription(body.Description);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockAdminsAsync(cancellationToken);
+        var account = await db.Operators.FirstOrDefaultAsync(o => o.Name == name, cancellationToken);
+        if (account is null)
+        {
+            return ApiErrors.NotFound($"No operator named '{name}'.");
+        }
+        var staysActiveAdmin = (body.Admin ?? account.IsAdmin) && (body.Active ?? account.IsActive);
+        if (account is { IsAdmin: true, IsActive: true } && !staysActiveAdmin && !await db.OtherActiveAdminExistsAsync(account.Id, cancellationToken))
+        {
+            return ApiErrors.Conflict($"'{name}' is the last active admin; it cannot be demoted or deactivated.");
+        }
+
+        account.Description = body.Description ?? account.Description;
+        account.IsActive = body.Active ?? account.IsActive;
+        account.IsAdmin = body.Admin ?? account.IsAdmin;
+        account.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(OperatorResponse.From(account));
+    }
+
+    /// <summary><c>DELETE /operators/{name}</c> → 204; the last active admin cannot be deleted.</summary>
+    public static async Task<Results<NoContent, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> DeleteAsync(
+        string name, RaworcDbContext db, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockAdminsAsync(cancellationToken);
+        var account = await db.Operators.FirstOrDefaultAsync(o => o.Name == name, cancellationToken);
+        if (account is null)
+        {
+            return ApiErrors.NotFound($"No operator named '{name}'.");
+        }
+        if (account is { IsAdmin: true, IsActive: true } && !await db.OtherActiveAdminExistsAsync(account.Id, cancellationToken))
+        {
+            return ApiErrors.Conflict($"'{name}' is the last active admin; it cannot be deleted.");
+        }
+        db.Operators.Remove(account);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// <c>PUT /operators/{name}/password</c>: an operator changes its own password with the right current one
+    /// (401 otherwise); an admin changes another operator's without it.
+    /// </summary>
+    public static async Task<Results<Ok<OperatorResponse>, NotFound<ErrorResponse>, JsonHttpResult<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> ChangePasswordAsync(
+        string name, ChangePasswordRequest body, ClaimsPrincipal caller, RaworcDbContext db,
+        IPasswordHasher<Operator> hasher, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var self = IsSelf(caller, name);
+        if (!self && !caller.IsAdmin())
+        {
+            return ApiErrors.Forbidden("Only admins can change other operators' passwords.");
+        }
+        var validation = new Validation()
+            .When(self && string.IsNullOrEmpty(body.CurrentPassword), "current_password", "is required")
+            .CheckPassword("new_password", body.NewPassword);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
+
+        var account = await db.Operators.FirstOrDefaultAsync(o => o.Name == name, cancellationToken);
+        if (account is null)
+        {
+            return ApiErrors.NotFound($"No operator named '{name}'.");
+        }
+        if (self && hasher.VerifyHashedPassword(account, account.PasswordHash, body.CurrentPassword!) == PasswordVerificationResult.Failed)
+        {
+            return ApiErrors.Unauthorized("The current password is wrong.");
+        }
+        account.PasswordHash = hasher.HashPassword(account, body.NewPassword!);
+        account.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(OperatorResponse.From(account));
+    }
+
+    private static bool IsSelf(ClaimsPrincipal caller, string name) =>
+        caller.Type() == PrincipalTypes.Operator && caller.Name() == name;
+}
