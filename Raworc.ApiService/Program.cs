@@ -1,7 +1,7 @@
 using Raworc.ApiService.Auth;
-using Raworc.ApiService.Data;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
+using Raworc.ApiService.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +10,7 @@ builder.AddPlatform();
 builder.AddRaworcData();
 builder.AddRaworcAuth();
 builder.AddOperators();
+builder.AddSessions();
 
 var app = builder.Build();
 
@@ -20,6 +21,7 @@ app.MapDefaultEndpoints();
 app.MapVersionApi();
 app.MapAuthApi();
 app.MapOperatorsApi();
+app.MapSessionApis();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

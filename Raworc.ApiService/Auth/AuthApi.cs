@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Raworc.ApiService.Data;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;

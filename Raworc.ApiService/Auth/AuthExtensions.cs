@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
-using Raworc.ApiService.Data;
 using Raworc.ApiService.Errors;
 
 namespace Raworc.ApiService.Auth;
@@ -87,7 +86,13 @@ public static class AuthExtensions
             case PrincipalTypes.User:
                 identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));
                 break;
-            case PrincipalTypes.Host when Guid.TryParse(principal.FindFirstValue(RaworcClaims.SessionId), out _):
+            case PrincipalTypes.Host when Guid.TryParse(principal.FindFirstValue(RaworcClaims.SessionId), out var sessionId):
+                var sessions = context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>().Sessions;
+                if (!await sessions.AnyAsync(s => s.Id == sessionId, context.HttpContext.RequestAborted))
+                {
+                    context.Fail("The token's session no longer exists.");
+                    return;
+                }
                 identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));
                 break;
             default:

@@ -1,5 +1,9 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Messages;
 using Raworc.ApiService.Operators;
+using Raworc.ApiService.Sessions;
+using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Data;
 
@@ -11,10 +15,22 @@ namespace Raworc.ApiService.Data;
 /// <see cref="DataExtensions.MigrateDatabaseAsync"/>. To add one (from the repository root):
 /// <code>dotnet tool restore &amp;&amp; dotnet ef migrations add NAME --project Raworc.ApiService --output-dir Data/Migrations</code>
 /// </remarks>
-public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) : DbContext(options)
+public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     /// <summary>Operators (accounts).</summary>
     public DbSet<Operator> Operators => Set<Operator>();
+
+    /// <summary>Sessions.</summary>
+    public DbSet<Session> Sessions => Set<Session>();
+
+    /// <summary>Messages of all sessions.</summary>
+    public DbSet<Message> Messages => Set<Message>();
+
+    /// <summary>The queue of computer work.</summary>
+    public DbSet<WorkItem> WorkItems => Set<WorkItem>();
+
+    /// <summary>Data Protection keys, shared by every replica (they encrypt session secrets).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>

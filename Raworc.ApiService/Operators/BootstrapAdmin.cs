@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Raworc.ApiService.Data;
 
 namespace Raworc.ApiService.Operators;
 

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Raworc.ApiService.Data;
 
 namespace Raworc.ApiService.Operators;
 
@@ -21,7 +20,7 @@ public static class OperatorQueries
     public static Task<bool> OtherActiveAdminExistsAsync(this RaworcDbContext db, Guid operatorId, CancellationToken cancellationToken) =>
         db.Operators.AnyAsync(o => o.IsAdmin && o.IsActive && o.Id != operatorId, cancellationToken);
 
-    /// <summary>True when the failure is a unique-constraint violation (SQLSTATE 23505).</summary>
-    public static bool IsUniqueViolation(this DbUpdateException exception) =>
-        exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+    /// <summary>True when the failure (or its inner exception) is a unique-constraint violation (SQLSTATE 23505).</summary>
+    public static bool IsUniqueViolation(this Exception exception) =>
+        (exception as PostgresException ?? exception.InnerException as PostgresException)?.SqlState == PostgresErrorCodes.UniqueViolation;
 }

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Raworc.ApiService.Auth;
-using Raworc.ApiService.Data;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Platform;
 

@@ -44,6 +44,29 @@ public sealed class RaworcAppFixture : IAsyncLifetime
         return (string)(await response.ReadObjectAsync())["token"]!;
     }
 
+    /// <summary>A client holding a Host token for <paramref name="sessionId"/> (the token the platform gives the session's agent).</summary>
+    public HttpClient CreateHostClient(Guid sessionId) => CreateApiClient(Auth.TokenForgery.Create(JwtSigningKey,
+        subject: $"host-{sessionId}", type: "Host", extra: new Dictionary<string, object> { ["session_id"] = sessionId.ToString() }));
+
+    /// <summary>Runs a query against the API's database and returns the first column of every row.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(await App.GetConnectionStringAsync(ResourceNames.Database));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        var rows = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.GetFieldValue<T>(0));
+        }
+        return rows;
+    }
+
     /// <summary>A client logged in as the bootstrap admin.</summary>
     public async Task<HttpClient> AdminClientAsync() => CreateApiClient(await LoginAsync("admin", AdminPassword));
 

@@ -1,0 +1,37 @@
+namespace Raworc.ApiService.Messages;
+
+/// <summary>One message of a session's history (table <c>messages</c>).</summary>
+public sealed class Message
+{
+    /// <summary>UUID of the message.</summary>
+    public Guid Id { get; set; }
+
+    /// <summary>Database-wide sequence number: strictly increasing in arrival order, never tied.</summary>
+    public long Seq { get; set; }
+
+    /// <summary>The session it belongs to (deleted with it).</summary>
+    public Guid SessionId { get; set; }
+
+    /// <summary><c>user</c>, <c>host</c> or <c>system</c>.</summary>
+    public required string Role { get; set; }
+
+    /// <summary>Text, 1…100,000 characters.</summary>
+    public required string Content { get; set; }
+
+    /// <summary>JSON object (jsonb).</summary>
+    public string Metadata { get; set; } = "{}";
+
+    /// <summary>Arrival time (UTC).</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>Message roles.</summary>
+public static class MessageRoles
+{
+    /// <summary>From an operator or user.</summary>
+    public const string User = "user";
+    /// <summary>From the session's Host agent.</summary>
+    public const string Host = "host";
+    /// <summary>From the platform (setup failures, errors).</summary>
+    public const string System = "system";
+}

@@ -1,0 +1,113 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Platform;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Sessions;
+
+namespace Raworc.ApiService.Messages;
+
+/// <summary><c>/api/v0/sessions/{id}/messages</c>: the conversation with a session's Host (spec/API.md "Messages").</summary>
+public static class MessagesApi
+{
+    /// <summary>Longest long-poll, seconds.</summary>
+    public const int MaxWaitSeconds = 30;
+
+    /// <summary>Maps the message endpoints.</summary>
+    public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v0/sessions/{id}/messages").WithTags("Messages").RequireAuthorization();
+        group.MapGet("/", ListAsync).WithName("ListMessages");
+        group.MapPost("/", PostAsync).WithName("PostMessage");
+        group.MapGet("/count", CountAsync).WithName("CountMessages");
+        group.MapDelete("/", ClearAsync).WithName("ClearMessages");
+        return routes;
+    }
+
+    /// <summary>
+    /// <c>GET …/messages?after=&amp;wait=</c>: oldest first. With <c>wait</c> (0…30 s) and nothing after
+    /// <c>after</c>, the request is held until a message arrives (woken through Redis) or the time is up.
+    /// </summary>
+    public static async Task<Ok<List<MessageResponse>>> ListAsync(string id, Guid? after, int? wait, [AsParameters] PageRequest page,
+        ClaimsPrincipal caller, RaworcDbContext db, MessageSignals signals, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (wait is < 0 or > MaxWaitSeconds)
+        {
+            throw new ApiException(400, $"wait must be between 0 and {MaxWaitSeconds} seconds.");
+        }
+        page.Resolve();
+        var session = await db.FindAsync(id, caller, SessionRight.Read, cancellationToken);
+        var afterSeq = 0L;
+        if (after is { } afterId)
+        {
+            afterSeq = await db.Messages.Where(m => m.Id == afterId && m.SessionId == session.Id).Select(m => (long?)m.Seq)
+                .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(400, "after must be the id of a message of this session.");
+        }
+
+        var query = db.Messages.AsNoTracking().Where(m => m.SessionId == session.Id && m.Seq > afterSeq).OrderBy(m => m.Seq);
+        using var waiter = wait is > 0 ? signals.Register(session.Id) : null;
+        var messages = await query.PageAsync(page, response, m => m, cancellationToken);
+        if (messages.Count == 0 && waiter is not null)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(wait!.Value));
+            await waiter.Signalled.WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            cancellationToken.ThrowIfCancellationRequested();
+            messages = await query.PageAsync(page, response, m => m, cancellationToken);
+        }
+        return TypedResults.Ok(messages.Select(MessageResponse.From).ToList());
+    }
+
+    /// <summary>
+    /// <c>POST …/messages</c> → 201. From an operator or user the role is <c>user</c>, and a closed or errored
+    /// session is restored (answered once its agent is up); from the session's Host token it is <c>host</c>.
+    /// </summary>
+    public static async Task<Created<MessageResponse>> PostAsync(string id, PostMessageRequest body, ClaimsPrincipal caller,
+        RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        new Validation()
+            .CheckContent("content", body.Content, required: true)
+            .CheckMetadata("metadata", body.Metadata)
+            .ThrowIfInvalid();
+        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        var byHost = caller.IsHostOf(session);
+
+        Message? stored = null;
+        await transitions.ApplyAsync(session.Id, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost,
+            inTransaction: tx =>
+            {
+                stored = MessageFactory.Create(session.Id, byHost ? MessageRoles.Host : MessageRoles.User, body.Content!, body.Metadata, clock.GetUtcNow());
+                tx.Messages.Add(stored);
+                return Task.CompletedTask;
+            },
+            cancellationToken: cancellationToken);
+        await presence.PublishMessageAsync(session.Id);
+        return TypedResults.Created($"/api/v0/sessions/{session.Id}/messages/{stored!.Id}", MessageResponse.From(stored));
+    }
+
+    /// <summary><c>GET …/messages/count</c> → <c>{"count": n}</c>.</summary>
+    public static async Task<Ok<MessageCountResponse>> CountAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, CancellationToken cancellationToken)
+    {
+        var session = await db.FindAsync(id, caller, SessionRight.Read, cancellationToken);
+        return TypedResults.Ok(new MessageCountResponse(await db.Messages.CountAsync(m => m.SessionId == session.Id, cancellationToken)));
+    }
+
+    /// <summary><c>DELETE …/messages</c> → 204; 409 while the session is busy (a turn is reading them).</summary>
+    public static async Task<NoContent> ClearAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        // The conditional update locks the row, so no turn can start between the check and the delete.
+        var notBusy = await db.Sessions.Where(s => s.Id == session.Id && s.State != SessionStates.Busy)
+            .ExecuteUpdateAsync(set => set.SetProperty(s => s.LastActivityAt, now), cancellationToken);
+        if (notBusy == 0)
+        {
+            throw new ApiException(409, "The session is busy; its messages cannot be cleared now.");
+        }
+        await db.Messages.Where(m => m.SessionId == session.Id).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

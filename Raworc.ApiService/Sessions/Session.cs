@@ -1,0 +1,101 @@
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>A session: one dedicated computer and its Host, with history (table <c>sessions</c>).</summary>
+public sealed class Session
+{
+    /// <summary>UUID (version 7, so ids sort by creation).</summary>
+    public Guid Id { get; set; }
+
+    /// <summary>Optional unique name (see <see cref="SessionRules"/>).</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Owner's principal name (wire <c>created_by</c>).</summary>
+    public required string CreatedBy { get; set; }
+
+    /// <summary>Owner's principal type (<c>Operator</c> or <c>User</c>): a user and an operator of the same name are different owners.</summary>
+    public required string CreatedByType { get; set; }
+
+    /// <summary>One of <see cref="SessionStates"/>.</summary>
+    public required string State { get; set; }
+
+    /// <summary>Id of the running container, when there is one.</summary>
+    public string? ContainerId { get; set; }
+
+    /// <summary>Name of the session's volume, once created.</summary>
+    public string? PersistentVolumeId { get; set; }
+
+    /// <summary>The session this one was remixed from.</summary>
+    public Guid? ParentSessionId { get; set; }
+
+    /// <summary>Creation time (UTC).</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the current computer became ready (UTC).</summary>
+    public DateTimeOffset? StartedAt { get; set; }
+
+    /// <summary>Last message or state change (UTC).</summary>
+    public DateTimeOffset LastActivityAt { get; set; }
+
+    /// <summary>When the session was last closed (UTC).</summary>
+    public DateTimeOffset? ClosedAt { get; set; }
+
+    /// <summary>Caller's JSON object (jsonb), at most 64 KiB.</summary>
+    public string Metadata { get; set; } = "{}";
+
+    /// <summary>Readable by anyone (published view) while true.</summary>
+    public bool IsPublished { get; set; }
+
+    /// <summary>When it was last published (UTC).</summary>
+    public DateTimeOffset? PublishedAt { get; set; }
+
+    /// <summary>Who published it.</summary>
+    public string? PublishedBy { get; set; }
+
+    /// <summary>Remixers of the published session may copy <c>data/</c>.</summary>
+    public bool PublishData { get; set; } = true;
+
+    /// <summary>Remixers of the published session may copy <c>code/</c>.</summary>
+    public bool PublishCode { get; set; } = true;
+
+    /// <summary>Remixers of the published session may copy <c>secrets/</c>.</summary>
+    public bool PublishSecrets { get; set; }
+
+    /// <summary>Idle time after which the session closes itself, seconds (1…604800).</summary>
+    public int TimeoutSeconds { get; set; } = SessionRules.DefaultTimeoutSeconds;
+
+    /// <summary>When an idle session will close itself (UTC); null unless idle.</summary>
+    public DateTimeOffset? AutoCloseAt { get; set; }
+
+    /// <summary>Short human reason while <c>errored</c>.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>Text appended to the agent's system prompt (<c>code/instructions.md</c>); never returned.</summary>
+    public string? Instructions { get; set; }
+
+    /// <summary>Shell script run at every computer start (<c>code/setup.sh</c>); never returned.</summary>
+    public string? Setup { get; set; }
+
+    /// <summary>The secrets (name → value) as JSON, encrypted with Data Protection; never returned.</summary>
+    public string? ProtectedSecrets { get; set; }
+
+    /// <summary>Names of the secrets (not their values), so the agent knows what to redact.</summary>
+    public string[] SecretNames { get; set; } = [];
+}
+
+/// <summary>The session states of the contract.</summary>
+public static class SessionStates
+{
+    /// <summary>Computer being created, agent starting.</summary>
+    public const string Init = "init";
+    /// <summary>Ready; idle timer running.</summary>
+    public const string Idle = "idle";
+    /// <summary>Agent working; timer paused.</summary>
+    public const string Busy = "busy";
+    /// <summary>Computer stopped; files and history kept.</summary>
+    public const string Closed = "closed";
+    /// <summary>Computer could not start or died.</summary>
+    public const string Errored = "errored";
+
+    /// <summary>Every state.</summary>
+    public static readonly string[] All = [Init, Idle, Busy, Closed, Errored];
+}

@@ -1,0 +1,64 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Auth;
+using Raworc.ApiService.Errors;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>What a caller wants to do with a session.</summary>
+public enum SessionRight
+{
+    /// <summary>Read it and its messages (owner, admin, its Host, or anyone when published).</summary>
+    Read,
+    /// <summary>Change it (owner or admin).</summary>
+    Manage,
+    /// <summary>Act as or for its agent: busy/idle (owner, admin or its Host).</summary>
+    Operate,
+}
+
+/// <summary>
+/// Finds a session by UUID or name and checks the caller's right. A session the caller may not see
+/// answers 404, never 403, so other people's sessions stay unrevealed; a published session the caller can
+/// see but not change answers 403.
+/// </summary>
+public static class SessionAccess
+{
+    /// <summary>True when the caller created the session (same name and principal type).</summary>
+    public static bool Owns(this ClaimsPrincipal caller, Session session) =>
+        session.CreatedBy == caller.Name() && session.CreatedByType == caller.Type();
+
+    /// <summary>True when the caller is the session's own Host agent.</summary>
+    public static bool IsHostOf(this ClaimsPrincipal caller, Session session) => caller.HostSessionId() == session.Id;
+
+    /// <summary>Loads the session <paramref name="idOrName"/> if the caller has <paramref name="right"/> on it.</summary>
+    /// <exception cref="ApiException">404 when absent or invisible to the caller; 403 when visible but not allowed.</exception>
+    public static async Task<Session> FindAsync(this RaworcDbContext db, string idOrName, ClaimsPrincipal caller,
+        SessionRight right, CancellationToken cancellationToken)
+    {
+        var query = db.Sessions.AsNoTracking();
+        var session = Guid.TryParse(idOrName, out var id)
+            ? await query.FirstOrDefaultAsync(s => s.Id == id, cancellationToken)
+            : await query.FirstOrDefaultAsync(s => s.Name == idOrName, cancellationToken);
+        var manages = session is not null && (caller.IsAdmin() || caller.Owns(session));
+        var hosts = session is not null && caller.IsHostOf(session);
+        if (session is null || !(manages || hosts || session.IsPublished))
+        {
+            throw new ApiException(404, "Session not found.");
+        }
+
+        var allowed = right switch
+        {
+            SessionRight.Read => true,
+            SessionRight.Manage => manages,
+            SessionRight.Operate => manages || hosts,
+            _ => false,
+        };
+        if (!allowed)
+        {
+            throw manages || hosts || !session.IsPublished
+                ? new ApiException(404, "Session not found.")
+                : new ApiException(403, "This published session belongs to someone else: you may read and remix it only.");
+        }
+        return session;
+    }
+}

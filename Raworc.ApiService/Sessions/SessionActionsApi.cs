@@ -1,0 +1,174 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Auth;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Messages;
+using Raworc.ApiService.Platform;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Work;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>Session actions: close, restore, remix, publish, busy/idle and state changes.</summary>
+public static class SessionActionsApi
+{
+    /// <summary>Payload of a remix work item: where to copy from and which folders.</summary>
+    /// <param name="ParentSessionId">The session copied from.</param>
+    /// <param name="Data">Copy <c>data/</c>.</param>
+    /// <param name="Code">Copy <c>code/</c>.</param>
+    /// <param name="Secrets">Copy <c>secrets/</c>.</param>
+    public sealed record RemixPayload(Guid ParentSessionId, bool Data, bool Code, bool Secrets);
+
+    /// <summary>Maps the action endpoints.</summary>
+    public static IEndpointRouteBuilder MapSessionActionsApi(this IEndpointRouteBuilder routes)
+    {
+        var any = routes.MapGroup("/api/v0/sessions/{id}").WithTags("Sessions").RequireAuthorization();
+        any.MapPost("/close", CloseAsync).WithName("CloseSession");
+        any.MapPost("/restore", RestoreAsync).WithName("RestoreSession");
+        any.MapPost("/publish", PublishAsync).WithName("PublishSession");
+        any.MapPost("/unpublish", UnpublishAsync).WithName("UnpublishSession");
+        any.MapPost("/busy", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
+            OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy");
+        any.MapPost("/idle", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
+            OperateAsync(id, SessionEvent.Idle, caller, db, transitions, ct)).WithName("MarkSessionIdle");
+        any.MapPut("/state", ChangeStateAsync).WithName("ChangeSessionState");
+        routes.MapPost("/api/v0/sessions/{id}/remix", RemixAsync).WithTags("Sessions")
+            .RequireAuthorization(AuthExtensions.PersonPolicy).WithName("RemixSession");
+        return routes;
+    }
+
+    /// <summary><c>POST /close</c>: the computer is stopped and removed; volume and history stay.</summary>
+    public static async Task<Ok<SessionResponse>> CloseAsync(string id, ClaimsPrincipal caller, RaworcDbContext db,
+        SessionTransitions transitions, CancellationToken cancellationToken)
+    {
+        var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
+        return TypedResults.Ok(SessionResponse.From(await transitions.ApplyAsync(session.Id, SessionEvent.Close, cancellationToken: cancellationToken)));
+    }
+
+    /// <summary><c>POST /restore</c> (owner only; admins remix instead): a new computer on the same volume.</summary>
+    public static async Task<Ok<SessionResponse>> RestoreAsync(string id, RestoreRequest? body, ClaimsPrincipal caller,
+        RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        new Validation().CheckContent("prompt", body?.Prompt, required: false).ThrowIfInvalid();
+        var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
+        if (!caller.Owns(session))
+        {
+            throw new ApiException(403, "Only the session's owner can restore it; admins can remix it instead.");
+        }
+        var restored = await transitions.ApplyAsync(session.Id, SessionEvent.Restore, inTransaction: tx =>
+        {
+            if (body?.Prompt is { } prompt)
+            {
+                tx.Messages.Add(MessageFactory.Create(session.Id, MessageRoles.User, prompt, null, clock.GetUtcNow()));
+            }
+            return Task.CompletedTask;
+        }, cancellationToken: cancellationToken);
+        if (body?.Prompt is not null)
+        {
+            await presence.PublishMessageAsync(session.Id);
+        }
+        return TypedResults.Ok(SessionResponse.From(restored));
+    }
+
+    /// <summary><c>POST /busy</c> and <c>POST /idle</c>: owner, admin or the session's Host.</summary>
+    public static async Task<Ok<SessionResponse>> OperateAsync(string id, SessionEvent @event, ClaimsPrincipal caller,
+        RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken)
+    {
+        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        return TypedResults.Ok(SessionResponse.From(
+            await transitions.ApplyAsync(session.Id, @event, caller.IsHostOf(session), cancellationToken: cancellationToken)));
+    }
+
+    /// <summary><c>PUT /state</c>: <c>closed</c> acts as close, <c>init</c> as restore, <c>idle</c>/<c>busy</c> as the marks.</summary>
+    public static Task<Ok<SessionResponse>> ChangeStateAsync(string id, ChangeStateRequest body, ClaimsPrincipal caller,
+        RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock, CancellationToken cancellationToken) =>
+        body.State switch
+        {
+            SessionStates.Closed => CloseAsync(id, caller, db, transitions, cancellationToken),
+            SessionStates.Init => RestoreAsync(id, null, caller, db, transitions, presence, clock, cancellationToken),
+            SessionStates.Idle => OperateAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken),
+            SessionStates.Busy => OperateAsync(id, SessionEvent.Busy, caller, db, transitions, cancellationToken),
+            _ => throw new ApiException(422, "The request has invalid values.", new Validation()
+                .Add("state", "must be one of closed, init, idle, busy").Details),
+        };
+
+    /// <summary>
+    /// <c>POST /remix</c> → 201: a new session owned by the caller, copying the parent's folders as asked
+    /// (defaults: everything for one's own session; the publish permissions for someone else's published one,
+    /// where asking for a forbidden part is a 403).
+    /// </summary>
+    public static async Task<Created<SessionResponse>> RemixAsync(string id, RemixRequest? body, ClaimsPrincipal caller,
+        RaworcDbContext db, WorkQueue work, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        body ??= new RemixRequest(null, null, null, null, null, null);
+        new Validation().CheckName(body.Name).CheckMetadata("metadata", body.Metadata)
+            .CheckContent("prompt", body.Prompt, required: false).ThrowIfInvalid();
+        var parent = await db.FindAsync(id, caller, SessionRight.Read, cancellationToken);
+        var own = caller.IsAdmin() || caller.Owns(parent);
+
+        bool Part(bool? asked, bool permitted, string name) => own
+            ? asked ?? true
+            : asked switch
+            {
+                true when !permitted => throw new ApiException(403, $"This published session does not allow copying its {name}."),
+                null => permitted,
+                _ => asked.Value,
+            };
+        var parts = new RemixPayload(parent.Id, Part(body.Data, parent.PublishData, "data"),
+            Part(body.Code, parent.PublishCode, "code"), Part(body.Secrets, parent.PublishSecrets, "secrets"));
+
+        var now = clock.GetUtcNow();
+        var child = new Session
+        {
+            Id = Guid.CreateVersion7(),
+            Name = body.Name,
+            CreatedBy = caller.Name(),
+            CreatedByType = caller.Type(),
+            State = SessionStates.Init,
+            ParentSessionId = parent.Id,
+            CreatedAt = now,
+            LastActivityAt = now,
+            Metadata = body.Metadata?.ToJsonString() ?? parent.Metadata,
+            TimeoutSeconds = parent.TimeoutSeconds,
+            // Instructions and setup live in code/, so they travel with it.
+            Instructions = parts.Code ? parent.Instructions : null,
+            Setup = parts.Code ? parent.Setup : null,
+            ProtectedSecrets = parts.Secrets ? parent.ProtectedSecrets : null,
+            SecretNames = parts.Secrets ? parent.SecretNames : [],
+        };
+        db.Sessions.Add(child);
+        if (body.Prompt is not null)
+        {
+            db.Messages.Add(MessageFactory.Create(child.Id, MessageRoles.User, body.Prompt, null, now));
+        }
+        work.Add(child.Id, WorkKinds.Remix, JsonSerializer.Serialize(parts));
+        await db.SaveUniqueNameAsync(body.Name, cancellationToken);
+        await work.SignalAsync();
+        return TypedResults.Created($"/api/v0/sessions/{child.Id}", SessionResponse.From(child));
+    }
+
+    /// <summary><c>POST /publish</c>: readable by everyone, remixable within the permissions (defaults data and code, no secrets).</summary>
+    public static async Task<Ok<SessionResponse>> PublishAsync(string id, PublishRequest? body, ClaimsPrincipal caller,
+        RaworcDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
+        var (data, code, secrets, now, by) = (body?.Data ?? true, body?.Code ?? true, body?.Secrets ?? false, clock.GetUtcNow(), caller.Name());
+        await db.Sessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(s => s.IsPublished, true).SetProperty(s => s.PublishedAt, now).SetProperty(s => s.PublishedBy, by)
+            .SetProperty(s => s.PublishData, data).SetProperty(s => s.PublishCode, code).SetProperty(s => s.PublishSecrets, secrets),
+            cancellationToken);
+        return TypedResults.Ok(SessionResponse.From(await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken)));
+    }
+
+    /// <summary><c>POST /unpublish</c>.</summary>
+    public static async Task<Ok<SessionResponse>> UnpublishAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, CancellationToken cancellationToken)
+    {
+        var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
+        await db.Sessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(s => s.IsPublished, false).SetProperty(s => s.PublishedAt, (DateTimeOffset?)null)
+            .SetProperty(s => s.PublishedBy, (string?)null), cancellationToken);
+        return TypedResults.Ok(SessionResponse.From(await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken)));
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.DataProtection;
+using Raworc.ApiService.Messages;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Work;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>Registers sessions, messages, presence and the work queue.</summary>
+public static class SessionExtensions
+{
+    /// <summary>
+    /// Registers Data Protection (keys in Postgres, shared by replicas), the state machine, the work queue,
+    /// Redis presence, the long-poll signals and the idle sweeper.
+    /// </summary>
+    public static WebApplicationBuilder AddSessions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddDataProtection().SetApplicationName("raworc").PersistKeysToDbContext<RaworcDbContext>();
+        builder.Services.AddSingleton<SessionSecrets>();
+        builder.Services.AddSingleton<PresenceStore>();
+        builder.Services.AddSingleton<MessageSignals>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<MessageSignals>());
+        builder.Services.AddHostedService<IdleSweeper>();
+        builder.Services.AddScoped<SessionTransitions>();
+        builder.Services.AddScoped<WorkQueue>();
+        return builder;
+    }
+
+    /// <summary>Maps sessions, their actions, published sessions and messages.</summary>
+    public static IEndpointRouteBuilder MapSessionApis(this IEndpointRouteBuilder routes) => routes
+        .MapSessionsApi()
+        .MapSessionActionsApi()
+        .MapPublishedApi()
+        .MapMessagesApi();
+}

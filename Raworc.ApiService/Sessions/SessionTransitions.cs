@@ -1,0 +1,140 @@
+using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Work;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>
+/// Moves sessions through their states race-free: each transition is one conditional statement
+/// (<c>UPDATE sessions SET … WHERE id = @id AND state = @observed</c>); when a concurrent request changed
+/// the state first, the update matches no row and the event is re-evaluated against the new state.
+/// The queued work and any message of the event commit in the same transaction; Redis presence follows
+/// after the commit.
+/// </summary>
+public sealed class SessionTransitions(RaworcDbContext db, PresenceStore presence, TimeProvider clock, ILogger<SessionTransitions> logger)
+{
+    private const int MaxAttempts = 8;
+
+    /// <summary>
+    /// Applies <paramref name="event"/> to session <paramref name="sessionId"/>.
+    /// </summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="event">What happened.</param>
+    /// <param name="byHost">The session's own Host caused it.</param>
+    /// <param name="inTransaction">Extra writes committed atomically with the transition (a message, say); runs after the state update.</param>
+    /// <param name="error">The reason, for <see cref="SessionEvent.Failed"/>.</param>
+    /// <param name="cancellationToken">Cancels the database work.</param>
+    /// <returns>The session after the transition.</returns>
+    /// <exception cref="ApiException">404 when the session is gone; 409 naming the state when the event is not allowed.</exception>
+    public async Task<Session> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
+        Func<RaworcDbContext, Task>? inTransaction = null, string? error = null, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var observed = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
+                .Select(s => s.State).FirstOrDefaultAsync(cancellationToken)
+                ?? throw new ApiException(404, "Session not found.");
+            var next = SessionTransitionTable.Next(observed, @event, byHost)
+                ?? throw new ApiException(409, $"The session is {observed}; cannot {SessionTransitionTable.Verb(@event)}.");
+
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (await UpdateAsync(sessionId, observed, next, @event, error, cancellationToken) == 0)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                continue;
+            }
+            var work = WorkFor(observed, next, @event);
+            if (work is not null)
+            {
+                db.WorkItems.Add(new WorkItem { SessionId = sessionId, Kind = work, CreatedAt = clock.GetUtcNow(), NotBefore = clock.GetUtcNow() });
+            }
+            if (inTransaction is not null)
+            {
+                await inTransaction(db);
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+
+            var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
+            await FollowInRedisAsync(session, work is not null);
+            return session;
+        }
+        throw new ApiException(409, "The session is changing too quickly; try again.");
+    }
+
+    private Task<int> UpdateAsync(Guid id, string observed, string next, SessionEvent @event, string? error, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var query = db.Sessions.Where(s => s.Id == id && s.State == observed);
+        if (@event == SessionEvent.IdleDeadline)
+        {
+            query = query.Where(s => s.AutoCloseAt <= now);
+        }
+        return query.ExecuteUpdateAsync(set =>
+        {
+            set.SetProperty(s => s.State, next).SetProperty(s => s.LastActivityAt, now);
+            switch (next)
+            {
+                case SessionStates.Idle when observed != SessionStates.Idle:
+                    set.SetProperty(s => s.AutoCloseAt, s => now.AddSeconds(s.TimeoutSeconds));
+                    set.SetProperty(s => s.StartedAt, s => s.StartedAt ?? now);
+                    break;
+                case SessionStates.Busy:
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null);
+                    break;
+                case SessionStates.Closed:
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.ClosedAt, now);
+                    break;
+                case SessionStates.Init when observed != SessionStates.Init:
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, (string?)null)
+                        .SetProperty(s => s.StartedAt, (DateTimeOffset?)null);
+                    break;
+                case SessionStates.Errored:
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, error ?? "The computer failed.");
+                    break;
+            }
+        }, ct);
+    }
+
+    private static string? WorkFor(string observed, string next, SessionEvent @event) => (observed, next) switch
+    {
+        (not SessionStates.Closed, SessionStates.Closed) when @event != SessionEvent.ComputerGone => WorkKinds.Close,
+        (SessionStates.Closed or SessionStates.Errored, SessionStates.Init) => WorkKinds.Restore,
+        // An errored computer is removed at once; its volume stays for a restore.
+        (not SessionStates.Errored, SessionStates.Errored) => WorkKinds.Close,
+        _ => null,
+    };
+
+    private async Task FollowInRedisAsync(Session session, bool queuedWork)
+    {
+        try
+        {
+            if (session is { State: SessionStates.Idle, AutoCloseAt: { } deadline })
+            {
+                await presence.SetIdleDeadlineAsync(session.Id, deadline);
+            }
+            else
+            {
+                await presence.ClearIdleDeadlineAsync(session.Id);
+            }
+            if (session.State == SessionStates.Busy)
+            {
+                await presence.BeatAsync(session.Id);
+            }
+            else
+            {
+                await presence.ClearHeartbeatAsync(session.Id);
+            }
+            if (queuedWork)
+            {
+                await presence.PublishWorkAsync();
+            }
+        }
+        catch (StackExchange.Redis.RedisException ex)
+        {
+            // Postgres already holds the truth; the sweeper and workers rebuild from it.
+            logger.LogWarning("Redis presence update for session {SessionId} failed: {ExceptionType}", session.Id, ex.GetType().Name);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Auth;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Messages;
+using Raworc.ApiService.Operators;
+using Raworc.ApiService.Platform;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Work;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary><c>/api/v0/sessions</c>: create, list, read, edit and delete sessions (spec/API.md "Sessions").</summary>
+public static class SessionsApi
+{
+    /// <summary>Maps the session endpoints (actions are in <see cref="SessionActionsApi"/>).</summary>
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder routes)
+    {
+        var people = routes.MapGroup("/api/v0/sessions").WithTags("Sessions").RequireAuthorization(AuthExtensions.PersonPolicy);
+        people.MapGet("/", ListAsync).WithName("ListSessions");
+        people.MapPost("/", CreateAsync).WithName("CreateSession");
+
+        var any = routes.MapGroup("/api/v0/sessions").WithTags("Sessions").RequireAuthorization();
+        any.MapGet("/{id}", GetAsync).WithName("GetSession");
+        any.MapPut("/{id}", UpdateAsync).WithName("UpdateSession");
+        any.MapDelete("/{id}", DeleteAsync).WithName("DeleteSession");
+        return routes;
+    }
+
+    /// <summary><c>GET /sessions?state=</c>: the caller's sessions (an admin's: all), newest first.</summary>
+    public static async Task<Ok<List<SessionResponse>>> ListAsync(string? state, [AsParameters] PageRequest page,
+        ClaimsPrincipal caller, RaworcDbContext db, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (state is not null && !SessionStates.All.Contains(state))
+        {
+            throw new ApiException(400, $"state must be one of {string.Join(", ", SessionStates.All)}.");
+        }
+        var query = db.Sessions.AsNoTracking();
+        if (!caller.IsAdmin())
+        {
+            var (name, type) = (caller.Name(), caller.Type());
+            query = query.Where(s => s.CreatedBy == name && s.CreatedByType == type);
+        }
+        if (state is not null)
+        {
+            query = query.Where(s => s.State == state);
+        }
+        var sessions = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
+            .PageAsync(page, response, s => s, cancellationToken);
+        return TypedResults.Ok(sessions.Select(SessionResponse.From).ToList());
+    }
+
+    /// <summary><c>POST /sessions</c> → 201 in <c>init</c>, with the computer's creation queued.</summary>
+    public static async Task<Created<SessionResponse>> CreateAsync(CreateSessionRequest body, ClaimsPrincipal caller,
+        RaworcDbContext db, SessionSecrets secrets, WorkQueue work, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        new Validation()
+            .CheckName(body.Name)
+            .CheckMetadata("metadata", body.Metadata)
+            .CheckSecrets(body.Secrets)
+            .CheckScript("instructions", body.Instructions)
+            .CheckScript("setup", body.Setup)
+            .CheckContent("prompt", body.Prompt, required: false)
+            .CheckTimeout(body.TimeoutSeconds)
+            .ThrowIfInvalid();
+
+        var now = clock.GetUtcNow();
+        var session = new Session
+        {
+            Id = Guid.CreateVersion7(),
+            Name = body.Name,
+            CreatedBy = caller.Name(),
+            CreatedByType = caller.Type(),
+            State = SessionStates.Init,
+            CreatedAt = now,
+            LastActivityAt = now,
+            Metadata = (body.Metadata ?? []).ToJsonString(),
+            TimeoutSeconds = body.TimeoutSeconds ?? SessionRules.DefaultTimeoutSeconds,
+            Instructions = body.Instructions,
+            Setup = body.Setup,
+            ProtectedSecrets = secrets.Protect(body.Secrets),
+            SecretNames = body.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray() ?? [],
+        };
+        db.Sessions.Add(session);
+        if (body.Prompt is not null)
+        {
+            db.Messages.Add(MessageFactory.Create(session.Id, MessageRoles.User, body.Prompt, null, now));
+        }
+        work.Add(session.Id, WorkKinds.Create);
+        await db.SaveUniqueNameAsync(body.Name, cancellationToken);
+        await work.SignalAsync();
+        return TypedResults.Created($"/api/v0/sessions/{session.Id}", SessionResponse.From(session));
+    }
+
+    /// <summary><c>GET /sessions/{id}</c>.</summary>
+    public static async Task<Ok<SessionResponse>> GetAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(SessionResponse.From(await db.FindAsync(id, caller, SessionRight.Read, cancellationToken)));
+
+    /// <summary>
+    /// <c>PUT /sessions/{id}</c>: name, metadata, timeout. A new timeout on an idle session moves
+    /// <c>auto_close_at</c> to <c>last_activity_at + timeout</c>.
+    /// </summary>
+    public static async Task<Ok<SessionResponse>> UpdateAsync(string id, UpdateSessionRequest body, ClaimsPrincipal caller,
+        RaworcDbContext db, PresenceStore presence, CancellationToken cancellationToken)
+    {
+        new Validation()
+            .When(body is { Name: null, Metadata: null, TimeoutSeconds: null }, "body", "must set at least one of name, metadata, timeout_seconds")
+            .CheckName(body.Name)
+            .CheckMetadata("metadata", body.Metadata)
+            .CheckTimeout(body.TimeoutSeconds)
+            .ThrowIfInvalid();
+        var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
+
+        var metadata = body.Metadata?.ToJsonString();
+        var timeout = body.TimeoutSeconds;
+        try
+        {
+            await db.Sessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(set =>
+            {
+                if (body.Name is not null)
+                {
+                    set.SetProperty(s => s.Name, body.Name);
+                }
+                if (metadata is not null)
+                {
+                    set.SetProperty(s => s.Metadata, metadata);
+                }
+                if (timeout is { } seconds)
+                {
+                    set.SetProperty(s => s.TimeoutSeconds, seconds);
+                    set.SetProperty(s => s.AutoCloseAt, s => s.State == SessionStates.Idle ? s.LastActivityAt.AddSeconds(seconds) : s.AutoCloseAt);
+                }
+            }, cancellationToken);
+        }
+        catch (Exception ex) when (ex.IsUniqueViolation())
+        {
+            throw new ApiException(409, $"A session named '{body.Name}' already exists.");
+        }
+
+        var updated = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken);
+        if (updated is { State: SessionStates.Idle, AutoCloseAt: { } deadline })
+        {
+            await presence.SetIdleDeadlineAsync(updated.Id, deadline);
+        }
+        return TypedResults.Ok(SessionResponse.From(updated));
+    }
+
+    /// <summary><c>DELETE /sessions/{id}</c> → 204: the row and its messages go now; the computer and volume are removed by the worker.</summary>
+    public static async Task<NoContent> DeleteAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, WorkQueue work,
+        PresenceStore presence, CancellationToken cancellationToken)
+    {
+        var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await work.DropPendingAsync(session.Id, cancellationToken);
+            await db.Sessions.Where(s => s.Id == session.Id).ExecuteDeleteAsync(cancellationToken);
+            work.Add(session.Id, WorkKinds.Delete);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await presence.ClearIdleDeadlineAsync(session.Id);
+        await presence.ClearHeartbeatAsync(session.Id);
+        await work.SignalAsync();
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Saves, turning a unique-name violation into a 409.</summary>
+    /// <exception cref="ApiException">409 when the name is taken.</exception>
+    public static async Task SaveUniqueNameAsync(this RaworcDbContext db, string? name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            throw new ApiException(409, $"A session named '{name}' already exists.");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace Raworc.ApiService.Work;
+
+/// <summary>
+/// A unit of computer work for a session (table <c>work_items</c>), claimed by one worker with
+/// <c>FOR UPDATE SKIP LOCKED</c>. Items of one session run strictly in id order. No foreign key: a
+/// delete item outlives its session row.
+/// </summary>
+public sealed class WorkItem
+{
+    /// <summary>Increasing id: the order of work.</summary>
+    public long Id { get; set; }
+
+    /// <summary>The session the work is for.</summary>
+    public Guid SessionId { get; set; }
+
+    /// <summary>One of <see cref="WorkKinds"/>.</summary>
+    public required string Kind { get; set; }
+
+    /// <summary>Kind-specific JSON (remix: parent and parts).</summary>
+    public string Payload { get; set; } = "{}";
+
+    /// <summary>When it was queued (UTC).</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Not to be tried before this time (UTC): backoff after a failure.</summary>
+    public DateTimeOffset NotBefore { get; set; }
+
+    /// <summary>Failed attempts so far.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Reason of the last failed attempt.</summary>
+    public string? LastError { get; set; }
+}
+
+/// <summary>The kinds of computer work.</summary>
+public static class WorkKinds
+{
+    /// <summary>Create volume and computer for a new session.</summary>
+    public const string Create = "create";
+    /// <summary>Start a new computer on the existing volume.</summary>
+    public const string Restore = "restore";
+    /// <summary>Stop and remove the computer; keep the volume.</summary>
+    public const string Close = "close";
+    /// <summary>Remove computer and volume.</summary>
+    public const string Delete = "delete";
+    /// <summary>Copy the parent's folders into a new volume, then start the computer.</summary>
+    public const string Remix = "remix";
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using Raworc.Tests.Infrastructure;
+
+namespace Raworc.Tests.Sessions;
+
+[Collection(RaworcAppCollection.Name)]
+public sealed class MessagesTests(RaworcAppFixture fixture)
+{
+    [Fact]
+    public async Task HostMessagesHaveTheHostRoleAndUserMessagesTheUserRole()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("talker");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "question" });
+        using var host = fixture.CreateHostClient(session.Id());
+
+        var answer = await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/messages", new { content = "answer", metadata = new { type = "response" } });
+        Assert.Equal("host", (string?)answer["role"]);
+
+        var messages = await client.GetMessagesAsync(session.Id().ToString());
+        Assert.Equal(["user:question", "host:answer"], messages.Select(m => $"{m!["role"]}:{m["content"]}").ToArray());
+        Assert.Equal("response", (string?)messages[1]!["metadata"]!["type"]);
+        Assert.Equal(
+            ["content", "created_at", "id", "metadata", "role", "session_id"],
+            messages[0]!.AsObject().Select(p => p.Key).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task TenConcurrentMessagesAreAllStoredInOrder()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("flood");
+        using var _ = client;
+        var session = await client.CreateSessionAsync();
+        using var host = fixture.CreateHostClient(session.Id());
+        await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/idle");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            client.PostAsync($"/api/v0/sessions/{session.Id()}/messages", Http.Json(new { content = $"m{i}" }))));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        var postedIds = await Task.WhenAll(responses.Select(async r => (string)(await r.ReadObjectAsync())["id"]!));
+
+        var listed = await client.GetMessagesAsync(session.Id().ToString());
+        Assert.Equal(postedIds.Order().ToArray(), listed.Select(m => (string)m!["id"]!).Order().ToArray());
+        var createdAt = listed.Select(m => DateTimeOffset.Parse((string)m!["created_at"]!)).ToArray();
+        Assert.Equal(createdAt.Order().ToArray(), createdAt);
+
+        // Paging after each message walks the same order, one at a time, never skipping or repeating.
+        var walked = new List<string>();
+        var after = "";
+        for (var i = 0; i < 10; i++)
+        {
+            var page = await client.GetMessagesAsync(session.Id().ToString(), $"?limit=1{after}");
+            var id = (string)Assert.Single(page)!["id"]!;
+            walked.Add(id);
+            after = $"&after={id}";
+        }
+        Assert.Equal(listed.Select(m => (string)m!["id"]!).ToArray(), walked);
+    }
+
+    [Fact]
+    public async Task LongPollReturnsAsSoonAsAMessageArrives()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("poller");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "first" });
+        var first = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
+        using var host = fixture.CreateHostClient(session.Id());
+
+        var poll = host.GetAsync($"/api/v0/sessions/{session.Id()}/messages?after={first}&wait=20");
+        await Task.Delay(300);
+        Assert.False(poll.IsCompleted);
+        await client.PostOkAsync($"/api/v0/sessions/{session.Id()}/messages", new { content = "second" });
+
+        var response = await poll.WaitAsync(TimeSpan.FromSeconds(10));
+        var messages = await response.ReadArrayAsync();
+        Assert.Equal("second", (string?)Assert.Single(messages)!["content"]);
+    }
+
+    [Fact]
+    public async Task LongPollWithNothingNewAnswersAnEmptyListWhenTheWaitEnds()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("patient");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "only" });
+        var only = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
+
+        var watch = Stopwatch.StartNew();
+        var response = await client.GetAsync($"/api/v0/sessions/{session.Id()}/messages?after={only}&wait=1");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await response.ReadArrayAsync());
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"returned after {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task CountCountsTheSessionsMessages()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("counter");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "a" });
+        await client.PostOkAsync($"/api/v0/sessions/{session.Id()}/messages", new { content = "b" });
+
+        var count = await (await client.GetAsync($"/api/v0/sessions/{session.Id()}/messages/count")).ReadObjectAsync();
+        Assert.Equal(2, (int)count["count"]!);
+    }
+}

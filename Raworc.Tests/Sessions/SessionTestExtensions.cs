@@ -1,0 +1,40 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Raworc.Tests.Infrastructure;
+
+namespace Raworc.Tests.Sessions;
+
+public static class SessionTestExtensions
+{
+    public static async Task<JsonObject> CreateSessionAsync(this HttpClient client, object? body = null)
+    {
+        var response = await client.PostAsync("/api/v0/sessions", Http.Json(body ?? new { }));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return await response.ReadObjectAsync();
+    }
+
+    public static async Task<JsonObject> GetSessionAsync(this HttpClient client, string id)
+    {
+        var response = await client.GetAsync($"/api/v0/sessions/{id}");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.ReadObjectAsync();
+    }
+
+    public static async Task<JsonArray> GetMessagesAsync(this HttpClient client, string id, string query = "")
+    {
+        var response = await client.GetAsync($"/api/v0/sessions/{id}/messages{query}");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.ReadArrayAsync();
+    }
+
+    public static async Task<JsonObject> PostOkAsync(this HttpClient client, string path, object? body = null)
+    {
+        var response = await client.PostAsync(path, Http.Json(body ?? new { }));
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return await response.ReadObjectAsync();
+    }
+
+    public static Guid Id(this JsonObject session) => Guid.Parse((string)session["id"]!);
+
+    public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..10]}";
+}
