@@ -14,14 +14,16 @@ force=${1:-}
 sources=("$root/Raworc.HostAgent" "$root/Raworc.ServiceDefaults" "$root/eng/images/host-agent"
   "$root/Directory.Build.props" "$root/Directory.Packages.props" "$root/global.json" "$0")
 
-if [ "$force" != "--force" ] && created=$(docker image inspect -f '{{.Created}}' "$image" 2>/dev/null); then
-  newer=$(find "${sources[@]}" -type f -not -path '*/bin/*' -not -path '*/obj/*' -newermt "$created" -print -quit)
-  if [ -z "$newer" ]; then
-    exit 0
-  fi
+work="$root/artifacts/host-agent"
+# The stamp holds the id of the image last built here. Docker's own creation time cannot be used:
+# a rebuild that hits the layer cache keeps the old image and its old time.
+stamp="$work/image.stamp"
+if [ "$force" != "--force" ] && [ -f "$stamp" ] \
+  && [ "$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null)" = "$(cat "$stamp")" ] \
+  && [ -z "$(find "${sources[@]}" -type f -not -path '*/bin/*' -not -path '*/obj/*' -newer "$stamp" -print -quit)" ]; then
+  exit 0
 fi
 
-work="$root/artifacts/host-agent"
 rm -rf "$work/context"
 mkdir -p "$work/context"
 # A separate artifacts path keeps the RID-specific restore out of the projects' obj/ folders,
@@ -42,4 +44,5 @@ if ! out=$(docker build -q "${base_args[@]}" -t "$image" "$work/context" 2>&1); 
   echo "$out" >&2
   exit 1
 fi
+docker image inspect -f '{{.Id}}' "$image" >"$stamp"
 echo "host-agent-image: built $image"
