@@ -57,16 +57,22 @@ internal static class SessionArchive
         return stream;
     }
 
-    private static PaxTarEntry Entry(TarEntryType type, string name, UnixFileMode mode, string? content) =>
-        new(type, name)
+    private static PaxTarEntry Entry(TarEntryType type, string name, UnixFileMode mode, string? content)
+    {
+        var entry = new PaxTarEntry(type, name)
         {
             Uid = RaworcUid,
             Gid = RaworcUid,
             Mode = mode,
             ModificationTime = DateTimeOffset.UtcNow,
-            // No byte-order mark: scripts and secrets must be byte-exact.
-            DataStream = content is null ? null : new MemoryStream(new UTF8Encoding(false).GetBytes(content)),
         };
+        if (content is not null)
+        {
+            // No byte-order mark: scripts and secrets must be byte-exact.
+            entry.DataStream = new MemoryStream(new UTF8Encoding(false).GetBytes(content));
+        }
+        return entry;
+    }
 
     private static class Modes
     {
