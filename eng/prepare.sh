@@ -27,3 +27,6 @@ export Raworc__OfflineImages
 if [ "$Raworc__OfflineImages" = "true" ]; then
   bash "$eng_dir/offline-images.sh"
 fi
+
+# The image of a session's computer; rebuilt only when the agent or its image files changed.
+bash "$eng_dir/host-agent-image.sh"

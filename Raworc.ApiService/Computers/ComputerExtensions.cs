@@ -1,0 +1,34 @@
+using Docker.DotNet;
+using Microsoft.Extensions.Options;
+
+namespace Raworc.ApiService.Computers;
+
+/// <summary>Registers sessions' computers.</summary>
+public static class ComputerExtensions
+{
+    /// <summary>Name of the health check that reports the Docker engine (part of <c>/health</c>).</summary>
+    public const string HealthCheckName = "docker";
+
+    /// <summary>
+    /// Registers <see cref="ComputerOptions"/> (section <c>Computers</c>, validated at start-up), one
+    /// <see cref="IDockerClient"/> for <see cref="ComputerOptions.DockerEndpoint"/>, the
+    /// <see cref="IComputerProvider"/> on Docker, and the health check <c>docker</c>.
+    /// </summary>
+    /// <param name="builder">The API's builder.</param>
+    /// <returns>The same builder.</returns>
+    public static TBuilder AddComputers<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<ComputerOptions>()
+            .BindConfiguration(ComputerOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IDockerClient>(services =>
+        {
+            var endpoint = new Uri(services.GetRequiredService<IOptions<ComputerOptions>>().Value.DockerEndpoint);
+            return new DockerClientConfiguration(endpoint).CreateClient();
+        });
+        builder.Services.AddSingleton<IComputerProvider, DockerComputerProvider>();
+        builder.Services.AddHealthChecks().AddCheck<DockerHealthCheck>(HealthCheckName);
+        return builder;
+    }
+}

@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Raworc.ApiService.Computers;
+
+/// <summary>Settings of sessions' computers, bound from the configuration section <c>Computers</c>.</summary>
+public sealed class ComputerOptions : IValidatableObject
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Computers";
+
+    /// <summary>Image every computer runs; it must exist on the engine (never pulled).</summary>
+    [Required]
+    public string Image { get; set; } = "raworc/host-agent:latest";
+
+    /// <summary>CPU limit per computer, in CPUs (0.5 = half of one core).</summary>
+    [Range(0.01, 256)]
+    public double Cpus { get; set; } = 0.5;
+
+    /// <summary>Memory limit per computer, in MiB.</summary>
+    [Range(16, 1024 * 1024)]
+    public int MemoryMiB { get; set; } = 512;
+
+    /// <summary>
+    /// Docker network mode: <c>host</c> (default) lets the agent reach an API bound to 127.0.0.1;
+    /// <c>bridge</c> gives internet egress where the API is reachable from the bridge; <c>none</c> cuts the network.
+    /// </summary>
+    [Required]
+    public string NetworkMode { get; set; } = "host";
+
+    /// <summary>Engine address: <c>unix:///var/run/docker.sock</c> (default) or <c>tcp://host:port</c>.</summary>
+    [Required]
+    public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";
+
+    /// <summary>Time limit of <c>setup.sh</c> at each start, in seconds (passed as <c>RAWORC_SETUP_TIMEOUT</c>).</summary>
+    [Range(1, 24 * 3600)]
+    public int SetupTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>How long a new session may stay <c>init</c> before its agent reports ready, in seconds.</summary>
+    [Range(1, 24 * 3600)]
+    public int StartDeadlineSeconds { get; set; } = 60;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Uri.TryCreate(DockerEndpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("unix" or "tcp" or "http" or "https" or "npipe"))
+        {
+            yield return new ValidationResult(
+                "DockerEndpoint must be an absolute unix://, tcp://, http(s):// or npipe:// address.", [nameof(DockerEndpoint)]);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Net;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Raworc.ApiService.Computers;
+
+/// <summary>Remix (volume copy) and the engine calls the operations share.</summary>
+public sealed partial class DockerComputerProvider
+{
+    // Runs as root in a helper container: parent volume read-only at /from, child volume at /to.
+    // cp -a keeps owners and modes; the child's root and folders end up owned by raworc (uid 1000).
+    private const string CopyScript = """
+        set -eu
+        cd /to
+        mkdir -p code data secrets logs
+        for part in $RAWORC_COPY_PARTS; do
+          if [ -d "/from/$part" ]; then cp -a "/from/$part/." "$part/"; fi
+        done
+        chown 1000:1000 . code data secrets logs
+        chmod 0755 . code data logs
+        chmod 0700 secrets
+        """;
+
+    /// <inheritdoc />
+    public async Task CopyVolumeAsync(Guid fromSessionId, Guid toSessionId, CopyParts parts, CancellationToken cancellationToken)
+    {
+        var from = NameOf(fromSessionId);
+        var to = NameOf(toSessionId);
+        if (!await VolumeExistsAsync(from, cancellationToken))
+        {
+            throw new InvalidOperationException($"The volume of session {fromSessionId:D} does not exist.");
+        }
+        if (!await EnsureVolumeAsync(toSessionId, cancellationToken))
+        {
+            throw new InvalidOperationException($"The volume of session {toSessionId:D} already exists.");
+        }
+
+        var copied = new List<string>();
+        if (parts.Data) { copied.Add("data"); }
+        if (parts.Code) { copied.Add("code"); }
+        if (parts.Secrets) { copied.Add("secrets"); }
+
+        var helper = $"raworc-copy-{toSessionId:D}";
+        var succeeded = false;
+        try
+        {
+            var labels = Labels(toSessionId);
+            labels[RoleLabel] = "copy";
+            var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+            {
+                Name = helper,
+                Image = options.Value.Image,
+                User = "0:0",
+                Entrypoint = ["/bin/bash", "-c"],
+                Cmd = [CopyScript],
+                Env = [$"RAWORC_COPY_PARTS={string.Join(' ', copied)}"],
+                Labels = labels,
+                HostConfig = new HostConfig
+                {
+                    NetworkMode = "none",
+                    Mounts =
+                    [
+                        new Mount { Type = "volume", Source = from, Target = "/from", ReadOnly = true },
+                        new Mount { Type = "volume", Source = to, Target = "/to" },
+                    ],
+                },
+            }, cancellationToken);
+            await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+            var result = await docker.Containers.WaitContainerAsync(created.ID, cancellationToken);
+            if (result.StatusCode != 0)
+            {
+                throw new InvalidOperationException(
+                    $"Copying the volume of session {fromSessionId:D} to session {toSessionId:D} failed with exit code {result.StatusCode}.");
+            }
+            succeeded = true;
+            LogCopied(fromSessionId, toSessionId, string.Join(' ', copied));
+        }
+        catch (DockerImageNotFoundException)
+        {
+            throw new ComputerImageNotFoundException(options.Value.Image);
+        }
+        finally
+        {
+            await RemoveContainerAsync(helper, CancellationToken.None);
+            if (!succeeded)
+            {
+                await RemoveVolumeAsync(to, CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task EnsureImageAsync(string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await docker.Images.InspectImageAsync(image, cancellationToken);
+        }
+        catch (DockerImageNotFoundException)
+        {
+            throw new ComputerImageNotFoundException(image);
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is HttpStatusCode.NotFound)
+        {
+            throw new ComputerImageNotFoundException(image);
+        }
+    }
+
+    /// <returns><see langword="true"/> when the volume was created by this call.</returns>
+    private async Task<bool> EnsureVolumeAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        var name = NameOf(sessionId);
+        if (await VolumeExistsAsync(name, cancellationToken))
+        {
+            return false;
+        }
+        await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = Labels(sessionId) }, cancellationToken);
+        return true;
+    }
+
+    private async Task<bool> VolumeExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await docker.Volumes.InspectAsync(name, cancellationToken);
+            return true;
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private async Task RemoveContainerAsync(string nameOrId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await docker.Containers.RemoveContainerAsync(nameOrId, new ContainerRemoveParameters { Force = true }, cancellationToken);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private async Task RemoveVolumeAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await docker.Volumes.RemoveAsync(name, force: true, cancellationToken);
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private async Task<IList<ContainerListResponse>> ListLabelledAsync(string label, CancellationToken cancellationToken) =>
+        await docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } },
+        }, cancellationToken);
+
+    [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} started: container {ContainerId}, new volume: {NewVolume}")]
+    private partial void LogStarted(Guid sessionId, string containerId, bool newVolume);
+
+    [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} stopped; its volume is kept")]
+    private partial void LogStopped(Guid sessionId);
+
+    [LoggerMessage(LogLevel.Information, "Computer and volume of session {SessionId} deleted")]
+    private partial void LogDeleted(Guid sessionId);
+
+    [LoggerMessage(LogLevel.Information, "Volume of session {FromSessionId} copied to session {ToSessionId} (folders: {Parts})")]
+    private partial void LogCopied(Guid fromSessionId, Guid toSessionId, string parts);
+
+    [LoggerMessage(LogLevel.Warning, "Docker engine unreachable: {ExceptionType}: {Reason}")]
+    private partial void LogUnreachable(string exceptionType, string reason);
+}

@@ -1,0 +1,219 @@
+using System.Text.RegularExpressions;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Options;
+
+namespace Raworc.ApiService.Computers;
+
+/// <summary>
+/// Session computers on a Docker engine (checked against engine 20.10, API 1.41): container and volume
+/// both named <c>raworc-session-&lt;id&gt;</c>, labelled <c>raworc.managed=true</c> and
+/// <c>raworc.session-id=&lt;id&gt;</c>, volume mounted at <c>/session</c>, CPU and memory limits from
+/// <see cref="ComputerOptions"/>, Docker's init as PID 1 so a stop is prompt, and no Docker socket inside.
+/// </summary>
+/// <remarks>
+/// The container receives these variables: every secret (NAME=value), then the caller's
+/// <see cref="ComputerSpec.Environment"/> (which wins over a secret of the same name), then
+/// <c>RAWORC_SESSION_ID</c> (the session id, "D" format) and <c>RAWORC_SETUP_TIMEOUT</c> (seconds).
+/// Docker.DotNet's requests time out after 100 s by default; every call takes the caller's token.
+/// </remarks>
+public sealed partial class DockerComputerProvider(
+    IDockerClient docker, IOptions<ComputerOptions> options, ILogger<DockerComputerProvider> logger) : IComputerProvider
+{
+    /// <summary>Label set to <c>true</c> on every container and volume this platform creates.</summary>
+    public const string ManagedLabel = "raworc.managed";
+
+    /// <summary>Label holding the session id ("D" format) of a container or volume.</summary>
+    public const string SessionLabel = "raworc.session-id";
+
+    /// <summary>Label marking short-lived helper containers (value <c>copy</c>); session computers have none.</summary>
+    public const string RoleLabel = "raworc.role";
+
+    /// <summary>Where the volume is mounted in the computer.</summary>
+    public const string SessionPath = "/session";
+
+    /// <summary>Seconds a stopping computer gets between SIGTERM and SIGKILL.</summary>
+    private const uint StopGraceSeconds = 10;
+
+    /// <summary>How long <see cref="IsReachableAsync"/> waits for the engine's answer.</summary>
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The name of a session's container and of its volume.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <returns><c>raworc-session-&lt;id&gt;</c>, the id in "D" format (lower-case, with hyphens).</returns>
+    public static string NameOf(Guid sessionId) => $"raworc-session-{sessionId:D}";
+
+    /// <inheritdoc />
+    public async Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var env = BuildEnvironment(spec, settings);
+        var name = NameOf(spec.SessionId);
+
+        await EnsureImageAsync(settings.Image, cancellationToken);
+        // A computer that exited (killed, crashed) still holds the name; restore replaces it.
+        await RemoveContainerAsync(name, cancellationToken);
+        var isNewVolume = await EnsureVolumeAsync(spec.SessionId, cancellationToken);
+        try
+        {
+            var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+            {
+                Name = name,
+                Image = settings.Image,
+                Env = env,
+                Labels = Labels(spec.SessionId),
+                HostConfig = new HostConfig
+                {
+                    NanoCPUs = (long)Math.Round(settings.Cpus * 1_000_000_000),
+                    Memory = settings.MemoryMiB * 1024L * 1024L,
+                    // Equal to Memory: no swap on top of the limit.
+                    MemorySwap = settings.MemoryMiB * 1024L * 1024L,
+                    NetworkMode = settings.NetworkMode,
+                    Init = true,
+                    Mounts = [new Mount { Type = "volume", Source = name, Target = SessionPath }],
+                },
+            }, cancellationToken);
+
+            // Written through the created, not yet started container, so the files are in place
+            // before the entry script looks for setup.sh.
+            using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout();
+            await docker.Containers.ExtractArchiveToContainerAsync(
+                created.ID, new ContainerPathStatParameters { Path = SessionPath }, archive, cancellationToken);
+            await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+
+            LogStarted(spec.SessionId, created.ID, isNewVolume);
+            return new ComputerHandle(created.ID, name);
+        }
+        catch (Exception exception)
+        {
+            // Best effort, whatever the caller's token says: a half-made computer must not linger,
+            // and a new volume that was never seeded would later pass for a seeded one.
+            await RemoveContainerAsync(name, CancellationToken.None);
+            if (isNewVolume)
+            {
+                await RemoveVolumeAsync(name, CancellationToken.None);
+            }
+            if (exception is DockerImageNotFoundException)
+            {
+                throw new ComputerImageNotFoundException(settings.Image);
+            }
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        var name = NameOf(sessionId);
+        try
+        {
+            // A graceful stop first, so the agent can say goodbye; Docker's init forwards SIGTERM.
+            await docker.Containers.StopContainerAsync(
+                name, new ContainerStopParameters { WaitBeforeKillSeconds = StopGraceSeconds }, cancellationToken);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return;
+        }
+        await RemoveContainerAsync(name, cancellationToken);
+        LogStopped(sessionId);
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        var name = NameOf(sessionId);
+        // Helpers (a copy into this volume) hold the volume too.
+        foreach (var container in await ListLabelledAsync($"{SessionLabel}={sessionId:D}", cancellationToken))
+        {
+            await RemoveContainerAsync(container.ID, cancellationToken);
+        }
+        await RemoveContainerAsync(name, cancellationToken);
+        await RemoveVolumeAsync(name, cancellationToken);
+        LogDeleted(sessionId);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        var computers = new List<ComputerInfo>();
+        foreach (var container in await ListLabelledAsync($"{ManagedLabel}=true", cancellationToken))
+        {
+            if (container.Labels.ContainsKey(RoleLabel)
+                || !container.Labels.TryGetValue(SessionLabel, out var label)
+                || !Guid.TryParse(label, out var sessionId))
+            {
+                continue;
+            }
+            var state = container.State switch
+            {
+                "created" => ComputerState.Created,
+                "exited" or "dead" => ComputerState.Exited,
+                _ => ComputerState.Running,
+            };
+            int? exitCode = null;
+            if (state is ComputerState.Exited)
+            {
+                // The list gives the exit code only inside a human-readable status; inspect gives it exactly.
+                try
+                {
+                    var inspected = await docker.Containers.InspectContainerAsync(container.ID, cancellationToken);
+                    exitCode = (int)inspected.State.ExitCode;
+                }
+                catch (DockerContainerNotFoundException)
+                {
+                    continue;
+                }
+            }
+            computers.Add(new ComputerInfo(sessionId, container.ID, state, exitCode));
+        }
+        return computers;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(PingTimeout);
+        try
+        {
+            await docker.System.PingAsync(timeout.Token);
+            return true;
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable(exception.GetType().Name, exception.Message);
+            return false;
+        }
+    }
+
+    private static List<string> BuildEnvironment(ComputerSpec spec, ComputerOptions settings)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in spec.Secrets)
+        {
+            variables[CheckName(name, "secret")] = value;
+        }
+        foreach (var (name, value) in spec.Environment)
+        {
+            variables[CheckName(name, "environment variable")] = value;
+        }
+        variables["RAWORC_SESSION_ID"] = spec.SessionId.ToString("D");
+        variables["RAWORC_SETUP_TIMEOUT"] = settings.SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return [.. variables.Select(pair => $"{pair.Key}={pair.Value}")];
+    }
+
+    // A secret's name is also a file name under /session/secrets, so it must be a plain identifier.
+    private static string CheckName(string name, string kind) => VariableName().IsMatch(name)
+        ? name
+        : throw new ArgumentException($"The {kind} name '{name}' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*).", nameof(ComputerSpec));
+
+    private static Dictionary<string, string> Labels(Guid sessionId) => new()
+    {
+        [ManagedLabel] = "true",
+        [SessionLabel] = sessionId.ToString("D"),
+    };
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex VariableName();
+}

@@ -1,0 +1,112 @@
+namespace Raworc.ApiService.Computers;
+
+/// <summary>
+/// Gives each session its computer: a container on a volume that outlives it. The Docker engine is
+/// the one implementation today (<see cref="DockerComputerProvider"/>); a Kubernetes or remote Docker
+/// provider implements the same contract. Every operation is keyed by the session id, so a caller
+/// never stores engine ids to find a computer again.
+/// </summary>
+public interface IComputerProvider
+{
+    /// <summary>
+    /// Starts a new computer for the session. A missing volume is created and seeded with the
+    /// <c>/session/{code,data,secrets,logs}</c> layout, <c>code/instructions.md</c>, <c>code/setup.sh</c>
+    /// and one 0600 file per secret; an existing volume (restore, remix) keeps its files untouched.
+    /// A previous container of the session (for example one that exited) is replaced.
+    /// </summary>
+    /// <param name="spec">What the computer receives.</param>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    /// <returns>The started container's id and the volume's name.</returns>
+    /// <exception cref="ComputerImageNotFoundException">The configured image is not on the engine.</exception>
+    /// <exception cref="ArgumentException">A secret or environment name is not a valid variable name.</exception>
+    Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>Stops and removes the session's container, keeping its volume. Does nothing when there is none.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    Task StopAsync(Guid sessionId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates the child's volume from the parent's: the folders chosen in <paramref name="parts"/> are
+    /// copied with their owners and modes; the others and <c>logs/</c> start empty. The child's volume
+    /// must not exist yet; the parent's may be in use by a running container.
+    /// </summary>
+    /// <param name="fromSessionId">The parent session, whose volume must exist.</param>
+    /// <param name="toSessionId">The child session.</param>
+    /// <param name="parts">Which folders to copy.</param>
+    /// <param name="cancellationToken">Cancels the copy; a partly made child volume is then removed.</param>
+    /// <exception cref="InvalidOperationException">The parent's volume is missing, the child's exists, or the copy failed.</exception>
+    Task CopyVolumeAsync(Guid fromSessionId, Guid toSessionId, CopyParts parts, CancellationToken cancellationToken);
+
+    /// <summary>Removes the session's container and volume. Does nothing for what is already gone.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    Task DeleteAsync(Guid sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Lists every session computer this platform manages, running or not (helper containers excluded).</summary>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    /// <returns>One entry per container, in no particular order.</returns>
+    Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether the engine answers; never throws for an unreachable engine.</summary>
+    /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns><see langword="true"/> when the engine answered a ping.</returns>
+    Task<bool> IsReachableAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What a session's computer receives when it starts.</summary>
+/// <param name="SessionId">The session; names the container and volume (<c>raworc-session-&lt;id&gt;</c>).</param>
+/// <param name="Secrets">Name → value. Each becomes an environment variable and the file
+/// <c>/session/secrets/&lt;NAME&gt;</c> (mode 0600, owned by the user <c>raworc</c>). Names match
+/// <c>[A-Za-z_][A-Za-z0-9_]*</c>. Values never appear in a log line or an exception message.</param>
+/// <param name="Instructions">Written to <c>/session/code/instructions.md</c> (UTF-8) on a new volume; <see langword="null"/> writes no file.</param>
+/// <param name="Setup">Written to <c>/session/code/setup.sh</c> (UTF-8, mode 0755) on a new volume; run at every
+/// container start (see <c>eng/images/host-agent/raworc-entry.sh</c>); <see langword="null"/> writes no file.</param>
+/// <param name="Environment">Extra variables filled by the caller: API address, Host token, model settings.
+/// They override secrets of the same name; <c>RAWORC_SESSION_ID</c> and <c>RAWORC_SETUP_TIMEOUT</c> are set by the provider.</param>
+public sealed record ComputerSpec(
+    Guid SessionId,
+    IReadOnlyDictionary<string, string> Secrets,
+    string? Instructions,
+    string? Setup,
+    IReadOnlyDictionary<string, string> Environment);
+
+/// <summary>Which folders of a parent's volume a remix copies; <c>logs/</c> never is.</summary>
+/// <param name="Data">Copy <c>/session/data</c>.</param>
+/// <param name="Code">Copy <c>/session/code</c> (instructions.md, setup.sh and the rest).</param>
+/// <param name="Secrets">Copy <c>/session/secrets</c>.</param>
+public sealed record CopyParts(bool Data, bool Code, bool Secrets);
+
+/// <summary>A started computer.</summary>
+/// <param name="ContainerId">The engine's container id (64 hex digits on Docker).</param>
+/// <param name="VolumeName">The volume mounted at <c>/session</c>.</param>
+public sealed record ComputerHandle(string ContainerId, string VolumeName);
+
+/// <summary>A managed computer as the engine reports it.</summary>
+/// <param name="SessionId">The session, from the container's <c>raworc.session-id</c> label.</param>
+/// <param name="ContainerId">The engine's container id.</param>
+/// <param name="State">Whether it runs.</param>
+/// <param name="ExitCode">The main process's exit status when <see cref="ComputerState.Exited"/>, else <see langword="null"/>.</param>
+public sealed record ComputerInfo(Guid SessionId, string ContainerId, ComputerState State, int? ExitCode);
+
+/// <summary>The coarse state of a computer's container.</summary>
+public enum ComputerState
+{
+    /// <summary>Created but never started (a create that failed half-way).</summary>
+    Created,
+
+    /// <summary>Running (also paused or restarting).</summary>
+    Running,
+
+    /// <summary>Its main process ended (Docker's <c>exited</c> or <c>dead</c>).</summary>
+    Exited,
+}
+
+/// <summary>The configured computer image does not exist on the engine (it is never pulled).</summary>
+/// <param name="image">The image reference, e.g. <c>raworc/host-agent:latest</c>.</param>
+public sealed class ComputerImageNotFoundException(string image)
+    : Exception($"The computer image '{image}' does not exist on the Docker engine; build it with eng/host-agent-image.sh or set Computers:Image.")
+{
+    /// <summary>The image reference that was asked for.</summary>
+    public string Image { get; } = image;
+}

@@ -1,0 +1,99 @@
+using System.Formats.Tar;
+using System.Text;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Computers;
+using Raworc.Tests.Infrastructure;
+
+namespace Raworc.Tests.Computers;
+
+/// <summary>
+/// A Docker client and a test image built from the real eng/images/host-agent files, with a stand-in
+/// agent that stays up until stopped (the real agent would need an API to talk to). The apt layer
+/// is shared with raworc/host-agent through Docker's build cache.
+/// </summary>
+public sealed class ComputerFixture : IAsyncLifetime
+{
+    public const string TestImage = "raworc/host-agent-test:latest";
+    private const string OfflineBase = "raworc/debian-base:bookworm";
+    private const string StandInAgent = "#!/bin/bash\n# Stand-in for the Host agent: runs until stopped.\nexec sleep infinity\n";
+
+    public DockerClient Docker { get; } = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
+
+    public DockerComputerProvider Provider(Action<ComputerOptions>? configure = null)
+    {
+        var settings = new ComputerOptions { Image = TestImage };
+        configure?.Invoke(settings);
+        return new DockerComputerProvider(Docker, Options.Create(settings), NullLogger<DockerComputerProvider>.Instance);
+    }
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        var buildArgs = new Dictionary<string, string>();
+        try
+        {
+            await Docker.Images.InspectImageAsync(OfflineBase, timeout.Token);
+            buildArgs["BASE_IMAGE"] = OfflineBase;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            // A machine with a registry builds FROM the Dockerfile's public default.
+        }
+
+        var errors = new Errors();
+        await Docker.Images.BuildImageFromDockerfileAsync(
+            new ImageBuildParameters { Tags = [TestImage], BuildArgs = buildArgs, Remove = true },
+            BuildContext(), authConfigs: null, headers: null, errors, timeout.Token);
+        if (errors.Messages.Count > 0)
+        {
+            throw new InvalidOperationException("Building the test image failed: " + string.Join("; ", errors.Messages));
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        Docker.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private static MemoryStream BuildContext()
+    {
+        var folder = Path.Combine(Repository.Root, "eng", "images", "host-agent");
+        var stream = new MemoryStream();
+        using (var tar = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            Add(tar, "Dockerfile", File.ReadAllBytes(Path.Combine(folder, "Dockerfile")));
+            Add(tar, "raworc-entry.sh", File.ReadAllBytes(Path.Combine(folder, "raworc-entry.sh")));
+            Add(tar, "raworc-host-agent", Encoding.UTF8.GetBytes(StandInAgent));
+        }
+        stream.Position = 0;
+        return stream;
+    }
+
+    private static void Add(TarWriter tar, string name, byte[] content) =>
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
+        {
+            Mode = (UnixFileMode)0b111_101_101,
+            // A fixed time keeps the build cache valid from one run to the next.
+            ModificationTime = DateTimeOffset.UnixEpoch,
+            DataStream = new MemoryStream(content),
+        });
+
+    // Synchronous, unlike Progress<T>, so every message is collected when the build returns.
+    private sealed class Errors : IProgress<JSONMessage>
+    {
+        public List<string> Messages { get; } = [];
+
+        public void Report(JSONMessage value)
+        {
+            var message = value.Error?.Message ?? value.ErrorMessage;
+            if (!string.IsNullOrEmpty(message))
+            {
+                Messages.Add(message);
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Text;
+using Docker.DotNet;
+using Raworc.ApiService.Computers;
+
+namespace Raworc.Tests.Computers;
+
+/// <summary>The Docker computer provider against the real engine, with the real image files.</summary>
+public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClassFixture<ComputerFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan SetupWait = TimeSpan.FromSeconds(90);
+    private readonly DockerProbe _probe = new(fixture.Docker);
+    private readonly DockerComputerProvider _provider = fixture.Provider();
+
+    // Non-ASCII text, CRLF and a trailing space: the files must come back byte for byte.
+    private const string Instructions = "# Task\r\nRéponds en français, s'il te plaît. \n";
+    private const string Setup = "id -u\necho setup done\n";
+    private const string SecretValue = "s3cret value with spaces = and é";
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _probe.CleanUpAsync();
+
+    private ComputerSpec Spec(Guid sessionId, string? setup = Setup) => new(
+        sessionId,
+        new Dictionary<string, string> { ["API_KEY"] = SecretValue },
+        Instructions,
+        setup,
+        new Dictionary<string, string> { ["RAWORC_API_URL"] = "http://127.0.0.1:9000", ["RAWORC_HOST_TOKEN"] = "token-1" });
+
+    [Fact]
+    public async Task CreatedComputerRunsWithLimitsLabelsLayoutFilesAndEnvironment()
+    {
+        var id = _probe.NewSession();
+
+        var handle = await _provider.CreateAsync(Spec(id), CancellationToken.None);
+
+        var name = $"raworc-session-{id:D}";
+        Assert.Equal(name, handle.VolumeName);
+        var container = await _probe.InspectAsync(id);
+        Assert.NotNull(container);
+        Assert.Equal(handle.ContainerId, container.ID);
+        Assert.True(container.State.Running);
+        Assert.Equal(500_000_000, container.HostConfig.NanoCPUs);
+        Assert.Equal(512L * 1024 * 1024, container.HostConfig.Memory);
+        Assert.Equal("host", container.HostConfig.NetworkMode);
+        Assert.True(container.HostConfig.Init);
+        Assert.Equal("true", container.Config.Labels["raworc.managed"]);
+        Assert.Equal(id.ToString("D"), container.Config.Labels["raworc.session-id"]);
+        var mount = Assert.Single(container.Mounts);
+        Assert.Equal(name, mount.Name);
+        Assert.Equal("/session", mount.Destination);
+        Assert.Contains($"API_KEY={SecretValue}", container.Config.Env);
+        Assert.Contains("RAWORC_API_URL=http://127.0.0.1:9000", container.Config.Env);
+        Assert.Contains("RAWORC_HOST_TOKEN=token-1", container.Config.Env);
+        Assert.Contains($"RAWORC_SESSION_ID={id:D}", container.Config.Env);
+        Assert.Contains("RAWORC_SETUP_TIMEOUT=300", container.Config.Env);
+
+        var status = await _probe.WaitForSetupStatusAsync(id, SetupWait);
+        Assert.Equal("ok", status["result"]);
+        Assert.Equal("0", status["exit_code"]);
+        var files = await _probe.ReadVolumeAsync(id);
+        foreach (var folder in new[] { "code", "data", "secrets", "logs" })
+        {
+            Assert.True(files[folder].IsDirectory);
+            Assert.Equal(1000, files[folder].Uid);
+        }
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, files["secrets"].Mode);
+        Assert.Equal(Encoding.UTF8.GetBytes(Instructions), files["code/instructions.md"].Content);
+        Assert.Equal(Encoding.UTF8.GetBytes(Setup), files["code/setup.sh"].Content);
+        Assert.Equal(Encoding.UTF8.GetBytes(SecretValue), files["secrets/API_KEY"].Content);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, files["secrets/API_KEY"].Mode);
+        Assert.Equal(1000, files["secrets/API_KEY"].Uid);
+        // The setup ran as the non-root user, and its output went to the log.
+        Assert.EndsWith("1000\nsetup done\n", files["logs/setup.log"].Text);
+    }
+
+    [Fact]
+    public async Task StoppedComputerKeepsItsVolumeAndARestoredOneFindsItsFilesByteForByte()
+    {
+        var id = _probe.NewSession();
+        var first = await _provider.CreateAsync(Spec(id), CancellationToken.None);
+        await _probe.PutFileAsync(first.ContainerId, "data/result.bin", [0, 1, 2, 255, 13, 10]);
+        await _probe.WaitForSetupStatusAsync(id, SetupWait);
+        var before = await _probe.ReadVolumeAsync(id);
+
+        await _provider.StopAsync(id, CancellationToken.None);
+
+        Assert.Null(await _probe.InspectAsync(id));
+        Assert.True(await _probe.VolumeExistsAsync(id));
+        await _provider.StopAsync(id, CancellationToken.None);
+
+        var second = await _provider.CreateAsync(Spec(id) with { Instructions = "other", Secrets = new Dictionary<string, string>() }, CancellationToken.None);
+
+        Assert.NotEqual(first.ContainerId, second.ContainerId);
+        Assert.True((await _probe.InspectAsync(id))!.State.Running);
+        var after = await _probe.ReadVolumeAsync(id);
+        foreach (var path in new[] { "code/instructions.md", "code/setup.sh", "secrets/API_KEY", "data/result.bin" })
+        {
+            Assert.Equal(before[path].Content, after[path].Content);
+            Assert.Equal(before[path].Mode, after[path].Mode);
+        }
+    }
+
+    [Fact]
+    public async Task CopyOfOnlyDataGivesTheChildOnlyData()
+    {
+        var parent = _probe.NewSession();
+        var child = _probe.NewSession();
+        var created = await _provider.CreateAsync(Spec(parent), CancellationToken.None);
+        await _probe.PutFileAsync(created.ContainerId, "data/input.csv", Encoding.UTF8.GetBytes("a,b\n1,2\n"));
+        await _probe.WaitForSetupStatusAsync(parent, SetupWait);
+
+        await _provider.CopyVolumeAsync(parent, child, new CopyParts(Data: true, Code: false, Secrets: false), CancellationToken.None);
+
+        var files = await _probe.ReadVolumeAsync(child);
+        Assert.Equal(["", "code", "data", "data/input.csv", "logs", "secrets"], files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("a,b\n1,2\n", files["data/input.csv"].Text);
+        Assert.Equal(1000, files["data/input.csv"].Uid);
+        Assert.Equal(1000, files[""].Uid);
+        Assert.Null(await _probe.InspectAsync(child));
+        Assert.DoesNotContain(await _provider.ListAsync(CancellationToken.None), computer => computer.SessionId == child);
+    }
+
+    [Fact]
+    public async Task DeleteRemovesContainerAndVolumeAndCanBeRepeated()
+    {
+        var id = _probe.NewSession();
+        await _provider.CreateAsync(Spec(id), CancellationToken.None);
+
+        await _provider.DeleteAsync(id, CancellationToken.None);
+
+        Assert.Null(await _probe.InspectAsync(id));
+        Assert.False(await _probe.VolumeExistsAsync(id));
+        await _provider.DeleteAsync(id, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task SetupThatNeverEndsIsCutOffAtItsTimeLimitAndTheAgentStillStarts()
+    {
+        var id = _probe.NewSession();
+        var provider = fixture.Provider(settings => settings.SetupTimeoutSeconds = 2);
+
+        await provider.CreateAsync(Spec(id, setup: "echo started\nsleep infinity\n"), CancellationToken.None);
+
+        var status = await _probe.WaitForSetupStatusAsync(id, SetupWait);
+        Assert.Equal("timeout", status["result"]);
+        Assert.Equal("124", status["exit_code"]);
+        Assert.Equal("2", status["timeout_seconds"]);
+        Assert.EndsWith("started\n", (await _probe.ReadVolumeAsync(id))["logs/setup.log"].Text);
+        Assert.True((await _probe.InspectAsync(id))!.State.Running);
+    }
+
+    [Fact]
+    public async Task ImageThatDoesNotExistIsAClearErrorAndLeavesNothingBehind()
+    {
+        var id = _probe.NewSession();
+        var provider = fixture.Provider(settings => settings.Image = "raworc/no-such-image:never");
+
+        var error = await Assert.ThrowsAsync<ComputerImageNotFoundException>(() => provider.CreateAsync(Spec(id), CancellationToken.None));
+
+        Assert.Equal("raworc/no-such-image:never", error.Image);
+        Assert.Contains("'raworc/no-such-image:never' does not exist", error.Message);
+        Assert.DoesNotContain(SecretValue, error.Message);
+        Assert.Null(await _probe.InspectAsync(id));
+        Assert.False(await _probe.VolumeExistsAsync(id));
+    }
+
+    [Fact]
+    public async Task ListReportsRunningAndKilledComputersWithTheExitCode()
+    {
+        var running = _probe.NewSession();
+        var killed = _probe.NewSession();
+        await _provider.CreateAsync(Spec(running), CancellationToken.None);
+        var handle = await _provider.CreateAsync(Spec(killed), CancellationToken.None);
+        await fixture.Docker.Containers.KillContainerAsync(handle.ContainerId, new Docker.DotNet.Models.ContainerKillParameters());
+        await fixture.Docker.Containers.WaitContainerAsync(handle.ContainerId);
+
+        var computers = await _provider.ListAsync(CancellationToken.None);
+
+        Assert.Contains(computers, computer => computer is { State: ComputerState.Running, ExitCode: null } && computer.SessionId == running);
+        Assert.Contains(computers, computer => computer == new ComputerInfo(killed, handle.ContainerId, ComputerState.Exited, 137));
+    }
+
+    [Fact]
+    public async Task EngineReachabilityIsReportedWithoutThrowing()
+    {
+        Assert.True(await _provider.IsReachableAsync(CancellationToken.None));
+        using var nowhere = new DockerClientConfiguration(new Uri("unix:///tmp/raworc-no-engine.sock")).CreateClient();
+        var unreachable = new DockerComputerProvider(nowhere, Microsoft.Extensions.Options.Options.Create(new ComputerOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<DockerComputerProvider>.Instance);
+        Assert.False(await unreachable.IsReachableAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SecretWithAnInvalidNameIsRefusedWithoutItsValue()
+    {
+        var id = _probe.NewSession();
+        var spec = Spec(id) with { Secrets = new Dictionary<string, string> { ["../evil"] = SecretValue } };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _provider.CreateAsync(spec, CancellationToken.None));
+
+        Assert.Contains("'../evil'", error.Message);
+        Assert.DoesNotContain(SecretValue, error.Message);
+        Assert.False(await _probe.VolumeExistsAsync(id));
+    }
+}

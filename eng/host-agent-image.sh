@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds raworc/host-agent:latest, the image of a session's computer (eng/images/host-agent):
+# publishes Raworc.HostAgent self-contained for linux-x64 and builds the image around it.
+# Offline machines (Raworc__OfflineImages=true, see eng/prepare.sh) build FROM the local
+# raworc/debian-base:bookworm instead of pulling debian:bookworm-slim.
+# The build is skipped when the image is newer than every file it is made from; pass --force to rebuild.
+set -euo pipefail
+export PATH="/usr/local/bin:$PATH"
+root=$(cd "$(dirname "$0")/.." && pwd)
+image=raworc/host-agent:latest
+force=${1:-}
+
+# What the image is made from: the agent, what it references, the image files, central build settings.
+sources=("$root/Raworc.HostAgent" "$root/Raworc.ServiceDefaults" "$root/eng/images/host-agent"
+  "$root/Directory.Build.props" "$root/Directory.Packages.props" "$root/global.json" "$0")
+
+work="$root/artifacts/host-agent"
+# The stamp holds the id of the image last built here. Docker's own creation time cannot be used:
+# a rebuild that hits the layer cache keeps the old image and its old time.
+stamp="$work/image.stamp"
+if [ "$force" != "--force" ] && [ -f "$stamp" ] \
+  && [ "$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null)" = "$(cat "$stamp")" ] \
+  && [ -z "$(find "${sources[@]}" -type f -not -path '*/bin/*' -not -path '*/obj/*' -newer "$stamp" -print -quit)" ]; then
+  exit 0
+fi
+
+rm -rf "$work/context"
+mkdir -p "$work/context"
+# A separate artifacts path keeps the RID-specific restore out of the projects' obj/ folders,
+# which `dotnet build Raworc.sln` uses.
+dotnet publish "$root/Raworc.HostAgent" -c Release -r linux-x64 --self-contained \
+  -p:PublishSingleFile=true -p:DebugType=none \
+  --artifacts-path "$work/build" -o "$work/publish" -nologo -v:q
+cp "$work/publish/Raworc.HostAgent" "$work/context/raworc-host-agent"
+cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" "$work/context/"
+chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh"
+
+base_args=()
+if [ "${Raworc__OfflineImages:-}" = "true" ]; then
+  base_args=(--build-arg BASE_IMAGE=raworc/debian-base:bookworm)
+fi
+# The output is shown only on failure: the legacy builder warns about itself on every build.
+if ! out=$(docker build -q "${base_args[@]}" -t "$image" "$work/context" 2>&1); then
+  echo "$out" >&2
+  exit 1
+fi
+docker image inspect -f '{{.Id}}' "$image" >"$stamp"
+echo "host-agent-image: built $image"
