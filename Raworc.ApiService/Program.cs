@@ -1,4 +1,5 @@
 using Raworc.ApiService.Auth;
+using Raworc.ApiService.Computers;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Sessions;
@@ -11,6 +12,7 @@ builder.AddRaworcData();
 builder.AddRaworcAuth();
 builder.AddOperators();
 builder.AddSessions();
+builder.AddSessionComputers();
 
 var app = builder.Build();
 

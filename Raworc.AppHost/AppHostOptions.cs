@@ -12,7 +12,8 @@ namespace Raworc.AppHost;
 /// </param>
 /// <param name="ApiPort">Host port of the API's HTTP endpoint (the contract fixes 9000).</param>
 /// <param name="HostAgentImage">Image the API starts for each session's computer (built by <c>eng/host-agent-image.sh</c>).</param>
-public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string HostAgentImage)
+/// <param name="Computers">False runs the API without session computers (queued work waits); <c>Raworc__Computers</c>.</param>
+public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string HostAgentImage, bool Computers)
 {
     /// <summary>Reads the options, with the contract's defaults for anything unset.</summary>
     public static AppHostOptions From(IConfiguration configuration)
@@ -21,6 +22,7 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
         return new AppHostOptions(
             section.GetValue<bool>("OfflineImages"),
             section.GetValue("ApiPort", 9000),
-            section["HostAgentImage"] is { Length: > 0 } image ? image : "raworc/host-agent:latest");
+            section["HostAgentImage"] is { Length: > 0 } image ? image : "raworc/host-agent:latest",
+            section.GetValue("Computers", true));
     }
 }

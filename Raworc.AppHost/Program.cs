@@ -23,6 +23,7 @@ builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
     .WithEnvironment("Bootstrap__AdminPassword", adminPassword)
     .WithEnvironment("Models__AnthropicApiKey", anthropicApiKey)
     .WithEnvironment("Models__OpenAiApiKey", openAiApiKey)
-    .WithEnvironment("Computers__Image", options.HostAgentImage);
+    .WithEnvironment("Computers__Image", options.HostAgentImage)
+    .WithEnvironment("Computers__Enabled", options.Computers ? "true" : "false");
 
 builder.Build().Run();

@@ -10,9 +10,27 @@ public static class ComputerExtensions
     public const string HealthCheckName = "docker";
 
     /// <summary>
+    /// Registers <see cref="AddComputers{TBuilder}"/> plus what turns sessions' work into computers: model settings
+    /// for agents, the session worker and the reconciler.
+    /// </summary>
+    /// <param name="builder">The API's builder.</param>
+    /// <returns>The same builder.</returns>
+    public static TBuilder AddSessionComputers<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddComputers();
+        builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<Work.ComputerWork>();
+        builder.Services.AddScoped<SetupReport>();
+        builder.Services.AddHostedService<Work.SessionWorker>();
+        builder.Services.AddHostedService<ComputerReconciler>();
+        return builder;
+    }
+
+    /// <summary>
     /// Registers <see cref="ComputerOptions"/> (section <c>Computers</c>, validated at start-up), one
     /// <see cref="IDockerClient"/> for <see cref="ComputerOptions.DockerEndpoint"/>, the
-    /// <see cref="IComputerProvider"/> on Docker, and the health check <c>docker</c>.
+    /// <see cref="IComputerProvider"/> on Docker, and the health check <c>docker</c> (unless
+    /// <c>Computers:Enabled</c> is false).
     /// </summary>
     /// <param name="builder">The API's builder.</param>
     /// <returns>The same builder.</returns>
@@ -28,7 +46,11 @@ public static class ComputerExtensions
             return new DockerClientConfiguration(endpoint).CreateClient();
         });
         builder.Services.AddSingleton<IComputerProvider, DockerComputerProvider>();
-        builder.Services.AddHealthChecks().AddCheck<DockerHealthCheck>(HealthCheckName);
+        // With computers disabled the engine is not a dependency, so it does not count for readiness.
+        if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Enabled)}", true))
+        {
+            builder.Services.AddHealthChecks().AddCheck<DockerHealthCheck>(HealthCheckName);
+        }
         return builder;
     }
 }

@@ -39,6 +39,19 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(1, 24 * 3600)]
     public int StartDeadlineSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Base URL agents use to reach the API; empty (the default) means this API process's own HTTP address,
+    /// which a host-network container reaches on loopback.
+    /// </summary>
+    public string ApiUrl { get; set; } = "";
+
+    /// <summary>False disables computers entirely: work is queued but nobody carries it out (API-only tests, or a replica that serves only HTTP).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How many work items one API process carries out at once.</summary>
+    [Range(1, 64)]
+    public int WorkConcurrency { get; set; } = 4;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -171,6 +171,33 @@ public sealed partial class DockerComputerProvider(
     }
 
     /// <inheritdoc />
+    public async Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var archive = await docker.Containers.GetArchiveFromContainerAsync(
+                NameOf(sessionId), new GetArchiveFromContainerParameters { Path = path }, statOnly: false, cancellationToken);
+            await using var stream = archive.Stream;
+            using var tar = new System.Formats.Tar.TarReader(stream);
+            var entry = await tar.GetNextEntryAsync(copyData: true, cancellationToken);
+            if (entry?.DataStream is null)
+            {
+                return null;
+            }
+            using var reader = new StreamReader(entry.DataStream, System.Text.Encoding.UTF8);
+            return await reader.ReadToEndAsync(cancellationToken);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+        catch (DockerApiException exception) when (exception.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

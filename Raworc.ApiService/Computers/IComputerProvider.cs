@@ -48,6 +48,15 @@ public interface IComputerProvider
     /// <returns>One entry per container, in no particular order.</returns>
     Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reads a small text file of the session's running computer (for example <c>/session/logs/setup.status</c>).
+    /// </summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="path">Absolute path inside the computer.</param>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    /// <returns>The file's UTF-8 text, or <see langword="null"/> when the container or the file does not exist.</returns>
+    Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken);
+
     /// <summary>Whether the engine answers; never throws for an unreachable engine.</summary>
     /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>
     /// <returns><see langword="true"/> when the engine answered a ping.</returns>

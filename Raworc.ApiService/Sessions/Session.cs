@@ -66,6 +66,9 @@ public sealed class Session
     /// <summary>When an idle session will close itself (UTC); null unless idle.</summary>
     public DateTimeOffset? AutoCloseAt { get; set; }
 
+    /// <summary>While <c>init</c> with a started computer: when the agent must have reported ready (UTC).</summary>
+    public DateTimeOffset? ReadyDeadlineAt { get; set; }
+
     /// <summary>Short human reason while <c>errored</c>.</summary>
     public string? Error { get; set; }
 

@@ -31,8 +31,7 @@ public static class SessionActionsApi
         any.MapPost("/unpublish", UnpublishAsync).WithName("UnpublishSession");
         any.MapPost("/busy", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
             OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy");
-        any.MapPost("/idle", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
-            OperateAsync(id, SessionEvent.Idle, caller, db, transitions, ct)).WithName("MarkSessionIdle");
+        any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle");
         any.MapPut("/state", ChangeStateAsync).WithName("ChangeSessionState");
         routes.MapPost("/api/v0/sessions/{id}/remix", RemixAsync).WithTags("Sessions")
             .RequireAuthorization(AuthExtensions.PersonPolicy).WithName("RemixSession");
@@ -79,6 +78,22 @@ public static class SessionActionsApi
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
         return TypedResults.Ok(SessionResponse.From(
             await transitions.ApplyAsync(session.Id, @event, caller.IsHostOf(session), cancellationToken: cancellationToken)));
+    }
+
+    /// <summary>
+    /// <c>POST /idle</c>. When the session's Host reports ready (init → idle), a failed or timed-out setup
+    /// script is reported to the user as a <c>system</c> message.
+    /// </summary>
+    public static async Task<Ok<SessionResponse>> MarkIdleAsync(string id, ClaimsPrincipal caller, RaworcDbContext db,
+        SessionTransitions transitions, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var before = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        var result = await OperateAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken);
+        if (before.State == SessionStates.Init && caller.IsHostOf(before) && services.GetService<Computers.SetupReport>() is { } report)
+        {
+            await report.PostIfFailedAsync(before.Id, cancellationToken);
+        }
+        return result;
     }
 
     /// <summary><c>PUT /state</c>: <c>closed</c> acts as close, <c>init</c> as restore, <c>idle</c>/<c>busy</c> as the marks.</summary>

@@ -74,6 +74,10 @@ public sealed class SessionTransitions(RaworcDbContext db, PresenceStore presenc
         return query.ExecuteUpdateAsync(set =>
         {
             set.SetProperty(s => s.State, next).SetProperty(s => s.LastActivityAt, now);
+            if (next != SessionStates.Init)
+            {
+                set.SetProperty(s => s.ReadyDeadlineAt, (DateTimeOffset?)null);
+            }
             switch (next)
             {
                 case SessionStates.Idle when observed != SessionStates.Idle:

@@ -9,7 +9,7 @@ namespace Raworc.Tests.Infrastructure;
 /// <summary>
 /// The whole AppHost (real Postgres, Redis and the API), started once for the test collection.
 /// </summary>
-public sealed class RaworcAppFixture : IAsyncLifetime
+public class RaworcAppFixture : IAsyncLifetime
 {
     /// <summary>The bootstrap admin password the tests run with.</summary>
     public const string AdminPassword = "admin-test-password-1";
@@ -20,6 +20,9 @@ public sealed class RaworcAppFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
     private DistributedApplication? _app;
+
+    /// <summary>Whether the API runs session computers; the API-only collection runs without, so tests drive states with Host tokens.</summary>
+    protected virtual bool Computers => false;
 
     /// <summary>The started application.</summary>
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
@@ -88,6 +91,7 @@ public sealed class RaworcAppFixture : IAsyncLifetime
                 $"--Parameters:{ResourceNames.AdminPassword}={AdminPassword}",
                 $"--Parameters:{ResourceNames.JwtSigningKey}={JwtSigningKey}",
                 $"--Raworc:OfflineImages={Environment.GetEnvironmentVariable("Raworc__OfflineImages") ?? "false"}",
+                $"--Raworc:Computers={(Computers ? "true" : "false")}",
             ],
             cts.Token);
 

@@ -244,6 +244,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("published_by");
 
+                    b.Property<DateTimeOffset?>("ReadyDeadlineAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ready_deadline_at");
+
                     b.PrimitiveCollection<string[]>("SecretNames")
                         .IsRequired()
                         .HasColumnType("text[]")

@@ -1,0 +1,114 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Sessions;
+
+namespace Raworc.ApiService.Computers;
+
+/// <summary>
+/// Makes the database and the engine agree, at start-up and every few seconds (one replica at a time):
+/// containers without a live session are removed; idle or busy sessions whose container is gone or exited
+/// become <c>closed</c> (idle: nothing was in flight) or <c>errored</c> (busy, with the exit code); sessions
+/// whose agent missed its ready deadline become <c>errored</c>. An unreachable engine is skipped, never
+/// blamed on sessions.
+/// </summary>
+public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerProvider computers, PresenceStore presence,
+    IOptions<ComputerOptions> options, TimeProvider clock, ILogger<ComputerReconciler> logger) : BackgroundService
+{
+    /// <summary>Redis lock held by the reconciling replica.</summary>
+    public const string LockName = "raworc:lock:reconciler";
+
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+    private readonly string _owner = $"{Environment.MachineName}:{Guid.NewGuid():N}";
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await presence.HoldLockAsync(LockName, _owner, Interval * 3) && await computers.IsReachableAsync(stoppingToken))
+                {
+                    await ReconcileAsync(stoppingToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Reconciliation failed: {ExceptionType}", ex.GetType().Name);
+            }
+            await Task.Delay(Interval, clock, stoppingToken);
+        }
+    }
+
+    /// <summary>One pass.</summary>
+    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
+        var transitions = scope.ServiceProvider.GetRequiredService<SessionTransitions>();
+
+        // Sessions first, containers second: a session that turns idle after this query is not judged on a stale list.
+        var running = await db.Sessions.AsNoTracking()
+            .Where(s => s.State == SessionStates.Idle || s.State == SessionStates.Busy)
+            .Select(s => new { s.Id, s.State }).ToListAsync(cancellationToken);
+        var containers = (await computers.ListAsync(cancellationToken)).ToDictionary(c => c.SessionId);
+        foreach (var session in running)
+        {
+            if (containers.TryGetValue(session.Id, out var computer) && computer.State != ComputerState.Exited)
+            {
+                continue;
+            }
+            await TryAsync(session.State == SessionStates.Idle
+                ? transitions.ApplyAsync(session.Id, SessionEvent.ComputerGone, cancellationToken: cancellationToken)
+                : transitions.ApplyAsync(session.Id, SessionEvent.Failed, error: computer is { ExitCode: { } code }
+                    ? $"The computer stopped unexpectedly (exit code {code}) during a turn."
+                    : "The computer disappeared during a turn.", cancellationToken: cancellationToken));
+            // An exited container of a session that is no longer live is removed below on the next pass.
+        }
+
+        var now = clock.GetUtcNow();
+        var late = await db.Sessions.AsNoTracking()
+            .Where(s => s.State == SessionStates.Init && s.ReadyDeadlineAt != null && s.ReadyDeadlineAt < now)
+            .Select(s => s.Id).ToListAsync(cancellationToken);
+        foreach (var id in late)
+        {
+            await TryAsync(transitions.ApplyAsync(id, SessionEvent.Failed,
+                error: $"The Host agent did not report ready within {options.Value.StartDeadlineSeconds} s.", cancellationToken: cancellationToken));
+        }
+
+        // Containers first, sessions second: a container created after the list is not judged here.
+        var listed = await computers.ListAsync(cancellationToken);
+        var ids = listed.Select(c => c.SessionId).ToList();
+        var live = await db.Sessions.AsNoTracking()
+            .Where(s => ids.Contains(s.Id) && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
+            .Select(s => s.Id).ToListAsync(cancellationToken);
+        var pending = await db.WorkItems.AsNoTracking().Where(w => ids.Contains(w.SessionId)).Select(w => w.SessionId).Distinct()
+            .ToListAsync(cancellationToken);
+        foreach (var orphan in listed.Where(c => !live.Contains(c.SessionId) && !pending.Contains(c.SessionId)))
+        {
+            logger.LogInformation("Removing the container of session {SessionId}: no live session owns it", orphan.SessionId);
+            var exists = await db.Sessions.AnyAsync(s => s.Id == orphan.SessionId, cancellationToken);
+            await (exists
+                ? computers.StopAsync(orphan.SessionId, cancellationToken)
+                : computers.DeleteAsync(orphan.SessionId, cancellationToken));
+        }
+    }
+
+    private static async Task TryAsync(Task transition)
+    {
+        try
+        {
+            await transition;
+        }
+        catch (ApiException)
+        {
+            // The session moved on (or was deleted) since it was read: nothing to do.
+        }
+    }
+}

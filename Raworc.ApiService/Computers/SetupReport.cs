@@ -1,0 +1,52 @@
+using Raworc.ApiService.Messages;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Sessions;
+
+namespace Raworc.ApiService.Computers;
+
+/// <summary>
+/// Tells the user, as a <c>system</c> message, when <c>code/setup.sh</c> failed or hit its time limit. The
+/// computer's entry script records the outcome in <c>/session/logs/setup.status</c> (<c>result=</c>,
+/// <c>exit_code=</c>, <c>timeout_seconds=</c>); it is read once the agent reports ready.
+/// </summary>
+public sealed class SetupReport(IComputerProvider computers, SessionTransitions transitions, PresenceStore presence,
+    TimeProvider clock, ILogger<SetupReport> logger)
+{
+    /// <summary>Where the entry script writes the outcome.</summary>
+    public const string StatusPath = "/session/logs/setup.status";
+
+    /// <summary>Posts the system message when the last setup run failed or timed out.</summary>
+    public async Task PostIfFailedAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        string? status;
+        try
+        {
+            status = await computers.ReadFileAsync(sessionId, StatusPath, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("Reading the setup status of session {SessionId} failed: {ExceptionType}", sessionId, ex.GetType().Name);
+            return;
+        }
+        var fields = (status ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('=', 2)).Where(pair => pair.Length == 2)
+            .ToDictionary(pair => pair[0].Trim(), pair => pair[1].Trim());
+        var text = fields.GetValueOrDefault("result") switch
+        {
+            "failed" => $"The setup script (code/setup.sh) failed with exit code {fields.GetValueOrDefault("exit_code", "?")}; its output is in /session/logs/setup.log.",
+            "timeout" => $"The setup script (code/setup.sh) was stopped after its time limit of {fields.GetValueOrDefault("timeout_seconds", "?")} s; its output is in /session/logs/setup.log.",
+            _ => null,
+        };
+        if (text is null)
+        {
+            return;
+        }
+        await transitions.ApplyAsync(sessionId, SessionEvent.Touch, inTransaction: db =>
+        {
+            db.Messages.Add(MessageFactory.Create(sessionId, MessageRoles.System, text,
+                new System.Text.Json.Nodes.JsonObject { ["type"] = "setup", ["result"] = fields["result"] }, clock.GetUtcNow()));
+            return Task.CompletedTask;
+        }, cancellationToken: cancellationToken);
+        await presence.PublishMessageAsync(sessionId);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Auth;
+using Raworc.ApiService.Computers;
+using Raworc.ApiService.Sessions;
+
+namespace Raworc.ApiService.Work;
+
+/// <summary>Carries out one work item against the computer provider.</summary>
+public sealed class ComputerWork(
+    RaworcDbContext db, IComputerProvider computers, SessionSecrets secrets, TokenService tokens, IServer server,
+    IOptions<ComputerOptions> computerOptions, IOptions<ModelOptions> modelOptions, TimeProvider clock)
+{
+    /// <summary>Lifetime of a Host token: a session's computer may run this long without a restart.</summary>
+    public static readonly TimeSpan HostTokenLifetime = TimeSpan.FromDays(30);
+
+    /// <summary>Does the item's work. Throws on failure; the worker decides whether to retry.</summary>
+    public async Task RunAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        switch (item.Kind)
+        {
+            case WorkKinds.Create or WorkKinds.Restore:
+                await StartAsync(item.SessionId, cancellationToken);
+                break;
+            case WorkKinds.Remix:
+                var parts = JsonSerializer.Deserialize<SessionActionsApi.RemixPayload>(item.Payload)!;
+                if (await StateAsync(item.SessionId, cancellationToken) == SessionStates.Init)
+                {
+                    await computers.CopyVolumeAsync(parts.ParentSessionId, item.SessionId, new CopyParts(parts.Data, parts.Code, parts.Secrets), cancellationToken);
+                    await StartAsync(item.SessionId, cancellationToken);
+                }
+                break;
+            case WorkKinds.Close:
+                await computers.StopAsync(item.SessionId, cancellationToken);
+                await db.Sessions.Where(s => s.Id == item.SessionId && s.State != SessionStates.Init)
+                    .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, (string?)null), cancellationToken);
+                break;
+            case WorkKinds.Delete:
+                await computers.DeleteAsync(item.SessionId, cancellationToken);
+                break;
+        }
+    }
+
+    private Task<string?> StateAsync(Guid sessionId, CancellationToken cancellationToken) =>
+        db.Sessions.Where(s => s.Id == sessionId).Select(s => s.State).FirstOrDefaultAsync(cancellationToken);
+
+    private async Task StartAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        var session = await db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+        if (session is not { State: SessionStates.Init })
+        {
+            // Closed or deleted while queued: nothing to start.
+            return;
+        }
+
+        var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
+        var handle = await computers.CreateAsync(new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
+            AgentEnvironment(session, sessionSecrets)), cancellationToken);
+
+        var deadline = clock.GetUtcNow().AddSeconds(computerOptions.Value.StartDeadlineSeconds);
+        var recorded = await db.Sessions.Where(s => s.Id == sessionId && s.State == SessionStates.Init)
+            .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, handle.ContainerId)
+                .SetProperty(s => s.PersistentVolumeId, handle.VolumeName)
+                .SetProperty(s => s.ReadyDeadlineAt, deadline), cancellationToken);
+        if (recorded == 0)
+        {
+            // Closed while starting: the close item queued after this one removes the container.
+            return;
+        }
+    }
+
+    private Dictionary<string, string> AgentEnvironment(Session session, IReadOnlyDictionary<string, string> sessionSecrets)
+    {
+        var (token, _) = tokens.Issue($"host-{session.Id}", PrincipalTypes.Host, HostTokenLifetime,
+            new Dictionary<string, object> { [RaworcClaims.SessionId] = session.Id.ToString() });
+        var environment = new Dictionary<string, string>
+        {
+            [HostAgentVariables.ApiUrl] = ApiUrl(),
+            [HostAgentVariables.HostToken] = token,
+            [HostAgentVariables.SecretNames] = string.Join(',', session.SecretNames),
+        };
+        var models = modelOptions.Value;
+        // A session's own secret (say its own ANTHROPIC_API_KEY) wins over the platform's setting.
+        void Set(string name, string value)
+        {
+            if (value.Length > 0 && !sessionSecrets.ContainsKey(name))
+            {
+                environment[name] = value;
+            }
+        }
+        Set(HostAgentVariables.ModelProvider, models.Provider);
+        Set(HostAgentVariables.Model, models.Model);
+        Set(HostAgentVariables.ModelBaseUrl, models.BaseUrl);
+        Set(HostAgentVariables.AnthropicApiKey, models.AnthropicApiKey);
+        Set(HostAgentVariables.OpenAiApiKey, models.OpenAiApiKey);
+        return environment;
+    }
+
+    /// <summary>
+    /// The API address agents use: <c>Computers:ApiUrl</c> when set, else this process's own HTTP address
+    /// (with host networking a container reaches it on loopback).
+    /// </summary>
+    private string ApiUrl()
+    {
+        if (computerOptions.Value.ApiUrl is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses
+            .FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("The API has no HTTP address; set Computers:ApiUrl.");
+        return address.Replace("://localhost:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://[::]:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://+:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://*:", "://127.0.0.1:", StringComparison.Ordinal);
+    }
+}

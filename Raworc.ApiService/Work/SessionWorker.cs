@@ -1,0 +1,151 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Docker.DotNet;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Computers;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Sessions;
+using StackExchange.Redis;
+
+namespace Raworc.ApiService.Work;
+
+/// <summary>
+/// The session controller: turns queued work into computer operations. Several loops per process (and any
+/// number of replicas) claim items with <c>FOR UPDATE SKIP LOCKED</c>; a Redis message wakes them the moment
+/// work is queued, and a short poll covers a lost message. A failure of the engine itself (unreachable,
+/// 5xx) is retried with backoff for as long as it lasts and never errors a session; a failure of the
+/// session's own computer (missing image, bad copy) makes the session <c>errored</c> with the reason.
+/// </summary>
+public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<ComputerOptions> options,
+    TimeProvider clock, ILogger<SessionWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private const int MaxAttemptsForUnknownFailures = 5;
+
+    private readonly Channel<bool> _wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            logger.LogInformation("Computers are disabled (Computers:Enabled=false); queued work waits");
+            return;
+        }
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PresenceStore.WorkChannel), (_, _) =>
+        {
+            for (var i = 0; i < options.Value.WorkConcurrency; i++)
+            {
+                _wakeUps.Writer.TryWrite(true);
+            }
+        });
+        await Task.WhenAll(Enumerable.Range(0, options.Value.WorkConcurrency).Select(_ => LoopAsync(stoppingToken)));
+    }
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            bool worked;
+            try
+            {
+                worked = await TryOneAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Claiming work failed: {ExceptionType}", ex.GetType().Name);
+                worked = false;
+            }
+            if (!worked)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                wait.CancelAfter(Poll);
+                try
+                {
+                    await _wakeUps.Reader.ReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
+            }
+        }
+    }
+
+    private async Task<bool> TryOneAsync(CancellationToken cancellationToken)
+    {
+        await using var claimScope = scopes.CreateAsyncScope();
+        var db = claimScope.ServiceProvider.GetRequiredService<RaworcDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var item = await claimScope.ServiceProvider.GetRequiredService<WorkQueue>().ClaimAsync(cancellationToken);
+        if (item is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await using var workScope = scopes.CreateAsyncScope();
+            await workScope.ServiceProvider.GetRequiredService<ComputerWork>().RunAsync(item, cancellationToken);
+            db.WorkItems.Remove(item);
+            logger.LogInformation("Work {Kind} for session {SessionId} done", item.Kind, item.SessionId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && IsTransient(ex, item))
+        {
+            item.Attempts++;
+            var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(item.Attempts, 10)) / 2));
+            item.NotBefore = clock.GetUtcNow() + backoff;
+            item.LastError = ex.GetType().Name;
+            logger.LogWarning("Work {Kind} for session {SessionId} failed ({ExceptionType}); retrying in {Backoff}",
+                item.Kind, item.SessionId, ex.GetType().Name, backoff);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await FailSessionAsync(item, Reason(ex), cancellationToken);
+            db.WorkItems.Remove(item);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>The engine being away is transient; the session's own problem is not.</summary>
+    private static bool IsTransient(Exception ex, WorkItem item) => ex switch
+    {
+        ComputerImageNotFoundException or ArgumentException => false,
+        InvalidOperationException when item.Kind == WorkKinds.Remix => false,
+        DockerApiException docker => (int)docker.StatusCode >= 500,
+        HttpRequestException or SocketException or TimeoutException or IOException => true,
+        _ => item.Attempts + 1 < MaxAttemptsForUnknownFailures,
+    };
+
+    private static string Reason(Exception ex) => ex switch
+    {
+        ComputerImageNotFoundException image => image.Message,
+        InvalidOperationException when ex.Message.Contains("volume", StringComparison.OrdinalIgnoreCase) =>
+            "The parent session's files could not be copied (its volume is missing or the copy failed).",
+        ArgumentException => "The session's secrets or settings could not be given to its computer.",
+        _ => $"The computer could not be started ({ex.GetType().Name}).",
+    };
+
+    private async Task FailSessionAsync(WorkItem item, string reason, CancellationToken cancellationToken)
+    {
+        if (item.Kind is WorkKinds.Close or WorkKinds.Delete)
+        {
+            logger.LogError("Work {Kind} for session {SessionId} failed for good: {Reason}", item.Kind, item.SessionId, reason);
+            return;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        try
+        {
+            await scope.ServiceProvider.GetRequiredService<SessionTransitions>()
+                .ApplyAsync(item.SessionId, SessionEvent.Failed, error: reason, cancellationToken: cancellationToken);
+            logger.LogWarning("Session {SessionId} errored: {Reason}", item.SessionId, reason);
+        }
+        catch (ApiException)
+        {
+            // Closed or deleted meanwhile: nothing to mark.
+        }
+    }
+}
