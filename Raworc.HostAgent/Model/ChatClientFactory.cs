@@ -33,7 +33,9 @@ public static class ChatClientFactory
             .UseOpenTelemetry(loggerFactory, TelemetrySource)
             .UseFunctionInvocation(loggerFactory, invoker =>
             {
-                invoker.MaximumIterationsPerRequest = Math.Max(1, options.MaxModelCallsPerTurn);
+                // At its limit the invoker makes one more call without tools so the model can sum up;
+                // one iteration less keeps the total number of model calls at the configured maximum.
+                invoker.MaximumIterationsPerRequest = Math.Max(1, options.MaxModelCallsPerTurn - 1);
                 // Tool failures are returned to the model as text by the tools themselves.
                 invoker.IncludeDetailedErrors = false;
             })

@@ -65,9 +65,14 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
         }
 
         var answer = string.IsNullOrWhiteSpace(response.Text) ? "(The model returned no text.)" : response.Text;
-        posted.Add(new NewMessage(
-            CappedText.Cap(redactor.Redact(answer), MaxContentChars),
-            new JsonObject { ["type"] = MessageTypes.Response, ["model"] = modelOptions.EffectiveModel }));
+        var metadata = new JsonObject { ["type"] = MessageTypes.Response, ["model"] = modelOptions.EffectiveModel };
+        if (ToolRounds(response) >= Math.Max(1, modelOptions.MaxModelCallsPerTurn - 1))
+        {
+            answer += $"\n\n(The turn stopped at the limit of {modelOptions.MaxModelCallsPerTurn} model calls per turn, RAWORC_MAX_MODEL_CALLS; send a message to continue.)";
+            metadata["limit_reached"] = true;
+        }
+
+        posted.Add(new NewMessage(CappedText.Cap(redactor.Redact(answer), MaxContentChars), metadata));
         return posted;
     }
 
@@ -105,6 +110,10 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
             ? options.SystemPrompt
             : $"{options.SystemPrompt}\n\n# Instructions for this session\n\n{instructions.Trim()}";
     }
+
+    // Each model answer that asked for tools is one assistant message with function calls.
+    private static int ToolRounds(ChatResponse response) =>
+        response.Messages.Count(m => m.Role == ChatRole.Assistant && m.Contents.OfType<FunctionCallContent>().Any());
 
     private static bool HasUnansweredToolCalls(ChatResponse response)
     {

@@ -87,9 +87,11 @@ public sealed class StandInModelServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context, string protocol)
     {
         var body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted))!.AsObject();
-        var request = protocol == "anthropic"
-            ? StandInProtocols.ParseAnthropic(body, context.Request.Headers["x-api-key"].ToString())
-            : StandInProtocols.ParseOpenAI(body, context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal));
+        // Anthropic's SDK 13 sends its key as a bearer token; older clients use x-api-key.
+        var apiKey = context.Request.Headers["x-api-key"].ToString() is { Length: > 0 } header
+            ? header
+            : context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
+        var request = protocol == "anthropic" ? StandInProtocols.ParseAnthropic(body, apiKey) : StandInProtocols.ParseOpenAI(body, apiKey);
         lock (_requests)
         {
             _requests.Add(request);
