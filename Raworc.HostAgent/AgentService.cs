@@ -1,15 +1,111 @@
+using Raworc.HostAgent.Api;
+using Raworc.HostAgent.Turns;
+
 namespace Raworc.HostAgent;
 
 /// <summary>
-/// The Host: the agent that answers a session's messages from inside its computer.
-/// This first version only reports which session it serves; the tool loop follows.
+/// The Host's main loop: reports ready (<c>POST /idle</c> while the session is <c>init</c>), loads the whole history,
+/// then long-polls for new messages. Whenever user messages are unanswered (<see cref="PendingMessages"/>) it marks
+/// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
+/// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history.
 /// </summary>
-public sealed class AgentService(IConfiguration configuration, ILogger<AgentService> logger) : BackgroundService
+public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOptions options, ILogger<AgentService> logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
     /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        logger.LogInformation("Host agent started for session {SessionId}", configuration["RAWORC_SESSION_ID"] ?? "(none)");
-        return Task.CompletedTask;
+        logger.LogInformation("Host agent serving session {SessionId}", options.SessionId);
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ServeAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or RaworcApiException or TaskCanceledException or System.Text.Json.JsonException)
+            {
+                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", ex.Message, backoff);
+                await Task.Delay(backoff, stoppingToken);
+                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+    }
+
+    private async Task ServeAsync(CancellationToken stoppingToken)
+    {
+        await SetIdleAsync(stoppingToken);
+        var history = (await api.GetAllMessagesAsync(null, stoppingToken)).ToList();
+        logger.LogInformation("Loaded {Count} messages; ready", history.Count);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (PendingMessages.Find(history) is { Count: > 0 } pending)
+            {
+                history.AddRange(await RunTurnAsync(history, pending[^1], stoppingToken));
+                continue;
+            }
+
+            var fresh = await api.GetMessagesAsync(history.Count == 0 ? null : history[^1].Id, options.PollWaitSeconds, RaworcApiClient.PageSize, 0, stoppingToken);
+            history.AddRange(fresh);
+        }
+    }
+
+    private async Task<List<SessionMessage>> RunTurnAsync(List<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
+    {
+        await SetBusyAsync(stoppingToken);
+        var stored = new List<SessionMessage>();
+        try
+        {
+            logger.LogInformation("Turn started for messages through {MessageId}", newest.Id);
+            var results = await runner.RunAsync(history, stoppingToken);
+            foreach (var message in results)
+            {
+                if (message.Type is MessageTypes.Response or MessageTypes.Error)
+                {
+                    message.Metadata[PendingMessages.ReplyTo] = newest.Id;
+                }
+
+                stored.Add(await api.PostMessageAsync(message, stoppingToken));
+            }
+
+            logger.LogInformation("Turn finished: {Count} messages posted", stored.Count);
+        }
+        finally
+        {
+            // Never leave the session busy, even when the turn or a post failed.
+            await SetIdleAsync(CancellationToken.None);
+        }
+
+        return stored;
+    }
+
+    private async Task SetBusyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await api.MarkBusyAsync(cancellationToken);
+        }
+        catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            logger.LogInformation("Busy not set: {Reason}", ex.Message);
+        }
+    }
+
+    private async Task SetIdleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await api.MarkIdleAsync(cancellationToken);
+        }
+        catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            // Already idle (for instance after a restart of the agent alone).
+            logger.LogInformation("Idle not set: {Reason}", ex.Message);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Raworc.HostAgent.Api;
 
@@ -8,5 +9,6 @@ namespace Raworc.HostAgent.Api;
 public sealed record NewMessage(string Content, JsonObject Metadata)
 {
     /// <summary><c>metadata.type</c> as a string.</summary>
+    [JsonIgnore]
     public string? Type => Metadata["type"]?.GetValue<string>();
 }

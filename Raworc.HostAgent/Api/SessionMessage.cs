@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Raworc.HostAgent.Api;
 
@@ -23,8 +24,10 @@ public sealed record SessionMessage(string Id, string SessionId, string Role, st
     public const string SystemRole = "system";
 
     /// <summary><c>metadata.type</c> when it is a string, else null.</summary>
+    [JsonIgnore]
     public string? Type => Metadata?["type"] is JsonValue value && value.TryGetValue<string>(out var type) ? type : null;
 
     /// <summary>Whether this is a host message that ends a turn (<c>metadata.type</c> <c>response</c> or <c>error</c>).</summary>
+    [JsonIgnore]
     public bool EndsTurn => Role == HostRole && Type is MessageTypes.Response or MessageTypes.Error;
 }

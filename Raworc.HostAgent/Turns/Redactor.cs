@@ -20,6 +20,9 @@ public sealed class Redactor
     public Redactor(IEnumerable<string?> secrets) =>
         _secrets = [.. secrets.OfType<string>().Where(s => s.Trim().Length >= MinimumLength).Distinct().OrderByDescending(s => s.Length)];
 
+    /// <summary>The secret values, longest first.</summary>
+    public IReadOnlyList<string> Secrets => _secrets;
+
     /// <summary>A redactor that changes nothing.</summary>
     public static Redactor None { get; } = new([]);
 
