@@ -46,7 +46,10 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         {
             if (PendingMessages.Find(history) is { Count: > 0 } pending)
             {
-                history.AddRange(await RunTurnAsync(history, pending[^1], stoppingToken));
+                var lastSeen = history[^1].Id;
+                await RunTurnAsync(history, pending[^1], stoppingToken);
+                // Re-read in the API's order: user messages that arrived during the turn precede the posted answer.
+                history.AddRange(await api.GetAllMessagesAsync(lastSeen, stoppingToken));
                 continue;
             }
 
@@ -55,10 +58,10 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
     }
 
-    private async Task<List<SessionMessage>> RunTurnAsync(List<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
+    private async Task RunTurnAsync(List<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
     {
         await SetBusyAsync(stoppingToken);
-        var stored = new List<SessionMessage>();
+        var posted = 0;
         try
         {
             logger.LogInformation("Turn started for messages through {MessageId}", newest.Id);
@@ -70,18 +73,17 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
                     message.Metadata[PendingMessages.ReplyTo] = newest.Id;
                 }
 
-                stored.Add(await api.PostMessageAsync(message, stoppingToken));
+                await api.PostMessageAsync(message, stoppingToken);
+                posted++;
             }
 
-            logger.LogInformation("Turn finished: {Count} messages posted", stored.Count);
+            logger.LogInformation("Turn finished: {Count} messages posted", posted);
         }
         finally
         {
             // Never leave the session busy, even when the turn or a post failed.
             await SetIdleAsync(CancellationToken.None);
         }
-
-        return stored;
     }
 
     private async Task SetBusyAsync(CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ public static class ConversationHistory
     /// <param name="budgetChars">The most characters of content kept. The newest message is always kept (its head cut when it alone is too long).</param>
     public static IReadOnlyList<ChatMessage> Build(IEnumerable<SessionMessage> messages, int budgetChars)
     {
-        var chat = messages.Select(ToChat).OfType<ChatMessage>().ToList();
+        var chat = InReplyOrder([.. messages]).Select(ToChat).OfType<ChatMessage>().ToList();
         var total = chat.Sum(message => message.Text.Length);
         var first = 0;
         while (first < chat.Count - 1 && total > budgetChars)
@@ -38,6 +38,25 @@ public static class ConversationHistory
         }
 
         return kept;
+    }
+
+    // An answer is stored after user messages that arrived while its turn ran; the model must see it right after
+    // the newest message it answered (metadata.reply_to), before those later ones.
+    private static IEnumerable<SessionMessage> InReplyOrder(IReadOnlyList<SessionMessage> messages)
+    {
+        var indexById = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            indexById[messages[i].Id] = i;
+        }
+
+        return messages
+            .Select((message, index) => (message, index, key: message.EndsTurn
+                && message.Metadata?[PendingMessages.ReplyTo]?.ToString() is { } replyTo
+                && indexById.TryGetValue(replyTo, out var target) && target < index ? target + 0.5 : index))
+            .OrderBy(entry => entry.key)
+            .ThenBy(entry => entry.index)
+            .Select(entry => entry.message);
     }
 
     private static ChatMessage? ToChat(SessionMessage message) => message.Role switch

@@ -24,7 +24,7 @@ internal static class StandInProtocols
                 switch (block!["type"]?.GetValue<string>())
                 {
                     case "text":
-                        text.Append(block["text"]!.GetValue<string>());
+                        text.Append(text.Length == 0 ? "" : "\n").Append(block["text"]!.GetValue<string>());
                         break;
                     case "tool_result":
                         results.Add(TextOf(block["content"]));
