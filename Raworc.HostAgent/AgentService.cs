@@ -65,14 +65,15 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         try
         {
             logger.LogInformation("Turn started for messages through {MessageId}", newest.Id);
-            var results = await runner.RunAsync(history, stoppingToken);
-            foreach (var message in results)
+            // Tool activity is posted as it happens; the answer last, naming the newest message it answers.
+            var results = await runner.RunAsync(history, async (toolMessage, ct) =>
             {
-                if (message.Type is MessageTypes.Response or MessageTypes.Error)
-                {
-                    message.Metadata[PendingMessages.ReplyTo] = newest.Id;
-                }
-
+                await api.PostMessageAsync(toolMessage, ct);
+                posted++;
+            }, stoppingToken);
+            foreach (var message in results.Where(m => m.Type is not MessageTypes.ToolExecution))
+            {
+                message.Metadata[PendingMessages.ReplyTo] = newest.Id;
                 await api.PostMessageAsync(message, stoppingToken);
                 posted++;
             }

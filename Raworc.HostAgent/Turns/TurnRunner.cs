@@ -27,7 +27,19 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
     /// <summary>Runs one turn over <paramref name="history"/> (the whole session, oldest first).</summary>
     /// <returns>The messages to post, in order; never empty, the last one ends the turn.</returns>
     /// <exception cref="OperationCanceledException">Only when <paramref name="cancellationToken"/> is cancelled.</exception>
-    public async Task<IReadOnlyList<NewMessage>> RunAsync(IReadOnlyList<SessionMessage> history, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<NewMessage>> RunAsync(IReadOnlyList<SessionMessage> history, CancellationToken cancellationToken) =>
+        RunAsync(history, null, cancellationToken);
+
+    /// <summary>
+    /// Runs one turn like <see cref="RunAsync(IReadOnlyList{SessionMessage}, CancellationToken)"/>, and hands each
+    /// <c>tool_execution</c> message to <paramref name="onToolMessage"/> as soon as the call finishes (so it can be
+    /// posted while the turn goes on). The returned list still holds every message, tool messages included.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Only when <paramref name="cancellationToken"/> is cancelled.</exception>
+    public async Task<IReadOnlyList<NewMessage>> RunAsync(
+        IReadOnlyList<SessionMessage> history,
+        Func<NewMessage, CancellationToken, Task>? onToolMessage,
+        CancellationToken cancellationToken)
     {
         var posted = new List<NewMessage>();
         if (chatClient is null || modelOptions.ConfigurationProblem is not null)
@@ -41,7 +53,7 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
         var chatOptions = new ChatOptions
         {
             ToolMode = ChatToolMode.Auto,
-            Tools = [.. tools.Select(tool => new RecordingFunction(tool, redactor, (call, ct) => RecordAsync(call, posted, ct)))],
+            Tools = [.. tools.Select(tool => new RecordingFunction(tool, redactor, (call, ct) => RecordAsync(call, posted, onToolMessage, ct)))],
         };
 
         ChatResponse response;
@@ -76,7 +88,7 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
         return posted;
     }
 
-    private async Task RecordAsync(ToolCallRecord call, List<NewMessage> posted, CancellationToken cancellationToken)
+    private async Task RecordAsync(ToolCallRecord call, List<NewMessage> posted, Func<NewMessage, CancellationToken, Task>? onToolMessage, CancellationToken cancellationToken)
     {
         var arguments = redactor.Redact(call.Arguments);
         await _toolLog.AppendAsync(call.Tool, arguments, call.DurationMs, call.ExitCode, call.Output, cancellationToken);
@@ -95,6 +107,11 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
         lock (posted)
         {
             posted.Add(message);
+        }
+
+        if (onToolMessage is not null)
+        {
+            await onToolMessage(message, cancellationToken);
         }
     }
 

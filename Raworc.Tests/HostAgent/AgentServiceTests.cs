@@ -15,6 +15,7 @@ public sealed class AgentServiceTests
     public async Task ThreeMessagesSentWhileATurnRunsAreAllAnsweredInOrderWithoutOverlap(string protocol)
     {
         await using var harness = await AgentHarness.StartAsync(
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = "true" }),
             ScriptStep.CallTool("bash", new JsonObject { ["command"] = "sleep 2" }),
             ScriptStep.Answer("first answer"),
             ScriptStep.Answer(request => string.Join(" ", request.Messages.Where(m => m.Role == "user").SelectMany(m => m.Text.Split('\n')))));
@@ -22,7 +23,8 @@ public sealed class AgentServiceTests
         var first = api.AddUserMessage("m0");
         await using var agent = await RunningAgent.StartAsync(api, harness, protocol);
 
-        await WaitUntilAsync(() => api.State == "busy" && harness.Model.Requests.Count == 1);
+        // The first tool message is posted while the turn goes on; the second call sleeps meanwhile.
+        await WaitUntilAsync(() => api.State == "busy" && harness.Model.Requests.Count == 2 && api.Messages.Count == 2);
         api.AddUserMessage("m1");
         api.AddUserMessage("m2");
         var last = api.AddUserMessage("m3");
@@ -36,10 +38,10 @@ public sealed class AgentServiceTests
         Assert.Equal(last.Id, answers[1].Metadata!["reply_to"]!.GetValue<string>());
         Assert.Equal(["idle", "busy", "idle", "busy", "idle"], api.Transitions);
         Assert.Empty(api.Conflicts);
-        Assert.Equal(3, harness.Model.Requests.Count);
-        Assert.Equal(("assistant", "first answer"), harness.Model.Requests[2].Messages[1]);
+        Assert.Equal(4, harness.Model.Requests.Count);
+        Assert.Equal(("assistant", "first answer"), harness.Model.Requests[3].Messages[1]);
         Assert.Equal(
-            ["m0", "m1", "m2", "m3", MessageTypes.ToolExecution, MessageTypes.Response, MessageTypes.Response],
+            ["m0", MessageTypes.ToolExecution, "m1", "m2", "m3", MessageTypes.ToolExecution, MessageTypes.Response, MessageTypes.Response],
             api.Messages.Select(m => m.Type ?? m.Content));
     }
 
