@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Raworc.HostAgent.Api;
 using Raworc.HostAgent.Turns;
 
@@ -66,11 +67,20 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         {
             logger.LogInformation("Turn started for messages through {MessageId}", newest.Id);
             // Tool activity is posted as it happens; the answer last, naming the newest message it answers.
-            var results = await runner.RunAsync(history, async (toolMessage, ct) =>
+            IReadOnlyList<NewMessage> results;
+            try
             {
-                await api.PostMessageAsync(toolMessage, ct);
-                posted++;
-            }, stoppingToken);
+                results = await runner.RunAsync(history, async (toolMessage, ct) => posted += await TryPostToolMessageAsync(toolMessage, ct), stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Without an answer the same turn would be retried forever; answer with the failure instead.
+                logger.LogError("The turn failed: {ExceptionType}", ex.GetType().Name);
+                results = [new NewMessage(
+                    $"The Host agent failed while running this turn ({ex.GetType().Name}). Send a message to try again.",
+                    new JsonObject { ["type"] = MessageTypes.Error, ["code"] = "agent_error" })];
+            }
+
             foreach (var message in results.Where(m => m.Type is not MessageTypes.ToolExecution))
             {
                 message.Metadata[PendingMessages.ReplyTo] = newest.Id;
@@ -84,6 +94,21 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         {
             // Never leave the session busy, even when the turn or a post failed.
             await SetIdleAsync(CancellationToken.None);
+        }
+    }
+
+    // Tool messages are announcements: failing to post one must not fail the tool call the model is waiting for.
+    private async Task<int> TryPostToolMessageAsync(NewMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await api.PostMessageAsync(message, cancellationToken);
+            return 1;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
+        {
+            logger.LogWarning("A tool message was not posted: {Reason}", ex.Message);
+            return 0;
         }
     }
 

@@ -14,6 +14,9 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
     /// <summary>The tool name the model calls.</summary>
     public const string Name = "str_replace_based_edit_tool";
 
+    /// <summary>The largest file the editor reads: 10 MiB.</summary>
+    public const long MaxFileBytes = 10 * 1024 * 1024;
+
     // Per file, the contents before each edit; null means the file did not exist (undo deletes it).
     private readonly Dictionary<string, Stack<string?>> _history = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -166,8 +169,18 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         }
     }
 
-    private static string ReadText(string full, string path) =>
-        File.Exists(full) ? File.ReadAllText(full) : throw new ToolException($"The file '{path}' does not exist.");
+    private static string ReadText(string full, string path)
+    {
+        var info = new FileInfo(full);
+        if (!info.Exists)
+        {
+            throw new ToolException($"The file '{path}' does not exist.");
+        }
+
+        return info.Length <= MaxFileBytes
+            ? File.ReadAllText(full)
+            : throw new ToolException($"The file '{path}' has {info.Length} bytes; the editor handles files up to {MaxFileBytes} bytes. Use bash (head, sed, grep) instead.");
+    }
 
     private static string[] ReadLines(string full, string path) => [.. SplitLines(ReadText(full, path))];
 
