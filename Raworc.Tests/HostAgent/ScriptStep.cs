@@ -16,6 +16,9 @@ public abstract record ScriptStep
 
     /// <summary>Answer with an HTTP error in the protocol's error shape.</summary>
     public static ScriptStep Fail(int status) => new FailStep(status);
+
+    /// <summary>Hold the request open for <paramref name="delay"/> (or until the client gives up), then answer 500.</summary>
+    public static ScriptStep Hang(TimeSpan delay) => new HangStep(delay);
 }
 
 /// <summary>A tool call.</summary>
@@ -26,6 +29,9 @@ public sealed record AnswerStep(Func<RecordedRequest, string> Text) : ScriptStep
 
 /// <summary>An HTTP error.</summary>
 public sealed record FailStep(int Status) : ScriptStep;
+
+/// <summary>A request that never answers in time.</summary>
+public sealed record HangStep(TimeSpan Delay) : ScriptStep;
 
 /// <summary>What the stand-in received, normalised across both protocols.</summary>
 /// <param name="Protocol"><c>anthropic</c> or <c>openai</c>.</param>

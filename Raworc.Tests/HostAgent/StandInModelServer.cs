@@ -109,6 +109,12 @@ public sealed class StandInModelServer : IAsyncDisposable
             return;
         }
 
+        if (step is HangStep hang)
+        {
+            await Task.Delay(hang.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            step = ScriptStep.Fail(500);
+        }
+
         var model = body["model"]?.GetValue<string>() ?? "stand-in";
         var id = $"call_{Interlocked.Increment(ref _callId)}";
         var (status, reply) = step switch

@@ -27,6 +27,34 @@ public sealed class TurnOutcomeTests
     }
 
     [Theory]
+    [InlineData("anthropic")]
+    [InlineData("openai")]
+    public async Task AModelRateLimitAndAHungAttemptAreRetriedUntilItAnswers(string protocol)
+    {
+        await using var harness = await AgentHarness.StartAsync(ScriptStep.Fail(429), ScriptStep.Hang(TimeSpan.FromSeconds(30)), ScriptStep.Answer("patience"));
+        var runner = harness.CreateRunner(protocol, harness.ModelOptionsFor(protocol) with { AttemptTimeout = TimeSpan.FromSeconds(1) });
+
+        var posted = await runner.RunAsync([AgentHarness.User("hi")], CancellationToken.None).WaitAsync(TurnTimeout);
+
+        Assert.Equal("patience", Assert.Single(posted).Content);
+        Assert.Equal(3, harness.Model.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData("anthropic")]
+    [InlineData("openai")]
+    public async Task AModelFailingBeyondTheRetriesEndsTheTurnWithAReadableError(string protocol)
+    {
+        await using var harness = await AgentHarness.StartAsync(ScriptStep.Fail(503), ScriptStep.Fail(503), ScriptStep.Fail(503), ScriptStep.Fail(503));
+        var runner = harness.CreateRunner(protocol);
+
+        var posted = await runner.RunAsync([AgentHarness.User("hi")], CancellationToken.None).WaitAsync(TurnTimeout);
+
+        Assert.Equal("The model provider failed with HTTP 503 after 3 retries. Try again later.", Assert.Single(posted).Content);
+        Assert.Equal(4, harness.Model.Requests.Count);
+    }
+
+    [Theory]
     [InlineData("anthropic", "ANTHROPIC_API_KEY")]
     [InlineData("openai", "OPENAI_API_KEY")]
     public async Task AModel401EndsTheTurnWithAReadableErrorAndNoRetry(string protocol, string keyName)
