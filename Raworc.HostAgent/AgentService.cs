@@ -1,15 +1,139 @@
+using System.Text.Json.Nodes;
+using Raworc.HostAgent.Api;
+using Raworc.HostAgent.Turns;
+
 namespace Raworc.HostAgent;
 
 /// <summary>
-/// The Host: the agent that answers a session's messages from inside its computer.
-/// This first version only reports which session it serves; the tool loop follows.
+/// The Host's main loop: reports ready (<c>POST /idle</c> while the session is <c>init</c>), loads the whole history,
+/// then long-polls for new messages. Whenever user messages are unanswered (<see cref="PendingMessages"/>) it marks
+/// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
+/// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history.
 /// </summary>
-public sealed class AgentService(IConfiguration configuration, ILogger<AgentService> logger) : BackgroundService
+public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOptions options, ILogger<AgentService> logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
     /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        logger.LogInformation("Host agent started for session {SessionId}", configuration["RAWORC_SESSION_ID"] ?? "(none)");
-        return Task.CompletedTask;
+        logger.LogInformation("Host agent serving session {SessionId}", options.SessionId);
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ServeAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or RaworcApiException or TaskCanceledException or System.Text.Json.JsonException)
+            {
+                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", ex.Message, backoff);
+                await Task.Delay(backoff, stoppingToken);
+                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+    }
+
+    private async Task ServeAsync(CancellationToken stoppingToken)
+    {
+        await SetIdleAsync(stoppingToken);
+        var history = (await api.GetAllMessagesAsync(null, stoppingToken)).ToList();
+        logger.LogInformation("Loaded {Count} messages; ready", history.Count);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (PendingMessages.Find(history) is { Count: > 0 } pending)
+            {
+                var lastSeen = history[^1].Id;
+                await RunTurnAsync(history, pending[^1], stoppingToken);
+                // Re-read in the API's order: user messages that arrived during the turn precede the posted answer.
+                history.AddRange(await api.GetAllMessagesAsync(lastSeen, stoppingToken));
+                continue;
+            }
+
+            var fresh = await api.GetMessagesAsync(history.Count == 0 ? null : history[^1].Id, options.PollWaitSeconds, RaworcApiClient.PageSize, 0, stoppingToken);
+            history.AddRange(fresh);
+        }
+    }
+
+    private async Task RunTurnAsync(List<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
+    {
+        await SetBusyAsync(stoppingToken);
+        var posted = 0;
+        try
+        {
+            logger.LogInformation("Turn started for messages through {MessageId}", newest.Id);
+            // Tool activity is posted as it happens; the answer last, naming the newest message it answers.
+            IReadOnlyList<NewMessage> results;
+            try
+            {
+                results = await runner.RunAsync(history, async (toolMessage, ct) => posted += await TryPostToolMessageAsync(toolMessage, ct), stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Without an answer the same turn would be retried forever; answer with the failure instead.
+                logger.LogError("The turn failed: {ExceptionType}", ex.GetType().Name);
+                results = [new NewMessage(
+                    $"The Host agent failed while running this turn ({ex.GetType().Name}). Send a message to try again.",
+                    new JsonObject { ["type"] = MessageTypes.Error, ["code"] = "agent_error" })];
+            }
+
+            foreach (var message in results.Where(m => m.Type is not MessageTypes.ToolExecution))
+            {
+                message.Metadata[PendingMessages.ReplyTo] = newest.Id;
+                await api.PostMessageAsync(message, stoppingToken);
+                posted++;
+            }
+
+            logger.LogInformation("Turn finished: {Count} messages posted", posted);
+        }
+        finally
+        {
+            // Never leave the session busy, even when the turn or a post failed.
+            await SetIdleAsync(CancellationToken.None);
+        }
+    }
+
+    // Tool messages are announcements: failing to post one must not fail the tool call the model is waiting for.
+    private async Task<int> TryPostToolMessageAsync(NewMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await api.PostMessageAsync(message, cancellationToken);
+            return 1;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
+        {
+            logger.LogWarning("A tool message was not posted: {Reason}", ex.Message);
+            return 0;
+        }
+    }
+
+    private async Task SetBusyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await api.MarkBusyAsync(cancellationToken);
+        }
+        catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            logger.LogInformation("Busy not set: {Reason}", ex.Message);
+        }
+    }
+
+    private async Task SetIdleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await api.MarkIdleAsync(cancellationToken);
+        }
+        catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            // Already idle (for instance after a restart of the agent alone).
+            logger.LogInformation("Idle not set: {Reason}", ex.Message);
+        }
     }
 }

@@ -2,5 +2,5 @@ using Raworc.HostAgent;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
-builder.Services.AddHostedService<AgentService>();
+builder.AddHostAgent();
 await builder.Build().RunAsync();

@@ -1,0 +1,90 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Raworc.HostAgent.Api;
+
+/// <summary>
+/// The API endpoints the Host uses (spec/API.md), for one session, with the Host token as bearer. The HttpClient's
+/// <c>BaseAddress</c> is the API's origin (e.g. <c>http://127.0.0.1:9000/</c>); paths start with <c>api/v0/</c>.
+/// Errors surface as <see cref="RaworcApiException"/> or <see cref="HttpRequestException"/>.
+/// </summary>
+/// <param name="http">Configured by <see cref="HostAgentExtensions.AddHostAgent"/> (base address, bearer token, timeout).</param>
+/// <param name="options">Names the session.</param>
+public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
+{
+    /// <summary>The page size used to load the whole history (the API's maximum).</summary>
+    public const int PageSize = 1000;
+
+    private string Messages => $"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/messages";
+
+    /// <summary><c>GET …/messages?after=&amp;wait=&amp;limit=&amp;offset=</c>: one page, oldest first.</summary>
+    /// <param name="after">Only messages after this message id; null for all.</param>
+    /// <param name="waitSeconds">0…30: hold the request until a message exists or the time is up (then empty).</param>
+    /// <param name="limit">1…1000.</param>
+    /// <param name="offset">≥ 0.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<IReadOnlyList<SessionMessage>> GetMessagesAsync(string? after, int waitSeconds, int limit, int offset, CancellationToken cancellationToken)
+    {
+        var query = $"?limit={limit}&offset={offset}&wait={waitSeconds}" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}");
+        using var response = await http.GetAsync(Messages + query, cancellationToken);
+        await EnsureSuccessAsync(response, "GET messages", cancellationToken);
+        return await response.Content.ReadFromJsonAsync(ApiJson.Default.ListSessionMessage, cancellationToken) ?? [];
+    }
+
+    /// <summary>Loads every message after <paramref name="after"/> (all when null), page by page, oldest first.</summary>
+    public async Task<IReadOnlyList<SessionMessage>> GetAllMessagesAsync(string? after, CancellationToken cancellationToken)
+    {
+        var all = new List<SessionMessage>();
+        while (true)
+        {
+            var page = await GetMessagesAsync(after, 0, PageSize, all.Count, cancellationToken);
+            all.AddRange(page);
+            if (page.Count < PageSize)
+            {
+                return all;
+            }
+        }
+    }
+
+    /// <summary><c>POST …/messages</c> with <c>{"content","metadata"}</c>; returns the stored (host) message.</summary>
+    public async Task<SessionMessage> PostMessageAsync(NewMessage message, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(Messages, message, ApiJson.Default.NewMessage, cancellationToken);
+        await EnsureSuccessAsync(response, "POST message", cancellationToken);
+        return await response.Content.ReadFromJsonAsync(ApiJson.Default.SessionMessage, cancellationToken)
+            ?? throw new RaworcApiException(response.StatusCode, null, "POST message returned no message.");
+    }
+
+    /// <summary><c>POST …/busy</c>: the agent starts a turn.</summary>
+    public Task MarkBusyAsync(CancellationToken cancellationToken) => PostStateAsync("busy", cancellationToken);
+
+    /// <summary><c>POST …/idle</c>: the agent is ready (from <c>init</c>) or finished a turn (from <c>busy</c>).</summary>
+    public Task MarkIdleAsync(CancellationToken cancellationToken) => PostStateAsync("idle", cancellationToken);
+
+    private async Task PostStateAsync(string state, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync($"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/{state}", null, cancellationToken);
+        await EnsureSuccessAsync(response, $"POST {state}", cancellationToken);
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string request, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        ApiErrorBody? error = null;
+        try
+        {
+            error = (await response.Content.ReadFromJsonAsync(ApiJson.Default.ApiError, cancellationToken))?.Error;
+        }
+        catch (JsonException)
+        {
+            // Not the API's envelope (a proxy's page, say): the status says enough.
+        }
+
+        throw new RaworcApiException(response.StatusCode, error?.Code,
+            $"{request} answered {(int)response.StatusCode}{(error?.Code is null ? "" : " " + error.Code)}{(error?.Message is null ? "" : ": " + error.Message)}");
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+
+namespace Raworc.HostAgent.Model;
+
+/// <summary>
+/// The HttpClient both provider SDKs send through (their own retries are switched off): a Polly retry with
+/// exponential backoff and jitter on 408, 429, 5xx, connection failures and per-attempt timeouts, honouring
+/// <c>Retry-After</c>; never on 401 or any other 4xx.
+/// </summary>
+public static class ModelHttp
+{
+    /// <summary>Creates the client; its own timeout is infinite because attempts are timed by the pipeline.</summary>
+    public static HttpClient CreateClient(ModelOptions options)
+    {
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(0, options.MaxRetries),
+                Delay = options.RetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+            })
+            .AddTimeout(options.AttemptTimeout)
+            .Build();
+#pragma warning disable CA2000 // The HttpClient owns and disposes the handler chain.
+        var handler = new ResilienceHandler(pipeline) { InnerHandler = new SocketsHttpHandler() };
+#pragma warning restore CA2000
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException or Polly.Timeout.TimeoutRejectedException } => true,
+        { Result: { } response } => response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests
+            || (int)response.StatusCode >= 500,
+        _ => false,
+    };
+}

@@ -1,0 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Raworc.HostAgent.Tools;
+
+/// <summary>A tool as the model sees it: a name, a description, a JSON schema of its arguments, and how to run it.</summary>
+/// <param name="Name">The function name the model calls, e.g. <c>bash</c>.</param>
+/// <param name="Description">What the tool does, for the model.</param>
+/// <param name="Schema">JSON schema (an object schema) of the arguments.</param>
+/// <param name="RunAsync">Runs one call with the model's arguments; refusals surface as <see cref="ToolException"/>.</param>
+public sealed record AgentTool(string Name, string Description, JsonElement Schema, Func<JsonObject, CancellationToken, Task<ToolResult>> RunAsync);

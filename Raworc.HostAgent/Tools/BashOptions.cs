@@ -1,0 +1,20 @@
+namespace Raworc.HostAgent.Tools;
+
+/// <summary>Settings of the <c>bash</c> tool.</summary>
+public sealed record BashOptions
+{
+    /// <summary>Folder the commands run in; default <c>/session</c>. Created if missing.</summary>
+    public string WorkingDirectory { get; init; } = "/session";
+
+    /// <summary>Time after which a command's whole process group is killed; default 120 s.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>The most characters kept of stdout and, separately, of stderr (head and tail); default 30,000.</summary>
+    public int MaxOutputChars { get; init; } = 30_000;
+
+    /// <summary>
+    /// Environment variables removed from the commands' environment (default: the Host token), so that the
+    /// model cannot read the agent's own credentials.
+    /// </summary>
+    public IReadOnlyList<string> HiddenVariables { get; init; } = ["RAWORC_HOST_TOKEN"];
+}

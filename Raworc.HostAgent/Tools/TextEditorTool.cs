@@ -1,0 +1,205 @@
+using System.Text;
+
+namespace Raworc.HostAgent.Tools;
+
+/// <summary>
+/// The <c>str_replace_based_edit_tool</c>: the commands of Anthropic's text-editor tool (<c>view</c>, <c>create</c>,
+/// <c>str_replace</c>, <c>insert</c>, <c>undo_edit</c>) on files under one root folder (<see cref="ConfinedPaths"/>).
+/// Every command either succeeds or throws <see cref="ToolException"/> with a reason meant for the model.
+/// </summary>
+/// <param name="paths">The root the tool is confined to.</param>
+/// <param name="maxOutputChars">The most characters a <c>view</c> returns (head and tail kept); default 30,000.</param>
+public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_000)
+{
+    /// <summary>The tool name the model calls.</summary>
+    public const string Name = "str_replace_based_edit_tool";
+
+    /// <summary>The largest file the editor reads: 10 MiB.</summary>
+    public const long MaxFileBytes = 10 * 1024 * 1024;
+
+    // Per file, the contents before each edit; null means the file did not exist (undo deletes it).
+    private readonly Dictionary<string, Stack<string?>> _history = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>The root the tool is confined to.</summary>
+    public ConfinedPaths Paths => paths;
+
+    /// <summary><c>view</c>: a file with 1-based line numbers (optionally lines <c>[start, end]</c>, end -1 = last), or a directory listing two levels deep.</summary>
+    public string View(string path, int[]? viewRange = null)
+    {
+        var full = paths.Resolve(path);
+        if (Directory.Exists(full))
+        {
+            return CappedText.Cap(DirectoryListing.Render(full), maxOutputChars);
+        }
+
+        var lines = ReadLines(full, path);
+        var start = 1;
+        var end = lines.Length;
+        if (viewRange is { Length: > 0 })
+        {
+            if (viewRange.Length != 2)
+            {
+                throw new ToolException("view_range must be two numbers: [start_line, end_line] (end_line -1 means the last line).");
+            }
+
+            start = viewRange[0];
+            end = viewRange[1] == -1 ? lines.Length : viewRange[1];
+            if (start < 1 || start > Math.Max(1, lines.Length) || end < start || end > lines.Length)
+            {
+                throw new ToolException($"view_range [{viewRange[0]}, {viewRange[1]}] is not within the file's {lines.Length} lines.");
+            }
+        }
+
+        var text = new StringBuilder();
+        for (var i = start; i <= end && i <= lines.Length; i++)
+        {
+            text.Append(i.ToString().PadLeft(6)).Append('\t').Append(lines[i - 1]).Append('\n');
+        }
+
+        return CappedText.Cap(text.ToString(), maxOutputChars);
+    }
+
+    /// <summary><c>create</c>: writes <paramref name="fileText"/> to a file (parents created), replacing any content.</summary>
+    public string Create(string path, string? fileText)
+    {
+        if (fileText is null)
+        {
+            throw new ToolException("create needs file_text.");
+        }
+
+        var full = paths.Resolve(path);
+        if (Directory.Exists(full))
+        {
+            throw new ToolException($"{full} is a directory.");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        Remember(full, File.Exists(full) ? File.ReadAllText(full) : null);
+        File.WriteAllText(full, fileText);
+        return $"File created successfully at: {full}";
+    }
+
+    /// <summary><c>str_replace</c>: replaces the one occurrence of <paramref name="oldStr"/>; zero or several occurrences are refused.</summary>
+    public string StrReplace(string path, string? oldStr, string? newStr)
+    {
+        if (string.IsNullOrEmpty(oldStr))
+        {
+            throw new ToolException("str_replace needs a non-empty old_str.");
+        }
+
+        var full = paths.Resolve(path);
+        var content = ReadText(full, path);
+        var first = content.IndexOf(oldStr, StringComparison.Ordinal);
+        if (first < 0)
+        {
+            throw new ToolException($"No replacement was performed: old_str did not appear verbatim in {full}.");
+        }
+
+        var second = content.IndexOf(oldStr, first + 1, StringComparison.Ordinal);
+        if (second >= 0)
+        {
+            var count = CountOccurrences(content, oldStr);
+            throw new ToolException($"No replacement was performed: old_str appears {count} times in {full} (first on lines {LineOf(content, first)} and {LineOf(content, second)}); include more context to make it unique.");
+        }
+
+        Remember(full, content);
+        File.WriteAllText(full, string.Concat(content.AsSpan(0, first), newStr ?? "", content.AsSpan(first + oldStr.Length)));
+        return $"The file {full} has been edited: one occurrence replaced at line {LineOf(content, first)}.";
+    }
+
+    /// <summary><c>insert</c>: inserts <paramref name="newStr"/> after line <paramref name="insertLine"/> (0 = at the top).</summary>
+    public string Insert(string path, int? insertLine, string? newStr)
+    {
+        if (insertLine is null || newStr is null)
+        {
+            throw new ToolException("insert needs insert_line and new_str.");
+        }
+
+        var full = paths.Resolve(path);
+        var content = ReadText(full, path);
+        var lines = SplitLines(content);
+        if (insertLine < 0 || insertLine > lines.Count)
+        {
+            throw new ToolException($"insert_line {insertLine} is not within 0…{lines.Count}.");
+        }
+
+        var endsWithNewline = content.EndsWith('\n');
+        lines.InsertRange(insertLine.Value, SplitLines(newStr));
+        Remember(full, content);
+        File.WriteAllText(full, string.Join('\n', lines) + (endsWithNewline || content.Length == 0 ? "\n" : ""));
+        return $"The file {full} has been edited: text inserted after line {insertLine}.";
+    }
+
+    /// <summary><c>undo_edit</c>: restores the file as it was before the last edit this tool made to it.</summary>
+    public string UndoEdit(string path)
+    {
+        var full = paths.Resolve(path);
+        string? previous;
+        lock (_gate)
+        {
+            if (!_history.TryGetValue(full, out var stack) || stack.Count == 0)
+            {
+                throw new ToolException($"No edit to undo for {full}.");
+            }
+
+            previous = stack.Pop();
+        }
+
+        if (previous is null)
+        {
+            File.Delete(full);
+            return $"Undid the creation of {full}: the file was removed.";
+        }
+
+        File.WriteAllText(full, previous);
+        return $"Last edit to {full} undone.";
+    }
+
+    private void Remember(string full, string? content)
+    {
+        lock (_gate)
+        {
+            if (!_history.TryGetValue(full, out var stack))
+            {
+                _history[full] = stack = new Stack<string?>();
+            }
+
+            stack.Push(content);
+        }
+    }
+
+    private static string ReadText(string full, string path)
+    {
+        var info = new FileInfo(full);
+        if (!info.Exists)
+        {
+            throw new ToolException($"The file '{path}' does not exist.");
+        }
+
+        return info.Length <= MaxFileBytes
+            ? File.ReadAllText(full)
+            : throw new ToolException($"The file '{path}' has {info.Length} bytes; the editor handles files up to {MaxFileBytes} bytes. Use bash (head, sed, grep) instead.");
+    }
+
+    private static string[] ReadLines(string full, string path) => [.. SplitLines(ReadText(full, path))];
+
+    private static List<string> SplitLines(string text)
+    {
+        var body = text.EndsWith('\n') ? text[..^1] : text;
+        return body.Length == 0 && text.Length == 0 ? [] : [.. body.Split('\n')];
+    }
+
+    private static int CountOccurrences(string content, string value)
+    {
+        var count = 0;
+        for (var i = content.IndexOf(value, StringComparison.Ordinal); i >= 0; i = content.IndexOf(value, i + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static int LineOf(string content, int index) => content.AsSpan(0, index).Count('\n') + 1;
+}

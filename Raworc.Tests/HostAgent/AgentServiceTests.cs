@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Raworc.HostAgent;
+using Raworc.HostAgent.Api;
+
+namespace Raworc.Tests.HostAgent;
+
+public sealed class AgentServiceTests
+{
+    private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [InlineData("anthropic")]
+    [InlineData("openai")]
+    public async Task ThreeMessagesSentWhileATurnRunsAreAllAnsweredInOrderWithoutOverlap(string protocol)
+    {
+        await using var harness = await AgentHarness.StartAsync(
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = "true" }),
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = "sleep 2" }),
+            ScriptStep.Answer("first answer"),
+            ScriptStep.Answer(request => string.Join(" ", request.Messages.Where(m => m.Role == "user").SelectMany(m => m.Text.Split('\n')))));
+        await using var api = await StandInApi.StartAsync();
+        var first = api.AddUserMessage("m0");
+        await using var agent = await RunningAgent.StartAsync(api, harness, protocol);
+
+        // The first tool message is posted while the turn goes on; the second call sleeps meanwhile.
+        await WaitUntilAsync(() => api.State == "busy" && harness.Model.Requests.Count == 2 && api.Messages.Count == 2);
+        api.AddUserMessage("m1");
+        api.AddUserMessage("m2");
+        var last = api.AddUserMessage("m3");
+        await api.WaitForAsync(messages => messages.Count(m => m.EndsTurn) == 2, WaitTimeout);
+        await WaitUntilAsync(() => api.State == "idle");
+
+        var answers = api.Messages.Where(m => m.EndsTurn).ToList();
+        Assert.Equal("first answer", answers[0].Content);
+        Assert.Equal(first.Id, answers[0].Metadata!["reply_to"]!.GetValue<string>());
+        Assert.Equal("m0 m1 m2 m3", answers[1].Content);
+        Assert.Equal(last.Id, answers[1].Metadata!["reply_to"]!.GetValue<string>());
+        Assert.Equal(["idle", "busy", "idle", "busy", "idle"], api.Transitions);
+        Assert.Empty(api.Conflicts);
+        Assert.Equal(4, harness.Model.Requests.Count);
+        Assert.Equal(("assistant", "first answer"), harness.Model.Requests[3].Messages[1]);
+        Assert.Equal(
+            ["m0", MessageTypes.ToolExecution, "m1", "m2", "m3", MessageTypes.ToolExecution, MessageTypes.Response, MessageTypes.Response],
+            api.Messages.Select(m => m.Type ?? m.Content));
+    }
+
+    [Fact]
+    public async Task ARestartedAgentAnswersExactlyTheUnansweredMessages()
+    {
+        await using var harness = await AgentHarness.StartAsync(ScriptStep.Answer("answer b"));
+        await using var api = await StandInApi.StartAsync();
+        api.AddUserMessage("a");
+        api.Add("host", "answer a", new JsonObject { ["type"] = "response", ["model"] = "m" });
+        var b = api.AddUserMessage("b");
+
+        await using (var agent = await RunningAgent.StartAsync(api, harness, "anthropic"))
+        {
+            await api.WaitForAsync(messages => messages.Count(m => m.EndsTurn) == 2, WaitTimeout);
+        }
+
+        await using (var restarted = await RunningAgent.StartAsync(api, harness, "anthropic"))
+        {
+            // The restarted agent reports ready, finds nothing unanswered and long-polls.
+            await WaitUntilAsync(() => api.Conflicts.Count == 1);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        var request = Assert.Single(harness.Model.Requests);
+        Assert.Equal([("user", "a"), ("assistant", "answer a"), ("user", "b")], request.Messages);
+        Assert.Equal(["a", "answer a", "b", "answer b"], api.Messages.Select(m => m.Content));
+        Assert.Equal(b.Id, api.Messages[^1].Metadata!["reply_to"]!.GetValue<string>());
+        Assert.Equal(["idle while idle"], api.Conflicts);
+    }
+
+    [Theory]
+    [InlineData("anthropic")]
+    [InlineData("openai")]
+    public async Task AModel401IsPostedAsAReadableErrorAndTheSessionReturnsToIdle(string protocol)
+    {
+        await using var harness = await AgentHarness.StartAsync(ScriptStep.Fail(401));
+        await using var api = await StandInApi.StartAsync();
+        api.AddUserMessage("hi");
+        await using var agent = await RunningAgent.StartAsync(api, harness, protocol);
+
+        await api.WaitForAsync(messages => messages.Any(m => m.EndsTurn), WaitTimeout);
+        await WaitUntilAsync(() => api.Transitions.Count == 3);
+
+        var error = api.Messages[^1];
+        Assert.Equal("host", error.Role);
+        Assert.Equal(MessageTypes.Error, error.Type);
+        Assert.StartsWith("The model provider rejected the API key (401).", error.Content, StringComparison.Ordinal);
+        Assert.Equal(["idle", "busy", "idle"], api.Transitions);
+        Assert.Equal("idle", api.State);
+    }
+
+    [Fact]
+    public async Task TheWholeHistoryIsLoadedAcrossPages()
+    {
+        await using var api = await StandInApi.StartAsync();
+        for (var i = 0; i < 2_500; i++)
+        {
+            api.AddUserMessage($"message {i}");
+        }
+
+        using var http = RunningAgent.CreateHttpClient(api);
+        var client = new RaworcApiClient(http, RunningAgent.OptionsFor(api, Path.GetTempPath()));
+
+        var all = await client.GetAllMessagesAsync(null, CancellationToken.None).WaitAsync(WaitTimeout);
+
+        Assert.Equal(Enumerable.Range(0, 2_500).Select(i => $"message {i}"), all.Select(m => m.Content));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(WaitTimeout);
+        while (!condition())
+        {
+            await Task.Delay(20, cts.Token);
+        }
+    }
+
+    /// <summary>The real <see cref="AgentService"/> against the stand-in API and model, stopped on dispose.</summary>
+    private sealed class RunningAgent(AgentService service) : IAsyncDisposable
+    {
+        public static async Task<RunningAgent> StartAsync(StandInApi api, AgentHarness harness, string protocol)
+        {
+            var options = OptionsFor(api, harness.Root);
+            var service = new AgentService(new RaworcApiClient(CreateHttpClient(api), options), harness.CreateRunner(protocol), options, NullLogger<AgentService>.Instance);
+            using var cts = new CancellationTokenSource(WaitTimeout);
+            await service.StartAsync(cts.Token);
+            return new RunningAgent(service);
+        }
+
+        public static AgentOptions OptionsFor(StandInApi api, string root) => new()
+        {
+            ApiUrl = api.BaseUrl,
+            SessionId = StandInApi.SessionId,
+            HostToken = StandInApi.HostToken,
+            SessionDirectory = root,
+            PollWaitSeconds = 5,
+        };
+
+        public static HttpClient CreateHttpClient(StandInApi api)
+        {
+            var http = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromSeconds(35) };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", StandInApi.HostToken);
+            return http;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await service.StopAsync(cts.Token);
+            service.Dispose();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+
+namespace Raworc.Tests.HostAgent;
+
+/// <summary>One reply of the stand-in model, in the order the script plays them.</summary>
+public abstract record ScriptStep
+{
+    /// <summary>Answer with one tool call.</summary>
+    public static ScriptStep CallTool(string name, JsonObject arguments) => new ToolCallStep(name, arguments);
+
+    /// <summary>Answer with a fixed text and end the model's turn.</summary>
+    public static ScriptStep Answer(string text) => new AnswerStep(_ => text);
+
+    /// <summary>Answer with a text computed from the request (e.g. echoing the last tool result).</summary>
+    public static ScriptStep Answer(Func<RecordedRequest, string> text) => new AnswerStep(text);
+
+    /// <summary>Answer with an HTTP error in the protocol's error shape.</summary>
+    public static ScriptStep Fail(int status) => new FailStep(status);
+
+    /// <summary>Hold the request open for <paramref name="delay"/> (or until the client gives up), then answer 500.</summary>
+    public static ScriptStep Hang(TimeSpan delay) => new HangStep(delay);
+}
+
+/// <summary>A tool call.</summary>
+public sealed record ToolCallStep(string Name, JsonObject Arguments) : ScriptStep;
+
+/// <summary>A final text.</summary>
+public sealed record AnswerStep(Func<RecordedRequest, string> Text) : ScriptStep;
+
+/// <summary>An HTTP error.</summary>
+public sealed record FailStep(int Status) : ScriptStep;
+
+/// <summary>A request that never answers in time.</summary>
+public sealed record HangStep(TimeSpan Delay) : ScriptStep;
+
+/// <summary>What the stand-in received, normalised across both protocols.</summary>
+/// <param name="Protocol"><c>anthropic</c> or <c>openai</c>.</param>
+/// <param name="ApiKey">The key the client sent (<c>x-api-key</c> or the bearer token).</param>
+/// <param name="System">The system prompt text.</param>
+/// <param name="Messages">Role and text of each conversation message with text (roles <c>user</c>/<c>assistant</c>).</param>
+/// <param name="ToolResults">The text of each tool result, in order.</param>
+/// <param name="ToolNames">Names of the tools offered.</param>
+/// <param name="Body">The raw request body.</param>
+public sealed record RecordedRequest(
+    string Protocol,
+    string? ApiKey,
+    string System,
+    IReadOnlyList<(string Role, string Text)> Messages,
+    IReadOnlyList<string> ToolResults,
+    IReadOnlyList<string> ToolNames,
+    JsonObject Body)
+{
+    /// <summary>The newest tool result, or an empty string.</summary>
+    public string LastToolResult => ToolResults.Count == 0 ? "" : ToolResults[^1];
+}

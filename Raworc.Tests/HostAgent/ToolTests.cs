@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using Raworc.HostAgent.Tools;
+
+namespace Raworc.Tests.HostAgent;
+
+public sealed class ToolTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "raworc-tools-" + Guid.NewGuid().ToString("N"));
+    private readonly string _outside = Path.Combine(Path.GetTempPath(), "raworc-outside-" + Guid.NewGuid().ToString("N"));
+
+    public ToolTests()
+    {
+        Directory.CreateDirectory(_root);
+        Directory.CreateDirectory(_outside);
+    }
+
+    [Fact]
+    public async Task BashCapturesStdoutStderrAndExitCodeSeparately()
+    {
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root });
+
+        var result = await bash.RunAsync("echo out; echo err >&2; pwd; exit 3").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal($"out\n{_root}\n", result.Stdout);
+        Assert.Equal("err\n", result.Stderr);
+        Assert.Equal(3, result.ExitCode);
+        Assert.False(result.TimedOut);
+    }
+
+    [Fact]
+    public async Task SleepPastTheTimeoutIsKilledWithItsWholeProcessTree()
+    {
+        var marker = "raworc-" + Guid.NewGuid().ToString("N")[..8];
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, Timeout = TimeSpan.FromSeconds(2) });
+        var stopwatch = Stopwatch.StartNew();
+
+        // The subshell and the background sleep are grandchildren: the group kill must reach them too.
+        var result = await bash.RunAsync($"echo started; (exec -a {marker} sleep 600) & exec -a {marker} sleep 600").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(BashTool.TimeoutExitCode, result.ExitCode);
+        Assert.Equal("started\n", result.Stdout);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(20));
+        Assert.Empty(await RemainingProcessesAsync(marker));
+        Assert.Contains("timed out after 2 s", result.ToModelText(TimeSpan.FromSeconds(2)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FiveMegabytesOfOutputAreCappedKeepingHeadAndTail()
+    {
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, MaxOutputChars = 30_000 });
+
+        var result = await bash.RunAsync("printf 'HEAD'; head -c 5000000 /dev/zero | tr '\\0' 'x'; printf 'TAIL'").WaitAsync(TimeSpan.FromSeconds(60));
+
+        var expected = "HEAD" + new string('x', 14_996) + "\n[... 4970008 characters omitted ...]\n" + new string('x', 14_996) + "TAIL";
+        Assert.Equal(expected, result.Stdout);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public void StrReplaceEditsExactlyOneOccurrenceAndUndoRestoresTheFile()
+    {
+        var editor = new TextEditorTool(new ConfinedPaths(_root));
+        var file = Path.Combine(_root, "app.txt");
+        File.WriteAllText(file, "alpha\nbeta\ngamma\n");
+
+        editor.StrReplace("app.txt", "beta", "BETA");
+        Assert.Equal("alpha\nBETA\ngamma\n", File.ReadAllText(file));
+        editor.UndoEdit(file);
+
+        Assert.Equal("alpha\nbeta\ngamma\n", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void StrReplaceRefusesAnAmbiguousOrMissingString()
+    {
+        var editor = new TextEditorTool(new ConfinedPaths(_root));
+        File.WriteAllText(Path.Combine(_root, "a.txt"), "x = 1\nx = 1\n");
+
+        var twice = Assert.Throws<ToolException>(() => editor.StrReplace("a.txt", "x = 1", "x = 2"));
+        var missing = Assert.Throws<ToolException>(() => editor.StrReplace("a.txt", "y", "z"));
+
+        Assert.Equal($"No replacement was performed: old_str appears 2 times in {_root}/a.txt (first on lines 1 and 2); include more context to make it unique.", twice.Message);
+        Assert.Equal($"No replacement was performed: old_str did not appear verbatim in {_root}/a.txt.", missing.Message);
+        Assert.Equal("x = 1\nx = 1\n", File.ReadAllText(Path.Combine(_root, "a.txt")));
+    }
+
+    [Fact]
+    public void ViewInsertAndCreateWorkOnLines()
+    {
+        var editor = new TextEditorTool(new ConfinedPaths(_root));
+        editor.Create("code/notes.md", "one\nthree\n");
+        editor.Insert("code/notes.md", 1, "two");
+
+        Assert.Equal("     1\tone\n     2\ttwo\n     3\tthree\n", editor.View("code/notes.md"));
+        Assert.Equal("     2\ttwo\n", editor.View("code/notes.md", [2, 2]));
+        editor.UndoEdit("code/notes.md");
+        editor.UndoEdit("code/notes.md");
+        Assert.False(File.Exists(Path.Combine(_root, "code", "notes.md")));
+    }
+
+    [Fact]
+    public void PathsEscapingTheRootAreRefused()
+    {
+        var editor = new TextEditorTool(new ConfinedPaths(_root));
+        File.WriteAllText(Path.Combine(_outside, "secret.txt"), "outside");
+        File.CreateSymbolicLink(Path.Combine(_root, "link.txt"), Path.Combine(_outside, "secret.txt"));
+        Directory.CreateSymbolicLink(Path.Combine(_root, "dir"), _outside);
+
+        var dotDot = Assert.Throws<ToolException>(() => editor.View("../" + Path.GetFileName(_outside) + "/secret.txt"));
+        var absolute = Assert.Throws<ToolException>(() => editor.Create("/etc/raworc-test", "x"));
+        var fileLink = Assert.Throws<ToolException>(() => editor.View("link.txt"));
+        var dirLink = Assert.Throws<ToolException>(() => editor.Create("dir/new.txt", "x"));
+
+        Assert.Equal($"The path '../{Path.GetFileName(_outside)}/secret.txt' is outside {_root}; only files under {_root} can be used.", dotDot.Message);
+        Assert.Equal($"The path '/etc/raworc-test' is outside {_root}; only files under {_root} can be used.", absolute.Message);
+        Assert.Equal($"The path 'link.txt' goes through a symbolic link that leads outside {_root}.", fileLink.Message);
+        Assert.Equal($"The path 'dir/new.txt' goes through a symbolic link that leads outside {_root}.", dirLink.Message);
+        Assert.False(File.Exists(Path.Combine(_outside, "new.txt")));
+    }
+
+    public void Dispose()
+    {
+        Directory.Delete(_root, recursive: true);
+        Directory.Delete(_outside, recursive: true);
+    }
+
+    // Killed processes vanish once reaped; give the reaper a moment, within a bound.
+    private static async Task<string[]> RemainingProcessesAsync(string marker)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        string[] remaining;
+        while ((remaining = await ProcessesNamedAsync(marker)).Length > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        return remaining;
+    }
+
+    private static async Task<string[]> ProcessesNamedAsync(string marker)
+    {
+        using var ps = Process.Start(new ProcessStartInfo("ps", "-eo args") { RedirectStandardOutput = true })!;
+        var output = await ps.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return [.. output.Split('\n').Where(line => line.StartsWith(marker, StringComparison.Ordinal))];
+    }
+}
