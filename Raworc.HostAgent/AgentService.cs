@@ -14,6 +14,9 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the agent repeats <c>POST /busy</c> during a turn: the API keeps it as a heartbeat (60 s TTL in Redis).</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -62,6 +65,8 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
     private async Task RunTurnAsync(List<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
     {
         await SetBusyAsync(stoppingToken);
+        using var turnDone = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var heartbeat = BeatAsync(turnDone.Token);
         var posted = 0;
         try
         {
@@ -92,8 +97,32 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
         finally
         {
+            await turnDone.CancelAsync();
+            await heartbeat;
             // Never leave the session busy, even when the turn or a post failed.
             await SetIdleAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task BeatAsync(CancellationToken turnDone)
+    {
+        using var timer = new PeriodicTimer(HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(turnDone))
+            {
+                try
+                {
+                    await api.MarkBusyAsync(turnDone);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
+                {
+                    logger.LogWarning("Heartbeat not sent: {Reason}", ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -14,7 +14,7 @@ public sealed record VolumeEntry(bool IsDirectory, UnixFileMode Mode, int Uid, b
 }
 
 /// <summary>Looks at what the provider made, straight through the engine, and removes it afterwards.</summary>
-public sealed class DockerProbe(DockerClient docker)
+public sealed class DockerProbe(DockerClient docker, string readerImage = ComputerFixture.TestImage)
 {
     private const string ReaderLabel = "raworc.test-reader";
     private readonly List<Guid> _sessions = [];
@@ -60,7 +60,7 @@ public sealed class DockerProbe(DockerClient docker)
     {
         var reader = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
         {
-            Image = ComputerFixture.TestImage,
+            Image = readerImage,
             Labels = new Dictionary<string, string> { [ReaderLabel] = sessionId.ToString("D") },
             HostConfig = new HostConfig
             {

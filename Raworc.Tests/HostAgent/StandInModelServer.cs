@@ -20,6 +20,7 @@ public sealed class StandInModelServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ScriptStep> _script;
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<ScriptStep>> _scriptsByKey = new();
     private readonly List<RecordedRequest> _requests = [];
     private int _callId;
 
@@ -76,6 +77,19 @@ public sealed class StandInModelServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Adds steps to the script of requests that carry <paramref name="apiKey"/>: several sessions, each given its
+    /// own key as a secret, then follow their own scripts however their turns interleave.
+    /// </summary>
+    public void EnqueueFor(string apiKey, params ScriptStep[] steps)
+    {
+        var queue = _scriptsByKey.GetOrAdd(apiKey, _ => new ConcurrentQueue<ScriptStep>());
+        foreach (var step in steps)
+        {
+            queue.Enqueue(step);
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -103,7 +117,8 @@ public sealed class StandInModelServer : IAsyncDisposable
             return;
         }
 
-        if (!_script.TryDequeue(out var step))
+        var script = _scriptsByKey.TryGetValue(apiKey, out var keyed) ? keyed : _script;
+        if (!script.TryDequeue(out var step))
         {
             await WriteAsync(context, 400, StandInProtocols.Error(protocol, 400, "The stand-in's script is exhausted."));
             return;

@@ -83,15 +83,26 @@ public class RaworcAppFixture : IAsyncLifetime
         return (name, CreateApiClient(await LoginAsync(name, pass)));
     }
 
+    /// <summary>Runs before the AppHost is built (a subclass starts what the API will be pointed at).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    /// <summary>Further AppHost arguments of a subclass.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    /// <summary>Further environment of the api resource, set by a subclass.</summary>
+    protected virtual IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
         using var cts = new CancellationTokenSource(StartTimeout);
+        await BeforeStartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Raworc_AppHost>(
             [
                 $"--Parameters:{ResourceNames.AdminPassword}={AdminPassword}",
                 $"--Parameters:{ResourceNames.JwtSigningKey}={JwtSigningKey}",
                 $"--Raworc:OfflineImages={Environment.GetEnvironmentVariable("Raworc__OfflineImages") ?? "false"}",
                 $"--Raworc:Computers={(Computers ? "true" : "false")}",
+                .. ExtraArguments,
             ],
             cts.Token);
 
@@ -100,7 +111,13 @@ public class RaworcAppFixture : IAsyncLifetime
         {
             // No dashboard listens in tests; the OTLP exporter would delay every shutdown by ~10 s.
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
-                context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
+            {
+                context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+                foreach (var (name, value) in ApiEnvironment)
+                {
+                    context.EnvironmentVariables[name] = value;
+                }
+            }));
         }
 
         _app = await builder.BuildAsync(cts.Token);
@@ -108,7 +125,7 @@ public class RaworcAppFixture : IAsyncLifetime
         await _app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, cts.Token);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {

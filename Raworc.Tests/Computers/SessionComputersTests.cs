@@ -1,0 +1,197 @@
+using System.Security.Cryptography;
+using Docker.DotNet.Models;
+using Raworc.ApiService.Computers;
+using Raworc.Tests.HostAgent;
+using Raworc.Tests.Infrastructure;
+using Raworc.Tests.Sessions;
+
+namespace Raworc.Tests.Computers;
+
+[Collection(ComputersAppCollection.Name)]
+public sealed class SessionComputersTests(ComputersAppFixture fixture)
+{
+    private static string NewKey() => $"key-{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task CreatedSessionRunsItsComputerWithLimitsLabelsFilesAndEnvironment()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("computer");
+        using var _ = client;
+        var created = await client.CreateSessionAsync(new
+        {
+            secrets = new { OPENAI_API_KEY = NewKey(), DEMO_SECRET = "demo-value-42" },
+            instructions = "Be brief.",
+            setup = "echo setup-ran > /session/data/setup-ran",
+        });
+        var session = await client.WaitForStateAsync(created.Id(), "idle");
+
+        var container = await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(created.Id()));
+        Assert.True(container.State.Running);
+        Assert.Equal(container.ID, (string?)session["container_id"]);
+        Assert.Equal(DockerComputerProvider.NameOf(created.Id()), (string?)session["persistent_volume_id"]);
+        Assert.Equal("true", container.Config.Labels["raworc.managed"]);
+        Assert.Equal(created.Id().ToString(), container.Config.Labels["raworc.session-id"]);
+        Assert.Equal(500_000_000, container.HostConfig.NanoCPUs);
+        Assert.Equal(512L * 1024 * 1024, container.HostConfig.Memory);
+        Assert.True(container.HostConfig.Init);
+        Assert.Contains("DEMO_SECRET=demo-value-42", container.Config.Env);
+        Assert.Contains($"RAWORC_SESSION_ID={created.Id()}", container.Config.Env);
+        Assert.Contains(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN=", StringComparison.Ordinal));
+        Assert.Contains(container.Config.Env, e => e.StartsWith("RAWORC_API_URL=http://127.0.0.1:", StringComparison.Ordinal));
+        Assert.DoesNotContain(container.Mounts, m => m.Source.Contains("docker.sock", StringComparison.Ordinal));
+        Assert.Equal("raworc", (await fixture.ExecAsync(created.Id(), "whoami")).Trim());
+
+        var files = await fixture.Probe.ReadVolumeAsync(created.Id());
+        Assert.True(files["code"].IsDirectory && files["data"].IsDirectory && files["secrets"].IsDirectory && files["logs"].IsDirectory);
+        Assert.Equal("Be brief.", files["code/instructions.md"].Text);
+        Assert.Equal("echo setup-ran > /session/data/setup-ran", files["code/setup.sh"].Text);
+        Assert.Equal("demo-value-42", files["secrets/DEMO_SECRET"].Text);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, files["secrets/DEMO_SECRET"].Mode);
+        Assert.Equal("setup-ran\n", files["data/setup-ran"].Text);
+    }
+
+    [Fact]
+    public async Task CloseRemovesTheComputerKeepsTheVolumeAndRestoreKeepsEveryByte()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("keeper");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = NewKey() } })).Id();
+        var first = (string)(await client.WaitForStateAsync(id, "idle"))["container_id"]!;
+        var blob = RandomNumberGenerator.GetBytes(64 * 1024);
+        await fixture.Probe.PutFileAsync(first, "data/blob.bin", blob);
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await Waits.UntilAsync(async () => await fixture.Probe.InspectAsync(id) is null, "the container is removed");
+        Assert.True(await fixture.Probe.VolumeExistsAsync(id));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        var restored = await client.WaitForStateAsync(id, "idle");
+        Assert.NotEqual(first, (string)restored["container_id"]!);
+        Assert.Equal(blob, (await fixture.Probe.ReadVolumeAsync(id))["data/blob.bin"].Content);
+    }
+
+    [Fact]
+    public async Task RemixWithOnlyDataCopiesOnlyTheDataFolder()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("mixer");
+        using var _ = client;
+        var parent = (await client.CreateSessionAsync(new
+        {
+            secrets = new { OPENAI_API_KEY = NewKey(), PARENT_SECRET = "p" },
+            instructions = "parent instructions",
+            setup = "echo parent > /session/data/from-setup",
+        })).Id();
+        await client.WaitForStateAsync(parent, "idle");
+
+        var child = (await client.PostOkAsync($"/api/v0/sessions/{parent}/remix", new { data = true, code = false, secrets = false })).Id();
+        await client.WaitForStateAsync(child, "idle");
+
+        var files = await fixture.Probe.ReadVolumeAsync(child);
+        Assert.Equal("parent\n", files["data/from-setup"].Text);
+        Assert.DoesNotContain(files.Keys, path => path.StartsWith("code/", StringComparison.Ordinal));
+        Assert.DoesNotContain(files.Keys, path => path.StartsWith("secrets/", StringComparison.Ordinal));
+        Assert.DoesNotContain("logs/setup.log", files.Keys);
+        var container = await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(child));
+        Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("PARENT_SECRET=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DeleteRemovesTheComputerAndTheVolume()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("remover");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = NewKey() } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v0/sessions/{id}")).StatusCode);
+        await Waits.UntilAsync(async () => await fixture.Probe.InspectAsync(id) is null && !await fixture.Probe.VolumeExistsAsync(id),
+            "the container and the volume are removed");
+    }
+
+    [Fact]
+    public async Task KilledIdleComputerClosesTheSessionAndALaterMessageRestoresIt()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("victim");
+        using var _ = client;
+        var key = NewKey();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+
+        await fixture.Docker.Containers.KillContainerAsync(DockerComputerProvider.NameOf(id), new ContainerKillParameters());
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(10));
+
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("back again"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you there?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse());
+        Assert.Equal("back again", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+        await client.WaitForStateAsync(id, "idle");
+    }
+
+    [Fact]
+    public async Task HangingSetupIsCutOffReportedAndTheSessionStillBecomesIdle()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("hang");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = NewKey() }, setup = "echo starting; sleep 600" })).Id();
+        await client.WaitForStateAsync(id, "idle");
+
+        var messages = await client.WaitForMessagesAsync(id, m => m.Any(x => (string?)x!["role"] == "system"));
+        var report = messages.Single(m => (string?)m!["role"] == "system")!;
+        Assert.Equal(
+            $"The setup script (code/setup.sh) was stopped after its time limit of {ComputersAppFixture.SetupTimeoutSeconds} s; its output is in /session/logs/setup.log.",
+            (string?)report["content"]);
+        Assert.Equal("timeout", (string?)report["metadata"]!["result"]);
+        Assert.Equal("", (await fixture.ExecAsync(id, "pgrep", "-f", "sleep 600")).Trim());
+        Assert.Contains("starting", (await fixture.Probe.ReadVolumeAsync(id))["logs/setup.log"].Text);
+    }
+
+    [Fact]
+    public async Task MissingImageMakesTheSessionErroredWithAClearReason()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("noimage");
+        using var _ = client;
+        await fixture.UntagImageAsync();
+        try
+        {
+            var id = (await client.CreateSessionAsync()).Id();
+            var errored = await client.WaitForStateAsync(id, "errored");
+            Assert.Equal(
+                $"The computer image '{ComputersAppFixture.Image}' does not exist on the Docker engine; build it with eng/host-agent-image.sh or set Computers:Image.",
+                (string?)errored["error"]);
+            Assert.Null(await fixture.Probe.InspectAsync(id));
+        }
+        finally
+        {
+            await fixture.TagImageAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AfterTheApiRestartsOrphansAreRemovedAndLiveSessionsStillWork()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("survivor");
+        using var _ = client;
+        var key = NewKey();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        var orphan = Guid.NewGuid();
+        await fixture.Docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Name = DockerComputerProvider.NameOf(orphan),
+            Image = ComputersAppFixture.Image,
+            Entrypoint = ["sleep", "infinity"],
+            Labels = new Dictionary<string, string> { ["raworc.managed"] = "true", ["raworc.session-id"] = orphan.ToString() },
+        });
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Api, Aspire.Hosting.ApplicationModel.KnownResourceCommands.RestartCommand, cts.Token);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, cts.Token);
+
+        await Waits.UntilAsync(async () => await fixture.Probe.InspectAsync(orphan) is null, "the orphan is removed");
+        using var again = fixture.CreateApiClient(await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword));
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+        await again.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "after the restart?" });
+        var messages = await again.WaitForMessagesAsync(id, m => m.HasResponse());
+        Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+    }
+}

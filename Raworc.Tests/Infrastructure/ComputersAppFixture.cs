@@ -1,0 +1,101 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Raworc.Tests.Computers;
+using Raworc.Tests.HostAgent;
+
+namespace Raworc.Tests.Infrastructure;
+
+/// <summary>
+/// The whole system with session computers: real containers of the real Host agent image, whose agents talk to
+/// the stand-in model server (OpenAI protocol) on loopback. Each test gives its sessions their own
+/// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key.
+/// </summary>
+public sealed class ComputersAppFixture : RaworcAppFixture
+{
+    /// <summary>The image the API starts, tagged from the built agent image so a test can make it disappear.</summary>
+    public const string Image = "raworc/host-agent:tests";
+
+    /// <summary>Setup time limit the API runs with, seconds.</summary>
+    public const int SetupTimeoutSeconds = 3;
+
+    private StandInModelServer? _model;
+
+    /// <summary>The stand-in model provider.</summary>
+    public StandInModelServer Model => _model ?? throw new InvalidOperationException("Not started.");
+
+    /// <summary>A Docker client for looking at the computers.</summary>
+    public DockerClient Docker { get; } = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
+
+    /// <summary>Reads volumes through a never-started container of the agent image.</summary>
+    public DockerProbe Probe => new(Docker, Image);
+
+    protected override bool Computers => true;
+
+    protected override IEnumerable<string> ExtraArguments => [$"--Raworc:HostAgentImage={Image}"];
+
+    protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>
+    {
+        ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__StartDeadlineSeconds"] = "30",
+        ["Models__Provider"] = "openai",
+        ["Models__Model"] = "stand-in-model",
+        ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),
+        ["Models__OpenAiApiKey"] = "platform-key",
+    };
+
+    protected override async Task BeforeStartAsync()
+    {
+        _model = await StandInModelServer.StartAsync();
+        await TagImageAsync();
+    }
+
+    /// <summary>Runs a command in the session's computer as the user <c>raworc</c>; returns stdout.</summary>
+    public async Task<string> ExecAsync(Guid sessionId, params string[] command)
+    {
+        var exec = await Docker.Exec.ExecCreateContainerAsync(Raworc.ApiService.Computers.DockerComputerProvider.NameOf(sessionId),
+            new ContainerExecCreateParameters { Cmd = command, AttachStdout = true, AttachStderr = true, User = "raworc" });
+        using var stream = await Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (stdout, _) = await stream.ReadOutputToEndAsync(cts.Token);
+        return stdout;
+    }
+
+    /// <summary>Tags <see cref="Image"/> from the image <c>eng/host-agent-image.sh</c> built.</summary>
+    public Task TagImageAsync() => Docker.Images.TagImageAsync("raworc/host-agent:latest", new ImageTagParameters { RepositoryName = "raworc/host-agent", Tag = "tests" });
+
+    /// <summary>Removes the <see cref="Image"/> tag (the image itself stays under <c>latest</c>).</summary>
+    public Task UntagImageAsync() => Docker.Images.DeleteImageAsync(Image, new ImageDeleteParameters { Force = false });
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        // Sessions the tests left behind: their computers must not outlive the run.
+        foreach (var container in await Docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { ["raworc.managed=true"] = true } },
+        }))
+        {
+            await Docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
+        }
+        foreach (var volume in (await Docker.Volumes.ListAsync()).Volumes ?? [])
+        {
+            if (volume.Name.StartsWith("raworc-session-", StringComparison.Ordinal))
+            {
+                await Docker.Volumes.RemoveAsync(volume.Name, force: true);
+            }
+        }
+        if (_model is not null)
+        {
+            await _model.DisposeAsync();
+        }
+        Docker.Dispose();
+    }
+}
+
+/// <summary>Tests that need real session computers share one started system with computers.</summary>
+[CollectionDefinition(Name)]
+public sealed class ComputersAppCollection : ICollectionFixture<ComputersAppFixture>
+{
+    public const string Name = "Raworc with computers";
+}

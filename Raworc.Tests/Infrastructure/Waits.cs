@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Raworc.Tests.Sessions;
+
+namespace Raworc.Tests.Infrastructure;
+
+/// <summary>Polling helpers with a hard timeout, for what happens in the background.</summary>
+public static class Waits
+{
+    public static async Task<JsonObject> WaitForStateAsync(this HttpClient client, Guid id, string state, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        JsonObject session;
+        while ((string?)(session = await client.GetSessionAsync(id.ToString()))["state"] != state)
+        {
+            if (cts.IsCancellationRequested)
+            {
+                Assert.Fail($"session {id} is {session["state"]} ({session["error"]}), not {state}, after the timeout");
+            }
+            await Task.Delay(100);
+        }
+        return session;
+    }
+
+    public static async Task<JsonArray> WaitForMessagesAsync(this HttpClient client, Guid id, Func<JsonArray, bool> done, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        JsonArray messages;
+        while (!done(messages = await client.GetMessagesAsync(id.ToString())))
+        {
+            if (cts.IsCancellationRequested)
+            {
+                Assert.Fail($"messages of {id} never matched: {messages.ToJsonString()}");
+            }
+            await Task.Delay(100);
+        }
+        return messages;
+    }
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (cts.IsCancellationRequested)
+            {
+                Assert.Fail($"timed out waiting until {what}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    public static bool HasResponse(this JsonArray messages) =>
+        messages.Any(m => (string?)m!["role"] == "host" && (string?)m["metadata"]?["type"] == "response");
+}
