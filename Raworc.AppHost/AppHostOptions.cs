@@ -13,7 +13,11 @@ namespace Raworc.AppHost;
 /// <param name="ApiPort">Host port of the API's HTTP endpoint (the contract fixes 9000).</param>
 /// <param name="HostAgentImage">Image the API starts for each session's computer (built by <c>eng/host-agent-image.sh</c>).</param>
 /// <param name="Computers">False runs the API without session computers (queued work waits); <c>Raworc__Computers</c>.</param>
-public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string HostAgentImage, bool Computers)
+/// <param name="ModelProvider">The agents' model provider, <c>anthropic</c> or <c>openai</c> (<c>Raworc__ModelProvider</c>); empty lets each agent choose from the keys it has.</param>
+/// <param name="Model">The agents' model name (<c>Raworc__Model</c>); empty for the agent's default.</param>
+/// <param name="ModelBaseUrl">Base URL of the model endpoint (<c>Raworc__ModelBaseUrl</c>), e.g. a local Ollama's <c>http://127.0.0.1:11434/v1</c>.</param>
+public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string HostAgentImage, bool Computers,
+    string ModelProvider, string Model, string ModelBaseUrl)
 {
     /// <summary>Reads the options, with the contract's defaults for anything unset.</summary>
     public static AppHostOptions From(IConfiguration configuration)
@@ -23,6 +27,9 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
             section.GetValue<bool>("OfflineImages"),
             section.GetValue("ApiPort", 9000),
             section["HostAgentImage"] is { Length: > 0 } image ? image : "raworc/host-agent:latest",
-            section.GetValue("Computers", true));
+            section.GetValue("Computers", true),
+            section["ModelProvider"] ?? "",
+            section["Model"] ?? "",
+            section["ModelBaseUrl"] ?? "");
     }
 }

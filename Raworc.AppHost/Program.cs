@@ -24,6 +24,9 @@ builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
     .WithEnvironment("Models__AnthropicApiKey", anthropicApiKey)
     .WithEnvironment("Models__OpenAiApiKey", openAiApiKey)
     .WithEnvironment("Computers__Image", options.HostAgentImage)
-    .WithEnvironment("Computers__Enabled", options.Computers ? "true" : "false");
+    .WithEnvironment("Computers__Enabled", options.Computers ? "true" : "false")
+    .WithEnvironment("Models__Provider", options.ModelProvider)
+    .WithEnvironment("Models__Model", options.Model)
+    .WithEnvironment("Models__BaseUrl", options.ModelBaseUrl);
 
 builder.Build().Run();
