@@ -23,7 +23,7 @@ public static class AuthExtensions
         builder.Services.AddOptions<JwtOptions>()
             .BindConfiguration(JwtOptions.Section)
             .ValidateDataAnnotations()
-            .Validate(o => Encoding.UTF8.GetByteCount(o.SigningKey) >= JwtOptions.MinKeyBytes,
+            .Validate(o => o.SigningKey is null || o.SigningKey.Length == 0 || Encoding.UTF8.GetByteCount(o.SigningKey) >= JwtOptions.MinKeyBytes,
                 $"Jwt:SigningKey must be at least {JwtOptions.MinKeyBytes} bytes (the AppHost parameter jwt-signing-key).")
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);

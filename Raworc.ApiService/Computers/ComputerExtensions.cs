@@ -18,6 +18,14 @@ public static class ComputerExtensions
     public static TBuilder AddSessionComputers<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.AddComputers();
+        builder.Services.AddSingleton<DeploymentIdentity>();
+        builder.Services.AddOptions<ComputerOptions>().PostConfigure<DeploymentIdentity>((computers, identity) =>
+        {
+            if (computers.Deployment.Length == 0)
+            {
+                computers.Deployment = identity.Id;
+            }
+        });
         builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<Work.ComputerWork>();
         builder.Services.AddScoped<SetupReport>();

@@ -45,6 +45,13 @@ public sealed class ComputerOptions : IValidatableObject
     /// </summary>
     public string ApiUrl { get; set; } = "";
 
+    /// <summary>
+    /// Identity of this Raworc deployment, written as the <c>raworc.deployment</c> label on its containers and volumes;
+    /// only those are listed and reconciled. Empty (the default) means the id the database holds (table
+    /// <c>deployment</c>, made by the first migration), so every replica of one deployment agrees.
+    /// </summary>
+    public string Deployment { get; set; } = "";
+
     /// <summary>False disables computers entirely: work is queued but nobody carries it out (API-only tests, or a replica that serves only HTTP).</summary>
     public bool Enabled { get; set; } = true;
 

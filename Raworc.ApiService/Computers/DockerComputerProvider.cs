@@ -23,6 +23,12 @@ public sealed partial class DockerComputerProvider(
     /// <summary>Label set to <c>true</c> on every container and volume this platform creates.</summary>
     public const string ManagedLabel = "raworc.managed";
 
+    /// <summary>
+    /// Label naming the Raworc deployment (<see cref="ComputerOptions.Deployment"/>) that owns a container or volume,
+    /// so two deployments sharing one engine (a development run beside a test run) never touch each other's computers.
+    /// </summary>
+    public const string DeploymentLabel = "raworc.deployment";
+
     /// <summary>Label holding the session id ("D" format) of a container or volume.</summary>
     public const string SessionLabel = "raworc.session-id";
 
@@ -137,7 +143,8 @@ public sealed partial class DockerComputerProvider(
     public async Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken)
     {
         var computers = new List<ComputerInfo>();
-        foreach (var container in await ListLabelledAsync($"{ManagedLabel}=true", cancellationToken))
+        var owned = options.Value.Deployment is { Length: > 0 } deployment ? $"{DeploymentLabel}={deployment}" : $"{ManagedLabel}=true";
+        foreach (var container in await ListLabelledAsync(owned, cancellationToken))
         {
             if (container.Labels.ContainsKey(RoleLabel)
                 || !container.Labels.TryGetValue(SessionLabel, out var label)
@@ -235,11 +242,15 @@ public sealed partial class DockerComputerProvider(
         ? name
         : throw new ArgumentException($"The {kind} name '{name}' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*).", nameof(ComputerSpec));
 
-    private static Dictionary<string, string> Labels(Guid sessionId) => new()
+    private Dictionary<string, string> Labels(Guid sessionId)
     {
-        [ManagedLabel] = "true",
-        [SessionLabel] = sessionId.ToString("D"),
-    };
+        var labels = new Dictionary<string, string> { [ManagedLabel] = "true", [SessionLabel] = sessionId.ToString("D") };
+        if (options.Value.Deployment is { Length: > 0 } deployment)
+        {
+            labels[DeploymentLabel] = deployment;
+        }
+        return labels;
+    }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex VariableName();

@@ -31,5 +31,9 @@ public static class DataExtensions
         var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
         await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
         await BootstrapAdmin.EnsureAsync(scope.ServiceProvider, app.Lifetime.ApplicationStopping);
+        if (scope.ServiceProvider.GetService<Computers.DeploymentIdentity>() is { } deployment)
+        {
+            await deployment.LoadAsync(db, app.Lifetime.ApplicationStopping);
+        }
     }
 }

@@ -30,7 +30,8 @@ public static class MessagesApi
     /// <c>after</c>, the request is held until a message arrives (woken through Redis) or the time is up.
     /// </summary>
     public static async Task<Ok<List<MessageResponse>>> ListAsync(string id, Guid? after, int? wait, [AsParameters] PageRequest page,
-        ClaimsPrincipal caller, RaworcDbContext db, MessageSignals signals, HttpResponse response, CancellationToken cancellationToken)
+        ClaimsPrincipal caller, RaworcDbContext db, MessageSignals signals, IHostApplicationLifetime lifetime, HttpResponse response,
+        CancellationToken cancellationToken)
     {
         if (wait is < 0 or > MaxWaitSeconds)
         {
@@ -50,7 +51,8 @@ public static class MessagesApi
         var messages = await query.PageAsync(page, response, m => m, cancellationToken);
         if (messages.Count == 0 && waiter is not null)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // A stopping API answers waiting polls at once (they poll again), instead of holding its shutdown for up to 30 s.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
             timeout.CancelAfter(TimeSpan.FromSeconds(wait!.Value));
             await waiter.Signalled.WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             cancellationToken.ThrowIfCancellationRequested();

@@ -20,11 +20,14 @@ public sealed class ComputerFixture : IAsyncLifetime
     private const string OfflineBase = "raworc/debian-base:bookworm";
     private const string StandInAgent = "#!/bin/bash\n# Stand-in for the Host agent: runs until stopped.\nexec sleep infinity\n";
 
+    /// <summary>This fixture's own deployment label, so its listings never see another run's computers.</summary>
+    public string Deployment { get; } = $"engine-tests-{Guid.NewGuid():N}"[..24];
+
     public DockerClient Docker { get; } = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
 
     public DockerComputerProvider Provider(Action<ComputerOptions>? configure = null)
     {
-        var settings = new ComputerOptions { Image = TestImage };
+        var settings = new ComputerOptions { Image = TestImage, Deployment = Deployment };
         configure?.Invoke(settings);
         return new DockerComputerProvider(Docker, Options.Create(settings), NullLogger<DockerComputerProvider>.Instance);
     }

@@ -1,5 +1,6 @@
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Raworc.ApiService.Computers;
 using Raworc.Tests.Computers;
 using Raworc.Tests.HostAgent;
 
@@ -52,7 +53,7 @@ public sealed class ComputersAppFixture : RaworcAppFixture
     /// <summary>Runs a command in the session's computer as the user <c>raworc</c>; returns stdout.</summary>
     public async Task<string> ExecAsync(Guid sessionId, params string[] command)
     {
-        var exec = await Docker.Exec.ExecCreateContainerAsync(Raworc.ApiService.Computers.DockerComputerProvider.NameOf(sessionId),
+        var exec = await Docker.Exec.ExecCreateContainerAsync(DockerComputerProvider.NameOf(sessionId),
             new ContainerExecCreateParameters { Cmd = command, AttachStdout = true, AttachStderr = true, User = "raworc" });
         using var stream = await Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -68,22 +69,20 @@ public sealed class ComputersAppFixture : RaworcAppFixture
 
     public override async Task DisposeAsync()
     {
+        var deployment = Assert.Single(await QueryAsync<string>("SELECT id FROM deployment"));
         await base.DisposeAsync();
-        // Sessions the tests left behind: their computers must not outlive the run.
-        foreach (var container in await Docker.Containers.ListContainersAsync(new ContainersListParameters
+        // Sessions the tests left behind: their computers must not outlive the run. Only this deployment's are touched.
+        var owned = new Dictionary<string, IDictionary<string, bool>>
         {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { ["raworc.managed=true"] = true } },
-        }))
+            ["label"] = new Dictionary<string, bool> { [$"{DockerComputerProvider.DeploymentLabel}={deployment}"] = true },
+        };
+        foreach (var container in await Docker.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = owned }))
         {
             await Docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
         }
-        foreach (var volume in (await Docker.Volumes.ListAsync()).Volumes ?? [])
+        foreach (var volume in (await Docker.Volumes.ListAsync(new VolumesListParameters { Filters = owned })).Volumes ?? [])
         {
-            if (volume.Name.StartsWith("raworc-session-", StringComparison.Ordinal))
-            {
-                await Docker.Volumes.RemoveAsync(volume.Name, force: true);
-            }
+            await Docker.Volumes.RemoveAsync(volume.Name, force: true);
         }
         if (_model is not null)
         {
@@ -98,4 +97,11 @@ public sealed class ComputersAppFixture : RaworcAppFixture
 public sealed class ComputersAppCollection : ICollectionFixture<ComputersAppFixture>
 {
     public const string Name = "Raworc with computers";
+}
+
+/// <summary>A second system with computers, for the test that restarts the API.</summary>
+[CollectionDefinition(Name)]
+public sealed class ApiRestartCollection : ICollectionFixture<ComputersAppFixture>
+{
+    public const string Name = "Raworc with computers, restarted";
 }
