@@ -22,6 +22,9 @@ internal static class Computers
         if [ -f /sys/fs/cgroup/memory.current ]; then
           echo "current $(cat /sys/fs/cgroup/memory.current)"
           awk '$1=="inactive_file"{print "inactive", $2}' /sys/fs/cgroup/memory.stat
+        elif [ -f /sys/fs/cgroup/memory/memory.usage_in_bytes ]; then
+          echo "current $(cat /sys/fs/cgroup/memory/memory.usage_in_bytes)"
+          awk '$1=="total_inactive_file"{print "inactive", $2}' /sys/fs/cgroup/memory/memory.stat
         fi
         """;
 

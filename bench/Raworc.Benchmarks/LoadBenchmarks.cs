@@ -17,11 +17,13 @@ internal static class LoadBenchmarks
     {
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var path = $"/api/v0/sessions/{id}";
+        var cpu = CpuSampler.Start();
         var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
             _ => new HttpRequestMessage(HttpMethod.Get, path), HttpStatusCode.OK, cancellationToken);
+        var usage = cpu.Stop(duration.TotalSeconds + 1);
         return new Figure(GetName, GetTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 5000,
             $"{duration.TotalSeconds:0} s after 1 s warm-up, one idle session; latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, " +
-            $"p95 {Stats.Millis(Stats.P95(result.Latencies))}; {MessageBenchmarks.Failures(result)}");
+            $"p95 {Stats.Millis(Stats.P95(result.Latencies))}; {MessageBenchmarks.Failures(result)}; {usage}");
     }
 
     /// <summary>Agent RSS and container memory of each given idle computer, read from <c>/proc</c> and the cgroup inside it.</summary>
@@ -49,24 +51,39 @@ internal static class LoadBenchmarks
         CancellationToken cancellationToken)
     {
         var createToIdle = new List<double>();
-        while (kept.Count < total)
+        var failures = new List<string>();
+        var cpu = CpuSampler.Start();
+        var filling = Stopwatch.GetTimestamp();
+        while (kept.Count + failures.Count < total)
         {
-            var batch = await Task.WhenAll(Enumerable.Range(0, Math.Min(wave, total - kept.Count)).Select(async _ =>
+            var batch = await Task.WhenAll(Enumerable.Range(0, Math.Min(wave, total - kept.Count - failures.Count)).Select(async _ =>
             {
                 var started = Stopwatch.GetTimestamp();
                 var created = await context.Api.CreateAsync(BenchContext.KeepTimeoutSeconds, cancellationToken);
-                await context.Api.WaitForStateAsync(created.Id, "idle", TimeSpan.FromMilliseconds(100), BenchContext.StateTimeout, cancellationToken);
-                return (created.Id, Seconds: Stopwatch.GetElapsedTime(started).TotalSeconds);
+                try
+                {
+                    await context.Api.WaitForStateAsync(created.Id, "idle", TimeSpan.FromMilliseconds(100), BenchContext.StateTimeout, cancellationToken);
+                    return (Id: (Guid?)created.Id, Seconds: Stopwatch.GetElapsedTime(started).TotalSeconds, Error: (string?)null);
+                }
+                catch (BenchmarkException ex)
+                {
+                    // A session that never became idle is part of the result, not the end of the phase.
+                    return (Id: null, Seconds: double.NaN, Error: ex.Message);
+                }
             }));
-            kept.AddRange(batch.Select(b => b.Id));
-            createToIdle.AddRange(batch.Select(b => b.Seconds));
+            kept.AddRange(batch.Where(b => b.Id is not null).Select(b => b.Id!.Value));
+            createToIdle.AddRange(batch.Where(b => b.Id is not null).Select(b => b.Seconds));
+            failures.AddRange(batch.Where(b => b.Error is not null).Select(b => b.Error!));
         }
+        var fillUsage = cpu.Stop(Stopwatch.GetElapsedTime(filling).TotalSeconds, top: 3);
         var idleBefore = await CountIdleAsync(context, kept, cancellationToken);
+        cpu = CpuSampler.Start();
 
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var paths = kept.Select(id => $"/api/v0/sessions/{id}").ToArray();
         var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
             n => new HttpRequestMessage(HttpMethod.Get, paths[n % paths.Length]), HttpStatusCode.OK, cancellationToken);
+        var usage = cpu.Stop(duration.TotalSeconds + 1);
         var idleAfter = await CountIdleAsync(context, kept, cancellationToken);
 
         var p95 = Stats.P95(result.Latencies);
@@ -75,7 +92,9 @@ internal static class LoadBenchmarks
             allIdle && p95 <= 0.05,
             $"{idleBefore}/{total} idle before and {idleAfter}/{total} after; {clients} clients for {duration.TotalSeconds:0} s at {Stats.Rate(result.Rate)}; " +
             $"the {createToIdle.Count} added {wave} at a time, create → idle p50 {Stats.Seconds(Stats.P50(createToIdle))}, " +
-            $"p95 {Stats.Seconds(Stats.P95(createToIdle))}; {MessageBenchmarks.Failures(result)}");
+            $"p95 {Stats.Seconds(Stats.P95(createToIdle))}, while adding: {fillUsage}; " +
+            (failures.Count > 0 ? $"{failures.Count} never became idle (first: {failures[0]}); " : "") +
+            $"{MessageBenchmarks.Failures(result)}; during the reads: {usage}");
     }
 
     private static async Task<int> CountIdleAsync(BenchContext context, IEnumerable<Guid> sessions, CancellationToken cancellationToken)

@@ -24,8 +24,11 @@ internal static class Machine
         }
         return string.Create(CultureInfo.InvariantCulture,
             $"{Environment.ProcessorCount} cores ({cpu}), {memKiB / (1024 * 1024):0.0} GiB memory, {os}, kernel {Environment.OSVersion.Version}, " +
-            $"{RuntimeInformation.FrameworkDescription}, Docker engine {engine}");
+            $"{RuntimeInformation.FrameworkDescription}, Docker engine {engine}; load average at start {LoadAverage()}");
     }
+
+    /// <summary>The 1/5/15-minute load averages: other work on the machine shows up here.</summary>
+    public static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static string? ReadField(string path, string name, char separator = ':')
     {

@@ -59,12 +59,14 @@ internal static class MessageBenchmarks
         context.Fixture.Model.EnqueueFor(context.Api.KeyOf(id), [.. Enumerable.Range(0, 2000).Select(i => ScriptStep.Answer($"batch {i}"))]);
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var path = $"/api/v0/sessions/{id}/messages";
+        var cpu = CpuSampler.Start();
         var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
             n => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent($$"""{"content":"load {{n}}"}""", Encoding.UTF8, "application/json") },
             HttpStatusCode.Created, cancellationToken);
+        var usage = cpu.Stop(duration.TotalSeconds + 1);
         return new Figure(PostName, PostTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 1000,
             $"{clients} clients, {duration.TotalSeconds:0} s after 1 s warm-up, to one session with a live agent (busy after the first, answering in batches); " +
-            $"latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, p95 {Stats.Millis(Stats.P95(result.Latencies))}; {Failures(result)}");
+            $"latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, p95 {Stats.Millis(Stats.P95(result.Latencies))}; {Failures(result)}; {usage}");
     }
 
     public static string Failures(LoadResult result) => result.Failed == 0 ? "0 errors" : $"{result.Failed} errors (first: {result.FirstError})";
