@@ -67,7 +67,7 @@ try
     await MeasureAsync(LifecycleBenchmarks.DeadlineName, LifecycleBenchmarks.DeadlineTarget,
         () => LifecycleBenchmarks.IdleDeadlineAsync(context, 10, 5, token));
     await MeasureAsync(LoadBenchmarks.DensityName, LoadBenchmarks.DensityTarget,
-        () => LoadBenchmarks.DensityAsync(context, kept, 50, 10, 8, TimeSpan.FromSeconds(5), token));
+        () => LoadBenchmarks.DensityAsync(context, kept, 50, 5, 8, TimeSpan.FromSeconds(5), token));
 }
 catch (Exception ex)
 {
