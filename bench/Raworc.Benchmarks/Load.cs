@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Raworc.Benchmarks;
+
+/// <summary>What a closed-loop load run measured inside its window.</summary>
+/// <param name="Ok">Requests answered with the expected status, started and finished inside the window.</param>
+/// <param name="Failed">Requests with another status or a transport error.</param>
+/// <param name="Seconds">Length of the measured window.</param>
+/// <param name="Latencies">Latency of each counted request, seconds.</param>
+/// <param name="FirstError">The first failure, for the note.</param>
+internal sealed record LoadResult(int Ok, int Failed, double Seconds, IReadOnlyCollection<double> Latencies, string? FirstError)
+{
+    public double Rate => Ok / Seconds;
+}
+
+/// <summary>Closed-loop load: each worker sends its next request as soon as the previous one is answered.</summary>
+internal static class Load
+{
+    /// <summary>A client of its own connection pool, never through a proxy (traffic stays on loopback).</summary>
+    public static HttpClient CreateClient(Uri baseAddress, string token) => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        MaxConnectionsPerServer = 256,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+    })
+    {
+        BaseAddress = baseAddress,
+        Timeout = TimeSpan.FromSeconds(60),
+        DefaultRequestHeaders = { Authorization = new("Bearer", token) },
+    };
+
+    /// <summary>
+    /// Runs <paramref name="workers"/> loops for <paramref name="warmUp"/> + <paramref name="duration"/>; only requests that
+    /// start after the warm-up and end inside the window count.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(HttpClient client, int workers, TimeSpan warmUp, TimeSpan duration,
+        Func<int, HttpRequestMessage> request, HttpStatusCode expected, CancellationToken cancellationToken)
+    {
+        var begin = Stopwatch.GetTimestamp();
+        var stopAt = warmUp + duration;
+        var results = await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
+        {
+            var latencies = new List<double>();
+            int ok = 0, failed = 0, sequence = 0;
+            string? error = null;
+            while (Stopwatch.GetElapsedTime(begin) < stopAt)
+            {
+                var sent = Stopwatch.GetElapsedTime(begin);
+                HttpStatusCode? status = null;
+                try
+                {
+                    using var message = request(worker * 1_000_000 + sequence++);
+                    using var response = await client.SendAsync(message, cancellationToken);
+                    await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                    status = response.StatusCode;
+                }
+                catch (HttpRequestException ex)
+                {
+                    error ??= ex.Message;
+                }
+                var done = Stopwatch.GetElapsedTime(begin);
+                if (sent < warmUp || done > stopAt)
+                {
+                    continue;
+                }
+                if (status == expected)
+                {
+                    ok++;
+                    latencies.Add((done - sent).TotalSeconds);
+                }
+                else
+                {
+                    failed++;
+                    error ??= $"status {(int?)status}";
+                }
+            }
+            return (ok, failed, latencies, error);
+        }, cancellationToken)));
+        return new LoadResult(results.Sum(r => r.ok), results.Sum(r => r.failed), duration.TotalSeconds,
+            [.. results.SelectMany(r => r.latencies)], results.Select(r => r.error).FirstOrDefault(e => e is not null));
+    }
+}

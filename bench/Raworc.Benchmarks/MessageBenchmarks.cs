@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Raworc.Tests.HostAgent;
+
+namespace Raworc.Benchmarks;
+
+/// <summary>A message's round trip through a real agent, and the message endpoint's throughput.</summary>
+internal static class MessageBenchmarks
+{
+    public const string LatencyName = "message → host answer seen by a long-polling client";
+    public const string LatencyTarget = "p50 ≤ 100 ms";
+    public const string PostName = "`POST /sessions/{id}/messages` throughput";
+    public const string PostTarget = "≥ 1,000 req/s";
+
+    /// <summary>
+    /// Sends <paramref name="count"/> messages to one idle session, one at a time; each is timed from the POST until a
+    /// <c>GET messages?after=&lt;its id&gt;&amp;wait=30</c> returns the agent's answer. The stand-in model answers at once.
+    /// </summary>
+    public static async Task<Figure> LatencyAsync(BenchContext context, Guid id, int count, CancellationToken cancellationToken)
+    {
+        var elapsed = new List<double>();
+        var stored = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            context.Fixture.Model.EnqueueFor(context.Api.KeyOf(id), ScriptStep.Answer($"answer {i}"));
+            var started = Stopwatch.GetTimestamp();
+            var question = await context.Api.PostMessageAsync(id, $"question {i}", cancellationToken);
+            var after = question.Id;
+            MessageView? answer = null;
+            while (answer is null)
+            {
+                if (Stopwatch.GetElapsedTime(started) > BenchContext.StateTimeout)
+                {
+                    throw new BenchmarkException($"no answer to message {question.Id}");
+                }
+                var batch = await context.Api.MessagesAfterAsync(id, after, 30, cancellationToken);
+                answer = batch.FirstOrDefault(m => m.IsAnswer);
+                after = batch.Count > 0 ? batch[^1].Id : after;
+            }
+            elapsed.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            stored.Add((answer.CreatedAt - question.CreatedAt).TotalSeconds);
+            // The next message goes to an idle session again, as the first one did.
+            await context.Api.WaitForStateAsync(id, "idle", TimeSpan.FromMilliseconds(10), BenchContext.StateTimeout, cancellationToken);
+        }
+        var p50 = Stats.P50(elapsed);
+        return new Figure(LatencyName, LatencyTarget, Stats.Millis(p50), Stats.Millis(Stats.P95(elapsed)), count, p50 <= 0.1,
+            $"one session, one message at a time; question stored → answer stored (agent wake-up, turn, model, POST) p50 " +
+            $"{Stats.Millis(Stats.P50(stored))}, p95 {Stats.Millis(Stats.P95(stored))}");
+    }
+
+    /// <summary>
+    /// 32 clients post user messages to one idle session with a live agent for a fixed window. The first message makes it
+    /// busy; the rest queue up and the agent answers them in batched turns, as it would for a chatty client.
+    /// </summary>
+    public static async Task<Figure> PostThroughputAsync(BenchContext context, Guid id, int clients, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        // Enough answers for every turn the agent may take during the window.
+        context.Fixture.Model.EnqueueFor(context.Api.KeyOf(id), [.. Enumerable.Range(0, 2000).Select(i => ScriptStep.Answer($"batch {i}"))]);
+        using var client = Load.CreateClient(context.BaseAddress, context.Token);
+        var path = $"/api/v0/sessions/{id}/messages";
+        var cpu = CpuSampler.Start();
+        var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
+            n => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent($$"""{"content":"load {{n}}"}""", Encoding.UTF8, "application/json") },
+            HttpStatusCode.Created, cancellationToken);
+        var usage = cpu.Stop(duration.TotalSeconds + 1);
+        return new Figure(PostName, PostTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 1000,
+            $"{clients} clients, {duration.TotalSeconds:0} s after 1 s warm-up, to one session with a live agent (busy after the first, answering in batches); " +
+            $"latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, p95 {Stats.Millis(Stats.P95(result.Latencies))}; {Failures(result)}; {usage}");
+    }
+
+    public static string Failures(LoadResult result) => result.Failed == 0 ? "0 errors" : $"{result.Failed} errors (first: {result.FirstError})";
+}
