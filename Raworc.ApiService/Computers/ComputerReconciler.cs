@@ -94,8 +94,9 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         {
             logger.LogInformation("Removing the container of session {SessionId}: no live session owns it", orphan.SessionId);
             var exists = await db.Sessions.AnyAsync(s => s.Id == orphan.SessionId, cancellationToken);
+            // By container id: a restore may have given the session a new container since the list was taken.
             await (exists
-                ? computers.StopAsync(orphan.SessionId, cancellationToken)
+                ? computers.RemoveComputerAsync(orphan, cancellationToken)
                 : computers.DeleteAsync(orphan.SessionId, cancellationToken));
         }
     }

@@ -126,6 +126,10 @@ public sealed partial class DockerComputerProvider(
     }
 
     /// <inheritdoc />
+    public Task RemoveComputerAsync(ComputerInfo computer, CancellationToken cancellationToken) =>
+        RemoveContainerAsync(computer.ContainerId, cancellationToken);
+
+    /// <inheritdoc />
     public async Task DeleteAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var name = NameOf(sessionId);

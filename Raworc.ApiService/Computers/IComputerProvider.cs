@@ -38,6 +38,14 @@ public interface IComputerProvider
     /// <exception cref="InvalidOperationException">The parent's volume is missing, the child's exists, or the copy failed.</exception>
     Task CopyVolumeAsync(Guid fromSessionId, Guid toSessionId, CopyParts parts, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes exactly the container <paramref name="computer"/> names (by its id), keeping the volume. Unlike
+    /// <see cref="StopAsync"/>, it can never hit a newer container the session got since <paramref name="computer"/> was listed.
+    /// </summary>
+    /// <param name="computer">A computer from <see cref="ListAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    Task RemoveComputerAsync(ComputerInfo computer, CancellationToken cancellationToken);
+
     /// <summary>Removes the session's container and volume. Does nothing for what is already gone.</summary>
     /// <param name="sessionId">The session.</param>
     /// <param name="cancellationToken">Cancels the engine calls.</param>
