@@ -10,44 +10,36 @@ namespace Raworc.Tests.Computers;
 [Collection(ApiRestartCollection.Name)]
 public sealed class ApiRestartTests(ComputersAppFixture fixture)
 {
-    private static string NewKey() => $"key-{Guid.NewGuid():N}";
+    /// <summary>A container labelled as a session computer of <paramref name="deployment"/> for a session no database knows.</summary>
+    private async Task<Guid> CreateStrayComputerAsync(string deployment)
+    {
+        var session = Guid.NewGuid();
+        await fixture.Docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Name = DockerComputerProvider.NameOf(session),
+            Image = ComputersAppFixture.Image,
+            Entrypoint = ["sleep", "infinity"],
+            Labels = new Dictionary<string, string>
+            {
+                [DockerComputerProvider.ManagedLabel] = "true",
+                [DockerComputerProvider.SessionLabel] = session.ToString(),
+                [DockerComputerProvider.DeploymentLabel] = deployment,
+            },
+        });
+        return session;
+    }
 
     [Fact]
     public async Task AfterTheApiRestartsOrphansAreRemovedAndLiveSessionsStillWork()
     {
         var (_, client) = await fixture.CreateOperatorAsync("survivor");
         using var _ = client;
-        var key = NewKey();
+        var key = ComputersAppFixture.NewModelKey();
         var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
         await client.WaitForStateAsync(id, "idle");
-        var orphan = Guid.NewGuid();
-        await fixture.Docker.Containers.CreateContainerAsync(new CreateContainerParameters
-        {
-            Name = DockerComputerProvider.NameOf(orphan),
-            Image = ComputersAppFixture.Image,
-            Entrypoint = ["sleep", "infinity"],
-            Labels = new Dictionary<string, string>
-            {
-                ["raworc.managed"] = "true",
-                ["raworc.session-id"] = orphan.ToString(),
-                [DockerComputerProvider.DeploymentLabel] = Assert.Single(await fixture.QueryAsync<string>("SELECT id FROM deployment")),
-            },
-        });
-
+        var orphan = await CreateStrayComputerAsync(Assert.Single(await fixture.QueryAsync<string>("SELECT id FROM deployment")));
         // A computer of another Raworc deployment on the same engine: never ours to remove.
-        var foreign = Guid.NewGuid();
-        await fixture.Docker.Containers.CreateContainerAsync(new CreateContainerParameters
-        {
-            Name = DockerComputerProvider.NameOf(foreign),
-            Image = ComputersAppFixture.Image,
-            Entrypoint = ["sleep", "infinity"],
-            Labels = new Dictionary<string, string>
-            {
-                ["raworc.managed"] = "true",
-                ["raworc.session-id"] = foreign.ToString(),
-                [DockerComputerProvider.DeploymentLabel] = "another-deployment",
-            },
-        });
+        var foreign = await CreateStrayComputerAsync("another-deployment");
 
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Api, Aspire.Hosting.ApplicationModel.KnownResourceCommands.RestartCommand, cts.Token);

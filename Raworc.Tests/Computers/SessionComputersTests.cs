@@ -10,8 +10,6 @@ namespace Raworc.Tests.Computers;
 [Collection(ComputersAppCollection.Name)]
 public sealed class SessionComputersTests(ComputersAppFixture fixture)
 {
-    private static string NewKey() => $"key-{Guid.NewGuid():N}";
-
     [Fact]
     public async Task CreatedSessionRunsItsComputerWithLimitsLabelsFilesAndEnvironment()
     {
@@ -19,7 +17,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         using var _ = client;
         var created = await client.CreateSessionAsync(new
         {
-            secrets = new { OPENAI_API_KEY = NewKey(), DEMO_SECRET = "demo-value-42" },
+            secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey(), DEMO_SECRET = "demo-value-42" },
             instructions = "Be brief.",
             setup = "echo setup-ran > /session/data/setup-ran",
         });
@@ -55,7 +53,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     {
         var (_, client) = await fixture.CreateOperatorAsync("keeper");
         using var _ = client;
-        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = NewKey() } })).Id();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
         var first = (string)(await client.WaitForStateAsync(id, "idle"))["container_id"]!;
         var blob = RandomNumberGenerator.GetBytes(64 * 1024);
         await fixture.Probe.PutFileAsync(first, "data/blob.bin", blob);
@@ -77,7 +75,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         using var _ = client;
         var parent = (await client.CreateSessionAsync(new
         {
-            secrets = new { OPENAI_API_KEY = NewKey(), PARENT_SECRET = "p" },
+            secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey(), PARENT_SECRET = "p" },
             instructions = "parent instructions",
             setup = "echo parent > /session/data/from-setup",
         })).Id();
@@ -100,7 +98,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     {
         var (_, client) = await fixture.CreateOperatorAsync("remover");
         using var _ = client;
-        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = NewKey() } })).Id();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
         await client.WaitForStateAsync(id, "idle");
 
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v0/sessions/{id}")).StatusCode);
@@ -113,7 +111,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     {
         var (_, client) = await fixture.CreateOperatorAsync("victim");
         using var _ = client;
-        var key = NewKey();
+        var key = ComputersAppFixture.NewModelKey();
         var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
         await client.WaitForStateAsync(id, "idle");
 
@@ -132,7 +130,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     {
         var (_, client) = await fixture.CreateOperatorAsync("hang");
         using var _ = client;
-        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = NewKey() }, setup = "echo starting; sleep 600" })).Id();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() }, setup = "echo starting; sleep 600" })).Id();
         await client.WaitForStateAsync(id, "idle");
 
         var messages = await client.WaitForMessagesAsync(id, m => m.Any(x => (string?)x!["role"] == "system"));

@@ -32,7 +32,7 @@ public sealed class MainJobTests(ComputersAppFixture fixture)
         using var client = fixture.CreateApiClient(await fixture.LoginAsync(alice, "alice-password-1"));
 
         // 2. A session with a secret, instructions, a setup script and a prompt; the Host writes hello.txt.
-        var key = $"key-{Guid.NewGuid():N}";
+        var key = ComputersAppFixture.NewModelKey();
         fixture.Model.EnqueueFor(key,
             ScriptStep.CallTool("bash", new JsonObject { ["command"] = "printf 'Hello from Raworc' > /session/data/hello.txt && cat /session/data/hello.txt && echo \" token=$DEMO_TOKEN\"" }),
             ScriptStep.Answer(request => request.LastToolResult.Contains("Hello from Raworc token=[REDACTED]", StringComparison.Ordinal)

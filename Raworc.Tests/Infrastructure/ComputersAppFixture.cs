@@ -50,6 +50,9 @@ public sealed class ComputersAppFixture : RaworcAppFixture
         await TagImageAsync();
     }
 
+    /// <summary>A fresh model key: given to a session as its <c>OPENAI_API_KEY</c> secret, it selects that session's stand-in script.</summary>
+    public static string NewModelKey() => $"key-{Guid.NewGuid():N}";
+
     /// <summary>Runs a command in the session's computer as the user <c>raworc</c>; returns stdout.</summary>
     public async Task<string> ExecAsync(Guid sessionId, params string[] command)
     {
