@@ -19,6 +19,9 @@ public sealed class ComputersAppFixture : RaworcAppFixture
     /// <summary>Setup time limit the API runs with, seconds.</summary>
     public const int SetupTimeoutSeconds = 3;
 
+    /// <summary>How long the API waits for an agent to report ready, seconds.</summary>
+    public const int StartDeadlineSeconds = 20;
+
     private StandInModelServer? _model;
 
     /// <summary>The stand-in model provider.</summary>
@@ -37,7 +40,7 @@ public sealed class ComputersAppFixture : RaworcAppFixture
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>
     {
         ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Computers__StartDeadlineSeconds"] = "30",
+        ["Computers__StartDeadlineSeconds"] = StartDeadlineSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),
