@@ -61,15 +61,11 @@ public sealed class ComputerWork(
             AgentEnvironment(session, sessionSecrets)), cancellationToken);
 
         var deadline = clock.GetUtcNow().AddSeconds(computerOptions.Value.StartDeadlineSeconds);
-        var recorded = await db.Sessions.Where(s => s.Id == sessionId && s.State == SessionStates.Init)
+        // No row matches when the session was closed while starting: the close item queued after this one removes the container.
+        await db.Sessions.Where(s => s.Id == sessionId && s.State == SessionStates.Init)
             .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, handle.ContainerId)
                 .SetProperty(s => s.PersistentVolumeId, handle.VolumeName)
                 .SetProperty(s => s.ReadyDeadlineAt, deadline), cancellationToken);
-        if (recorded == 0)
-        {
-            // Closed while starting: the close item queued after this one removes the container.
-            return;
-        }
     }
 
     private Dictionary<string, string> AgentEnvironment(Session session, IReadOnlyDictionary<string, string> sessionSecrets)
