@@ -87,13 +87,14 @@ public static class SessionActionsApi
     public static async Task<Ok<SessionResponse>> MarkIdleAsync(string id, ClaimsPrincipal caller, RaworcDbContext db,
         SessionTransitions transitions, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var before = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
-        var result = await OperateAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken);
-        if (before.State == SessionStates.Init && caller.IsHostOf(before) && services.GetService<Computers.SetupReport>() is { } report)
+        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        var byHost = caller.IsHostOf(session);
+        var idle = await transitions.ApplyAsync(session.Id, SessionEvent.Idle, byHost, cancellationToken: cancellationToken);
+        if (session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
         {
-            await report.PostIfFailedAsync(before.Id, cancellationToken);
+            await report.PostIfFailedAsync(session.Id, cancellationToken);
         }
-        return result;
+        return TypedResults.Ok(SessionResponse.From(idle));
     }
 
     /// <summary><c>PUT /state</c>: <c>closed</c> acts as close, <c>init</c> as restore, <c>idle</c>/<c>busy</c> as the marks.</summary>

@@ -12,7 +12,8 @@ namespace Raworc.ApiService.Sessions;
 /// The queued work and any message of the event commit in the same transaction; Redis presence follows
 /// after the commit.
 /// </summary>
-public sealed class SessionTransitions(RaworcDbContext db, PresenceStore presence, TimeProvider clock, ILogger<SessionTransitions> logger)
+public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, PresenceStore presence, TimeProvider clock,
+    ILogger<SessionTransitions> logger)
 {
     private const int MaxAttempts = 8;
 
@@ -47,7 +48,7 @@ public sealed class SessionTransitions(RaworcDbContext db, PresenceStore presenc
             var work = WorkFor(observed, next, @event);
             if (work is not null)
             {
-                db.WorkItems.Add(new WorkItem { SessionId = sessionId, Kind = work, CreatedAt = clock.GetUtcNow(), NotBefore = clock.GetUtcNow() });
+                workQueue.Add(sessionId, work);
             }
             if (inTransaction is not null)
             {
@@ -132,7 +133,7 @@ public sealed class SessionTransitions(RaworcDbContext db, PresenceStore presenc
             }
             if (queuedWork)
             {
-                await presence.PublishWorkAsync();
+                await workQueue.SignalAsync();
             }
         }
         catch (StackExchange.Redis.RedisException ex)
