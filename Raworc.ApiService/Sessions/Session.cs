@@ -83,6 +83,22 @@ public sealed class Session
 
     /// <summary>Names of the secrets (not their values), so the agent knows what to redact.</summary>
     public string[] SecretNames { get; set; } = [];
+
+    /// <summary>
+    /// Counts the starts of the session's computer: raised by every transition into <c>init</c> and by every close or
+    /// error, and written into the Host token of each start (claim <c>start</c>). A Host token whose start is not the
+    /// current one is refused, so an agent of an earlier start can never change the session.
+    /// </summary>
+    public int ComputerStart { get; set; }
+
+    /// <summary>Model calls the Host made through the model gateway, over the session's whole life.</summary>
+    public long UsageModelCalls { get; set; }
+
+    /// <summary>Input (prompt) tokens the provider reported for those calls.</summary>
+    public long UsageInputTokens { get; set; }
+
+    /// <summary>Output (completion) tokens the provider reported for those calls.</summary>
+    public long UsageOutputTokens { get; set; }
 }
 
 /// <summary>The session states of the contract.</summary>

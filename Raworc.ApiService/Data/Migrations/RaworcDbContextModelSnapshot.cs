@@ -165,6 +165,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("closed_at");
 
+                    b.Property<int>("ComputerStart")
+                        .HasColumnType("integer")
+                        .HasColumnName("computer_start");
+
                     b.Property<string>("ContainerId")
                         .HasColumnType("text")
                         .HasColumnName("container_id");
@@ -270,6 +274,18 @@ namespace Raworc.ApiService.Data.Migrations
                     b.Property<int>("TimeoutSeconds")
                         .HasColumnType("integer")
                         .HasColumnName("timeout_seconds");
+
+                    b.Property<long>("UsageInputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("usage_input_tokens");
+
+                    b.Property<long>("UsageModelCalls")
+                        .HasColumnType("bigint")
+                        .HasColumnName("usage_model_calls");
+
+                    b.Property<long>("UsageOutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("usage_output_tokens");
 
                     b.HasKey("Id")
                         .HasName("pk_sessions");
