@@ -27,7 +27,7 @@ public static class HostAgentExtensions
             http.BaseAddress = agent.ApiUrl;
             http.DefaultRequestHeaders.Authorization = new("Bearer", agent.HostToken);
             http.Timeout = TimeSpan.FromSeconds(agent.PollWaitSeconds + 30);
-        });
+        }).ConfigurePrimaryHttpMessageHandler(() => ApiTransport.CreateHandler(agent));
 
         // The standard handler's 10 s attempt timeout would cut long-polls, and its retries could post a message
         // twice; the agent's loop retries with backoff instead. The API is marked experimental (EXTEXP0001).

@@ -10,6 +10,12 @@ public sealed record AgentOptions
     /// <summary>The API's origin, ending with a slash.</summary>
     public required Uri ApiUrl { get; init; }
 
+    /// <summary>
+    /// Path of the API's Unix socket (<c>RAWORC_API_SOCKET</c>), or null for TCP to <see cref="ApiUrl"/>. When set, every
+    /// API connection goes to the socket (see <see cref="ApiTransport"/>).
+    /// </summary>
+    public string? ApiSocket { get; init; }
+
     /// <summary>The session's id (UUID) or name.</summary>
     public required string SessionId { get; init; }
 
@@ -38,6 +44,7 @@ public sealed record AgentOptions
         return new AgentOptions
         {
             ApiUrl = new UriBuilder(apiUrl) { Path = path + "/", Query = "" }.Uri,
+            ApiSocket = configuration["RAWORC_API_SOCKET"] is { Length: > 0 } socket ? socket : null,
             SessionId = Required(configuration, "RAWORC_SESSION_ID"),
             HostToken = Required(configuration, "RAWORC_HOST_TOKEN"),
             SessionDirectory = configuration["RAWORC_SESSION_DIR"] is { Length: > 0 } dir ? dir : "/session",
