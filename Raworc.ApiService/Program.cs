@@ -13,11 +13,13 @@ builder.AddRaworcAuth();
 builder.AddOperators();
 builder.AddSessions();
 builder.AddSessionComputers();
+builder.AddComputerSocket();
 
 var app = builder.Build();
 
 app.UsePlatform();
 app.UseAuthentication();
+app.UseComputerSocket();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapVersionApi();

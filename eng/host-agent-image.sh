@@ -32,8 +32,9 @@ dotnet publish "$root/Raworc.HostAgent" -c Release -r linux-x64 --self-contained
   -p:PublishSingleFile=true -p:DebugType=none \
   --artifacts-path "$work/build" -o "$work/publish" -nologo -v:q
 cp "$work/publish/Raworc.HostAgent" "$work/context/raworc-host-agent"
-cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" "$work/context/"
-chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh"
+cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" \
+  "$root/eng/images/host-agent/raworc-setup.sh" "$work/context/"
+chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh" "$work/context/raworc-setup.sh"
 
 base_args=()
 if [ "${Raworc__OfflineImages:-}" = "true" ]; then

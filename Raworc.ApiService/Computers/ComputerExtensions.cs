@@ -53,6 +53,7 @@ public static class ComputerExtensions
             var endpoint = new Uri(services.GetRequiredService<IOptions<ComputerOptions>>().Value.DockerEndpoint);
             return new DockerClientConfiguration(endpoint).CreateClient();
         });
+        builder.Services.AddSingleton<ComputerNetwork>();
         builder.Services.AddSingleton<IComputerProvider, DockerComputerProvider>();
         // With computers disabled the engine is not a dependency, so it does not count for readiness.
         if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Enabled)}", true))

@@ -18,7 +18,7 @@ namespace Raworc.ApiService.Computers;
 /// Docker.DotNet's requests time out after 100 s by default; every call takes the caller's token.
 /// </remarks>
 public sealed partial class DockerComputerProvider(
-    IDockerClient docker, IOptions<ComputerOptions> options, ILogger<DockerComputerProvider> logger) : IComputerProvider
+    IDockerClient docker, IOptions<ComputerOptions> options, ComputerNetwork network, ILogger<DockerComputerProvider> logger) : IComputerProvider
 {
     /// <summary>Label set to <c>true</c> on every container and volume this platform creates.</summary>
     public const string ManagedLabel = "raworc.managed";
@@ -57,6 +57,7 @@ public sealed partial class DockerComputerProvider(
         var name = NameOf(spec.SessionId);
 
         await EnsureImageAsync(settings.Image, cancellationToken);
+        await network.EnsureAsync(cancellationToken);
         // A computer that exited (killed, crashed) still holds the name; restore replaces it.
         await RemoveContainerAsync(name, cancellationToken);
         var isNewVolume = await EnsureVolumeAsync(spec.SessionId, cancellationToken);
@@ -66,23 +67,15 @@ public sealed partial class DockerComputerProvider(
             {
                 Name = name,
                 Image = settings.Image,
+                User = $"{SessionArchive.RaworcUid}:{SessionArchive.RaworcUid}",
                 Env = env,
                 Labels = Labels(spec.SessionId),
-                HostConfig = new HostConfig
-                {
-                    NanoCPUs = (long)Math.Round(settings.Cpus * 1_000_000_000),
-                    Memory = settings.MemoryMiB * 1024L * 1024L,
-                    // Equal to Memory: no swap on top of the limit.
-                    MemorySwap = settings.MemoryMiB * 1024L * 1024L,
-                    NetworkMode = settings.NetworkMode,
-                    Init = true,
-                    Mounts = [new Mount { Type = "volume", Source = name, Target = SessionPath }],
-                },
+                HostConfig = HardenedHostConfig(name, settings),
             }, cancellationToken);
 
             // Written through the created, not yet started container, so the files are in place
-            // before the entry script looks for setup.sh.
-            using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout();
+            // before the agent looks for its token and setup.sh.
+            using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout(spec.HostToken);
             await docker.Containers.ExtractArchiveToContainerAsync(
                 created.ID, new ContainerPathStatParameters { Path = SessionPath }, archive, cancellationToken);
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
@@ -237,6 +230,14 @@ public sealed partial class DockerComputerProvider(
             variables[CheckName(name, "environment variable")] = value;
         }
         variables["RAWORC_SESSION_ID"] = spec.SessionId.ToString("D");
+        if (spec.HostToken is not null)
+        {
+            variables["RAWORC_HOST_TOKEN_FILE"] = $"{SessionPath}/{ComputerSpec.HostTokenPath}";
+        }
+        if (settings.HostSocketPath.Length > 0 && settings.ApiUrl.Length == 0)
+        {
+            variables["RAWORC_API_SOCKET"] = $"{ComputerSocket.MountPath}/{ComputerSocket.FileName}";
+        }
         variables["RAWORC_SETUP_TIMEOUT"] = settings.SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return [.. variables.Select(pair => $"{pair.Key}={pair.Value}")];
     }

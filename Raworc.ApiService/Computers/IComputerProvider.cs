@@ -81,12 +81,20 @@ public interface IComputerProvider
 /// container start (see <c>eng/images/host-agent/raworc-entry.sh</c>); <see langword="null"/> writes no file.</param>
 /// <param name="Environment">Extra variables filled by the caller: API address, Host token, model settings.
 /// They override secrets of the same name; <c>RAWORC_SESSION_ID</c> and <c>RAWORC_SETUP_TIMEOUT</c> are set by the provider.</param>
+/// <param name="HostToken">The Host token of this start. Never put in the environment (every process of the computer
+/// could read it there): it is written to <see cref="HostTokenPath"/> (mode 0400), which the agent reads and deletes
+/// before any of the session's code runs; <c>RAWORC_HOST_TOKEN_FILE</c> names the file.</param>
 public sealed record ComputerSpec(
     Guid SessionId,
     IReadOnlyDictionary<string, string> Secrets,
     string? Instructions,
     string? Setup,
-    IReadOnlyDictionary<string, string> Environment);
+    IReadOnlyDictionary<string, string> Environment,
+    string? HostToken = null)
+{
+    /// <summary>Where the Host token of a start waits for the agent, relative to <c>/session</c>.</summary>
+    public const string HostTokenPath = ".raworc/host-token";
+}
 
 /// <summary>Which folders of a parent's volume a remix copies; <c>logs/</c> never is.</summary>
 /// <param name="Data">Copy <c>/session/data</c>.</param>

@@ -30,8 +30,9 @@ public static class SessionActionsApi
         any.MapPost("/publish", PublishAsync).WithName("PublishSession");
         any.MapPost("/unpublish", UnpublishAsync).WithName("UnpublishSession");
         any.MapPost("/busy", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
-            OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy");
-        any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle");
+            OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy")
+            .WithMetadata(new HostRouteAttribute());
+        any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle").WithMetadata(new HostRouteAttribute());
         any.MapPut("/state", ChangeStateAsync).WithName("ChangeSessionState");
         routes.MapPost("/api/v0/sessions/{id}/remix", RemixAsync).WithTags("Sessions")
             .RequireAuthorization(AuthExtensions.PersonPolicy).WithName("RemixSession");

@@ -88,15 +88,19 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
                 case SessionStates.Busy:
                     set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null);
                     break;
+                // Each of these ends the current computer's Host token (see Session.ComputerStart).
                 case SessionStates.Closed:
-                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.ClosedAt, now);
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.ClosedAt, now)
+                        .SetProperty(s => s.ComputerStart, s => s.ComputerStart + 1);
                     break;
                 case SessionStates.Init when observed != SessionStates.Init:
                     set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, (string?)null)
-                        .SetProperty(s => s.StartedAt, (DateTimeOffset?)null);
+                        .SetProperty(s => s.StartedAt, (DateTimeOffset?)null)
+                        .SetProperty(s => s.ComputerStart, s => s.ComputerStart + 1);
                     break;
                 case SessionStates.Errored:
-                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, error ?? "The computer failed.");
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, error ?? "The computer failed.")
+                        .SetProperty(s => s.ComputerStart, s => s.ComputerStart + 1);
                     break;
             }
         }, ct);

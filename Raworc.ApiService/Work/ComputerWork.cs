@@ -58,9 +58,11 @@ public sealed class ComputerWork(
 
         var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
         var handle = await computers.CreateAsync(new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
-            AgentEnvironment(session, sessionSecrets)), cancellationToken);
+            AgentEnvironment(session, sessionSecrets), IssueHostToken(session)), cancellationToken);
 
-        var deadline = clock.GetUtcNow().AddSeconds(computerOptions.Value.StartDeadlineSeconds);
+        // The agent runs setup.sh before it reports ready, so a session with a setup script gets the script's time limit too.
+        var settings = computerOptions.Value;
+        var deadline = clock.GetUtcNow().AddSeconds(settings.StartDeadlineSeconds + (session.Setup is null ? 0 : settings.SetupTimeoutSeconds));
         // No row matches when the session was closed while starting: the close item queued after this one removes the container.
         await db.Sessions.Where(s => s.Id == sessionId && s.State == SessionStates.Init)
             .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, handle.ContainerId)
@@ -70,12 +72,9 @@ public sealed class ComputerWork(
 
     private Dictionary<string, string> AgentEnvironment(Session session, IReadOnlyDictionary<string, string> sessionSecrets)
     {
-        var (token, _) = tokens.Issue($"host-{session.Id}", PrincipalTypes.Host, HostTokenLifetime,
-            new Dictionary<string, object> { [RaworcClaims.SessionId] = session.Id.ToString() });
         var environment = new Dictionary<string, string>
         {
             [HostAgentVariables.ApiUrl] = ApiUrl(),
-            [HostAgentVariables.HostToken] = token,
             [HostAgentVariables.SecretNames] = string.Join(',', session.SecretNames),
         };
         var models = modelOptions.Value;
@@ -96,14 +95,30 @@ public sealed class ComputerWork(
     }
 
     /// <summary>
-    /// The API address agents use: <c>Computers:ApiUrl</c> when set, else this process's own HTTP address
-    /// (with host networking a container reaches it on loopback).
+    /// The Host token of this start: principal <c>host-&lt;id&gt;</c>, claims <c>session_id</c> and <c>start</c> (the
+    /// session's <see cref="Session.ComputerStart"/>, raised by every close, error and restore), so it stops working
+    /// the moment this computer is closed, whatever its expiry says.
+    /// </summary>
+    private string IssueHostToken(Session session) => tokens.Issue($"host-{session.Id}", PrincipalTypes.Host, HostTokenLifetime,
+        new Dictionary<string, object>
+        {
+            [RaworcClaims.SessionId] = session.Id.ToString(),
+            [RaworcClaims.ComputerStart] = session.ComputerStart,
+        }).Token;
+
+    /// <summary>
+    /// The API address agents use: <c>Computers:ApiUrl</c> when set; with the computer socket a placeholder origin
+    /// (every connection goes to the socket, the name only fills the Host header); else this process's own HTTP address.
     /// </summary>
     private string ApiUrl()
     {
         if (computerOptions.Value.ApiUrl is { Length: > 0 } configured)
         {
             return configured;
+        }
+        if (computerOptions.Value.HostSocketPath.Length > 0)
+        {
+            return "http://raworc-api/";
         }
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses
             .FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal))

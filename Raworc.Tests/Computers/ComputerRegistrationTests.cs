@@ -47,9 +47,11 @@ public sealed class ComputerRegistrationTests
 
         var settings = host.Services.GetRequiredService<IOptions<ComputerOptions>>().Value;
 
-        Assert.Equal(("raworc/host-agent:latest", 0.5, 512, "host", "unix:///var/run/docker.sock", 300, 60),
-            (settings.Image, settings.Cpus, settings.MemoryMiB, settings.NetworkMode, settings.DockerEndpoint,
-                settings.SetupTimeoutSeconds, settings.StartDeadlineSeconds));
+        Assert.Equal(("raworc/host-agent:latest", 0.5, 512, "unix:///var/run/docker.sock", 300, 60),
+            (settings.Image, settings.Cpus, settings.MemoryMiB, settings.DockerEndpoint, settings.SetupTimeoutSeconds, settings.StartDeadlineSeconds));
+        Assert.Equal(("internet", "raworc-computers", "raworc0", true, 512, 4096, 256, 10),
+            (settings.Egress, settings.Network, settings.BridgeName, settings.ManageFirewall, settings.PidsLimit, settings.OpenFilesLimit,
+                settings.ScratchMiB, settings.LogMaxMiB));
     }
 
     [Theory]
@@ -57,6 +59,8 @@ public sealed class ComputerRegistrationTests
     [InlineData("MemoryMiB", "1")]
     [InlineData("Image", "")]
     [InlineData("DockerEndpoint", "not an address")]
+    [InlineData("Egress", "everywhere")]
+    [InlineData("PidsLimit", "0")]
     public async Task InvalidSettingStopsStartUpNamingTheSetting(string setting, string value)
     {
         using var host = Build(("Computers:" + setting, value));

@@ -25,7 +25,8 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         new Dictionary<string, string> { ["API_KEY"] = SecretValue },
         Instructions,
         setup,
-        new Dictionary<string, string> { ["RAWORC_API_URL"] = "http://127.0.0.1:9000", ["RAWORC_HOST_TOKEN"] = "token-1" });
+        new Dictionary<string, string> { ["RAWORC_API_URL"] = "http://127.0.0.1:9000" },
+        HostToken: "token-1");
 
     [Fact]
     public async Task CreatedComputerRunsWithLimitsLabelsLayoutFilesAndEnvironment()
@@ -42,8 +43,23 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.True(container.State.Running);
         Assert.Equal(500_000_000, container.HostConfig.NanoCPUs);
         Assert.Equal(512L * 1024 * 1024, container.HostConfig.Memory);
-        Assert.Equal("host", container.HostConfig.NetworkMode);
+        Assert.Equal("raworc-computers", container.HostConfig.NetworkMode);
         Assert.True(container.HostConfig.Init);
+        Assert.Equal("1000:1000", container.Config.User);
+        Assert.Equal(["ALL"], container.HostConfig.CapDrop);
+        Assert.Null(container.HostConfig.CapAdd);
+        Assert.Equal(["no-new-privileges"], container.HostConfig.SecurityOpt);
+        Assert.Equal(512, container.HostConfig.PidsLimit);
+        Assert.True(container.HostConfig.ReadonlyRootfs);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["/tmp"] = "rw,nosuid,nodev,size=256m,mode=1777",
+            ["/home/raworc"] = "rw,nosuid,nodev,size=256m,mode=0700,uid=1000,gid=1000",
+        }, container.HostConfig.Tmpfs);
+        var nofile = Assert.Single(container.HostConfig.Ulimits);
+        Assert.Equal(("nofile", 4096L, 4096L), (nofile.Name, nofile.Soft, nofile.Hard));
+        Assert.Equal("json-file", container.HostConfig.LogConfig.Type);
+        Assert.Equal(new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" }, container.HostConfig.LogConfig.Config);
         Assert.Equal("true", container.Config.Labels["raworc.managed"]);
         Assert.Equal(id.ToString("D"), container.Config.Labels["raworc.session-id"]);
         var mount = Assert.Single(container.Mounts);
@@ -51,7 +67,9 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal("/session", mount.Destination);
         Assert.Contains($"API_KEY={SecretValue}", container.Config.Env);
         Assert.Contains("RAWORC_API_URL=http://127.0.0.1:9000", container.Config.Env);
-        Assert.Contains("RAWORC_HOST_TOKEN=token-1", container.Config.Env);
+        // The token travels in a file the agent deletes, never in the environment every process can read.
+        Assert.DoesNotContain(container.Config.Env, variable => variable.Contains("token-1", StringComparison.Ordinal));
+        Assert.Contains("RAWORC_HOST_TOKEN_FILE=/session/.raworc/host-token", container.Config.Env);
         Assert.Contains($"RAWORC_SESSION_ID={id:D}", container.Config.Env);
         Assert.Contains("RAWORC_SETUP_TIMEOUT=300", container.Config.Env);
 
@@ -72,6 +90,8 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal(1000, files["secrets/API_KEY"].Uid);
         // The setup ran as the non-root user, and its output went to the log.
         Assert.EndsWith("1000\nsetup done\n", files["logs/setup.log"].Text);
+        Assert.Equal("token-1", files[".raworc/host-token"].Text);
+        Assert.Equal(UnixFileMode.UserRead, files[".raworc/host-token"].Mode);
     }
 
     [Fact]
@@ -186,7 +206,9 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     {
         Assert.True(await _provider.IsReachableAsync(CancellationToken.None));
         using var nowhere = new DockerClientConfiguration(new Uri("unix:///tmp/raworc-no-engine.sock")).CreateClient();
-        var unreachable = new DockerComputerProvider(nowhere, Microsoft.Extensions.Options.Options.Create(new ComputerOptions()),
+        var options = Microsoft.Extensions.Options.Options.Create(new ComputerOptions());
+        var unreachable = new DockerComputerProvider(nowhere, options,
+            new ComputerNetwork(nowhere, options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ComputerNetwork>.Instance),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<DockerComputerProvider>.Instance);
         Assert.False(await unreachable.IsReachableAsync(CancellationToken.None));
     }

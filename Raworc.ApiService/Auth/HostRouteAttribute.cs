@@ -1,0 +1,9 @@
+namespace Raworc.ApiService.Auth;
+
+/// <summary>
+/// Marks an endpoint a session's computer may call through the computer socket (see
+/// <see cref="Computers.ComputerSocket"/>): the Host's own messages, busy/idle and the model gateway. Every other
+/// endpoint answers 404 there, and these answer only to a Host token.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
+public sealed class HostRouteAttribute : Attribute;
