@@ -7,7 +7,8 @@
 set -euo pipefail
 export PATH="/usr/local/bin:$PATH"
 root=$(cd "$(dirname "$0")/.." && pwd)
-image=raworc/host-agent:latest
+# RAWORC_AGENT_IMAGE names another tag (two work trees on one engine keep their own images apart).
+image=${RAWORC_AGENT_IMAGE:-raworc/host-agent:latest}
 force=${1:-}
 
 # What the image is made from: the agent, what it references, the image files, central build settings.
