@@ -103,6 +103,30 @@ public sealed class SessionQuotaTests(QuotaAppFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentRestoresWithRoomForOneRestoreExactlyOne()
+    {
+        var (owner, client) = await fixture.CreateOperatorAsync("quota-restore");
+        using var _ = client;
+        var closed = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            var id = (await client.CreateSessionAsync()).Id();
+            if (i < 2)
+            {
+                await client.PostOkAsync($"{Sessions}/{id}/close");
+                closed.Add(id);
+            }
+        }
+        var responses = await Task.WhenAll(closed.Select(id => client.PostAsync($"{Sessions}/{id}/restore", Http.Json(new { prompt = "back" }))));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        await AssertRefusedAsync(responses.Single(r => r.StatusCode != HttpStatusCode.OK), OwnerLimit(owner));
+        Assert.Equal(3, (await fixture.QueryAsync<long>(
+            "SELECT count(*) FROM sessions WHERE created_by = @owner AND state IN ('init', 'idle', 'busy')", ("owner", owner))).Single());
+        Assert.Equal(1, await MessageRowsAsync(owner));
+    }
+
+    [Fact]
     public async Task AtCapacityCreateRestoreAndRemixAreRefusedForEveryoneAndNothingIsStored()
     {
         var (_, first) = await fixture.CreateOperatorAsync("cap-a");
