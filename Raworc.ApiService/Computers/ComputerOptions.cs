@@ -97,6 +97,14 @@ public sealed class ComputerOptions : IValidatableObject
     /// <summary>False disables computers entirely: work is queued but nobody carries it out (API-only tests, or a replica that serves only HTTP).</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Most computers the deployment runs at once, counted as its live sessions (<c>init</c>, <c>idle</c>, <c>busy</c>);
+    /// 0 (the default) means no limit. Creating, restoring or remixing past it is a 409 <c>CONFLICT</c>
+    /// (see <see cref="Sessions.SessionQuotas"/>).
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int Capacity { get; set; }
+
     /// <summary>How many work items one API process carries out at once.</summary>
     [Range(1, 64)]
     public int WorkConcurrency { get; set; } = 4;
