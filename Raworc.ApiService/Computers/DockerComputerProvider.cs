@@ -257,6 +257,6 @@ public sealed partial class DockerComputerProvider(
         return labels;
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex VariableName();
 }
