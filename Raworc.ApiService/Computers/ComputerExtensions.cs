@@ -29,6 +29,7 @@ public static class ComputerExtensions
         builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<Work.ComputerWork>();
         builder.Services.AddScoped<SetupReport>();
+        builder.Services.AddScoped<VolumeLimit>();
         builder.Services.AddHostedService<Work.SessionWorker>();
         builder.Services.AddHostedService<ComputerReconciler>();
         return builder;

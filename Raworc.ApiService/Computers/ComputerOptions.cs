@@ -64,6 +64,18 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(1, 1024 * 1024)]
     public int ScratchMiB { get; set; } = 256;
 
+    /// <summary>
+    /// Most disk a session's volume may take, in MiB; a live session over it is closed (never deleted) with a
+    /// <c>system</c> message saying why. 0 turns the check off. The engine measures volumes every
+    /// <see cref="VolumeCheckSeconds"/>, so a computer can go past the limit by what it writes in between.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxVolumeMiB { get; set; } = 10 * 1024;
+
+    /// <summary>Seconds between two measurements of the session volumes.</summary>
+    [Range(1, 24 * 3600)]
+    public int VolumeCheckSeconds { get; set; } = 30;
+
     /// <summary>Console log kept per computer by the engine: json-file with this many MiB per file, 3 files.</summary>
     [Range(1, 1024)]
     public int LogMaxMiB { get; set; } = 10;

@@ -38,6 +38,9 @@ public sealed partial class DockerComputerProvider(
     /// <summary>Where the volume is mounted in the computer.</summary>
     public const string SessionPath = "/session";
 
+    /// <summary>The most bytes <see cref="ReadFileAsync"/> returns of a file (64 KiB); the rest is ignored.</summary>
+    public const int MaxReadBytes = 64 * 1024;
+
     /// <summary>Seconds a stopping computer gets between SIGTERM and SIGKILL.</summary>
     private const uint StopGraceSeconds = 10;
 
@@ -188,8 +191,14 @@ public sealed partial class DockerComputerProvider(
             {
                 return null;
             }
-            using var reader = new StreamReader(entry.DataStream, System.Text.Encoding.UTF8);
-            return await reader.ReadToEndAsync(cancellationToken);
+            // The file comes from the session's code: read at most MaxReadBytes of it.
+            var buffer = new byte[MaxReadBytes];
+            var length = 0;
+            for (int read; length < buffer.Length && (read = await entry.DataStream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0;)
+            {
+                length += read;
+            }
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
         }
         catch (DockerContainerNotFoundException)
         {

@@ -62,8 +62,16 @@ public interface IComputerProvider
     /// <param name="sessionId">The session.</param>
     /// <param name="path">Absolute path inside the computer.</param>
     /// <param name="cancellationToken">Cancels the engine calls.</param>
-    /// <returns>The file's UTF-8 text, or <see langword="null"/> when the container or the file does not exist.</returns>
+    /// <returns>The file's UTF-8 text (at most its first 64 KiB: the file is the session's to write), or
+    /// <see langword="null"/> when the container or the file does not exist.</returns>
     Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How much disk each session volume of this deployment takes, as the engine measures it (bytes, by session id).
+    /// A volume the engine could not measure is absent. Costs a walk of every volume on the engine: call it rarely.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the engine call.</param>
+    Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken);
 
     /// <summary>Whether the engine answers; never throws for an unreachable engine.</summary>
     /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>

@@ -230,6 +230,28 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         Assert.Equal("usr=1\netc=1\ntmp=0\nhome=0\nclone=0\n/home/raworc/.local/lib/python3.11/site-packages\n", result.Stdout);
     }
 
+    [Fact]
+    public async Task SessionWhoseFilesPassTheDiskLimitIsClosedWithItsFilesKept()
+    {
+        var (client, id) = await IdleSessionAsync("filler");
+        using var _ = client;
+
+        var fill = await fixture.RunInsideAsync(id, $"head -c {ComputersAppFixture.MaxVolumeMiB + 16}M /dev/zero > /session/data/big; echo $?");
+        Assert.Equal("0\n", fill.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        Assert.Equal("volume_limit", (string?)notice["metadata"]!["type"]);
+        Assert.Equal(ComputersAppFixture.MaxVolumeMiB, (int)notice["metadata"]!["limit_mib"]!);
+        var used = (long)notice["metadata"]!["used_mib"]!;
+        Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB + 16, ComputersAppFixture.MaxVolumeMiB + 17);
+        Assert.Equal($"The session was closed: its files take {used} MiB, more than the limit of {ComputersAppFixture.MaxVolumeMiB} MiB per "
+            + "session (Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.",
+            (string?)notice["content"]);
+        var files = await fixture.Probe.ReadVolumeAsync(id);
+        Assert.Equal((ComputersAppFixture.MaxVolumeMiB + 16) * 1024L * 1024L, files["data/big"].Content.LongLength);
+    }
+
     private static async Task IpAsync(string arguments, bool check = true)
     {
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", arguments)

@@ -20,6 +20,9 @@ public sealed class ComputersAppFixture : RaworcAppFixture
     /// <remarks>Declared after <see cref="SourceImage"/>, which it is made from.</remarks>
     public static string Image { get; } = $"{SourceImage}-tests".Replace(":latest-tests", ":tests", StringComparison.Ordinal);
 
+    /// <summary>Most disk a session's volume may take in these tests, MiB.</summary>
+    public const int MaxVolumeMiB = 64;
+
     /// <summary>Setup time limit the API runs with, seconds.</summary>
     public const int SetupTimeoutSeconds = 3;
 
@@ -45,6 +48,8 @@ public sealed class ComputersAppFixture : RaworcAppFixture
     {
         ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__StartDeadlineSeconds"] = StartDeadlineSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__MaxVolumeMiB"] = MaxVolumeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__VolumeCheckSeconds"] = "2",
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),
