@@ -244,7 +244,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         Assert.Equal("volume_limit", (string?)notice["metadata"]!["type"]);
         Assert.Equal(ComputersAppFixture.MaxVolumeMiB, (int)notice["metadata"]!["limit_mib"]!);
         var used = (long)notice["metadata"]!["used_mib"]!;
-        Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB + 16, ComputersAppFixture.MaxVolumeMiB + 17);
+        // Measured while the file grew, at some size past the limit.
+        Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB, ComputersAppFixture.MaxVolumeMiB + 17);
         Assert.Equal($"The session was closed: its files take {used} MiB, more than the limit of {ComputersAppFixture.MaxVolumeMiB} MiB per "
             + "session (Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.",
             (string?)notice["content"]);

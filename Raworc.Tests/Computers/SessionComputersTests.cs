@@ -178,8 +178,8 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         await fixture.Docker.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
         {
             ContainerID = template.ID,
-            RepositoryName = "raworc/host-agent",
-            Tag = "tests",
+            RepositoryName = ComputersAppFixture.Image.Split(':')[0],
+            Tag = ComputersAppFixture.Image.Split(':')[1],
             Config = new Config { Entrypoint = ["sleep", "infinity"], Cmd = [] },
         });
         await fixture.Docker.Containers.RemoveContainerAsync(template.ID, new ContainerRemoveParameters { Force = true });
