@@ -253,6 +253,30 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         Assert.Equal((ComputersAppFixture.MaxVolumeMiB + 16) * 1024L * 1024L, files["data/big"].Content.LongLength);
     }
 
+    [Fact]
+    public async Task BusySessionClosedAndMessagedAtOnceAnswersTheMessageAfterItsRestore()
+    {
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("racer", key);
+        using var _ = client;
+        // The first agent is mid-turn (a long command) when its session is closed; whatever it sends while it stops
+        // (its tool message, its last "idle") carries the first start's token.
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = "sleep 20" }),
+            ScriptStep.Answer("answered after the restore"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "first" });
+        await Waits.UntilAsync(async () => fixture.Model.Requests.Count(r => r.ApiKey == key) == 1, "the first turn's model call");
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        var second = await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "second" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(90));
+
+        var answer = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "response")!;
+        Assert.Equal(("answered after the restore", (string?)second["id"]), ((string?)answer["content"], (string?)answer["metadata"]!["reply_to"]));
+        await client.WaitForStateAsync(id, "idle");
+        Assert.Equal([2], await fixture.QueryAsync<int>("SELECT computer_start FROM sessions WHERE id = @id", ("id", id)));
+    }
+
     private static async Task IpAsync(string arguments, bool check = true)
     {
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", arguments)

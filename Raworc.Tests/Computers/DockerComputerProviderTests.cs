@@ -142,6 +142,27 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task ComputerWithoutEgressHasNoNetworkButLoopback()
+    {
+        var id = _probe.NewSession();
+        var provider = fixture.Provider(settings => settings.Egress = ComputerEgress.None);
+
+        await provider.CreateAsync(Spec(id), CancellationToken.None);
+
+        Assert.Equal("none", (await _probe.InspectAsync(id))!.HostConfig.NetworkMode);
+        var exec = await fixture.Docker.Exec.ExecCreateContainerAsync($"raworc-session-{id:D}", new Docker.DotNet.Models.ContainerExecCreateParameters
+        {
+            Cmd = ["bash", "-c", "ls /sys/class/net; timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>/dev/null; echo connect=$?"],
+            AttachStdout = true,
+        });
+        using var stream = await fixture.Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (stdout, _) = await stream.ReadOutputToEndAsync(timeout.Token);
+        // 1: "Network is unreachable" at once (192.0.2.1 is a documentation address): no route at all, no packet sent.
+        Assert.Equal("lo\nconnect=1\n", stdout);
+    }
+
+    [Fact]
     public async Task DeleteRemovesContainerAndVolumeAndCanBeRepeated()
     {
         var id = _probe.NewSession();
