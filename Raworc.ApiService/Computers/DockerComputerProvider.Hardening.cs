@@ -61,6 +61,7 @@ public sealed partial class DockerComputerProvider
                 },
             },
             NetworkMode = settings.Egress == ComputerEgress.None ? "none" : settings.Network,
+            Runtime = settings.Runtime,
             Init = true,
             Mounts = mounts,
         };
