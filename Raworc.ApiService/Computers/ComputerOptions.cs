@@ -80,6 +80,16 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(1, 1024)]
     public int LogMaxMiB { get; set; } = 10;
 
+    /// <summary>
+    /// OCI runtime of every computer (Docker's <c>HostConfig.Runtime</c>): <c>runc</c> (default), or any runtime registered
+    /// with the engine, such as <c>runsc</c>, which runs each computer under gVisor's user-space kernel (<c>eng/gvisor.sh</c>
+    /// installs and registers it). A name the engine does not know makes each create fail with
+    /// <see cref="ComputerRuntimeNotFoundException"/>. Letters, digits, <c>_</c>, <c>.</c> and <c>-</c> only.
+    /// </summary>
+    [Required]
+    [RegularExpression(@"\A[A-Za-z0-9_.-]+\z", ErrorMessage = "Runtime must be a runtime name such as runc or runsc ([A-Za-z0-9_.-]+).")]
+    public string Runtime { get; set; } = "runc";
+
     /// <summary>Engine address: <c>unix:///var/run/docker.sock</c> (default) or <c>tcp://host:port</c>.</summary>
     [Required]
     public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Connections.Features;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 
@@ -69,9 +70,14 @@ public static class ComputerSocket
         return app;
     }
 
-    /// <summary>True when the request came through the computer socket (a Unix socket connection has no IP addresses).</summary>
+    /// <summary>
+    /// True when the request came through the computer socket: the API listens on no other Unix socket. Read from the
+    /// connection's socket itself, not from its addresses, which forwarded-header handling could rewrite.
+    /// </summary>
     public static bool IsFromComputer(this HttpContext context) =>
-        context.Connection.LocalIpAddress is null && context.Connection.RemoteIpAddress is null;
+        context.Features.Get<IConnectionSocketFeature>() is { } feature
+            ? feature.Socket.AddressFamily == System.Net.Sockets.AddressFamily.Unix
+            : context.Connection.LocalIpAddress is null && context.Connection.RemoteIpAddress is null;
 
     private static Task FilterAsync(HttpContext context, RequestDelegate next)
     {

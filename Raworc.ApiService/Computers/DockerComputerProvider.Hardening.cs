@@ -41,8 +41,8 @@ public sealed partial class DockerComputerProvider
             Memory = settings.MemoryMiB * 1024L * 1024L,
             // Equal to Memory: no swap on top of the limit.
             MemorySwap = settings.MemoryMiB * 1024L * 1024L,
-            PidsLimit = settings.PidsLimit,
-            Ulimits = [new Ulimit { Name = "nofile", Soft = settings.OpenFilesLimit, Hard = settings.OpenFilesLimit }],
+            PidsLimit = ProcessLimits(settings).CgroupPids,
+            Ulimits = ProcessLimits(settings).Ulimits,
             CapDrop = ["ALL"],
             SecurityOpt = ["no-new-privileges"],
             ReadonlyRootfs = true,
@@ -61,9 +61,33 @@ public sealed partial class DockerComputerProvider
                 },
             },
             NetworkMode = settings.Egress == ComputerEgress.None ? "none" : settings.Network,
+            Runtime = settings.Runtime,
             Init = true,
             Mounts = mounts,
         };
+    }
+
+    /// <summary>Under gVisor Docker's pids limit counts the sandbox's own host threads, not the tasks inside.</summary>
+    public const int GvisorThreadsPerTask = 8;
+
+    /// <summary>
+    /// How <see cref="ComputerOptions.PidsLimit"/> is enforced. With <c>runc</c> the container's pids cgroup holds it:
+    /// forks past it fail with EAGAIN. Under gVisor (<c>runsc</c>) that cgroup counts the sandbox's host threads, so a
+    /// burst of processes would kill the whole computer (measured: exit status 2, agent included); there the limit is
+    /// the <c>nproc</c> rlimit, which gVisor's kernel enforces inside the sandbox (measured: 511 of 2,000 forks start
+    /// under a limit of 512, the rest fail at once), and the cgroup only caps the sandbox's threads at
+    /// <see cref="GvisorThreadsPerTask"/> per allowed task. Under <c>runc</c> <c>nproc</c> would count every process of
+    /// uid 1000 on the host, all computers together, so it is not used there.
+    /// </summary>
+    private static (long CgroupPids, List<Ulimit> Ulimits) ProcessLimits(ComputerOptions settings)
+    {
+        var ulimits = new List<Ulimit> { new() { Name = "nofile", Soft = settings.OpenFilesLimit, Hard = settings.OpenFilesLimit } };
+        if (settings.Runtime != "runsc")
+        {
+            return (settings.PidsLimit, ulimits);
+        }
+        ulimits.Add(new Ulimit { Name = "nproc", Soft = settings.PidsLimit, Hard = settings.PidsLimit });
+        return (settings.PidsLimit * (long)GvisorThreadsPerTask, ulimits);
     }
 
     /// <summary>The image's user that the agent, its tools and <c>setup.sh</c> run as.</summary>

@@ -99,6 +99,10 @@ public sealed partial class DockerComputerProvider(
             {
                 throw new ComputerImageNotFoundException(settings.Image);
             }
+            if (IsUnknownRuntime(exception, settings.Runtime))
+            {
+                throw new ComputerRuntimeNotFoundException(settings.Runtime);
+            }
             throw;
         }
     }

@@ -18,6 +18,7 @@ public interface IComputerProvider
     /// <param name="cancellationToken">Cancels the engine calls.</param>
     /// <returns>The started container's id and the volume's name.</returns>
     /// <exception cref="ComputerImageNotFoundException">The configured image is not on the engine.</exception>
+    /// <exception cref="ComputerRuntimeNotFoundException">The configured OCI runtime is not registered with the engine.</exception>
     /// <exception cref="ArgumentException">A secret or environment name is not a valid variable name.</exception>
     Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken);
 
@@ -142,4 +143,16 @@ public sealed class ComputerImageNotFoundException(string image)
 {
     /// <summary>The image reference that was asked for.</summary>
     public string Image { get; } = image;
+}
+
+/// <summary>
+/// The configured OCI runtime (<see cref="ComputerOptions.Runtime"/>) is not registered with the Docker engine, which
+/// refuses the container create with a 400 naming it (engine 20.10: "Unknown runtime specified runsc").
+/// </summary>
+/// <param name="runtime">The runtime name, e.g. <c>runsc</c>.</param>
+public sealed class ComputerRuntimeNotFoundException(string runtime)
+    : Exception($"The container runtime '{runtime}' is not registered with the Docker engine; run eng/gvisor.sh for runsc, or set Computers:Runtime to a runtime that `docker info` lists.")
+{
+    /// <summary>The runtime name that was asked for.</summary>
+    public string Runtime { get; } = runtime;
 }

@@ -181,7 +181,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         var (client, id) = await IdleSessionAsync("forker", key);
         using var _ = client;
 
-        // 2,000 processes that live for 20 s; python's fork fails at once at the limit (bash's would retry).
+        // 2,000 processes that live for 20 s; python's fork fails at once at the limit (bash's would retry). The limit is
+        // the pids cgroup under runc and the nproc rlimit under gVisor: either way at most 511 besides the python.
         var bomb = await fixture.RunInsideAsync(id, """
             python3 -c '
             import os, time
@@ -196,8 +197,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
                     null = os.open("/dev/null", os.O_WRONLY); os.dup2(null, 1); os.dup2(null, 2)
                     time.sleep(20); os._exit(0)
                 started += 1
-            limit = open("/sys/fs/cgroup/pids.max").read().strip()
-            print(f"started={started} failed={failed} limit={limit}")
+            print(f"started={started} failed={failed}")
             '
             """, TimeSpan.FromSeconds(120));
         fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
@@ -205,7 +205,6 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse());
 
         var figures = bomb.Stdout.Trim().Split(' ').Select(pair => pair.Split('=')).ToDictionary(pair => pair[0], pair => pair[1]);
-        Assert.Equal("512", figures["limit"]);
         var started = int.Parse(figures["started"], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(started, 1, 511);
         Assert.Equal(2000 - started, int.Parse(figures["failed"], System.Globalization.CultureInfo.InvariantCulture));

@@ -28,7 +28,7 @@ public sealed class ComputerFixture : IAsyncLifetime
 
     public DockerComputerProvider Provider(Action<ComputerOptions>? configure = null)
     {
-        var settings = new ComputerOptions { Image = TestImage, Deployment = Deployment };
+        var settings = new ComputerOptions { Image = TestImage, Deployment = Deployment, Runtime = TestRuntime.Name };
         configure?.Invoke(settings);
         var options = Options.Create(settings);
         return new DockerComputerProvider(Docker, options, new ComputerNetwork(Docker, options, NullLogger<ComputerNetwork>.Instance),

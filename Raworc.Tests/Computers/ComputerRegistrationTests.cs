@@ -52,6 +52,7 @@ public sealed class ComputerRegistrationTests
         Assert.Equal(("internet", "raworc-computers", "raworc0", true, 512, 4096, 256, 10),
             (settings.Egress, settings.Network, settings.BridgeName, settings.ManageFirewall, settings.PidsLimit, settings.OpenFilesLimit,
                 settings.ScratchMiB, settings.LogMaxMiB));
+        Assert.Equal("runc", settings.Runtime);
     }
 
     [Theory]
@@ -61,6 +62,8 @@ public sealed class ComputerRegistrationTests
     [InlineData("DockerEndpoint", "not an address")]
     [InlineData("Egress", "everywhere")]
     [InlineData("PidsLimit", "0")]
+    [InlineData("Runtime", "")]
+    [InlineData("Runtime", "runsc --root=/")]
     public async Task InvalidSettingStopsStartUpNamingTheSetting(string setting, string value)
     {
         using var host = Build(("Computers:" + setting, value));

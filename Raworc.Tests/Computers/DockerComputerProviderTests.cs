@@ -1,6 +1,7 @@
 using System.Text;
 using Docker.DotNet;
 using Raworc.ApiService.Computers;
+using Raworc.Tests.Infrastructure;
 
 namespace Raworc.Tests.Computers;
 
@@ -44,6 +45,7 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal(500_000_000, container.HostConfig.NanoCPUs);
         Assert.Equal(512L * 1024 * 1024, container.HostConfig.Memory);
         Assert.Equal("raworc-computers", container.HostConfig.NetworkMode);
+        Assert.Equal(TestRuntime.Name, container.HostConfig.Runtime);
         Assert.True(container.HostConfig.Init);
         Assert.Equal("1000:1000", container.Config.User);
         Assert.Equal(["ALL"], container.HostConfig.CapDrop);
@@ -202,6 +204,23 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal("raworc/no-such-image:never", error.Image);
         Assert.Contains("'raworc/no-such-image:never' does not exist", error.Message);
         Assert.DoesNotContain(SecretValue, error.Message);
+        Assert.Null(await _probe.InspectAsync(id));
+        Assert.False(await _probe.VolumeExistsAsync(id));
+    }
+
+    [Fact]
+    public async Task RuntimeTheEngineDoesNotKnowIsAClearErrorAndLeavesNothingBehind()
+    {
+        var id = _probe.NewSession();
+        var provider = fixture.Provider(settings => settings.Runtime = "raworc-no-such-runtime");
+
+        var error = await Assert.ThrowsAsync<ComputerRuntimeNotFoundException>(() => provider.CreateAsync(Spec(id), CancellationToken.None));
+
+        Assert.Equal("raworc-no-such-runtime", error.Runtime);
+        Assert.Equal(
+            "The container runtime 'raworc-no-such-runtime' is not registered with the Docker engine; run eng/gvisor.sh for runsc, "
+            + "or set Computers:Runtime to a runtime that `docker info` lists.",
+            error.Message);
         Assert.Null(await _probe.InspectAsync(id));
         Assert.False(await _probe.VolumeExistsAsync(id));
     }

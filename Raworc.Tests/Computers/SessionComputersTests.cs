@@ -32,6 +32,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.Equal(500_000_000, container.HostConfig.NanoCPUs);
         Assert.Equal(512L * 1024 * 1024, container.HostConfig.Memory);
         Assert.True(container.HostConfig.Init);
+        Assert.Equal(TestRuntime.Name, container.HostConfig.Runtime);
         Assert.Contains("DEMO_SECRET=demo-value-42", container.Config.Env);
         Assert.Contains($"RAWORC_SESSION_ID={created.Id()}", container.Config.Env);
         Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN=", StringComparison.Ordinal));

@@ -9,7 +9,7 @@ namespace Raworc.Tests.Infrastructure;
 /// <summary>
 /// The whole system with session computers: real containers of the real Host agent image, whose agents talk to
 /// the stand-in model server (OpenAI protocol) on loopback. Each test gives its sessions their own
-/// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key.
+/// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key. Computers run under <see cref="TestRuntime.Name"/>.
 /// </summary>
 public sealed class ComputersAppFixture : RaworcAppFixture
 {
@@ -50,6 +50,7 @@ public sealed class ComputersAppFixture : RaworcAppFixture
         ["Computers__StartDeadlineSeconds"] = StartDeadlineSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__MaxVolumeMiB"] = MaxVolumeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__VolumeCheckSeconds"] = "2",
+        ["Computers__Runtime"] = TestRuntime.Name,
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),
