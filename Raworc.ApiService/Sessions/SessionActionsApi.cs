@@ -93,7 +93,10 @@ public static class SessionActionsApi
     {
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
         var byHost = caller.IsHostOf(session);
-        var idle = await transitions.ApplyAsync(session.Id, SessionEvent.Idle, byHost, cancellationToken: cancellationToken);
+        var @event = session.State == SessionStates.Init && byHost && await db.HasUnansweredUserMessagesAsync(session.Id, cancellationToken)
+            ? SessionEvent.ReadyWithPendingMessages
+            : SessionEvent.Idle;
+        var idle = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken);
         if (session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
         {
             await report.PostIfFailedAsync(session.Id, cancellationToken);

@@ -21,6 +21,11 @@ public enum SessionEvent
     ComputerGone,
     /// <summary>Activity that changes no state (a Host message): touches <c>last_activity_at</c>.</summary>
     Touch,
+    /// <summary>
+    /// The session's Host reports ready (<c>POST /idle</c> from <c>init</c>) while user messages wait unanswered:
+    /// init → busy, so a client waiting for <c>idle</c> never takes a restore for an answer.
+    /// </summary>
+    ReadyWithPendingMessages,
 }
 
 /// <summary>The transition table as a function.</summary>
@@ -42,6 +47,7 @@ public static class SessionTransitionTable
         (SessionEvent.Busy, SessionStates.Busy) when byHost => SessionStates.Busy,
         (SessionEvent.Idle, SessionStates.Busy) => SessionStates.Idle,
         (SessionEvent.Idle, SessionStates.Init) when byHost => SessionStates.Idle,
+        (SessionEvent.ReadyWithPendingMessages, SessionStates.Init) when byHost => SessionStates.Busy,
         (SessionEvent.Failed, SessionStates.Init or SessionStates.Idle or SessionStates.Busy) => SessionStates.Errored,
         (SessionEvent.ComputerGone, SessionStates.Idle or SessionStates.Busy) => SessionStates.Closed,
         (SessionEvent.Touch, _) => state,
@@ -54,7 +60,7 @@ public static class SessionTransitionTable
         SessionEvent.Close or SessionEvent.IdleDeadline or SessionEvent.ComputerGone => "close it",
         SessionEvent.Restore => "restore it",
         SessionEvent.Busy => "mark it busy",
-        SessionEvent.Idle => "mark it idle",
+        SessionEvent.Idle or SessionEvent.ReadyWithPendingMessages => "mark it idle",
         SessionEvent.Failed => "mark it errored",
         _ => "do this",
     };

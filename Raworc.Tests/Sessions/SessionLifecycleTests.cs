@@ -55,6 +55,27 @@ public sealed class SessionLifecycleTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task HostReadyWithAnUnansweredMessageMakesTheSessionBusyNeverIdle()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("pending");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "hi" });
+        var path = $"/api/v0/sessions/{session.Id()}";
+        var prompt = (string?)(await client.GetMessagesAsync(session.Id().ToString())).Single()!["id"];
+        using var first = fixture.CreateHostClient(session.Id(), start: 0);
+
+        Assert.Equal("busy", (string?)(await first.PostOkAsync($"{path}/idle"))["state"]);
+        await first.PostOkAsync($"{path}/messages", new { content = "hello", metadata = new { type = "response", reply_to = prompt } });
+        Assert.Equal("idle", (string?)(await first.PostOkAsync($"{path}/idle"))["state"]);
+
+        // Everything answered: a restored computer's ready report makes it idle.
+        await client.PostOkAsync($"{path}/close");
+        await client.PutAsync($"{path}/state", Http.Json(new { state = "init" }));
+        using var second = fixture.CreateHostClient(session.Id(), start: 2);
+        Assert.Equal("idle", (string?)(await second.PostOkAsync($"{path}/idle"))["state"]);
+    }
+
+    [Fact]
     public async Task OnlyTheHostReportsReady()
     {
         var (_, client) = await fixture.CreateOperatorAsync("notready");
