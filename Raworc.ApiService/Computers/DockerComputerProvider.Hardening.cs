@@ -19,8 +19,9 @@ public sealed partial class DockerComputerProvider
     /// (<c>userns-remap</c> in daemon.json) that would also remap the Postgres and Redis containers of a development
     /// run and every existing volume's owners, so Raworc does not switch it on; a computer's uid 1000 is the host's
     /// uid 1000, which is why no capability and no writable host path is ever given to it.
+    /// Internal, not private, so that the benchmark's hardened floor runs a container with exactly these settings.
     /// </remarks>
-    private static HostConfig HardenedHostConfig(string name, ComputerOptions settings)
+    internal static HostConfig HardenedHostConfig(string name, ComputerOptions settings)
     {
         var uid = SessionArchive.RaworcUid.ToString(CultureInfo.InvariantCulture);
         var scratch = $"rw,nosuid,nodev,size={settings.ScratchMiB}m";
@@ -92,4 +93,7 @@ public sealed partial class DockerComputerProvider
 
     /// <summary>The image's user that the agent, its tools and <c>setup.sh</c> run as.</summary>
     private const string RaworcUser = "raworc";
+
+    /// <summary>The user a computer's container runs as, <c>uid:gid</c> (the image's <c>raworc</c>, never root).</summary>
+    internal static string ContainerUser { get; } = $"{SessionArchive.RaworcUid}:{SessionArchive.RaworcUid}";
 }

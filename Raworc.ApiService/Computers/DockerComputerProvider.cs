@@ -70,7 +70,7 @@ public sealed partial class DockerComputerProvider(
             {
                 Name = name,
                 Image = settings.Image,
-                User = $"{SessionArchive.RaworcUid}:{SessionArchive.RaworcUid}",
+                User = ContainerUser,
                 Env = env,
                 Labels = Labels(spec.SessionId),
                 HostConfig = HardenedHostConfig(name, settings),

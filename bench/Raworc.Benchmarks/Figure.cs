@@ -12,6 +12,15 @@ namespace Raworc.Benchmarks;
 /// <param name="Note">Where the time goes, how it was measured, or why it is missing.</param>
 internal sealed record Figure(string Name, string Target, string P50, string P95, int N, bool? Met, string Note)
 {
+    /// <summary>The p50 in seconds, for figures that a floor or a share is computed from (NaN for the others).</summary>
+    public double P50Seconds { get; init; } = double.NaN;
+
+    /// <summary>The container floors measured in the same run that this figure is compared with ("—" for most rows).</summary>
+    public string Floor { get; init; } = "—";
+
+    /// <summary>This figure's p50 divided by each of <see cref="Floor"/> ("—" for most rows).</summary>
+    public string Ratio { get; init; } = "—";
+
     /// <summary>A figure whose phase failed; the reason is printed instead of numbers.</summary>
     public static Figure NotMeasured(string name, string target, string reason) => new(name, target, "—", "—", 0, null, $"not measured: {reason}");
 

@@ -28,7 +28,7 @@ internal static class LifecycleBenchmarks
         }
         var (p50, p95) = (Stats.P50(elapsed), Stats.P95(elapsed));
         return new Figure(CreateName, CreateTarget, Stats.Seconds(p50), Stats.Seconds(p95), count, p50 <= 1.0 && p95 <= 2.0,
-            $"one at a time; {phases.Describe("created_at")}");
+            $"one at a time; {phases.Describe("created_at")}") { P50Seconds = p50 };
     }
 
     /// <summary>Closes one idle session, waits until its container is gone, then times POST restore → <c>idle</c>.</summary>
@@ -54,7 +54,8 @@ internal static class LifecycleBenchmarks
         }
         var p50 = Stats.P50(elapsed);
         return new Figure(RestoreName, RestoreTarget, Stats.Seconds(p50), Stats.Seconds(Stats.P95(elapsed)), count, p50 <= 1.5,
-            $"one session, closed and restored {count}×; {phases.Describe("restore request")}; close → container removed p50 {Stats.Seconds(Stats.P50(closing))}");
+            $"one session, closed and restored {count}×; {phases.Describe("restore request")}; close → container removed p50 {Stats.Seconds(Stats.P50(closing))}")
+            { P50Seconds = p50 };
     }
 
     /// <summary>

@@ -35,6 +35,11 @@ internal static class MessageBenchmarks
                     throw new BenchmarkException($"no answer to message {question.Id}");
                 }
                 var batch = await context.Api.MessagesAfterAsync(id, after, 30, cancellationToken);
+                if (batch.FirstOrDefault(m => m.IsTurnError) is { } failed)
+                {
+                    // Say why instead of waiting for an answer that will not come.
+                    throw new BenchmarkException($"the Host ended the turn without an answer: {failed.Content}");
+                }
                 answer = batch.FirstOrDefault(m => m.IsAnswer);
                 after = batch.Count > 0 ? batch[^1].Id : after;
             }

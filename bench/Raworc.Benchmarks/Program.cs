@@ -2,8 +2,13 @@ using System.Diagnostics;
 using Raworc.Benchmarks;
 using Raworc.Tests.Infrastructure;
 
-// Starts the system exactly as the computer tests do, measures each figure of issue 8, cleans up, prints one table.
-// Phases get 8 minutes in all; whatever is not measured by then is printed as not measured.
+// Starts the system exactly as the computer tests do, measures each figure of issue 8 and the container floors of
+// issues 11 and 14, cleans up, prints one table. Phases get 8 minutes in all; whatever is not measured by then is
+// printed as not measured.
+// Standard output carries the table alone: everything else that writes to Console.Out (the AppHost's console
+// logger, made when the fixture builds the host) goes to standard error from here on.
+var table = Console.Out;
+Console.SetOut(Console.Error);
 var runStarted = Stopwatch.GetTimestamp();
 using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(8));
 var token = phaseBudget.Token;
@@ -48,6 +53,25 @@ try
 
     await MeasureAsync(LifecycleBenchmarks.CreateName, LifecycleBenchmarks.CreateTarget,
         () => LifecycleBenchmarks.CreateToIdleAsync(context, 20, kept, token));
+    // After create → idle: the API has made the computers' network by then, and the load is that of the create phase.
+    Log("measuring: container floors (bare, hardened, hardened under runsc)");
+    FloorSet floors;
+    try
+    {
+        floors = await Floors.MeasureAsync(fixture.Docker, ComputersAppFixture.Image, 9, token);
+    }
+    catch (Exception ex)
+    {
+        Log($"failed: container floors: {ex.GetType().Name}: {ex.Message}");
+        var missing = new Floor("—", [], token.IsCancellationRequested ? "the run's time budget ran out" : ex.Message);
+        floors = new FloorSet(missing, missing, missing);
+    }
+    var createIndex = figures.FindIndex(f => f.Name == LifecycleBenchmarks.CreateName);
+    figures.AddRange(Floors.Rows(floors, createIndex >= 0 ? figures[createIndex] : null));
+    if (createIndex >= 0)
+    {
+        figures[createIndex] = Floors.Compare(figures[createIndex], floors);
+    }
     // Four sessions serve the single-session phases: messages, restore, reads, writes.
     if (kept.Count >= 4)
     {
@@ -55,7 +79,7 @@ try
         await MeasureAsync(MessageBenchmarks.LatencyName, MessageBenchmarks.LatencyTarget,
             () => MessageBenchmarks.LatencyAsync(context, kept[0], 50, token));
         await MeasureAsync(LifecycleBenchmarks.RestoreName, LifecycleBenchmarks.RestoreTarget,
-            () => LifecycleBenchmarks.RestoreAsync(context, kept[1], 10, token));
+            async () => Floors.Compare(await LifecycleBenchmarks.RestoreAsync(context, kept[1], 10, token), floors));
         await MeasureAsync(LoadBenchmarks.GetName, LoadBenchmarks.GetTarget,
             () => LoadBenchmarks.GetThroughputAsync(context, kept[2], 32, TimeSpan.FromSeconds(5), token));
         await MeasureAsync(MessageBenchmarks.PostName, MessageBenchmarks.PostTarget,
@@ -85,4 +109,4 @@ finally
     http?.Dispose();
 }
 
-Report.Print(Console.Out, machine, Stopwatch.GetElapsedTime(runStarted), figures, cleanup);
+Report.Print(table, machine, Stopwatch.GetElapsedTime(runStarted), figures, cleanup);

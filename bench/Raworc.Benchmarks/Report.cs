@@ -9,11 +9,11 @@ internal static class Report
         output.WriteLine($"Raworc benchmarks, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, run took {runTime.TotalSeconds:0} s");
         output.WriteLine($"Machine: {machine}");
         output.WriteLine();
-        output.WriteLine("| figure | target | p50 | p95 | n | verdict | note |");
-        output.WriteLine("|---|---|---|---|---|---|---|");
+        output.WriteLine("| figure | target | p50 | p95 | n | verdict | floor (p50, same run) | p50 ÷ floor | note |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var f in figures)
         {
-            output.WriteLine($"| {f.Name} | {f.Target} | {f.P50} | {f.P95} | {f.N} | {f.Verdict} | {f.Note.Replace("|", "\\|", StringComparison.Ordinal)} |");
+            output.WriteLine($"| {f.Name} | {f.Target} | {f.P50} | {f.P95} | {f.N} | {f.Verdict} | {f.Floor} | {f.Ratio} | {f.Note.Replace("|", "\\|", StringComparison.Ordinal)} |");
         }
         output.WriteLine();
         output.WriteLine($"Cleanup: {cleanup}");

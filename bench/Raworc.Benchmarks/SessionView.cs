@@ -27,14 +27,18 @@ internal sealed record SessionView(
 }
 
 /// <summary>A stored message, as far as the benchmarks need it.</summary>
-internal sealed record MessageView(Guid Id, string Role, string? Type, DateTimeOffset CreatedAt)
+internal sealed record MessageView(Guid Id, string Role, string? Type, DateTimeOffset CreatedAt, string? Content)
 {
     public static MessageView From(JsonNode message) => new(
         Guid.Parse((string)message["id"]!),
         (string)message["role"]!,
         (string?)message["metadata"]?["type"],
-        SessionView.Time(message["created_at"])!.Value);
+        SessionView.Time(message["created_at"])!.Value,
+        message["content"] is JsonValue content && content.TryGetValue<string>(out var text) ? text : null);
 
     /// <summary>The agent's final answer of a turn (the Host agent's <c>MessageTypes.Response</c>).</summary>
     public bool IsAnswer => Role == "host" && Type == "response";
+
+    /// <summary>A turn the agent ended without an answer (<c>MessageTypes.Error</c>); its content says why, e.g. an unreachable model.</summary>
+    public bool IsTurnError => Role == "host" && Type == "error";
 }
