@@ -1,5 +1,6 @@
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Models;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Sessions;
@@ -13,6 +14,7 @@ builder.AddRaworcAuth();
 builder.AddOperators();
 builder.AddSessions();
 builder.AddSessionComputers();
+builder.AddModelGateway();
 
 var app = builder.Build();
 
@@ -24,6 +26,7 @@ app.MapVersionApi();
 app.MapAuthApi();
 app.MapOperatorsApi();
 app.MapSessionApis();
+app.MapModelGatewayApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();
