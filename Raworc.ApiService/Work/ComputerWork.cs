@@ -96,14 +96,15 @@ public sealed class ComputerWork(
     /// <summary>
     /// The provider the agent speaks to the gateway: <c>Models:Provider</c>, else <c>anthropic</c> when the platform or the
     /// session has an Anthropic key, else <c>openai</c> when the platform has an OpenAI key or base URL or the session has an
-    /// OpenAI key; null when nothing is configured (the agent then answers that no model is configured).
+    /// OpenAI key or a base URL of its own; null when nothing is configured (the agent then answers that no model is configured).
     /// </summary>
     internal static string? ModelProviderFor(ModelOptions models, IReadOnlyDictionary<string, string> sessionSecrets)
     {
         bool Has(string name) => sessionSecrets.TryGetValue(name, out var value) && value.Length > 0;
         return models.Provider.Length > 0 ? models.Provider
             : models.AnthropicApiKey.Length > 0 || Has(HostAgentVariables.AnthropicApiKey) ? ModelGatewayContract.Anthropic
-            : models.OpenAiApiKey.Length > 0 || models.BaseUrl.Length > 0 || Has(HostAgentVariables.OpenAiApiKey) ? ModelGatewayContract.OpenAI
+            : models.OpenAiApiKey.Length > 0 || models.BaseUrl.Length > 0 || Has(HostAgentVariables.OpenAiApiKey)
+                || Has(Models.ModelUpstream.SessionBaseUrlSecret) ? ModelGatewayContract.OpenAI
             : null;
     }
 
