@@ -101,8 +101,6 @@ public class RaworcAppFixture : IAsyncLifetime
                 $"--Parameters:{ResourceNames.AdminPassword}={AdminPassword}",
                 $"--Parameters:{ResourceNames.JwtSigningKey}={JwtSigningKey}",
                 $"--Raworc:OfflineImages={Environment.GetEnvironmentVariable("Raworc__OfflineImages") ?? "false"}",
-                // Another run on the same machine holds 9000: Raworc__ApiPort moves this one.
-                $"--Raworc:ApiPort={Environment.GetEnvironmentVariable("Raworc__ApiPort") ?? "9000"}",
                 $"--Raworc:Computers={(Computers ? "true" : "false")}",
                 .. ExtraArguments,
             ],
