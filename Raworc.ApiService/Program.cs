@@ -14,12 +14,14 @@ builder.AddRaworcAuth();
 builder.AddOperators();
 builder.AddSessions();
 builder.AddSessionComputers();
+builder.AddComputerSocket();
 builder.AddModelGateway();
 
 var app = builder.Build();
 
 app.UsePlatform();
 app.UseAuthentication();
+app.UseComputerSocket();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapVersionApi();

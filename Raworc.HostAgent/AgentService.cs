@@ -21,6 +21,10 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         logger.LogInformation("Host agent serving session {SessionId}", options.SessionId);
+        if (options.SetupCommand is { } setup)
+        {
+            await SetupRunner.RunAsync(setup, logger, stoppingToken);
+        }
         var backoff = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -7,7 +7,8 @@
 set -euo pipefail
 export PATH="/usr/local/bin:$PATH"
 root=$(cd "$(dirname "$0")/.." && pwd)
-image=raworc/host-agent:latest
+# RAWORC_AGENT_IMAGE names another tag (two work trees on one engine keep their own images apart).
+image=${RAWORC_AGENT_IMAGE:-raworc/host-agent:latest}
 force=${1:-}
 
 # What the image is made from: the agent, what it references, the image files, central build settings.
@@ -32,8 +33,9 @@ dotnet publish "$root/Raworc.HostAgent" -c Release -r linux-x64 --self-contained
   -p:PublishSingleFile=true -p:DebugType=none \
   --artifacts-path "$work/build" -o "$work/publish" -nologo -v:q
 cp "$work/publish/Raworc.HostAgent" "$work/context/raworc-host-agent"
-cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" "$work/context/"
-chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh"
+cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" \
+  "$root/eng/images/host-agent/raworc-setup.sh" "$work/context/"
+chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh" "$work/context/raworc-setup.sh"
 
 base_args=()
 if [ "${Raworc__OfflineImages:-}" = "true" ]; then

@@ -1,7 +1,29 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a real Docker engine, Postgres and Redis (the tests start the
 # AppHost themselves). Extra arguments go to `dotnet test`.
+#   --runtime NAME   runs only the tests over real computers (namespaces Raworc.Tests.Computers and
+#                    Raworc.Tests.EndToEnd), with every computer under the OCI runtime NAME
+#                    (RAWORC_TEST_RUNTIME, which the fixtures read). For runsc, eng/gvisor.sh installs
+#                    and registers gVisor first. CI runs these tests once more with --runtime runsc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+runtime=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runtime) runtime=${2:?--runtime needs a runtime name}; shift 2 ;;
+    --runtime=*) runtime=${1#--runtime=}; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+
 source eng/prepare.sh
-exec dotnet test Raworc.sln "$@"
+if [ -z "$runtime" ]; then
+  exec dotnet test Raworc.sln "${args[@]}"
+fi
+if [ "$runtime" = runsc ]; then
+  bash eng/gvisor.sh
+fi
+export RAWORC_TEST_RUNTIME=$runtime
+exec dotnet test Raworc.sln --filter "FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tests.EndToEnd." "${args[@]}"

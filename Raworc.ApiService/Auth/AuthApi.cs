@@ -88,6 +88,7 @@ public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> 
     {
         var validation = new Validation()
             .When(string.IsNullOrEmpty(name), "user", "is required")
+            .CheckText("user", name)
             .When(string.IsNullOrEmpty(body.Pass), "pass", "is required");
         if (!validation.IsValid)
         {

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Raworc.ApiService.Errors;
+using Raworc.ApiService.Sessions;
 
 namespace Raworc.ApiService.Auth;
 
@@ -87,11 +88,17 @@ public static class AuthExtensions
             case PrincipalTypes.User:
                 identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));
                 break;
-            case PrincipalTypes.Host when Guid.TryParse(principal.FindFirstValue(RaworcClaims.SessionId), out var sessionId):
+            case PrincipalTypes.Host when Guid.TryParse(principal.FindFirstValue(RaworcClaims.SessionId), out var sessionId)
+                && int.TryParse(principal.FindFirstValue(RaworcClaims.ComputerStart), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out var start):
+                // A Host token is good for one start of one live computer: a close, an error or a restore raises
+                // the start, so an agent of an earlier start (still stopping, say) changes nothing.
                 var sessions = context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>().Sessions;
-                if (!await sessions.AnyAsync(s => s.Id == sessionId, context.HttpContext.RequestAborted))
+                if (!await sessions.AnyAsync(s => s.Id == sessionId && s.ComputerStart == start
+                    && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy),
+                    context.HttpContext.RequestAborted))
                 {
-                    context.Fail("The token's session no longer exists.");
+                    context.Fail("The token's session no longer exists or its computer has stopped.");
                     return;
                 }
                 identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));

@@ -1,8 +1,9 @@
 namespace Raworc.ApiService.Auth;
 
 /// <summary>
-/// Endpoint metadata: an endpoint a session's computer may call through the computer socket. Only the session's own
-/// Host token is meant to reach such an endpoint; anything marked without it stays off the socket.
+/// Marks an endpoint a session's computer may call through the computer socket (see
+/// <see cref="Computers.ComputerSocket"/>): the Host's own messages, busy/idle and the model gateway. Every other
+/// endpoint answers 404 there, and these answer only to a Host token.
 /// </summary>
-[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false)]
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
 public sealed class HostRouteAttribute : Attribute;

@@ -30,6 +30,12 @@ public static class RaworcClaims
     /// <summary>For Host tokens: the one session the token may act on.</summary>
     public const string SessionId = "session_id";
 
+    /// <summary>
+    /// For Host tokens: the start of the session's computer the token was issued for (an integer,
+    /// <c>Session.ComputerStart</c>); a token of any other start is refused.
+    /// </summary>
+    public const string ComputerStart = "start";
+
     /// <summary><c>admin</c> or <c>user</c>; added on each request from the database, never trusted from the token.</summary>
     public const string Role = "raworc_role";
 }

@@ -29,6 +29,7 @@ public static class ComputerExtensions
         builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<Work.ComputerWork>();
         builder.Services.AddScoped<SetupReport>();
+        builder.Services.AddScoped<VolumeLimit>();
         builder.Services.AddHostedService<Work.SessionWorker>();
         builder.Services.AddHostedService<ComputerReconciler>();
         return builder;
@@ -53,6 +54,7 @@ public static class ComputerExtensions
             var endpoint = new Uri(services.GetRequiredService<IOptions<ComputerOptions>>().Value.DockerEndpoint);
             return new DockerClientConfiguration(endpoint).CreateClient();
         });
+        builder.Services.AddSingleton<ComputerNetwork>();
         builder.Services.AddSingleton<IComputerProvider, DockerComputerProvider>();
         // With computers disabled the engine is not a dependency, so it does not count for readiness.
         if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Enabled)}", true))

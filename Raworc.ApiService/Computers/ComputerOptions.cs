@@ -21,11 +21,74 @@ public sealed class ComputerOptions : IValidatableObject
     public int MemoryMiB { get; set; } = 512;
 
     /// <summary>
-    /// Docker network mode: <c>host</c> (default) lets the agent reach an API bound to 127.0.0.1;
-    /// <c>bridge</c> gives internet egress where the API is reachable from the bridge; <c>none</c> cuts the network.
+    /// What a computer's own code may reach besides the API's computer socket: <c>internet</c> (default) joins the
+    /// computers' network (<see cref="Network"/>, traffic between computers off, the host and 169.254.0.0/16 blocked);
+    /// <c>none</c> gives the computer no network at all (Docker's <c>none</c> mode).
+    /// </summary>
+    [RegularExpression(@"\A(internet|none)\z", ErrorMessage = "Egress must be 'internet' or 'none'.")]
+    public string Egress { get; set; } = ComputerEgress.Internet;
+
+    /// <summary>
+    /// Name of the Docker bridge network computers join when <see cref="Egress"/> is <c>internet</c>; made by the API
+    /// when missing, with inter-container traffic off and the Linux bridge named <see cref="BridgeName"/>.
+    /// </summary>
+    [RegularExpression(@"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\z")]
+    public string Network { get; set; } = "raworc-computers";
+
+    /// <summary>Name of the Linux bridge interface of <see cref="Network"/> (at most 15 characters), used by the firewall rules.</summary>
+    [RegularExpression(@"\A[A-Za-z0-9_-]{1,15}\z")]
+    public string BridgeName { get; set; } = "raworc0";
+
+    /// <summary>
+    /// Path of the Unix socket on which the API serves computers (the Host's routes only). Its folder is bind-mounted
+    /// read-only at <c>/run/raworc</c> in every computer. Empty (the default) means
+    /// <c>&lt;temp&gt;/raworc-&lt;hash of the database connection&gt;/api.sock</c>: one per deployment, stable across API restarts.
+    /// </summary>
+    public string HostSocketPath { get; set; } = "";
+
+    /// <summary>
+    /// Apply the host firewall rules that keep computers off the host and off 169.254.0.0/16 (iptables, needs root
+    /// and a local engine). Default true; where the rules cannot be applied the API logs a warning once.
+    /// </summary>
+    public bool ManageFirewall { get; set; } = true;
+
+    /// <summary>Most processes (and threads) in one computer; a fork bomb stops there.</summary>
+    [Range(16, 1_000_000)]
+    public int PidsLimit { get; set; } = 512;
+
+    /// <summary>Open files per process in a computer (soft and hard <c>nofile</c> limit).</summary>
+    [Range(64, 1_048_576)]
+    public int OpenFilesLimit { get; set; } = 4096;
+
+    /// <summary>Size of each in-memory scratch folder (<c>/tmp</c> and the user's home), in MiB; counted against <see cref="MemoryMiB"/>.</summary>
+    [Range(1, 1024 * 1024)]
+    public int ScratchMiB { get; set; } = 256;
+
+    /// <summary>
+    /// Most disk a session's volume may take, in MiB; a live session over it is closed (never deleted) with a
+    /// <c>system</c> message saying why. 0 turns the check off. The engine measures volumes every
+    /// <see cref="VolumeCheckSeconds"/>, so a computer can go past the limit by what it writes in between.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxVolumeMiB { get; set; } = 10 * 1024;
+
+    /// <summary>Seconds between two measurements of the session volumes.</summary>
+    [Range(1, 24 * 3600)]
+    public int VolumeCheckSeconds { get; set; } = 30;
+
+    /// <summary>Console log kept per computer by the engine: json-file with this many MiB per file, 3 files.</summary>
+    [Range(1, 1024)]
+    public int LogMaxMiB { get; set; } = 10;
+
+    /// <summary>
+    /// OCI runtime of every computer (Docker's <c>HostConfig.Runtime</c>): <c>runc</c> (default), or any runtime registered
+    /// with the engine, such as <c>runsc</c>, which runs each computer under gVisor's user-space kernel (<c>eng/gvisor.sh</c>
+    /// installs and registers it). A name the engine does not know makes each create fail with
+    /// <see cref="ComputerRuntimeNotFoundException"/>. Letters, digits, <c>_</c>, <c>.</c> and <c>-</c> only.
     /// </summary>
     [Required]
-    public string NetworkMode { get; set; } = "host";
+    [RegularExpression(@"\A[A-Za-z0-9_.-]+\z", ErrorMessage = "Runtime must be a runtime name such as runc or runsc ([A-Za-z0-9_.-]+).")]
+    public string Runtime { get; set; } = "runc";
 
     /// <summary>Engine address: <c>unix:///var/run/docker.sock</c> (default) or <c>tcp://host:port</c>.</summary>
     [Required]
@@ -40,8 +103,9 @@ public sealed class ComputerOptions : IValidatableObject
     public int StartDeadlineSeconds { get; set; } = 60;
 
     /// <summary>
-    /// Base URL agents use to reach the API; empty (the default) means this API process's own HTTP address,
-    /// which a host-network container reaches on loopback.
+    /// Base URL agents use to reach the API over TCP instead of the computer socket, for an engine on another machine.
+    /// Empty (the default) means the socket. Set it only where the computers' network is otherwise locked down:
+    /// this address serves every route, not only the Host's.
     /// </summary>
     public string ApiUrl { get; set; } = "";
 
@@ -54,6 +118,14 @@ public sealed class ComputerOptions : IValidatableObject
 
     /// <summary>False disables computers entirely: work is queued but nobody carries it out (API-only tests, or a replica that serves only HTTP).</summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Most computers the deployment runs at once, counted as its live sessions (<c>init</c>, <c>idle</c>, <c>busy</c>);
+    /// 0 (the default) means no limit. Creating, restoring or remixing past it is a 409 <c>CONFLICT</c>
+    /// (see <see cref="Sessions.SessionQuotas"/>).
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int Capacity { get; set; }
 
     /// <summary>How many work items one API process carries out at once.</summary>
     [Range(1, 64)]
@@ -68,4 +140,14 @@ public sealed class ComputerOptions : IValidatableObject
                 "DockerEndpoint must be an absolute unix://, tcp://, http(s):// or npipe:// address.", [nameof(DockerEndpoint)]);
         }
     }
+}
+
+/// <summary>Values of <see cref="ComputerOptions.Egress"/>.</summary>
+public static class ComputerEgress
+{
+    /// <summary>The computers' bridge network: the internet yes; other computers, the host and link-local no.</summary>
+    public const string Internet = "internet";
+
+    /// <summary>No network interface but loopback.</summary>
+    public const string None = "none";
 }

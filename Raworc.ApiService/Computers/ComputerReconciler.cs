@@ -21,6 +21,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
 
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     private readonly string _owner = $"{Environment.MachineName}:{Guid.NewGuid():N}";
+    private DateTimeOffset _volumesCheckedAt = DateTimeOffset.MinValue;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -36,6 +37,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
                 if (await presence.HoldLockAsync(LockName, _owner, Interval * 3) && await computers.IsReachableAsync(stoppingToken))
                 {
                     await ReconcileAsync(stoppingToken);
+                    await CheckVolumesWhenDueAsync(stoppingToken);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -99,6 +101,20 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
                 ? computers.RemoveComputerAsync(orphan, cancellationToken)
                 : computers.DeleteAsync(orphan.SessionId, cancellationToken));
         }
+    }
+
+    /// <summary>Every <see cref="ComputerOptions.VolumeCheckSeconds"/>: closes live sessions whose volume is over the limit.</summary>
+    private async Task CheckVolumesWhenDueAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = clock.GetUtcNow();
+        if (settings.MaxVolumeMiB == 0 || now - _volumesCheckedAt < TimeSpan.FromSeconds(settings.VolumeCheckSeconds))
+        {
+            return;
+        }
+        _volumesCheckedAt = now;
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<VolumeLimit>().CloseOversizedAsync(cancellationToken);
     }
 
     private static async Task TryAsync(Task transition)

@@ -18,7 +18,7 @@ namespace Raworc.ApiService.Computers;
 /// Docker.DotNet's requests time out after 100 s by default; every call takes the caller's token.
 /// </remarks>
 public sealed partial class DockerComputerProvider(
-    IDockerClient docker, IOptions<ComputerOptions> options, ILogger<DockerComputerProvider> logger) : IComputerProvider
+    IDockerClient docker, IOptions<ComputerOptions> options, ComputerNetwork network, ILogger<DockerComputerProvider> logger) : IComputerProvider
 {
     /// <summary>Label set to <c>true</c> on every container and volume this platform creates.</summary>
     public const string ManagedLabel = "raworc.managed";
@@ -37,6 +37,9 @@ public sealed partial class DockerComputerProvider(
 
     /// <summary>Where the volume is mounted in the computer.</summary>
     public const string SessionPath = "/session";
+
+    /// <summary>The most bytes <see cref="ReadFileAsync"/> returns of a file (64 KiB); the rest is ignored.</summary>
+    public const int MaxReadBytes = 64 * 1024;
 
     /// <summary>Seconds a stopping computer gets between SIGTERM and SIGKILL.</summary>
     private const uint StopGraceSeconds = 10;
@@ -57,6 +60,7 @@ public sealed partial class DockerComputerProvider(
         var name = NameOf(spec.SessionId);
 
         await EnsureImageAsync(settings.Image, cancellationToken);
+        await network.EnsureAsync(cancellationToken);
         // A computer that exited (killed, crashed) still holds the name; restore replaces it.
         await RemoveContainerAsync(name, cancellationToken);
         var isNewVolume = await EnsureVolumeAsync(spec.SessionId, cancellationToken);
@@ -66,23 +70,15 @@ public sealed partial class DockerComputerProvider(
             {
                 Name = name,
                 Image = settings.Image,
+                User = $"{SessionArchive.RaworcUid}:{SessionArchive.RaworcUid}",
                 Env = env,
                 Labels = Labels(spec.SessionId),
-                HostConfig = new HostConfig
-                {
-                    NanoCPUs = (long)Math.Round(settings.Cpus * 1_000_000_000),
-                    Memory = settings.MemoryMiB * 1024L * 1024L,
-                    // Equal to Memory: no swap on top of the limit.
-                    MemorySwap = settings.MemoryMiB * 1024L * 1024L,
-                    NetworkMode = settings.NetworkMode,
-                    Init = true,
-                    Mounts = [new Mount { Type = "volume", Source = name, Target = SessionPath }],
-                },
+                HostConfig = HardenedHostConfig(name, settings),
             }, cancellationToken);
 
             // Written through the created, not yet started container, so the files are in place
-            // before the entry script looks for setup.sh.
-            using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout();
+            // before the agent looks for its token and setup.sh.
+            using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout(spec.HostToken);
             await docker.Containers.ExtractArchiveToContainerAsync(
                 created.ID, new ContainerPathStatParameters { Path = SessionPath }, archive, cancellationToken);
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
@@ -102,6 +98,10 @@ public sealed partial class DockerComputerProvider(
             if (exception is DockerImageNotFoundException)
             {
                 throw new ComputerImageNotFoundException(settings.Image);
+            }
+            if (IsUnknownRuntime(exception, settings.Runtime))
+            {
+                throw new ComputerRuntimeNotFoundException(settings.Runtime);
             }
             throw;
         }
@@ -195,8 +195,14 @@ public sealed partial class DockerComputerProvider(
             {
                 return null;
             }
-            using var reader = new StreamReader(entry.DataStream, System.Text.Encoding.UTF8);
-            return await reader.ReadToEndAsync(cancellationToken);
+            // The file comes from the session's code: read at most MaxReadBytes of it.
+            var buffer = new byte[MaxReadBytes];
+            var length = 0;
+            for (int read; length < buffer.Length && (read = await entry.DataStream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0;)
+            {
+                length += read;
+            }
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
         }
         catch (DockerContainerNotFoundException)
         {
@@ -237,6 +243,14 @@ public sealed partial class DockerComputerProvider(
             variables[CheckName(name, "environment variable")] = value;
         }
         variables["RAWORC_SESSION_ID"] = spec.SessionId.ToString("D");
+        if (spec.HostToken is not null)
+        {
+            variables["RAWORC_HOST_TOKEN_FILE"] = $"{SessionPath}/{ComputerSpec.HostTokenPath}";
+        }
+        if (settings.HostSocketPath.Length > 0 && settings.ApiUrl.Length == 0)
+        {
+            variables["RAWORC_API_SOCKET"] = $"{ComputerSocket.MountPath}/{ComputerSocket.FileName}";
+        }
         variables["RAWORC_SETUP_TIMEOUT"] = settings.SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return [.. variables.Select(pair => $"{pair.Key}={pair.Value}")];
     }
@@ -256,6 +270,6 @@ public sealed partial class DockerComputerProvider(
         return labels;
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex VariableName();
 }

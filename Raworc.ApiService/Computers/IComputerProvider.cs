@@ -18,6 +18,7 @@ public interface IComputerProvider
     /// <param name="cancellationToken">Cancels the engine calls.</param>
     /// <returns>The started container's id and the volume's name.</returns>
     /// <exception cref="ComputerImageNotFoundException">The configured image is not on the engine.</exception>
+    /// <exception cref="ComputerRuntimeNotFoundException">The configured OCI runtime is not registered with the engine.</exception>
     /// <exception cref="ArgumentException">A secret or environment name is not a valid variable name.</exception>
     Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken);
 
@@ -62,8 +63,16 @@ public interface IComputerProvider
     /// <param name="sessionId">The session.</param>
     /// <param name="path">Absolute path inside the computer.</param>
     /// <param name="cancellationToken">Cancels the engine calls.</param>
-    /// <returns>The file's UTF-8 text, or <see langword="null"/> when the container or the file does not exist.</returns>
+    /// <returns>The file's UTF-8 text (at most its first 64 KiB: the file is the session's to write), or
+    /// <see langword="null"/> when the container or the file does not exist.</returns>
     Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How much disk each session volume of this deployment takes, as the engine measures it (bytes, by session id).
+    /// A volume the engine could not measure is absent. Costs a walk of every volume on the engine: call it rarely.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the engine call.</param>
+    Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken);
 
     /// <summary>Whether the engine answers; never throws for an unreachable engine.</summary>
     /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>
@@ -81,12 +90,20 @@ public interface IComputerProvider
 /// container start (see <c>eng/images/host-agent/raworc-entry.sh</c>); <see langword="null"/> writes no file.</param>
 /// <param name="Environment">Extra variables filled by the caller: API address, Host token, model settings.
 /// They override secrets of the same name; <c>RAWORC_SESSION_ID</c> and <c>RAWORC_SETUP_TIMEOUT</c> are set by the provider.</param>
+/// <param name="HostToken">The Host token of this start. Never put in the environment (every process of the computer
+/// could read it there): it is written to <see cref="HostTokenPath"/> (mode 0400), which the agent reads and deletes
+/// before any of the session's code runs; <c>RAWORC_HOST_TOKEN_FILE</c> names the file.</param>
 public sealed record ComputerSpec(
     Guid SessionId,
     IReadOnlyDictionary<string, string> Secrets,
     string? Instructions,
     string? Setup,
-    IReadOnlyDictionary<string, string> Environment);
+    IReadOnlyDictionary<string, string> Environment,
+    string? HostToken = null)
+{
+    /// <summary>Where the Host token of a start waits for the agent, relative to <c>/session</c>.</summary>
+    public const string HostTokenPath = ".raworc/host-token";
+}
 
 /// <summary>Which folders of a parent's volume a remix copies; <c>logs/</c> never is.</summary>
 /// <param name="Data">Copy <c>/session/data</c>.</param>
@@ -126,4 +143,16 @@ public sealed class ComputerImageNotFoundException(string image)
 {
     /// <summary>The image reference that was asked for.</summary>
     public string Image { get; } = image;
+}
+
+/// <summary>
+/// The configured OCI runtime (<see cref="ComputerOptions.Runtime"/>) is not registered with the Docker engine, which
+/// refuses the container create with a 400 naming it (engine 20.10: "Unknown runtime specified runsc").
+/// </summary>
+/// <param name="runtime">The runtime name, e.g. <c>runsc</c>.</param>
+public sealed class ComputerRuntimeNotFoundException(string runtime)
+    : Exception($"The container runtime '{runtime}' is not registered with the Docker engine; run eng/gvisor.sh for runsc, or set Computers:Runtime to a runtime that `docker info` lists.")
+{
+    /// <summary>The runtime name that was asked for.</summary>
+    public string Runtime { get; } = runtime;
 }

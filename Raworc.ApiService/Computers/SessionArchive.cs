@@ -22,13 +22,13 @@ internal static class SessionArchive
         ("logs", Modes.Directory),
     ];
 
-    /// <summary>The folders only: what an existing volume is given, so nothing in it is overwritten.</summary>
-    public static MemoryStream Layout() => Build(spec: null);
+    /// <summary>The folders and the start's Host token only: what an existing volume is given, so nothing in it is overwritten.</summary>
+    public static MemoryStream Layout(string? hostToken) => Build(spec: null, hostToken);
 
-    /// <summary>The folders, <c>code/instructions.md</c>, <c>code/setup.sh</c> and <c>secrets/&lt;NAME&gt;</c> (0600).</summary>
-    public static MemoryStream Seed(ComputerSpec spec) => Build(spec);
+    /// <summary>The folders, <c>code/instructions.md</c>, <c>code/setup.sh</c>, <c>secrets/&lt;NAME&gt;</c> (0600) and the Host token.</summary>
+    public static MemoryStream Seed(ComputerSpec spec) => Build(spec, spec.HostToken);
 
-    private static MemoryStream Build(ComputerSpec? spec)
+    private static MemoryStream Build(ComputerSpec? spec, string? hostToken)
     {
         var stream = new MemoryStream();
         using (var tar = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
@@ -36,6 +36,11 @@ internal static class SessionArchive
             foreach (var (name, mode) in Folders)
             {
                 tar.WriteEntry(Entry(TarEntryType.Directory, name + "/", mode, content: null));
+            }
+            if (hostToken is not null)
+            {
+                tar.WriteEntry(Entry(TarEntryType.Directory, Path.GetDirectoryName(ComputerSpec.HostTokenPath) + "/", Modes.Private, content: null));
+                tar.WriteEntry(Entry(TarEntryType.RegularFile, ComputerSpec.HostTokenPath, UnixFileMode.UserRead, hostToken));
             }
             if (spec is not null)
             {
@@ -81,5 +86,6 @@ internal static class SessionArchive
         public const UnixFileMode File = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         public const UnixFileMode Executable = Directory;
         public const UnixFileMode Secret = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        public const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     }
 }

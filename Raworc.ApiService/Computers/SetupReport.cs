@@ -30,11 +30,16 @@ public sealed class SetupReport(IComputerProvider computers, SessionTransitions 
         }
         var fields = (status ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('=', 2)).Where(pair => pair.Length == 2)
-            .ToDictionary(pair => pair[0].Trim(), pair => pair[1].Trim());
+            // Last one wins: a repeated key must not fail the ready report.
+            .GroupBy(pair => pair[0].Trim()).ToDictionary(group => group.Key, group => group.Last()[1].Trim());
+        // The file is in the session's volume, so its code could have written it: only numbers go into the message.
+        static string Number(Dictionary<string, string> fields, string key) =>
+            fields.TryGetValue(key, out var value) && int.TryParse(value, System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var number) ? number.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
         var text = fields.GetValueOrDefault("result") switch
         {
-            "failed" => $"The setup script (code/setup.sh) failed with exit code {fields.GetValueOrDefault("exit_code", "?")}; its output is in /session/logs/setup.log.",
-            "timeout" => $"The setup script (code/setup.sh) was stopped after its time limit of {fields.GetValueOrDefault("timeout_seconds", "?")} s; its output is in /session/logs/setup.log.",
+            "failed" => $"The setup script (code/setup.sh) failed with exit code {Number(fields, "exit_code")}; its output is in /session/logs/setup.log.",
+            "timeout" => $"The setup script (code/setup.sh) was stopped after its time limit of {Number(fields, "timeout_seconds")} s; its output is in /session/logs/setup.log.",
             _ => null,
         };
         if (text is null)

@@ -20,6 +20,9 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             BadHttpRequestException { InnerException: JsonException json } =>
                 (400, BodyMessage(json), null),
             BadHttpRequestException bad => (bad.StatusCode, BadRequestMessage(bad), null),
+            // Every text field is checked before the database sees it; this catches one a future change forgets.
+            _ when IsUnstorableText(exception) => (422, "A text value holds a character the database cannot store (U+0000).",
+                new Dictionary<string, string[]> { ["body"] = [Platform.TextRules.NulProblem] }),
             NpgsqlException or RedisException or TimeoutException => (503, null, null),
             _ => (500, null, null),
         };
@@ -40,6 +43,11 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         await httpContext.Response.WriteAsJsonAsync(ApiErrors.Body(status, message, details), cancellationToken);
         return true;
     }
+
+    // 22021 character_not_in_repertoire (U+0000 in text), 22P05 untranslatable_character (\u0000 in jsonb).
+    private static bool IsUnstorableText(Exception exception) =>
+        (exception as PostgresException ?? exception.InnerException as PostgresException)?.SqlState is
+            PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter;
 
     private static string BodyMessage(JsonException json) =>
         json.Path is { Length: > 1 } path

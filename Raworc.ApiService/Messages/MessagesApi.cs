@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Presence;
@@ -18,8 +19,8 @@ public static class MessagesApi
     public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v0/sessions/{id}/messages").WithTags("Messages").RequireAuthorization();
-        group.MapGet("/", ListAsync).WithName("ListMessages");
-        group.MapPost("/", PostAsync).WithName("PostMessage");
+        group.MapGet("/", ListAsync).WithName("ListMessages").WithMetadata(new HostRouteAttribute());
+        group.MapPost("/", PostAsync).WithName("PostMessage").WithMetadata(new HostRouteAttribute());
         group.MapGet("/count", CountAsync).WithName("CountMessages");
         group.MapDelete("/", ClearAsync).WithName("ClearMessages");
         return routes;

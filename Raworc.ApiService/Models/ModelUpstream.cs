@@ -17,16 +17,13 @@ public sealed record ModelUpstream(string Provider, string BaseUrl, string? ApiK
     /// <summary>OpenAI's public API (the SDK appends <c>/chat/completions</c>).</summary>
     public const string OpenAIDefault = "https://api.openai.com/v1";
 
-    /// <summary>Name of the session secret that points the session's calls at an endpoint of its own.</summary>
-    public const string SessionBaseUrlSecret = "RAWORC_MODEL_BASE_URL";
-
     /// <summary>
     /// The upstream for <paramref name="provider"/>. The key is the session's own secret <c>ANTHROPIC_API_KEY</c> /
     /// <c>OPENAI_API_KEY</c> when it has one, else the platform's, else none. <c>Models:BaseUrl</c> belongs to the
     /// platform's provider: it is used for <c>anthropic</c> when <c>Models:Provider</c> is <c>anthropic</c>, and for
-    /// <c>openai</c> when the provider is <c>openai</c> or unset (a base URL alone means an OpenAI-compatible server). A
-    /// session whose secret <c>RAWORC_MODEL_BASE_URL</c> is an absolute http(s) URL is sent there instead, with its own
-    /// key or none: the platform's key only ever goes to the platform's endpoint.
+    /// <c>openai</c> when the provider is <c>openai</c> or unset (a base URL alone means an OpenAI-compatible server).
+    /// A session cannot choose the endpoint (<c>RAWORC_*</c> secrets are reserved), so nothing here reaches an address the
+    /// platform did not configure.
     /// </summary>
     /// <param name="provider"><c>anthropic</c> or <c>openai</c>.</param>
     /// <param name="platform">The platform's model settings.</param>
@@ -36,12 +33,6 @@ public sealed record ModelUpstream(string Provider, string BaseUrl, string? ApiK
         var anthropic = provider == ModelGatewayContract.Anthropic;
         var keyName = anthropic ? HostAgentVariables.AnthropicApiKey : HostAgentVariables.OpenAiApiKey;
         var ownKey = sessionSecrets.TryGetValue(keyName, out var own) && own.Length > 0 ? own : null;
-        if (sessionSecrets.TryGetValue(SessionBaseUrlSecret, out var ownUrl)
-            && Uri.TryCreate(ownUrl, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https")
-        {
-            return new ModelUpstream(provider, ownUrl.TrimEnd('/'), ownKey);
-        }
-
         var ownsBaseUrl = anthropic
             ? platform.Provider == ModelGatewayContract.Anthropic
             : platform.Provider is "" or ModelGatewayContract.OpenAI;

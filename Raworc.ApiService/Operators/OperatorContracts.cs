@@ -50,7 +50,8 @@ public static partial class OperatorRules
     public const int MaxDescription = 1000;
 
     /// <summary>1–64 of letters, digits, <c>.</c>, <c>_</c>, <c>-</c>.</summary>
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    // \A and \z: '$' would also match before a final newline, letting "alice\n" through.
+    [GeneratedRegex(@"\A[A-Za-z0-9._-]{1,64}\z")]
     public static partial Regex Name();
 
     /// <summary>Records the problems of a name.</summary>
@@ -58,13 +59,15 @@ public static partial class OperatorRules
         .When(string.IsNullOrEmpty(name), "user", "is required")
         .When(name is { Length: > 0 } && !Name().IsMatch(name), "user", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
 
-    /// <summary>Records the problems of a password in <paramref name="field"/>.</summary>
+    /// <summary>Records the problems of a password in <paramref name="field"/> (length; no U+0000, like every text field).</summary>
     public static Validation CheckPassword(this Validation validation, string field, string? password) => validation
         .When(password is null, field, "is required")
         .When(password is { Length: < MinPassword }, field, $"must be at least {MinPassword} characters")
-        .When(password is { Length: > MaxPassword }, field, $"must be at most {MaxPassword} characters");
+        .When(password is { Length: > MaxPassword }, field, $"must be at most {MaxPassword} characters")
+        .CheckText(field, password);
 
-    /// <summary>Records the problems of a description.</summary>
-    public static Validation CheckDescription(this Validation validation, string? description) =>
-        validation.When(description is { Length: > MaxDescription }, "description", $"must be at most {MaxDescription} characters");
+    /// <summary>Records the problems of a description (length; no U+0000).</summary>
+    public static Validation CheckDescription(this Validation validation, string? description) => validation
+        .When(description is { Length: > MaxDescription }, "description", $"must be at most {MaxDescription} characters")
+        .CheckText("description", description);
 }

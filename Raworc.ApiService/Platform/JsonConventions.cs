@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Raworc.ApiService.Platform;
@@ -22,6 +23,38 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
         writer.WriteStringValue(value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture));
 }
 
+/// <summary>
+/// Reads a JSON object field (<c>metadata</c>) like the built-in converter, except that a string the reader cannot
+/// decode (an unpaired surrogate escape such as <c>"\ud800"</c>) is a <see cref="JsonException"/>, so the request is a
+/// 400 like the same string in any other field, instead of an unexpected failure.
+/// </summary>
+public sealed class StrictJsonObjectConverter : JsonConverter<JsonObject>
+{
+    /// <inheritdoc />
+    public override JsonObject Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("A JSON object was expected.");
+        }
+        var node = JsonNode.Parse(ref reader)!.AsObject();
+        try
+        {
+            // Nodes decode their strings lazily; writing them once decodes every name and value now, while binding.
+            using var writer = new Utf8JsonWriter(Stream.Null);
+            node.WriteTo(writer);
+            return node;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException("A string is not valid UTF-16 text.", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, JsonObject value, JsonSerializerOptions options) => value.WriteTo(writer, options);
+}
+
 /// <summary>The JSON settings of the wire: snake_case names, contract timestamps, unknown fields ignored.</summary>
 public static class JsonConventions
 {
@@ -31,6 +64,7 @@ public static class JsonConventions
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DictionaryKeyPolicy = null;
         options.Converters.Add(new UtcTimestampConverter());
+        options.Converters.Add(new StrictJsonObjectConverter());
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
     }
 }

@@ -30,8 +30,9 @@ public static class SessionActionsApi
         any.MapPost("/publish", PublishAsync).WithName("PublishSession");
         any.MapPost("/unpublish", UnpublishAsync).WithName("UnpublishSession");
         any.MapPost("/busy", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
-            OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy");
-        any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle");
+            OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy")
+            .WithMetadata(new HostRouteAttribute());
+        any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle").WithMetadata(new HostRouteAttribute());
         any.MapPut("/state", ChangeStateAsync).WithName("ChangeSessionState");
         routes.MapPost("/api/v0/sessions/{id}/remix", RemixAsync).WithTags("Sessions")
             .RequireAuthorization(AuthExtensions.PersonPolicy).WithName("RemixSession");
@@ -46,7 +47,10 @@ public static class SessionActionsApi
         return TypedResults.Ok(SessionResponse.From(await transitions.ApplyAsync(session.Id, SessionEvent.Close, cancellationToken: cancellationToken)));
     }
 
-    /// <summary><c>POST /restore</c> (owner only; admins remix instead): a new computer on the same volume.</summary>
+    /// <summary>
+    /// <c>POST /restore</c> (owner only; admins remix instead): a new computer on the same volume; 409 when the owner or the
+    /// deployment is at its quota of live sessions, with no message stored.
+    /// </summary>
     public static async Task<Ok<SessionResponse>> RestoreAsync(string id, RestoreRequest? body, ClaimsPrincipal caller,
         RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock, CancellationToken cancellationToken)
     {
@@ -113,10 +117,11 @@ public static class SessionActionsApi
     /// <summary>
     /// <c>POST /remix</c> → 201: a new session owned by the caller, copying the parent's folders as asked
     /// (defaults: everything for one's own session; the publish permissions for someone else's published one,
-    /// where asking for a forbidden part is a 403).
+    /// where asking for a forbidden part is a 403). 409 when the caller or the deployment is at its quota of live
+    /// sessions (<see cref="SessionQuotas"/>), with nothing stored.
     /// </summary>
     public static async Task<Created<SessionResponse>> RemixAsync(string id, RemixRequest? body, ClaimsPrincipal caller,
-        RaworcDbContext db, WorkQueue work, TimeProvider clock, CancellationToken cancellationToken)
+        RaworcDbContext db, WorkQueue work, SessionQuotas quotas, TimeProvider clock, CancellationToken cancellationToken)
     {
         body ??= new RemixRequest(null, null, null, null, null, null);
         new Validation().CheckName(body.Name).CheckMetadata("metadata", body.Metadata)
@@ -135,6 +140,8 @@ public static class SessionActionsApi
         var parts = new RemixPayload(parent.Id, Part(body.Data, parent.PublishData, "data"),
             Part(body.Code, parent.PublishCode, "code"), Part(body.Secrets, parent.PublishSecrets, "secrets"));
 
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await quotas.EnsureRoomAsync(caller.Name(), caller.Type(), cancellationToken);
         var now = clock.GetUtcNow();
         var child = new Session
         {
@@ -161,6 +168,7 @@ public static class SessionActionsApi
         }
         work.Add(child.Id, WorkKinds.Remix, JsonSerializer.Serialize(parts));
         await db.SaveUniqueNameAsync(body.Name, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await work.SignalAsync();
         return TypedResults.Created($"/api/v0/sessions/{child.Id}", SessionResponse.From(child));
     }

@@ -9,8 +9,8 @@ namespace Raworc.ApiService.Sessions;
 public static class SessionExtensions
 {
     /// <summary>
-    /// Registers Data Protection (keys in Postgres, shared by replicas), the state machine, the work queue,
-    /// Redis presence, the long-poll signals and the idle sweeper.
+    /// Registers Data Protection (keys in Postgres, shared by replicas), the session settings (section <c>Sessions</c>,
+    /// validated at start-up), the quotas, the state machine, the work queue, Redis presence, the long-poll signals and the idle sweeper.
     /// </summary>
     public static WebApplicationBuilder AddSessions(this WebApplicationBuilder builder)
     {
@@ -20,6 +20,8 @@ public static class SessionExtensions
         builder.Services.AddSingleton<MessageSignals>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MessageSignals>());
         builder.Services.AddHostedService<IdleSweeper>();
+        builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<SessionQuotas>();
         builder.Services.AddScoped<SessionTransitions>();
         builder.Services.AddScoped<WorkQueue>();
         return builder;

@@ -12,8 +12,8 @@ namespace Raworc.ApiService.Sessions;
 /// The queued work and any message of the event commit in the same transaction; Redis presence follows
 /// after the commit.
 /// </summary>
-public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, PresenceStore presence, TimeProvider clock,
-    ILogger<SessionTransitions> logger)
+public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, SessionQuotas quotas, PresenceStore presence,
+    TimeProvider clock, ILogger<SessionTransitions> logger)
 {
     private const int MaxAttempts = 8;
 
@@ -27,7 +27,10 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
     /// <param name="error">The reason, for <see cref="SessionEvent.Failed"/>.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
     /// <returns>The session after the transition.</returns>
-    /// <exception cref="ApiException">404 when the session is gone; 409 naming the state when the event is not allowed.</exception>
+    /// <exception cref="ApiException">
+    /// 404 when the session is gone; 409 naming the state when the event is not allowed, or when a restore would pass a
+    /// quota (<see cref="SessionQuotas"/>).
+    /// </exception>
     public async Task<Session> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
         Func<RaworcDbContext, Task>? inTransaction = null, string? error = null, CancellationToken cancellationToken = default)
     {
@@ -40,6 +43,12 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
                 ?? throw new ApiException(409, $"The session is {observed}; cannot {SessionTransitionTable.Verb(@event)}.");
 
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (next == SessionStates.Init && observed != SessionStates.Init)
+            {
+                // A restore makes the session live again: the quotas are checked under their locks in this transaction,
+                // before the update, so a refusal leaves nothing behind.
+                await quotas.EnsureRoomToRestoreAsync(sessionId, cancellationToken);
+            }
             if (await UpdateAsync(sessionId, observed, next, @event, error, cancellationToken) == 0)
             {
                 await transaction.RollbackAsync(cancellationToken);
@@ -88,15 +97,19 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
                 case SessionStates.Busy:
                     set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null);
                     break;
+                // Each of these ends the current computer's Host token (see Session.ComputerStart).
                 case SessionStates.Closed:
-                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.ClosedAt, now);
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.ClosedAt, now)
+                        .SetProperty(s => s.ComputerStart, s => s.ComputerStart + 1);
                     break;
                 case SessionStates.Init when observed != SessionStates.Init:
                     set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, (string?)null)
-                        .SetProperty(s => s.StartedAt, (DateTimeOffset?)null);
+                        .SetProperty(s => s.StartedAt, (DateTimeOffset?)null)
+                        .SetProperty(s => s.ComputerStart, s => s.ComputerStart + 1);
                     break;
                 case SessionStates.Errored:
-                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, error ?? "The computer failed.");
+                    set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null).SetProperty(s => s.Error, error ?? "The computer failed.")
+                        .SetProperty(s => s.ComputerStart, s => s.ComputerStart + 1);
                     break;
             }
         }, ct);

@@ -51,9 +51,12 @@ public static class SessionsApi
         return TypedResults.Ok(sessions.Select(SessionResponse.From).ToList());
     }
 
-    /// <summary><c>POST /sessions</c> → 201 in <c>init</c>, with the computer's creation queued.</summary>
+    /// <summary>
+    /// <c>POST /sessions</c> → 201 in <c>init</c>, with the computer's creation queued; 409 when the caller or the
+    /// deployment is at its quota of live sessions (<see cref="SessionQuotas"/>), with nothing stored.
+    /// </summary>
     public static async Task<Created<SessionResponse>> CreateAsync(CreateSessionRequest body, ClaimsPrincipal caller,
-        RaworcDbContext db, SessionSecrets secrets, WorkQueue work, TimeProvider clock, CancellationToken cancellationToken)
+        RaworcDbContext db, SessionSecrets secrets, WorkQueue work, SessionQuotas quotas, TimeProvider clock, CancellationToken cancellationToken)
     {
         new Validation()
             .CheckName(body.Name)
@@ -65,6 +68,8 @@ public static class SessionsApi
             .CheckTimeout(body.TimeoutSeconds)
             .ThrowIfInvalid();
 
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await quotas.EnsureRoomAsync(caller.Name(), caller.Type(), cancellationToken);
         var now = clock.GetUtcNow();
         var session = new Session
         {
@@ -89,6 +94,7 @@ public static class SessionsApi
         }
         work.Add(session.Id, WorkKinds.Create);
         await db.SaveUniqueNameAsync(body.Name, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await work.SignalAsync();
         return TypedResults.Created($"/api/v0/sessions/{session.Id}", SessionResponse.From(session));
     }

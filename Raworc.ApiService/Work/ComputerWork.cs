@@ -58,9 +58,11 @@ public sealed class ComputerWork(
 
         var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
         var handle = await computers.CreateAsync(new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
-            AgentEnvironment(session, sessionSecrets)), cancellationToken);
+            AgentEnvironment(session, sessionSecrets), IssueHostToken(session)), cancellationToken);
 
-        var deadline = clock.GetUtcNow().AddSeconds(computerOptions.Value.StartDeadlineSeconds);
+        // The agent runs setup.sh before it reports ready, so a session with a setup script gets the script's time limit too.
+        var settings = computerOptions.Value;
+        var deadline = clock.GetUtcNow().AddSeconds(settings.StartDeadlineSeconds + (session.Setup is null ? 0 : settings.SetupTimeoutSeconds));
         // No row matches when the session was closed while starting: the close item queued after this one removes the container.
         await db.Sessions.Where(s => s.Id == sessionId && s.State == SessionStates.Init)
             .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, handle.ContainerId)
@@ -70,23 +72,19 @@ public sealed class ComputerWork(
 
     private Dictionary<string, string> AgentEnvironment(Session session, IReadOnlyDictionary<string, string> sessionSecrets)
     {
-        var (token, _) = tokens.Issue($"host-{session.Id}", PrincipalTypes.Host, HostTokenLifetime,
-            new Dictionary<string, object> { [RaworcClaims.SessionId] = session.Id.ToString() });
         var environment = new Dictionary<string, string>
         {
             [HostAgentVariables.ApiUrl] = ApiUrl(),
-            [HostAgentVariables.HostToken] = token,
             [HostAgentVariables.SecretNames] = string.Join(',', session.SecretNames),
             // The agent calls its model through the API's gateway with its Host token: no model key enters the computer.
             [ModelGatewayContract.EnabledVariable] = "true",
         };
         var models = modelOptions.Value;
-        // A session's own RAWORC_MODEL_PROVIDER / RAWORC_MODEL secret wins over the platform's setting.
-        if (ModelProviderFor(models, sessionSecrets) is { } provider && !sessionSecrets.ContainsKey(HostAgentVariables.ModelProvider))
+        if (ModelProviderFor(models, sessionSecrets) is { } provider)
         {
             environment[HostAgentVariables.ModelProvider] = provider;
         }
-        if (models.Model.Length > 0 && !sessionSecrets.ContainsKey(HostAgentVariables.Model))
+        if (models.Model.Length > 0)
         {
             environment[HostAgentVariables.Model] = models.Model;
         }
@@ -96,27 +94,42 @@ public sealed class ComputerWork(
     /// <summary>
     /// The provider the agent speaks to the gateway: <c>Models:Provider</c>, else <c>anthropic</c> when the platform or the
     /// session has an Anthropic key, else <c>openai</c> when the platform has an OpenAI key or base URL or the session has an
-    /// OpenAI key or a base URL of its own; null when nothing is configured (the agent then answers that no model is configured).
+    /// OpenAI key; null when nothing is configured (the agent then answers that no model is configured).
     /// </summary>
     internal static string? ModelProviderFor(ModelOptions models, IReadOnlyDictionary<string, string> sessionSecrets)
     {
         bool Has(string name) => sessionSecrets.TryGetValue(name, out var value) && value.Length > 0;
         return models.Provider.Length > 0 ? models.Provider
             : models.AnthropicApiKey.Length > 0 || Has(HostAgentVariables.AnthropicApiKey) ? ModelGatewayContract.Anthropic
-            : models.OpenAiApiKey.Length > 0 || models.BaseUrl.Length > 0 || Has(HostAgentVariables.OpenAiApiKey)
-                || Has(Models.ModelUpstream.SessionBaseUrlSecret) ? ModelGatewayContract.OpenAI
+            : models.OpenAiApiKey.Length > 0 || models.BaseUrl.Length > 0 || Has(HostAgentVariables.OpenAiApiKey) ? ModelGatewayContract.OpenAI
             : null;
     }
 
     /// <summary>
-    /// The API address agents use: <c>Computers:ApiUrl</c> when set, else this process's own HTTP address
-    /// (with host networking a container reaches it on loopback).
+    /// The Host token of this start: principal <c>host-&lt;id&gt;</c>, claims <c>session_id</c> and <c>start</c> (the
+    /// session's <see cref="Session.ComputerStart"/>, raised by every close, error and restore), so it stops working
+    /// the moment this computer is closed, whatever its expiry says.
+    /// </summary>
+    private string IssueHostToken(Session session) => tokens.Issue($"host-{session.Id}", PrincipalTypes.Host, HostTokenLifetime,
+        new Dictionary<string, object>
+        {
+            [RaworcClaims.SessionId] = session.Id.ToString(),
+            [RaworcClaims.ComputerStart] = session.ComputerStart,
+        }).Token;
+
+    /// <summary>
+    /// The API address agents use: <c>Computers:ApiUrl</c> when set; with the computer socket a placeholder origin
+    /// (every connection goes to the socket, the name only fills the Host header); else this process's own HTTP address.
     /// </summary>
     private string ApiUrl()
     {
         if (computerOptions.Value.ApiUrl is { Length: > 0 } configured)
         {
             return configured;
+        }
+        if (computerOptions.Value.HostSocketPath.Length > 0)
+        {
+            return "http://raworc-api/";
         }
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses
             .FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal))

@@ -15,7 +15,7 @@ namespace Raworc.ApiService.Work;
 /// number of replicas) claim items with <c>FOR UPDATE SKIP LOCKED</c>; a Redis message wakes them the moment
 /// work is queued, and a short poll covers a lost message. A failure of the engine itself (unreachable,
 /// 5xx) is retried with backoff for as long as it lasts and never errors a session; a failure of the
-/// session's own computer (missing image, bad copy) makes the session <c>errored</c> with the reason.
+/// session's own computer (missing image, unknown runtime, bad copy) makes the session <c>errored</c> with the reason.
 /// </summary>
 public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<ComputerOptions> options,
     TimeProvider clock, ILogger<SessionWorker> logger) : BackgroundService
@@ -111,18 +111,20 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
     }
 
     /// <summary>The engine being away is transient; the session's own problem is not.</summary>
-    private static bool IsTransient(Exception ex, WorkItem item) => ex switch
+    internal static bool IsTransient(Exception ex, WorkItem item) => ex switch
     {
-        ComputerImageNotFoundException or ArgumentException => false,
+        ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ArgumentException => false,
         InvalidOperationException when item.Kind == WorkKinds.Remix => false,
         DockerApiException docker => (int)docker.StatusCode >= 500,
         HttpRequestException or SocketException or TimeoutException or IOException => true,
         _ => item.Attempts + 1 < MaxAttemptsForUnknownFailures,
     };
 
-    private static string Reason(Exception ex) => ex switch
+    /// <summary>The session's <c>error</c> text for a failure that is not transient: the provider's own message where it is meant for users.</summary>
+    internal static string Reason(Exception ex) => ex switch
     {
         ComputerImageNotFoundException image => image.Message,
+        ComputerRuntimeNotFoundException runtime => runtime.Message,
         InvalidOperationException when ex.Message.Contains("volume", StringComparison.OrdinalIgnoreCase) =>
             "The parent session's files could not be copied (its volume is missing or the copy failed).",
         ArgumentException => "The session's secrets or settings could not be given to its computer.",

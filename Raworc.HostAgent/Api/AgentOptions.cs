@@ -2,8 +2,10 @@ namespace Raworc.HostAgent.Api;
 
 /// <summary>
 /// Where the Host finds its API and session. From the environment: <c>RAWORC_API_URL</c> (the API's origin, e.g.
-/// <c>http://127.0.0.1:9000</c>; a trailing <c>/api/v0</c> is accepted), <c>RAWORC_SESSION_ID</c>, <c>RAWORC_HOST_TOKEN</c>,
-/// and optionally <c>RAWORC_SESSION_DIR</c> (default <c>/session</c>) and <c>RAWORC_POLL_WAIT_SECONDS</c> (default 30).
+/// <c>http://127.0.0.1:9000</c>; a trailing <c>/api/v0</c> is accepted), <c>RAWORC_SESSION_ID</c>, the Host token from
+/// the file named by <c>RAWORC_HOST_TOKEN_FILE</c> (read once, then deleted: how a Raworc computer hands it over) or
+/// else from <c>RAWORC_HOST_TOKEN</c>, and optionally <c>RAWORC_API_SOCKET</c>, <c>RAWORC_SESSION_DIR</c> (default
+/// <c>/session</c>), <c>RAWORC_POLL_WAIT_SECONDS</c> (default 30) and <c>RAWORC_SETUP_COMMAND</c>.
 /// </summary>
 public sealed record AgentOptions
 {
@@ -24,6 +26,12 @@ public sealed record AgentOptions
 
     /// <summary>The session folder; tools are confined to it; default <c>/session</c>.</summary>
     public string SessionDirectory { get; init; } = "/session";
+
+    /// <summary>
+    /// A program the agent runs once, before it reports ready (the image's <c>raworc-setup</c>, which runs the
+    /// session's <c>setup.sh</c>); null for none.
+    /// </summary>
+    public string? SetupCommand { get; init; }
 
     /// <summary>Long-poll wait, 0…30 s; default 30.</summary>
     public int PollWaitSeconds { get; init; } = 30;
@@ -46,12 +54,47 @@ public sealed record AgentOptions
             ApiUrl = new UriBuilder(apiUrl) { Path = path + "/", Query = "" }.Uri,
             ApiSocket = configuration["RAWORC_API_SOCKET"] is { Length: > 0 } socket ? socket : null,
             SessionId = Required(configuration, "RAWORC_SESSION_ID"),
-            HostToken = Required(configuration, "RAWORC_HOST_TOKEN"),
+            HostToken = HostTokenFrom(configuration),
+            SetupCommand = configuration["RAWORC_SETUP_COMMAND"] is { Length: > 0 } setup ? setup : null,
             SessionDirectory = configuration["RAWORC_SESSION_DIR"] is { Length: > 0 } dir ? dir : "/session",
             PollWaitSeconds = wait is null ? 30
                 : int.TryParse(wait, out var seconds) && seconds is >= 0 and <= 30 ? seconds
                 : throw new InvalidOperationException("RAWORC_POLL_WAIT_SECONDS must be an integer from 0 to 30."),
         };
+    }
+
+    /// <summary>The most bytes a token file may hold; a JWT of the API is well under 1 KiB.</summary>
+    public const int MaxTokenFileBytes = 16 * 1024;
+
+    /// <summary>
+    /// Takes the token from <c>RAWORC_HOST_TOKEN_FILE</c> and deletes the file, so that no later process of the computer
+    /// (setup.sh, the tools) finds it; falls back to <c>RAWORC_HOST_TOKEN</c>.
+    /// </summary>
+    private static string HostTokenFrom(IConfiguration configuration)
+    {
+        if (configuration["RAWORC_HOST_TOKEN_FILE"] is not { Length: > 0 } path)
+        {
+            return Required(configuration, "RAWORC_HOST_TOKEN");
+        }
+        string token;
+        try
+        {
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Read))
+            {
+                if (file.Length > MaxTokenFileBytes)
+                {
+                    throw new InvalidOperationException("RAWORC_HOST_TOKEN_FILE names a file too large to be a token.");
+                }
+                using var reader = new StreamReader(file);
+                token = reader.ReadToEnd().Trim();
+            }
+            File.Delete(path);
+        }
+        catch (IOException exception)
+        {
+            throw new InvalidOperationException($"The Host token file named by RAWORC_HOST_TOKEN_FILE cannot be read ({exception.GetType().Name}).");
+        }
+        return token.Length > 0 ? token : throw new InvalidOperationException("The Host token file named by RAWORC_HOST_TOKEN_FILE is empty.");
     }
 
     /// <summary>Never prints the token.</summary>

@@ -18,7 +18,8 @@ public sealed class ComputerFixture : IAsyncLifetime
 {
     public const string TestImage = "raworc/host-agent-test:latest";
     private const string OfflineBase = "raworc/debian-base:bookworm";
-    private const string StandInAgent = "#!/bin/bash\n# Stand-in for the Host agent: runs until stopped.\nexec sleep infinity\n";
+    // Like the real agent it runs the image's setup program first, then stays up until stopped.
+    private const string StandInAgent = "#!/bin/bash\n# Stand-in for the Host agent.\n\"$RAWORC_SETUP_COMMAND\"\nexec sleep infinity\n";
 
     /// <summary>This fixture's own deployment label, so its listings never see another run's computers.</summary>
     public string Deployment { get; } = $"engine-tests-{Guid.NewGuid():N}"[..24];
@@ -27,9 +28,11 @@ public sealed class ComputerFixture : IAsyncLifetime
 
     public DockerComputerProvider Provider(Action<ComputerOptions>? configure = null)
     {
-        var settings = new ComputerOptions { Image = TestImage, Deployment = Deployment };
+        var settings = new ComputerOptions { Image = TestImage, Deployment = Deployment, Runtime = TestRuntime.Name };
         configure?.Invoke(settings);
-        return new DockerComputerProvider(Docker, Options.Create(settings), NullLogger<DockerComputerProvider>.Instance);
+        var options = Options.Create(settings);
+        return new DockerComputerProvider(Docker, options, new ComputerNetwork(Docker, options, NullLogger<ComputerNetwork>.Instance),
+            NullLogger<DockerComputerProvider>.Instance);
     }
 
     public async Task InitializeAsync()
@@ -70,6 +73,7 @@ public sealed class ComputerFixture : IAsyncLifetime
         {
             Add(tar, "Dockerfile", File.ReadAllBytes(Path.Combine(folder, "Dockerfile")));
             Add(tar, "raworc-entry.sh", File.ReadAllBytes(Path.Combine(folder, "raworc-entry.sh")));
+            Add(tar, "raworc-setup.sh", File.ReadAllBytes(Path.Combine(folder, "raworc-setup.sh")));
             Add(tar, "raworc-host-agent", Encoding.UTF8.GetBytes(StandInAgent));
         }
         stream.Position = 0;

@@ -47,9 +47,12 @@ public sealed class ComputerRegistrationTests
 
         var settings = host.Services.GetRequiredService<IOptions<ComputerOptions>>().Value;
 
-        Assert.Equal(("raworc/host-agent:latest", 0.5, 512, "host", "unix:///var/run/docker.sock", 300, 60),
-            (settings.Image, settings.Cpus, settings.MemoryMiB, settings.NetworkMode, settings.DockerEndpoint,
-                settings.SetupTimeoutSeconds, settings.StartDeadlineSeconds));
+        Assert.Equal(("raworc/host-agent:latest", 0.5, 512, "unix:///var/run/docker.sock", 300, 60),
+            (settings.Image, settings.Cpus, settings.MemoryMiB, settings.DockerEndpoint, settings.SetupTimeoutSeconds, settings.StartDeadlineSeconds));
+        Assert.Equal(("internet", "raworc-computers", "raworc0", true, 512, 4096, 256, 10),
+            (settings.Egress, settings.Network, settings.BridgeName, settings.ManageFirewall, settings.PidsLimit, settings.OpenFilesLimit,
+                settings.ScratchMiB, settings.LogMaxMiB));
+        Assert.Equal("runc", settings.Runtime);
     }
 
     [Theory]
@@ -57,6 +60,10 @@ public sealed class ComputerRegistrationTests
     [InlineData("MemoryMiB", "1")]
     [InlineData("Image", "")]
     [InlineData("DockerEndpoint", "not an address")]
+    [InlineData("Egress", "everywhere")]
+    [InlineData("PidsLimit", "0")]
+    [InlineData("Runtime", "")]
+    [InlineData("Runtime", "runsc --root=/")]
     public async Task InvalidSettingStopsStartUpNamingTheSetting(string setting, string value)
     {
         using var host = Build(("Computers:" + setting, value));

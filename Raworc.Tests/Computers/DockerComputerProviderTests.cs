@@ -1,6 +1,7 @@
 using System.Text;
 using Docker.DotNet;
 using Raworc.ApiService.Computers;
+using Raworc.Tests.Infrastructure;
 
 namespace Raworc.Tests.Computers;
 
@@ -25,7 +26,8 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         new Dictionary<string, string> { ["API_KEY"] = SecretValue },
         Instructions,
         setup,
-        new Dictionary<string, string> { ["RAWORC_API_URL"] = "http://127.0.0.1:9000", ["RAWORC_HOST_TOKEN"] = "token-1" });
+        new Dictionary<string, string> { ["RAWORC_API_URL"] = "http://127.0.0.1:9000" },
+        HostToken: "token-1");
 
     [Fact]
     public async Task CreatedComputerRunsWithLimitsLabelsLayoutFilesAndEnvironment()
@@ -42,8 +44,24 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.True(container.State.Running);
         Assert.Equal(500_000_000, container.HostConfig.NanoCPUs);
         Assert.Equal(512L * 1024 * 1024, container.HostConfig.Memory);
-        Assert.Equal("host", container.HostConfig.NetworkMode);
+        Assert.Equal("raworc-computers", container.HostConfig.NetworkMode);
+        Assert.Equal(TestRuntime.Name, container.HostConfig.Runtime);
         Assert.True(container.HostConfig.Init);
+        Assert.Equal("1000:1000", container.Config.User);
+        Assert.Equal(["ALL"], container.HostConfig.CapDrop);
+        Assert.Null(container.HostConfig.CapAdd);
+        Assert.Equal(["no-new-privileges"], container.HostConfig.SecurityOpt);
+        Assert.Equal(512, container.HostConfig.PidsLimit);
+        Assert.True(container.HostConfig.ReadonlyRootfs);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["/tmp"] = "rw,nosuid,nodev,size=256m,mode=1777",
+            ["/home/raworc"] = "rw,nosuid,nodev,size=256m,mode=0700,uid=1000,gid=1000",
+        }, container.HostConfig.Tmpfs);
+        var nofile = Assert.Single(container.HostConfig.Ulimits);
+        Assert.Equal(("nofile", 4096L, 4096L), (nofile.Name, nofile.Soft, nofile.Hard));
+        Assert.Equal("json-file", container.HostConfig.LogConfig.Type);
+        Assert.Equal(new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" }, container.HostConfig.LogConfig.Config);
         Assert.Equal("true", container.Config.Labels["raworc.managed"]);
         Assert.Equal(id.ToString("D"), container.Config.Labels["raworc.session-id"]);
         var mount = Assert.Single(container.Mounts);
@@ -51,7 +69,9 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal("/session", mount.Destination);
         Assert.Contains($"API_KEY={SecretValue}", container.Config.Env);
         Assert.Contains("RAWORC_API_URL=http://127.0.0.1:9000", container.Config.Env);
-        Assert.Contains("RAWORC_HOST_TOKEN=token-1", container.Config.Env);
+        // The token travels in a file the agent deletes, never in the environment every process can read.
+        Assert.DoesNotContain(container.Config.Env, variable => variable.Contains("token-1", StringComparison.Ordinal));
+        Assert.Contains("RAWORC_HOST_TOKEN_FILE=/session/.raworc/host-token", container.Config.Env);
         Assert.Contains($"RAWORC_SESSION_ID={id:D}", container.Config.Env);
         Assert.Contains("RAWORC_SETUP_TIMEOUT=300", container.Config.Env);
 
@@ -72,6 +92,8 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal(1000, files["secrets/API_KEY"].Uid);
         // The setup ran as the non-root user, and its output went to the log.
         Assert.EndsWith("1000\nsetup done\n", files["logs/setup.log"].Text);
+        Assert.Equal("token-1", files[".raworc/host-token"].Text);
+        Assert.Equal(UnixFileMode.UserRead, files[".raworc/host-token"].Mode);
     }
 
     [Fact]
@@ -122,6 +144,27 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task ComputerWithoutEgressHasNoNetworkButLoopback()
+    {
+        var id = _probe.NewSession();
+        var provider = fixture.Provider(settings => settings.Egress = ComputerEgress.None);
+
+        await provider.CreateAsync(Spec(id), CancellationToken.None);
+
+        Assert.Equal("none", (await _probe.InspectAsync(id))!.HostConfig.NetworkMode);
+        var exec = await fixture.Docker.Exec.ExecCreateContainerAsync($"raworc-session-{id:D}", new Docker.DotNet.Models.ContainerExecCreateParameters
+        {
+            Cmd = ["bash", "-c", "ls /sys/class/net; timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>/dev/null; echo connect=$?"],
+            AttachStdout = true,
+        });
+        using var stream = await fixture.Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (stdout, _) = await stream.ReadOutputToEndAsync(timeout.Token);
+        // 1: "Network is unreachable" at once (192.0.2.1 is a documentation address): no route at all, no packet sent.
+        Assert.Equal("lo\nconnect=1\n", stdout);
+    }
+
+    [Fact]
     public async Task DeleteRemovesContainerAndVolumeAndCanBeRepeated()
     {
         var id = _probe.NewSession();
@@ -166,6 +209,23 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task RuntimeTheEngineDoesNotKnowIsAClearErrorAndLeavesNothingBehind()
+    {
+        var id = _probe.NewSession();
+        var provider = fixture.Provider(settings => settings.Runtime = "raworc-no-such-runtime");
+
+        var error = await Assert.ThrowsAsync<ComputerRuntimeNotFoundException>(() => provider.CreateAsync(Spec(id), CancellationToken.None));
+
+        Assert.Equal("raworc-no-such-runtime", error.Runtime);
+        Assert.Equal(
+            "The container runtime 'raworc-no-such-runtime' is not registered with the Docker engine; run eng/gvisor.sh for runsc, "
+            + "or set Computers:Runtime to a runtime that `docker info` lists.",
+            error.Message);
+        Assert.Null(await _probe.InspectAsync(id));
+        Assert.False(await _probe.VolumeExistsAsync(id));
+    }
+
+    [Fact]
     public async Task ListReportsRunningAndKilledComputersWithTheExitCode()
     {
         var running = _probe.NewSession();
@@ -186,7 +246,9 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     {
         Assert.True(await _provider.IsReachableAsync(CancellationToken.None));
         using var nowhere = new DockerClientConfiguration(new Uri("unix:///tmp/raworc-no-engine.sock")).CreateClient();
-        var unreachable = new DockerComputerProvider(nowhere, Microsoft.Extensions.Options.Options.Create(new ComputerOptions()),
+        var options = Microsoft.Extensions.Options.Options.Create(new ComputerOptions());
+        var unreachable = new DockerComputerProvider(nowhere, options,
+            new ComputerNetwork(nowhere, options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ComputerNetwork>.Instance),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<DockerComputerProvider>.Instance);
         Assert.False(await unreachable.IsReachableAsync(CancellationToken.None));
     }

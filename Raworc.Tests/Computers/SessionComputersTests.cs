@@ -32,10 +32,15 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.Equal(500_000_000, container.HostConfig.NanoCPUs);
         Assert.Equal(512L * 1024 * 1024, container.HostConfig.Memory);
         Assert.True(container.HostConfig.Init);
+        Assert.Equal(TestRuntime.Name, container.HostConfig.Runtime);
         Assert.Contains("DEMO_SECRET=demo-value-42", container.Config.Env);
         Assert.Contains($"RAWORC_SESSION_ID={created.Id()}", container.Config.Env);
-        Assert.Contains(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN=", StringComparison.Ordinal));
-        Assert.Contains(container.Config.Env, e => e.StartsWith("RAWORC_API_URL=http://127.0.0.1:", StringComparison.Ordinal));
+        Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN=", StringComparison.Ordinal));
+        Assert.Contains("RAWORC_HOST_TOKEN_FILE=/session/.raworc/host-token", container.Config.Env);
+        Assert.Contains("RAWORC_API_URL=http://raworc-api/", container.Config.Env);
+        Assert.Contains("RAWORC_API_SOCKET=/run/raworc/api.sock", container.Config.Env);
+        var socketFolder = Assert.Single(container.Mounts, m => m.Destination == "/run/raworc");
+        Assert.False(socketFolder.RW);
         Assert.DoesNotContain(container.Mounts, m => m.Source.Contains("docker.sock", StringComparison.Ordinal));
         Assert.Equal("raworc", (await fixture.ExecAsync(created.Id(), "whoami")).Trim());
 
@@ -170,12 +175,12 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         var (_, client) = await fixture.CreateOperatorAsync("silent");
         using var _ = client;
         // An image like the real one whose entry point never starts the agent.
-        var template = await fixture.Docker.Containers.CreateContainerAsync(new CreateContainerParameters { Image = "raworc/host-agent:latest" });
+        var template = await fixture.Docker.Containers.CreateContainerAsync(new CreateContainerParameters { Image = ComputersAppFixture.SourceImage });
         await fixture.Docker.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
         {
             ContainerID = template.ID,
-            RepositoryName = "raworc/host-agent",
-            Tag = "tests",
+            RepositoryName = ComputersAppFixture.Image.Split(':')[0],
+            Tag = ComputersAppFixture.Image.Split(':')[1],
             Config = new Config { Entrypoint = ["sleep", "infinity"], Cmd = [] },
         });
         await fixture.Docker.Containers.RemoveContainerAsync(template.ID, new ContainerRemoveParameters { Force = true });

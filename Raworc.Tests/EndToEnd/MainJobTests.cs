@@ -116,25 +116,4 @@ public sealed class MainJobTests(ComputersAppFixture fixture)
 
         Assert.All(_bodies, body => Assert.DoesNotContain(Secret, body));
     }
-
-    [Fact]
-    public async Task ASessionAnswersThroughTheAnthropicProtocolWhenItsSecretsSaySo()
-    {
-        var (_, client) = await fixture.CreateOperatorAsync("claude-user");
-        using var _ = client;
-        var key = $"sk-ant-{Guid.NewGuid():N}";
-        fixture.Model.EnqueueFor(key,
-            ScriptStep.CallTool("str_replace_based_edit_tool", new JsonObject { ["command"] = "create", ["path"] = "/session/data/note.md", ["file_text"] = "# Note\n" }),
-            ScriptStep.Answer("Created note.md"));
-        var id = (await client.CreateSessionAsync(new
-        {
-            secrets = new { ANTHROPIC_API_KEY = key, RAWORC_MODEL_PROVIDER = "anthropic", RAWORC_MODEL_BASE_URL = fixture.Model.AnthropicBaseUrl.ToString() },
-            prompt = "Create note.md",
-        })).Id();
-
-        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse());
-        Assert.Equal("Created note.md", (string?)messages.Last()!["content"]);
-        Assert.Equal("# Note\n", await fixture.ExecAsync(id, "cat", "/session/data/note.md"));
-        Assert.All(fixture.Model.Requests.Where(r => r.ApiKey == key), r => Assert.Equal("anthropic", r.Protocol));
-    }
 }

@@ -17,6 +17,9 @@ public abstract record ScriptStep
     /// <summary>Answer with an HTTP error in the protocol's error shape.</summary>
     public static ScriptStep Fail(int status) => new FailStep(status);
 
+    /// <summary>Drop the connection without an answer.</summary>
+    public static ScriptStep Drop() => new DropStep();
+
     /// <summary>Hold the request open for <paramref name="delay"/> (or until the client gives up), then answer 500.</summary>
     public static ScriptStep Hang(TimeSpan delay) => new HangStep(delay);
 
@@ -39,6 +42,9 @@ public sealed record AnswerStep(Func<RecordedRequest, string> Text) : ScriptStep
 
 /// <summary>An HTTP error.</summary>
 public sealed record FailStep(int Status) : ScriptStep;
+
+/// <summary>A connection dropped without an answer.</summary>
+public sealed record DropStep : ScriptStep;
 
 /// <summary>A request that never answers in time.</summary>
 public sealed record HangStep(TimeSpan Delay) : ScriptStep;

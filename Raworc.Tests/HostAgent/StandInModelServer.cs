@@ -121,6 +121,12 @@ public sealed class StandInModelServer : IAsyncDisposable
             return;
         }
 
+        if (step is DropStep)
+        {
+            context.Abort();
+            return;
+        }
+
         if (step is HangStep hang)
         {
             await Task.Delay(hang.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);

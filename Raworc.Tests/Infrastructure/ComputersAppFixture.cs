@@ -9,12 +9,19 @@ namespace Raworc.Tests.Infrastructure;
 /// <summary>
 /// The whole system with session computers: real containers of the real Host agent image, whose agents talk to
 /// the stand-in model server (OpenAI protocol) on loopback. Each test gives its sessions their own
-/// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key.
+/// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key. Computers run under <see cref="TestRuntime.Name"/>.
 /// </summary>
 public sealed class ComputersAppFixture : RaworcAppFixture
 {
-    /// <summary>The image the API starts, tagged from the built agent image so a test can make it disappear.</summary>
-    public const string Image = "raworc/host-agent:tests";
+    /// <summary>The image <c>eng/host-agent-image.sh</c> built: <c>RAWORC_AGENT_IMAGE</c>, as for the script, or <c>raworc/host-agent:latest</c>.</summary>
+    public static string SourceImage { get; } = Environment.GetEnvironmentVariable("RAWORC_AGENT_IMAGE") is { Length: > 0 } image ? image : "raworc/host-agent:latest";
+
+    /// <summary>The image the API starts, tagged from <see cref="SourceImage"/> so a test can make it disappear.</summary>
+    /// <remarks>Declared after <see cref="SourceImage"/>, which it is made from.</remarks>
+    public static string Image { get; } = $"{SourceImage}-tests".Replace(":latest-tests", ":tests", StringComparison.Ordinal);
+
+    /// <summary>Most disk a session's volume may take in these tests, MiB.</summary>
+    public const int MaxVolumeMiB = 64;
 
     /// <summary>Setup time limit the API runs with, seconds.</summary>
     public const int SetupTimeoutSeconds = 3;
@@ -41,6 +48,9 @@ public sealed class ComputersAppFixture : RaworcAppFixture
     {
         ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__StartDeadlineSeconds"] = StartDeadlineSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__MaxVolumeMiB"] = MaxVolumeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__VolumeCheckSeconds"] = "2",
+        ["Computers__Runtime"] = TestRuntime.Name,
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),
@@ -67,8 +77,26 @@ public sealed class ComputersAppFixture : RaworcAppFixture
         return stdout;
     }
 
+    /// <summary>
+    /// Runs <c>bash -c <paramref name="script"/></c> in the session's computer as the user <c>raworc</c> — the user the
+    /// Host's tools run as — and returns its exit code and output. What it can do, the session's code can do.
+    /// </summary>
+    public async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null)
+    {
+        var exec = await Docker.Exec.ExecCreateContainerAsync(DockerComputerProvider.NameOf(sessionId),
+            new ContainerExecCreateParameters { Cmd = ["bash", "-c", script], AttachStdout = true, AttachStderr = true, User = "raworc" });
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        using (var stream = await Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, cts.Token))
+        {
+            var (stdout, stderr) = await stream.ReadOutputToEndAsync(cts.Token);
+            var inspected = await Docker.Exec.InspectContainerExecAsync(exec.ID, cts.Token);
+            return (inspected.ExitCode, stdout, stderr);
+        }
+    }
+
     /// <summary>Tags <see cref="Image"/> from the image <c>eng/host-agent-image.sh</c> built.</summary>
-    public Task TagImageAsync() => Docker.Images.TagImageAsync("raworc/host-agent:latest", new ImageTagParameters { RepositoryName = "raworc/host-agent", Tag = "tests" });
+    public Task TagImageAsync() => Docker.Images.TagImageAsync(SourceImage,
+        new ImageTagParameters { RepositoryName = Image.Split(':')[0], Tag = Image.Split(':')[1] });
 
     /// <summary>Removes the <see cref="Image"/> tag (the image itself stays under <c>latest</c>).</summary>
     public Task UntagImageAsync() => Docker.Images.DeleteImageAsync(Image, new ImageDeleteParameters { Force = false });

@@ -47,9 +47,13 @@ public class RaworcAppFixture : IAsyncLifetime
         return (string)(await response.ReadObjectAsync())["token"]!;
     }
 
-    /// <summary>A client holding a Host token for <paramref name="sessionId"/> (the token the platform gives the session's agent).</summary>
-    public HttpClient CreateHostClient(Guid sessionId) => CreateApiClient(Auth.TokenForgery.Create(JwtSigningKey,
-        subject: $"host-{sessionId}", type: "Host", extra: new Dictionary<string, object> { ["session_id"] = sessionId.ToString() }));
+    /// <summary>
+    /// A client holding a Host token for <paramref name="sessionId"/> (the token the platform gives the session's agent) for
+    /// computer start <paramref name="start"/> (a new session's first computer is start 0; every close, error and restore adds one).
+    /// </summary>
+    public HttpClient CreateHostClient(Guid sessionId, int start = 0) => CreateApiClient(Auth.TokenForgery.Create(JwtSigningKey,
+        subject: $"host-{sessionId}", type: "Host",
+        extra: new Dictionary<string, object> { ["session_id"] = sessionId.ToString(), ["start"] = start }));
 
     /// <summary>Runs a query against the API's database and returns the first column of every row.</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, params (string Name, object Value)[] parameters)
@@ -102,11 +106,21 @@ public class RaworcAppFixture : IAsyncLifetime
                 $"--Parameters:{ResourceNames.JwtSigningKey}={JwtSigningKey}",
                 $"--Raworc:OfflineImages={Environment.GetEnvironmentVariable("Raworc__OfflineImages") ?? "false"}",
                 $"--Raworc:Computers={(Computers ? "true" : "false")}",
+                // A free port, not the contract's 9000: a development run or another test run may hold that one.
+                $"--Raworc:ApiPort={FreePort()}",
                 .. ExtraArguments,
             ],
             cts.Token);
 
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.Services.AddLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning);
+            // RAWORC_TEST_LOGS=1 prints the resources' warnings and errors (a resource that fails to start says why).
+            if (Environment.GetEnvironmentVariable("RAWORC_TEST_LOGS") == "1")
+            {
+                logging.AddSimpleConsole();
+            }
+        });
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
             // No dashboard listens in tests; the OTLP exporter would delay every shutdown by ~10 s.
@@ -123,6 +137,13 @@ public class RaworcAppFixture : IAsyncLifetime
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, cts.Token);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public virtual async Task DisposeAsync()

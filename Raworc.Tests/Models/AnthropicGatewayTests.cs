@@ -117,8 +117,10 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
     {
         var (_, owner) = await fixture.CreateOperatorAsync("gw-down");
         using var _ = owner;
-        // Port 1 on loopback: nothing listens, the connection is refused at once.
-        var id = (await owner.CreateSessionAsync(new { secrets = new { RAWORC_MODEL_BASE_URL = "http://127.0.0.1:1" } })).Id();
+        var key = $"sk-ant-{Guid.NewGuid():N}";
+        var id = (await owner.CreateSessionAsync(new { secrets = new { ANTHROPIC_API_KEY = key } })).Id();
+        // The provider drops the connection before any answer.
+        fixture.Model.EnqueueFor(key, ScriptStep.Drop());
         using var host = HostClient(id, asApiKey: true);
 
         var error = await (await host.SendAsync(GatewayCalls.Anthropic(id, GatewayCalls.AnthropicBody("x")))).AssertErrorAsync(502, "BAD_GATEWAY");

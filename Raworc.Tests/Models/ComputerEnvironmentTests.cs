@@ -19,7 +19,6 @@ public sealed class ComputerEnvironmentTests(ComputersAppFixture fixture)
         var environment = await fixture.ExecAsync(id, "sh", "-c", "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'; env");
         var lines = environment.Split('\n');
         // The agent's own environment was read (not only the exec's).
-        Assert.Contains(lines, line => line.StartsWith("RAWORC_HOST_TOKEN=", StringComparison.Ordinal));
         Assert.Contains($"RAWORC_SESSION_ID={id}", lines);
         Assert.DoesNotContain("platform-key", environment, StringComparison.Ordinal);
         Assert.DoesNotContain(lines, line => line.StartsWith("OPENAI_API_KEY=", StringComparison.Ordinal)

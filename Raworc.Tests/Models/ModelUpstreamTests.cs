@@ -32,19 +32,6 @@ public sealed class ModelUpstreamTests
     }
 
     [Fact]
-    public void ASessionsOwnBaseUrlNeverReceivesThePlatformsKey()
-    {
-        var platform = Platform("openai", "http://127.0.0.1:9100/v1", "pa", "po");
-        var bare = new Dictionary<string, string> { ["RAWORC_MODEL_BASE_URL"] = "http://10.0.0.5:11434/v1/" };
-        Assert.Equal(new ModelUpstream("openai", "http://10.0.0.5:11434/v1", null), ModelUpstream.For("openai", platform, bare));
-        var keyed = new Dictionary<string, string>(bare) { ["ANTHROPIC_API_KEY"] = "own-a" };
-        Assert.Equal(new ModelUpstream("anthropic", "http://10.0.0.5:11434/v1", "own-a"), ModelUpstream.For("anthropic", platform, keyed));
-        // Not an http(s) URL: ignored, the platform's endpoint and key serve the session.
-        var bad = new Dictionary<string, string> { ["RAWORC_MODEL_BASE_URL"] = "file:///etc/passwd" };
-        Assert.Equal(new ModelUpstream("openai", "http://127.0.0.1:9100/v1", "po"), ModelUpstream.For("openai", platform, bad));
-    }
-
-    [Fact]
     public void TheProvidersAuthenticationIsTheirOwnHeader()
     {
         using var anthropic = new HttpRequestMessage();

@@ -32,6 +32,29 @@ public sealed class SessionLifecycleTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task HostTokenOfAnEarlierComputerStartChangesNothing()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("stale");
+        using var _ = client;
+        var session = await client.CreateSessionAsync();
+        var path = $"/api/v0/sessions/{session.Id()}";
+        using var first = fixture.CreateHostClient(session.Id(), start: 0);
+        await first.PostOkAsync($"{path}/idle");
+
+        await client.PostOkAsync($"{path}/close");
+        // Closed: the first computer's token is dead at once, expiry or not.
+        await (await first.PostAsync($"{path}/idle", Http.Json(new { }))).AssertErrorAsync(401, "UNAUTHORIZED");
+        await client.PutAsync($"{path}/state", Http.Json(new { state = "init" }));
+        Assert.Equal([2], await fixture.QueryAsync<int>("SELECT computer_start FROM sessions WHERE id = @id", ("id", session.Id())));
+
+        // The old agent's late "ready" cannot flip the restored session to idle before its new agent is up.
+        await (await first.PostAsync($"{path}/idle", Http.Json(new { }))).AssertErrorAsync(401, "UNAUTHORIZED");
+        Assert.Equal("init", (string?)(await client.GetSessionAsync(session.Id().ToString()))["state"]);
+        using var second = fixture.CreateHostClient(session.Id(), start: 2);
+        Assert.Equal("idle", (string?)(await second.PostOkAsync($"{path}/idle"))["state"]);
+    }
+
+    [Fact]
     public async Task OnlyTheHostReportsReady()
     {
         var (_, client) = await fixture.CreateOperatorAsync("notready");

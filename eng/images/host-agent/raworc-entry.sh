@@ -1,46 +1,8 @@
 #!/bin/bash
-# Entry point of a session's computer; runs at every container start, under Docker's init.
-#
-# Contract (read by the Host agent and by the API's computer layer):
-#  1. Makes sure /session/{code,data,secrets,logs} exist.
-#  2. If /session/code/setup.sh exists, runs it with bash as the user `raworc`, from /session/code,
-#     stdin closed, limited to $RAWORC_SETUP_TIMEOUT seconds (default 300); the script's whole process
-#     group is sent TERM at the limit and KILL 10 s later. Its stdout and stderr are appended to
-#     /session/logs/setup.log after a header line "== <UTC time> setup.sh".
-#  3. Writes /session/logs/setup.status (replaced atomically) as key=value lines:
-#       result=ok|failed|timeout|none   (none: there is no setup.sh)
-#       exit_code=<status of setup.sh; 124 or 137 on timeout; empty for none>
-#       timeout_seconds=<the limit>
-#       finished_at=<UTC ISO 8601>
-#     While the script runs the file holds result=running.
-#  4. Replaces itself with /usr/local/bin/raworc-host-agent (exec, same arguments), whatever the
-#     setup's outcome: a failing setup is reported by the agent, it does not stop the computer.
+# Entry point of a session's computer; runs at every container start, under Docker's init, as the user raworc.
+# Makes sure /session/{code,data,secrets,logs} exist and replaces itself with the Host agent, which takes its token
+# (RAWORC_HOST_TOKEN_FILE), makes itself unreadable to other processes, then runs setup.sh through
+# /usr/local/bin/raworc-setup (RAWORC_SETUP_COMMAND) and reports ready.
 set -u
-logs=/session/logs
-status=$logs/setup.status
-limit=${RAWORC_SETUP_TIMEOUT:-300}
-mkdir -p /session/code /session/data /session/secrets "$logs"
-
-write_status() { # result exit_code
-  printf 'result=%s\nexit_code=%s\ntimeout_seconds=%s\nfinished_at=%s\n' \
-    "$1" "$2" "$limit" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$status.tmp" && mv -f "$status.tmp" "$status"
-}
-
-if [ -f /session/code/setup.sh ]; then
-  write_status running ""
-  echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) setup.sh" >>"$logs/setup.log"
-  # timeout runs the script in its own process group and signals the whole group, so children
-  # such as `sleep infinity` end with it.
-  (cd /session/code && timeout --kill-after=10 "$limit" bash /session/code/setup.sh) \
-    >>"$logs/setup.log" 2>&1 </dev/null
-  code=$?
-  case $code in
-    0) write_status ok 0 ;;
-    124|137) write_status timeout "$code" ;;
-    *) write_status failed "$code" ;;
-  esac
-else
-  write_status none ""
-fi
-
+mkdir -p /session/code /session/data /session/secrets /session/logs
 exec /usr/local/bin/raworc-host-agent "$@"

@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Messages;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Sessions;
+
+namespace Raworc.ApiService.Computers;
+
+/// <summary>
+/// Bounds the disk a session can take where the engine cannot (no per-container disk quota on overlay2 without xfs
+/// project quotas): a live session whose volume is over <see cref="ComputerOptions.MaxVolumeMiB"/> is closed, never
+/// deleted, with a <c>system</c> message that says why. Its files stay; a restore brings the computer back, and the
+/// next measurement closes it again until the user has made room (say, by a remix without <c>data</c>).
+/// </summary>
+public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers, SessionTransitions transitions, PresenceStore presence,
+    IOptions<ComputerOptions> options, TimeProvider clock, ILogger<VolumeLimit> logger)
+{
+    /// <summary>Measures every session volume once and closes the live sessions over the limit.</summary>
+    /// <returns>The sessions closed.</returns>
+    public async Task<IReadOnlyList<Guid>> CloseOversizedAsync(CancellationToken cancellationToken)
+    {
+        var limitMiB = options.Value.MaxVolumeMiB;
+        var limit = limitMiB * 1024L * 1024L;
+        var over = (await computers.MeasureVolumesAsync(cancellationToken)).Where(pair => pair.Value > limit).ToDictionary();
+        if (over.Count == 0)
+        {
+            return [];
+        }
+        var ids = over.Keys.ToList();
+        var live = await db.Sessions.AsNoTracking()
+            .Where(s => ids.Contains(s.Id) && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
+            .Select(s => s.Id).ToListAsync(cancellationToken);
+        var closed = new List<Guid>();
+        foreach (var id in live)
+        {
+            var usedMiB = over[id] / (1024 * 1024);
+            var text = $"The session was closed: its files take {usedMiB} MiB, more than the limit of {limitMiB} MiB per session "
+                + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.";
+            try
+            {
+                await transitions.ApplyAsync(id, SessionEvent.Close, inTransaction: tx =>
+                {
+                    tx.Messages.Add(MessageFactory.Create(id, MessageRoles.System, text,
+                        new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }, clock.GetUtcNow()));
+                    return Task.CompletedTask;
+                }, cancellationToken: cancellationToken);
+            }
+            catch (ApiException)
+            {
+                // Closed or deleted since it was read.
+                continue;
+            }
+            logger.LogWarning("Closed session {SessionId}: its volume takes {UsedMiB} MiB, over {LimitMiB} MiB", id, usedMiB, limitMiB);
+            await presence.PublishMessageAsync(id);
+            closed.Add(id);
+        }
+        return closed;
+    }
+}

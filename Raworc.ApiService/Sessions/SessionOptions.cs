@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>Settings of sessions, bound from the configuration section <c>Sessions</c>.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Sessions";
+
+    /// <summary>
+    /// Most live sessions (<c>init</c>, <c>idle</c> or <c>busy</c>) one owner (an operator or a token user) may have at
+    /// once; 0 means no limit. Creating, restoring or remixing past it is a 409 <c>CONFLICT</c> (see <see cref="SessionQuotas"/>).
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxPerOperator { get; set; } = 100;
+}

@@ -1,0 +1,65 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Computers;
+using Raworc.ApiService.Errors;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>
+/// The quotas on live sessions (<c>init</c>, <c>idle</c>, <c>busy</c>): per owner (<c>Sessions:MaxPerOperator</c>) and for
+/// the whole deployment (<c>Computers:Capacity</c>). Each check takes a transaction-scoped advisory lock (the owner's, then
+/// the capacity's, always in that order) before it counts, so two requests at the limit cannot both pass: the second counts
+/// only after the first committed its new live session or rolled back. Must run inside the transaction that then makes the
+/// session live; a refusal is a 409 <c>CONFLICT</c> thrown before anything is written.
+/// </summary>
+public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> sessions, IOptions<ComputerOptions> computers)
+{
+    // Any fixed numbers: the class of the per-owner advisory locks (two-key form, the owner's hash is the second key)
+    // and the one capacity lock (one-key form; Postgres keeps the two forms apart).
+    private const int OwnerLockClass = 0x7261_7701;
+    private const long CapacityLockKey = 0x7261_776f_7263_0002;
+
+    /// <summary>The states that hold (or are about to hold) a computer.</summary>
+    public static readonly string[] LiveStates = [SessionStates.Init, SessionStates.Idle, SessionStates.Busy];
+
+    /// <summary>
+    /// Ensures the owner <paramref name="owner"/> (<paramref name="ownerType"/>) and the deployment have room for one more live session.
+    /// </summary>
+    /// <exception cref="ApiException">409 when either limit is reached.</exception>
+    public async Task EnsureRoomAsync(string owner, string ownerType, CancellationToken cancellationToken)
+    {
+        var perOwner = sessions.Value.MaxPerOperator;
+        if (perOwner > 0)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"SELECT pg_advisory_xact_lock({OwnerLockClass}, hashtext({ownerType} || ':' || {owner}))", cancellationToken);
+            var live = await db.Sessions.CountAsync(
+                s => s.CreatedBy == owner && s.CreatedByType == ownerType && LiveStates.Contains(s.State), cancellationToken);
+            if (live >= perOwner)
+            {
+                throw new ApiException(409, $"'{owner}' already has {live} live sessions, the most allowed (Sessions:MaxPerOperator = {perOwner}); close or delete one first.");
+            }
+        }
+
+        var capacity = computers.Value.Capacity;
+        if (capacity > 0)
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({CapacityLockKey})", cancellationToken);
+            var live = await db.Sessions.CountAsync(s => LiveStates.Contains(s.State), cancellationToken);
+            if (live >= capacity)
+            {
+                throw new ApiException(409, $"The deployment runs its capacity of {capacity} computers (Computers:Capacity); try again when a session closes.");
+            }
+        }
+    }
+
+    /// <summary>Ensures room for session <paramref name="sessionId"/> to become live again (a restore), counted against its owner.</summary>
+    /// <exception cref="ApiException">404 when the session is gone; 409 when either limit is reached.</exception>
+    public async Task EnsureRoomToRestoreAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        var owner = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
+            .Select(s => new { s.CreatedBy, s.CreatedByType }).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new ApiException(404, "Session not found.");
+        await EnsureRoomAsync(owner.CreatedBy, owner.CreatedByType, cancellationToken);
+    }
+}

@@ -1,0 +1,292 @@
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting.Testing;
+using Raworc.ApiService.Computers;
+using Raworc.Tests.HostAgent;
+using Raworc.Tests.Infrastructure;
+using Raworc.Tests.Sessions;
+
+namespace Raworc.Tests.Computers;
+
+/// <summary>
+/// A session's computer is a boundary: each test here is a real attempt, from inside a real computer and as the user
+/// the Host's tools run as, to reach what the session's code must not reach. Where the target could be absent for
+/// another reason, the test first shows from the host that the target is there and answering.
+/// </summary>
+[Collection(ComputersAppCollection.Name)]
+public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
+{
+    /// <summary>Exit status of <c>timeout</c> when the command ran out of time (the connection was silently dropped).</summary>
+    private const int TimedOut = 124;
+
+    private async Task<(HttpClient Client, Guid Id)> IdleSessionAsync(string prefix, string? modelKey = null)
+    {
+        var (_, client) = await fixture.CreateOperatorAsync(prefix);
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = modelKey ?? ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        return (client, id);
+    }
+
+    /// <summary>A bash line that tries a TCP connection for at most 3 s; exit 0 only when it was accepted.</summary>
+    private static string Connect(string address, int port) => $"timeout 3 bash -c 'exec 3<>/dev/tcp/{address}/{port}'";
+
+    [Fact]
+    public async Task ComputersCannotReachEachOther()
+    {
+        var (a, serverId) = await IdleSessionAsync("server");
+        var (b, otherId) = await IdleSessionAsync("other");
+        using var _ = a;
+        using var __ = b;
+        await fixture.RunInsideAsync(serverId, "cd /session/data && echo secret-of-a > a.txt && (setsid python3 -m http.server 8123 >/dev/null 2>&1 &)");
+        await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(serverId, "curl -sf http://127.0.0.1:8123/a.txt")).Stdout == "secret-of-a\n",
+            "A's server answering A");
+        var address = (await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(serverId)))
+            .NetworkSettings.Networks["raworc-computers"].IPAddress;
+
+        var fromB = await fixture.RunInsideAsync(otherId, $"curl -sf -m 3 http://{address}:8123/a.txt; echo \" exit=$?\"");
+        var loopbackOfB = await fixture.RunInsideAsync(otherId, "curl -sf -m 3 http://127.0.0.1:8123/a.txt; echo \" exit=$?\"");
+
+        // 28: curl's time-out — the packets go nowhere; 7: nothing listens on B's own loopback.
+        Assert.Equal(" exit=28\n", fromB.Stdout);
+        Assert.Equal(" exit=7\n", loopbackOfB.Stdout);
+    }
+
+    [Fact]
+    public async Task ComputerCannotReachAnyPortOfTheHost()
+    {
+        var (client, id) = await IdleSessionAsync("prober");
+        using var _ = client;
+        var network = await fixture.Docker.Networks.InspectNetworkAsync("raworc-computers");
+        var gateway = network.IPAM.Config.Single().Gateway;
+        // A service of the host bound on every address, as a careless one would be.
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var open = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using (var fromHost = new TcpClient())
+        {
+            await fromHost.ConnectAsync(IPAddress.Parse(gateway), open);
+        }
+        var api = fixture.CreateApiClient().BaseAddress!.Port;
+        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(await fixture.App.GetConnectionStringAsync(ResourceNames.Database)).Port;
+        var redis = int.Parse((await fixture.App.GetConnectionStringAsync(ResourceNames.Redis))!.Split(',')[0].Split(':')[1],
+            System.Globalization.CultureInfo.InvariantCulture);
+
+        foreach (var port in new[] { open, api, postgres, redis })
+        {
+            var attempt = await fixture.RunInsideAsync(id, Connect(gateway, port));
+            Assert.True(attempt.ExitCode == TimedOut, $"port {port} of the host answered the computer (exit {attempt.ExitCode}: {attempt.Stderr})");
+        }
+    }
+
+    [Fact]
+    public async Task ComputerCannotReachLinkLocalAddressesSuchAsCloudMetadata()
+    {
+        // A metadata service one hop away from the host, as in a cloud: 169.254.169.254 in a network namespace of this run.
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var (ns, hostSide, nsSide) = ($"raworc-md-{suffix}", $"rmd{suffix}h", $"rmd{suffix}n");
+        await IpAsync($"netns add {ns}");
+        try
+        {
+            await IpAsync($"link add {hostSide} type veth peer name {nsSide}");
+            await IpAsync($"link set {nsSide} netns {ns}");
+            await IpAsync($"addr add 169.254.169.1/24 dev {hostSide}");
+            await IpAsync($"link set {hostSide} up");
+            await IpAsync($"netns exec {ns} ip addr add 169.254.169.254/24 dev {nsSide}");
+            await IpAsync($"netns exec {ns} ip link set {nsSide} up");
+            await IpAsync($"netns exec {ns} ip route add default via 169.254.169.1");
+            using var server = System.Diagnostics.Process.Start("ip", ["netns", "exec", ns, "python3", "-m", "http.server", "80", "--bind", "169.254.169.254"])!;
+            try
+            {
+                var (client, id) = await IdleSessionAsync("metadata");
+                using var _ = client;
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+                await Waits.UntilAsync(async () =>
+                {
+                    try
+                    {
+                        return (await http.GetAsync("http://169.254.169.254/")).IsSuccessStatusCode;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return false;
+                    }
+                    catch (TaskCanceledException)
+                    {
+                        return false;
+                    }
+                }, "the stand-in metadata service answering the host");
+
+                var attempt = await fixture.RunInsideAsync(id, Connect("169.254.169.254", 80));
+
+                Assert.Equal(TimedOut, attempt.ExitCode);
+            }
+            finally
+            {
+                server.Kill();
+            }
+        }
+        finally
+        {
+            await IpAsync($"link del {hostSide}", check: false);
+            await IpAsync($"netns del {ns}", check: false);
+        }
+    }
+
+    [Fact]
+    public async Task ApiSocketServesTheHostsRoutesOnly()
+    {
+        var (client, id) = await IdleSessionAsync("socket");
+        using var _ = client;
+        string Curl(string method, string path, string? body = null) =>
+            $"curl -s -o /dev/null -w '%{{http_code}}' --unix-socket /run/raworc/api.sock -X {method} -H 'Content-Type: application/json' "
+            + (body is null ? "" : $"-d '{body}' ") + $"http://raworc-api{path}";
+
+        var login = await fixture.RunInsideAsync(id, Curl("POST", "/api/v0/operators/admin/login", $"{{\"pass\":\"{RaworcAppFixture.AdminPassword}\"}}"));
+        var version = await fixture.RunInsideAsync(id, Curl("GET", "/api/v0/version"));
+        var health = await fixture.RunInsideAsync(id, Curl("GET", "/health"));
+        var sessions = await fixture.RunInsideAsync(id, Curl("GET", "/api/v0/sessions"));
+        var messagesWithoutToken = await fixture.RunInsideAsync(id, Curl("GET", $"/api/v0/sessions/{id}/messages"));
+
+        Assert.Equal(("404", "404", "404", "404", "401"),
+            (login.Stdout, version.Stdout, health.Stdout, sessions.Stdout, messagesWithoutToken.Stdout));
+        // The same login over the API's own port succeeds: what the socket refuses is refused there, not everywhere.
+        Assert.False(string.IsNullOrEmpty(await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword)));
+    }
+
+    [Fact]
+    public async Task CodeInTheComputerCannotFindTheHostToken()
+    {
+        var (client, id) = await IdleSessionAsync("thief");
+        using var _ = client;
+        var agent = (await fixture.RunInsideAsync(id, "pgrep -f /usr/local/bin/raworc-host-agent | head -n 1")).Stdout.Trim();
+        Assert.Matches("^[0-9]+$", agent);
+
+        // Every place a process of the same user could look: the environment of every process, the agent's memory,
+        // the session's files (where the token arrived), and what the entry point was given.
+        var environ = await fixture.RunInsideAsync(id, "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'");
+        var memory = await fixture.RunInsideAsync(id, $"head -c 1 /proc/{agent}/mem; echo \" exit=$?\"");
+        var files = await fixture.RunInsideAsync(id, "grep -rIl 'eyJ' /session /tmp /home/raworc 2>/dev/null; ls -A /session/.raworc");
+
+        Assert.Contains($"RAWORC_SESSION_ID={id}", environ.Stdout);
+        Assert.DoesNotContain("eyJ", environ.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("RAWORC_HOST_TOKEN=", environ.Stdout, StringComparison.Ordinal);
+        Assert.Equal(" exit=1\n", memory.Stdout);
+        Assert.Equal("", files.Stdout);
+    }
+
+    [Fact]
+    public async Task ForkBombStopsAtThePidsLimitAndTheHostKeepsAnswering()
+    {
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("forker", key);
+        using var _ = client;
+
+        // 2,000 processes that live for 20 s; python's fork fails at once at the limit (bash's would retry). The limit is
+        // the pids cgroup under runc and the nproc rlimit under gVisor: either way at most 511 besides the python.
+        var bomb = await fixture.RunInsideAsync(id, """
+            python3 -c '
+            import os, time
+            started = failed = 0
+            for _ in range(2000):
+                try:
+                    pid = os.fork()
+                except OSError:
+                    failed += 1
+                    continue
+                if pid == 0:
+                    null = os.open("/dev/null", os.O_WRONLY); os.dup2(null, 1); os.dup2(null, 2)
+                    time.sleep(20); os._exit(0)
+                started += 1
+            print(f"started={started} failed={failed}")
+            '
+            """, TimeSpan.FromSeconds(120));
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you alive?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse());
+
+        var figures = bomb.Stdout.Trim().Split(' ').Select(pair => pair.Split('=')).ToDictionary(pair => pair[0], pair => pair[1]);
+        var started = int.Parse(figures["started"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(started, 1, 511);
+        Assert.Equal(2000 - started, int.Parse(figures["failed"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+    }
+
+    [Fact]
+    public async Task ReadOnlySystemLeavesTheSessionScratchAndHomeWritable()
+    {
+        var (client, id) = await IdleSessionAsync("writer");
+        using var _ = client;
+
+        var result = await fixture.RunInsideAsync(id, string.Join("; ",
+            "touch /usr/local/bin/x 2>/dev/null; echo usr=$?",
+            "touch /etc/x 2>/dev/null; echo etc=$?",
+            "touch /tmp/x; echo tmp=$?",
+            "mkdir -p ~/.local/lib && touch ~/.local/lib/x; echo home=$?",
+            "git init -q /tmp/origin && git -C /tmp/origin -c user.email=a@b -c user.name=a commit -q --allow-empty -m first"
+                + " && git clone -q /tmp/origin /session/code/clone; echo clone=$?",
+            "python3 -c 'import site; print(site.getusersitepackages())'"));
+
+        Assert.Equal("usr=1\netc=1\ntmp=0\nhome=0\nclone=0\n/home/raworc/.local/lib/python3.11/site-packages\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task SessionWhoseFilesPassTheDiskLimitIsClosedWithItsFilesKept()
+    {
+        var (client, id) = await IdleSessionAsync("filler");
+        using var _ = client;
+
+        var fill = await fixture.RunInsideAsync(id, $"head -c {ComputersAppFixture.MaxVolumeMiB + 16}M /dev/zero > /session/data/big; echo $?");
+        Assert.Equal("0\n", fill.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        Assert.Equal("volume_limit", (string?)notice["metadata"]!["type"]);
+        Assert.Equal(ComputersAppFixture.MaxVolumeMiB, (int)notice["metadata"]!["limit_mib"]!);
+        var used = (long)notice["metadata"]!["used_mib"]!;
+        // Measured while the file grew, at some size past the limit.
+        Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB, ComputersAppFixture.MaxVolumeMiB + 17);
+        Assert.Equal($"The session was closed: its files take {used} MiB, more than the limit of {ComputersAppFixture.MaxVolumeMiB} MiB per "
+            + "session (Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.",
+            (string?)notice["content"]);
+        var files = await fixture.Probe.ReadVolumeAsync(id);
+        Assert.Equal((ComputersAppFixture.MaxVolumeMiB + 16) * 1024L * 1024L, files["data/big"].Content.LongLength);
+    }
+
+    [Fact]
+    public async Task BusySessionClosedAndMessagedAtOnceAnswersTheMessageAfterItsRestore()
+    {
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("racer", key);
+        using var _ = client;
+        // The first agent is mid-turn (a long command) when its session is closed; whatever it sends while it stops
+        // (its tool message, its last "idle") carries the first start's token.
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = "sleep 20" }),
+            ScriptStep.Answer("answered after the restore"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "first" });
+        await Waits.UntilAsync(async () => fixture.Model.Requests.Count(r => r.ApiKey == key) == 1, "the first turn's model call");
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        var second = await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "second" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(90));
+
+        var answer = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "response")!;
+        Assert.Equal(("answered after the restore", (string?)second["id"]), ((string?)answer["content"], (string?)answer["metadata"]!["reply_to"]));
+        await client.WaitForStateAsync(id, "idle");
+        Assert.Equal([2], await fixture.QueryAsync<int>("SELECT computer_start FROM sessions WHERE id = @id", ("id", id)));
+    }
+
+    private static async Task IpAsync(string arguments, bool check = true)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", arguments)
+        {
+            RedirectStandardError = true,
+        })!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (check && process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ip {arguments} failed: {error}");
+        }
+    }
+}
