@@ -1,5 +1,6 @@
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Models;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Sessions;
@@ -14,6 +15,7 @@ builder.AddOperators();
 builder.AddSessions();
 builder.AddSessionComputers();
 builder.AddComputerSocket();
+builder.AddModelGateway();
 
 var app = builder.Build();
 
@@ -26,6 +28,7 @@ app.MapVersionApi();
 app.MapAuthApi();
 app.MapOperatorsApi();
 app.MapSessionApis();
+app.MapModelGatewayApi();
 
 await app.MigrateDatabaseAsync();
 await app.RunAsync();

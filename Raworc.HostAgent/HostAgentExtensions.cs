@@ -18,7 +18,7 @@ public static class HostAgentExtensions
     {
         var configuration = builder.Configuration;
         var agent = AgentOptions.FromConfiguration(configuration);
-        var model = ModelOptions.FromConfiguration(configuration);
+        var model = ModelOptions.FromConfiguration(configuration).ThroughGateway(agent);
         var services = builder.Services;
         services.AddSingleton(agent);
         services.AddSingleton(model);
@@ -39,7 +39,9 @@ public static class HostAgentExtensions
                 .Concat([agent.HostToken, configuration["ANTHROPIC_API_KEY"], configuration["OPENAI_API_KEY"]])));
         if (model.ConfigurationProblem is null)
         {
-            services.AddSingleton(provider => ChatClientFactory.Create(model, provider.GetService<ILoggerFactory>()));
+            // Through the gateway, model calls take the same way to the API as the agent's other calls (its socket, if any).
+            services.AddSingleton(provider => ChatClientFactory.Create(model, provider.GetService<ILoggerFactory>(),
+                model.Gateway ? ApiTransport.CreateHandler(agent) : null));
         }
 
         services.AddSingleton(provider =>

@@ -47,6 +47,7 @@ public static class AuthExtensions
                 };
                 bearer.Events = new JwtBearerEvents
                 {
+                    OnMessageReceived = Models.ModelGatewayApi.ReadTokenFromApiKeyHeader,
                     OnTokenValidated = CheckPrincipalIsCurrentAsync,
                     OnChallenge = WriteChallengeAsync,
                     OnForbidden = context => WriteErrorAsync(context.HttpContext, 403, "You are not allowed to do this."),

@@ -3,9 +3,10 @@ using System.ComponentModel.DataAnnotations;
 namespace Raworc.ApiService.Computers;
 
 /// <summary>
-/// What every Host agent is told about its model, section <c>Models</c>. The AppHost fills the keys from its
-/// secret parameters <c>anthropic-api-key</c> and <c>openai-api-key</c>; a session's own secrets of the same
-/// names take precedence.
+/// The platform's model, section <c>Models</c>. The AppHost fills the keys from its secret parameters
+/// <c>anthropic-api-key</c> and <c>openai-api-key</c>. Agents are told only the provider and model name; the base URL
+/// and the keys stay in the API, whose model gateway (<c>Models/ModelGatewayApi.cs</c>) uses them, and a session's own
+/// secrets <c>ANTHROPIC_API_KEY</c> / <c>OPENAI_API_KEY</c> take precedence over the keys there.
 /// </summary>
 public sealed class ModelOptions
 {
@@ -38,14 +39,12 @@ public static class HostAgentVariables
     public const string HostToken = "RAWORC_HOST_TOKEN";
     /// <summary>Comma-separated names of the session's secrets, whose values the agent redacts.</summary>
     public const string SecretNames = "RAWORC_SECRET_NAMES";
-    /// <summary>Model provider.</summary>
+    /// <summary>Model provider the agent speaks to the gateway: <c>anthropic</c> or <c>openai</c>.</summary>
     public const string ModelProvider = "RAWORC_MODEL_PROVIDER";
     /// <summary>Model name.</summary>
     public const string Model = "RAWORC_MODEL";
-    /// <summary>Model endpoint base URL.</summary>
-    public const string ModelBaseUrl = "RAWORC_MODEL_BASE_URL";
-    /// <summary>Anthropic key.</summary>
+    /// <summary>Anthropic key: never set by the platform; the name of a session's own key among its secrets.</summary>
     public const string AnthropicApiKey = "ANTHROPIC_API_KEY";
-    /// <summary>OpenAI-compatible key.</summary>
+    /// <summary>OpenAI-compatible key: never set by the platform; the name of a session's own key among its secrets.</summary>
     public const string OpenAiApiKey = "OPENAI_API_KEY";
 }

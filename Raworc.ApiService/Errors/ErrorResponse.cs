@@ -43,6 +43,8 @@ public static class ErrorCodes
     public const string RateLimited = "RATE_LIMITED";
     /// <summary>500: an unexpected failure; the message never carries exception text.</summary>
     public const string InternalError = "INTERNAL_ERROR";
+    /// <summary>502: the model gateway could not reach the model provider.</summary>
+    public const string BadGateway = "BAD_GATEWAY";
     /// <summary>503: a dependency (database, Redis, Docker) is unavailable.</summary>
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
 
@@ -59,6 +61,7 @@ public static class ErrorCodes
         415 => UnsupportedMediaType,
         422 => ValidationError,
         429 => RateLimited,
+        502 => BadGateway,
         503 => ServiceUnavailable,
         _ => InternalError,
     };
@@ -76,6 +79,7 @@ public static class ErrorCodes
         415 => "The request body must be JSON (Content-Type: application/json).",
         422 => "The request has invalid values.",
         429 => "Too many requests.",
+        502 => "The model provider could not be reached.",
         503 => "A service the API depends on is unavailable.",
         _ => "An internal error occurred.",
     };

@@ -8,19 +8,29 @@ namespace Raworc.ApiService.Sessions;
 /// <param name="Secrets">The <c>secrets/</c> folder and the secrets themselves.</param>
 public sealed record PublishPermissions(bool Data, bool Code, bool Secrets);
 
+/// <summary>
+/// What a session's Host has used of its model through the model gateway, over the session's whole life
+/// (wire <c>usage</c>: <c>{"model_calls","input_tokens","output_tokens"}</c>).
+/// </summary>
+/// <param name="ModelCalls">Calls the provider answered with a 2xx status.</param>
+/// <param name="InputTokens">Input (prompt) tokens the provider reported for them.</param>
+/// <param name="OutputTokens">Output (completion) tokens the provider reported for them.</param>
+public sealed record SessionUsage(long ModelCalls, long InputTokens, long OutputTokens);
+
 /// <summary>A session on the wire. Secrets, instructions and setup are never part of it.</summary>
 public sealed record SessionResponse(
     Guid Id, string? Name, string CreatedBy, string State, string? ContainerId, string? PersistentVolumeId,
     Guid? ParentSessionId, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset LastActivityAt,
     DateTimeOffset? ClosedAt, JsonNode? Metadata, bool IsPublished, DateTimeOffset? PublishedAt, string? PublishedBy,
-    PublishPermissions PublishPermissions, int TimeoutSeconds, DateTimeOffset? AutoCloseAt, string? Error)
+    PublishPermissions PublishPermissions, int TimeoutSeconds, DateTimeOffset? AutoCloseAt, string? Error, SessionUsage Usage)
 {
     /// <summary>The wire shape of a loaded session.</summary>
     public static SessionResponse From(Session s) => new(
         s.Id, s.Name, s.CreatedBy, s.State, s.ContainerId, s.PersistentVolumeId, s.ParentSessionId, s.CreatedAt,
         s.StartedAt, s.LastActivityAt, s.ClosedAt, JsonNode.Parse(s.Metadata), s.IsPublished, s.PublishedAt,
         s.PublishedBy, new PublishPermissions(s.PublishData, s.PublishCode, s.PublishSecrets), s.TimeoutSeconds,
-        s.AutoCloseAt, s.State == SessionStates.Errored ? s.Error : null);
+        s.AutoCloseAt, s.State == SessionStates.Errored ? s.Error : null,
+        new SessionUsage(s.UsageModelCalls, s.UsageInputTokens, s.UsageOutputTokens));
 }
 
 /// <summary>The published view: never container or volume ids.</summary>

@@ -76,22 +76,33 @@ public sealed class ComputerWork(
         {
             [HostAgentVariables.ApiUrl] = ApiUrl(),
             [HostAgentVariables.SecretNames] = string.Join(',', session.SecretNames),
+            // The agent calls its model through the API's gateway with its Host token: no model key enters the computer.
+            [ModelGatewayContract.EnabledVariable] = "true",
         };
         var models = modelOptions.Value;
-        // A session's own secret (say its own ANTHROPIC_API_KEY) wins over the platform's setting.
-        void Set(string name, string value)
+        if (ModelProviderFor(models, sessionSecrets) is { } provider)
         {
-            if (value.Length > 0 && !sessionSecrets.ContainsKey(name))
-            {
-                environment[name] = value;
-            }
+            environment[HostAgentVariables.ModelProvider] = provider;
         }
-        Set(HostAgentVariables.ModelProvider, models.Provider);
-        Set(HostAgentVariables.Model, models.Model);
-        Set(HostAgentVariables.ModelBaseUrl, models.BaseUrl);
-        Set(HostAgentVariables.AnthropicApiKey, models.AnthropicApiKey);
-        Set(HostAgentVariables.OpenAiApiKey, models.OpenAiApiKey);
+        if (models.Model.Length > 0)
+        {
+            environment[HostAgentVariables.Model] = models.Model;
+        }
         return environment;
+    }
+
+    /// <summary>
+    /// The provider the agent speaks to the gateway: <c>Models:Provider</c>, else <c>anthropic</c> when the platform or the
+    /// session has an Anthropic key, else <c>openai</c> when the platform has an OpenAI key or base URL or the session has an
+    /// OpenAI key; null when nothing is configured (the agent then answers that no model is configured).
+    /// </summary>
+    internal static string? ModelProviderFor(ModelOptions models, IReadOnlyDictionary<string, string> sessionSecrets)
+    {
+        bool Has(string name) => sessionSecrets.TryGetValue(name, out var value) && value.Length > 0;
+        return models.Provider.Length > 0 ? models.Provider
+            : models.AnthropicApiKey.Length > 0 || Has(HostAgentVariables.AnthropicApiKey) ? ModelGatewayContract.Anthropic
+            : models.OpenAiApiKey.Length > 0 || models.BaseUrl.Length > 0 || Has(HostAgentVariables.OpenAiApiKey) ? ModelGatewayContract.OpenAI
+            : null;
     }
 
     /// <summary>

@@ -19,15 +19,16 @@ public static class ChatClientFactory
     /// <summary>Creates the client.</summary>
     /// <param name="options">Model settings; must have no <see cref="ModelOptions.ConfigurationProblem"/>.</param>
     /// <param name="loggerFactory">For the function-invocation and telemetry layers; optional.</param>
+    /// <param name="transport">The innermost HTTP handler (see <see cref="ModelHttp.CreateClient"/>); null for a direct connection.</param>
     /// <exception cref="InvalidOperationException">The settings cannot be used; the message says how to fix them (never contains the key).</exception>
-    public static IChatClient Create(ModelOptions options, ILoggerFactory? loggerFactory = null)
+    public static IChatClient Create(ModelOptions options, ILoggerFactory? loggerFactory = null, HttpMessageHandler? transport = null)
     {
         if (options.ConfigurationProblem is { } problem)
         {
             throw new InvalidOperationException(problem);
         }
 
-        var http = ModelHttp.CreateClient(options);
+        var http = ModelHttp.CreateClient(options, transport);
         var inner = options.Provider == ModelOptions.Anthropic ? CreateAnthropic(options, http) : CreateOpenAI(options, http);
         return new ChatClientBuilder(inner)
             .UseOpenTelemetry(loggerFactory, TelemetrySource)

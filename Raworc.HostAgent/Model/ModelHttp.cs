@@ -12,7 +12,12 @@ namespace Raworc.HostAgent.Model;
 public static class ModelHttp
 {
     /// <summary>Creates the client; its own timeout is infinite because attempts are timed by the pipeline.</summary>
-    public static HttpClient CreateClient(ModelOptions options)
+    /// <param name="options">Retry and timeout settings.</param>
+    /// <param name="transport">
+    /// The innermost handler, which the client then owns: the API's transport when calls go through the gateway
+    /// (<see cref="Api.ApiTransport.CreateHandler"/>); null for a plain <see cref="SocketsHttpHandler"/>.
+    /// </param>
+    public static HttpClient CreateClient(ModelOptions options, HttpMessageHandler? transport = null)
     {
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(new HttpRetryStrategyOptions
@@ -26,7 +31,7 @@ public static class ModelHttp
             .AddTimeout(options.AttemptTimeout)
             .Build();
 #pragma warning disable CA2000 // The HttpClient owns and disposes the handler chain.
-        var handler = new ResilienceHandler(pipeline) { InnerHandler = new SocketsHttpHandler() };
+        var handler = new ResilienceHandler(pipeline) { InnerHandler = transport ?? new SocketsHttpHandler() };
 #pragma warning restore CA2000
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }

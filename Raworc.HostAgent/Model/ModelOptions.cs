@@ -1,9 +1,12 @@
+using Raworc.HostAgent.Api;
+
 namespace Raworc.HostAgent.Model;
 
 /// <summary>
 /// Which model the Host talks to and how patiently. Read from the environment by <see cref="FromConfiguration"/>:
 /// <c>RAWORC_MODEL_PROVIDER</c> (<c>anthropic</c> | <c>openai</c>), <c>RAWORC_MODEL</c>, <c>RAWORC_MODEL_BASE_URL</c>,
-/// and the key from <c>ANTHROPIC_API_KEY</c> or <c>OPENAI_API_KEY</c> by provider.
+/// and the key from <c>ANTHROPIC_API_KEY</c> or <c>OPENAI_API_KEY</c> by provider; or, with
+/// <c>RAWORC_MODEL_GATEWAY=true</c> (how Raworc starts its computers), the API's model gateway (<see cref="ThroughGateway"/>).
 /// </summary>
 public sealed record ModelOptions
 {
@@ -30,6 +33,13 @@ public sealed record ModelOptions
 
     /// <summary>The API key; may be empty only for an OpenAI-compatible endpoint given by <see cref="BaseUrl"/>.</summary>
     public string? ApiKey { get; init; }
+
+    /// <summary>
+    /// True when the model is reached through the Raworc API's gateway (<c>RAWORC_MODEL_GATEWAY=true</c>): then
+    /// <see cref="BaseUrl"/> is the session's gateway address, <see cref="ApiKey"/> the Host token, and calls go over the
+    /// API's transport (its Unix socket when there is one).
+    /// </summary>
+    public bool Gateway { get; init; }
 
     /// <summary>The most model calls in one turn (the function-invocation loop's iterations); default 30.</summary>
     public int MaxModelCallsPerTurn { get; init; } = 30;
@@ -71,6 +81,18 @@ public sealed record ModelOptions
     /// <exception cref="FormatException"><c>RAWORC_MODEL_BASE_URL</c> or <c>RAWORC_MAX_MODEL_CALLS</c> is malformed.</exception>
     public static ModelOptions FromConfiguration(IConfiguration configuration)
     {
+        if (string.Equals(NonEmpty(configuration[ModelGatewayContract.EnabledVariable]), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            // Keys and base URL are the API's business; a session's secrets of those names must not redirect the agent.
+            return new ModelOptions
+            {
+                Gateway = true,
+                Provider = NonEmpty(configuration["RAWORC_MODEL_PROVIDER"])?.ToLowerInvariant(),
+                Model = NonEmpty(configuration["RAWORC_MODEL"]),
+                MaxModelCallsPerTurn = MaxCalls(configuration),
+            };
+        }
+
         var anthropicKey = NonEmpty(configuration["ANTHROPIC_API_KEY"]);
         var openAIKey = NonEmpty(configuration["OPENAI_API_KEY"]);
         var baseUrlText = NonEmpty(configuration["RAWORC_MODEL_BASE_URL"]);
@@ -82,21 +104,31 @@ public sealed record ModelOptions
             throw new FormatException("RAWORC_MODEL_BASE_URL must be an absolute URL, e.g. http://127.0.0.1:11434/v1.");
         }
 
-        var maxCalls = NonEmpty(configuration["RAWORC_MAX_MODEL_CALLS"]);
         return new ModelOptions
         {
             Provider = provider,
             Model = NonEmpty(configuration["RAWORC_MODEL"]),
             BaseUrl = baseUrl,
             ApiKey = provider == OpenAI ? openAIKey : anthropicKey,
-            MaxModelCallsPerTurn = maxCalls is null
-                ? 30
-                : int.TryParse(maxCalls, out var calls) && calls > 0 ? calls : throw new FormatException("RAWORC_MAX_MODEL_CALLS must be a positive integer."),
+            MaxModelCallsPerTurn = MaxCalls(configuration),
         };
     }
 
+    /// <summary>
+    /// These settings pointed at the session's gateway: <see cref="BaseUrl"/> becomes
+    /// <c>{ApiUrl}api/v0/sessions/{SessionId}/model/{provider}</c> (the Anthropic SDK's base URL, the OpenAI SDK's endpoint)
+    /// and <see cref="ApiKey"/> the Host token. Unchanged when <see cref="Gateway"/> is false or no provider is known.
+    /// </summary>
+    public ModelOptions ThroughGateway(AgentOptions agent) => Gateway && Provider is Anthropic or OpenAI
+        ? this with { BaseUrl = new Uri(agent.ApiUrl, ModelGatewayContract.PathFor(agent.SessionId, Provider)), ApiKey = agent.HostToken }
+        : this;
+
     /// <summary>Never prints the key.</summary>
-    public override string ToString() => $"ModelOptions {{ Provider = {Provider}, Model = {EffectiveModel}, BaseUrl = {BaseUrl} }}";
+    public override string ToString() => $"ModelOptions {{ Provider = {Provider}, Model = {EffectiveModel}, BaseUrl = {BaseUrl}, Gateway = {Gateway} }}";
+
+    private static int MaxCalls(IConfiguration configuration) => NonEmpty(configuration["RAWORC_MAX_MODEL_CALLS"]) is { } text
+        ? int.TryParse(text, out var calls) && calls > 0 ? calls : throw new FormatException("RAWORC_MAX_MODEL_CALLS must be a positive integer.")
+        : 30;
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -17,9 +17,22 @@ public abstract record ScriptStep
     /// <summary>Answer with an HTTP error in the protocol's error shape.</summary>
     public static ScriptStep Fail(int status) => new FailStep(status);
 
+    /// <summary>Drop the connection without an answer.</summary>
+    public static ScriptStep Drop() => new DropStep();
+
     /// <summary>Hold the request open for <paramref name="delay"/> (or until the client gives up), then answer 500.</summary>
     public static ScriptStep Hang(TimeSpan delay) => new HangStep(delay);
+
+    /// <summary>
+    /// A text answer that, to a streaming request, sends <paramref name="first"/> as its first event(s), then waits for
+    /// <paramref name="release"/> (at most 30 s) before sending <paramref name="rest"/> and the end; to any other request,
+    /// the whole text at once.
+    /// </summary>
+    public static ScriptStep Stream(string first, string rest, Task release) => new StreamStep(first, rest, release);
 }
+
+/// <summary>A text answer streamed in two parts with a pause between them.</summary>
+public sealed record StreamStep(string First, string Rest, Task Release) : ScriptStep;
 
 /// <summary>A tool call.</summary>
 public sealed record ToolCallStep(string Name, JsonObject Arguments) : ScriptStep;
@@ -29,6 +42,9 @@ public sealed record AnswerStep(Func<RecordedRequest, string> Text) : ScriptStep
 
 /// <summary>An HTTP error.</summary>
 public sealed record FailStep(int Status) : ScriptStep;
+
+/// <summary>A connection dropped without an answer.</summary>
+public sealed record DropStep : ScriptStep;
 
 /// <summary>A request that never answers in time.</summary>
 public sealed record HangStep(TimeSpan Delay) : ScriptStep;
@@ -50,6 +66,12 @@ public sealed record RecordedRequest(
     IReadOnlyList<string> ToolNames,
     JsonObject Body)
 {
+    /// <summary>The raw <c>Authorization</c> and <c>x-api-key</c> headers, as received.</summary>
+    public string Credentials { get; init; } = "";
+
+    /// <summary>The usage the stand-in reported in its answer (input, output tokens); null for errors.</summary>
+    public (long Input, long Output)? ReportedUsage { get; set; }
+
     /// <summary>The newest tool result, or an empty string.</summary>
     public string LastToolResult => ToolResults.Count == 0 ? "" : ToolResults[^1];
 }

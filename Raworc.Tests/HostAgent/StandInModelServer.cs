@@ -13,8 +13,10 @@ namespace Raworc.Tests.HostAgent;
 
 /// <summary>
 /// A model provider on 127.0.0.1 that speaks the Anthropic Messages protocol (<c>POST /v1/messages</c>) and the
-/// OpenAI chat-completions protocol (<c>POST /v1/chat/completions</c>), non-streaming, and plays a script of
-/// replies (tool calls, answers, HTTP errors), recording every request. An exhausted script answers 400.
+/// OpenAI chat-completions protocol (<c>POST /v1/chat/completions</c>), and plays a script of replies (tool calls,
+/// answers, HTTP errors), recording every request. Text answers also stream (<c>"stream": true</c>). Each answer reports
+/// its own usage (different for every call), recorded in <see cref="RecordedRequest.ReportedUsage"/>. An exhausted
+/// script answers 400.
 /// </summary>
 public sealed class StandInModelServer : IAsyncDisposable
 {
@@ -105,22 +107,23 @@ public sealed class StandInModelServer : IAsyncDisposable
         var apiKey = context.Request.Headers["x-api-key"].ToString() is { Length: > 0 } header
             ? header
             : context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
-        var request = protocol == "anthropic" ? StandInProtocols.ParseAnthropic(body, apiKey) : StandInProtocols.ParseOpenAI(body, apiKey);
+        var request = (protocol == "anthropic" ? StandInProtocols.ParseAnthropic(body, apiKey) : StandInProtocols.ParseOpenAI(body, apiKey))
+            with { Credentials = $"{context.Request.Headers.Authorization} {context.Request.Headers["x-api-key"]}" };
         lock (_requests)
         {
             _requests.Add(request);
-        }
-
-        if (body["stream"]?.GetValue<bool>() == true)
-        {
-            await WriteAsync(context, 400, StandInProtocols.Error(protocol, 400, "The stand-in does not stream."));
-            return;
         }
 
         var script = _scriptsByKey.TryGetValue(apiKey, out var keyed) ? keyed : _script;
         if (!script.TryDequeue(out var step))
         {
             await WriteAsync(context, 400, StandInProtocols.Error(protocol, 400, "The stand-in's script is exhausted."));
+            return;
+        }
+
+        if (step is DropStep)
+        {
+            context.Abort();
             return;
         }
 
@@ -131,16 +134,44 @@ public sealed class StandInModelServer : IAsyncDisposable
         }
 
         var model = body["model"]?.GetValue<string>() ?? "stand-in";
-        var id = $"call_{Interlocked.Increment(ref _callId)}";
+        var call = Interlocked.Increment(ref _callId);
+        var id = $"call_{call}";
+        (long, long) usage = (100 + 7 * call, 3 + call);
+        if (body["stream"]?.GetValue<bool>() == true)
+        {
+            var (first, rest, release) = step switch
+            {
+                StreamStep stream => (stream.First, stream.Rest, stream.Release),
+                AnswerStep answer => (answer.Text(request), "", Task.CompletedTask),
+                _ => (null, null, Task.CompletedTask),
+            };
+            if (first is null)
+            {
+                await WriteAsync(context, 400, StandInProtocols.Error(protocol, 400, "The stand-in streams text answers only."));
+                return;
+            }
+            request.ReportedUsage = usage;
+            await StandInStreams.WriteAsync(context, protocol, body, model, id, first, rest!, release, usage);
+            return;
+        }
+
+        if (step is StreamStep whole)
+        {
+            step = ScriptStep.Answer(whole.First + whole.Rest);
+        }
+        if (step is not FailStep)
+        {
+            request.ReportedUsage = usage;
+        }
         var (status, reply) = step switch
         {
             FailStep fail => (fail.Status, StandInProtocols.Error(protocol, fail.Status, $"scripted failure {fail.Status}")),
-            ToolCallStep call => (200, protocol == "anthropic"
-                ? StandInProtocols.AnthropicToolUse(model, id, call.Name, call.Arguments)
-                : StandInProtocols.OpenAIToolCall(model, id, call.Name, call.Arguments)),
+            ToolCallStep tool => (200, protocol == "anthropic"
+                ? StandInProtocols.AnthropicToolUse(model, id, tool.Name, tool.Arguments, usage)
+                : StandInProtocols.OpenAIToolCall(model, id, tool.Name, tool.Arguments, usage)),
             AnswerStep answer => (200, protocol == "anthropic"
-                ? StandInProtocols.AnthropicText(model, id, answer.Text(request))
-                : StandInProtocols.OpenAIText(model, id, answer.Text(request))),
+                ? StandInProtocols.AnthropicText(model, id, answer.Text(request), usage)
+                : StandInProtocols.OpenAIText(model, id, answer.Text(request), usage)),
             _ => throw new InvalidOperationException("Unknown script step."),
         };
         await WriteAsync(context, status, reply);

@@ -73,14 +73,14 @@ internal static class StandInProtocols
         return new RecordedRequest("openai", apiKey, system.ToString(), messages, results, tools, body);
     }
 
-    public static JsonObject AnthropicToolUse(string model, string id, string name, JsonObject arguments) =>
-        AnthropicMessage(model, id, "tool_use", new JsonObject { ["type"] = "tool_use", ["id"] = id, ["name"] = name, ["input"] = arguments.DeepClone() });
+    public static JsonObject AnthropicToolUse(string model, string id, string name, JsonObject arguments, (long In, long Out) usage) =>
+        AnthropicMessage(model, id, "tool_use", usage, new JsonObject { ["type"] = "tool_use", ["id"] = id, ["name"] = name, ["input"] = arguments.DeepClone() });
 
-    public static JsonObject AnthropicText(string model, string id, string text) =>
-        AnthropicMessage(model, id, "end_turn", new JsonObject { ["type"] = "text", ["text"] = text });
+    public static JsonObject AnthropicText(string model, string id, string text, (long In, long Out) usage) =>
+        AnthropicMessage(model, id, "end_turn", usage, new JsonObject { ["type"] = "text", ["text"] = text });
 
-    public static JsonObject OpenAIToolCall(string model, string id, string name, JsonObject arguments) =>
-        OpenAICompletion(model, id, "tool_calls", new JsonObject
+    public static JsonObject OpenAIToolCall(string model, string id, string name, JsonObject arguments, (long In, long Out) usage) =>
+        OpenAICompletion(model, id, "tool_calls", usage, new JsonObject
         {
             ["role"] = "assistant",
             ["content"] = null,
@@ -92,8 +92,8 @@ internal static class StandInProtocols
             }),
         });
 
-    public static JsonObject OpenAIText(string model, string id, string text) =>
-        OpenAICompletion(model, id, "stop", new JsonObject { ["role"] = "assistant", ["content"] = text });
+    public static JsonObject OpenAIText(string model, string id, string text, (long In, long Out) usage) =>
+        OpenAICompletion(model, id, "stop", usage, new JsonObject { ["role"] = "assistant", ["content"] = text });
 
     public static JsonObject Error(string protocol, int status, string message)
     {
@@ -109,7 +109,7 @@ internal static class StandInProtocols
             : new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["code"] = status.ToString() } };
     }
 
-    private static JsonObject AnthropicMessage(string model, string id, string stopReason, JsonObject block) => new()
+    private static JsonObject AnthropicMessage(string model, string id, string stopReason, (long In, long Out) usage, JsonObject block) => new()
     {
         ["id"] = "msg_" + id,
         ["type"] = "message",
@@ -118,17 +118,17 @@ internal static class StandInProtocols
         ["content"] = new JsonArray(block),
         ["stop_reason"] = stopReason,
         ["stop_sequence"] = null,
-        ["usage"] = new JsonObject { ["input_tokens"] = 10, ["output_tokens"] = 5 },
+        ["usage"] = new JsonObject { ["input_tokens"] = usage.In, ["output_tokens"] = usage.Out },
     };
 
-    private static JsonObject OpenAICompletion(string model, string id, string finishReason, JsonObject message) => new()
+    private static JsonObject OpenAICompletion(string model, string id, string finishReason, (long In, long Out) usage, JsonObject message) => new()
     {
         ["id"] = "chatcmpl_" + id,
         ["object"] = "chat.completion",
         ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
         ["model"] = model,
         ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finishReason, ["logprobs"] = null }),
-        ["usage"] = new JsonObject { ["prompt_tokens"] = 10, ["completion_tokens"] = 5, ["total_tokens"] = 15 },
+        ["usage"] = new JsonObject { ["prompt_tokens"] = usage.In, ["completion_tokens"] = usage.Out, ["total_tokens"] = usage.In + usage.Out },
     };
 
     // Content is a string or an array of text blocks in both protocols.

@@ -19,13 +19,14 @@ public sealed class SessionsTests(RaworcAppFixture fixture)
         Assert.Equal(
             ["auto_close_at", "closed_at", "container_id", "created_at", "created_by", "error", "id", "is_published", "last_activity_at",
              "metadata", "name", "parent_session_id", "persistent_volume_id", "publish_permissions", "published_at", "published_by",
-             "started_at", "state", "timeout_seconds"],
+             "started_at", "state", "timeout_seconds", "usage"],
             session.Select(p => p.Key).Order().ToArray());
         Assert.Equal("init", (string?)session["state"]);
         Assert.Equal(owner, (string?)session["created_by"]);
         Assert.Equal(300, (int)session["timeout_seconds"]!);
         Assert.Equal("{}", session["metadata"]!.ToJsonString());
         Assert.Equal("""{"data":true,"code":true,"secrets":false}""", session["publish_permissions"]!.ToJsonString());
+        Assert.Equal("""{"model_calls":0,"input_tokens":0,"output_tokens":0}""", session["usage"]!.ToJsonString());
         Assert.False((bool)session["is_published"]!);
         Assert.Null(session["name"]);
         Assert.Null(session["error"]);
