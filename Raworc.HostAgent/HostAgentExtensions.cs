@@ -47,7 +47,11 @@ public static class HostAgentExtensions
         services.AddSingleton(provider =>
         {
             var root = agent.SessionDirectory;
-            var bash = new BashTool(new BashOptions { WorkingDirectory = root });
+            var bash = new BashTool(new BashOptions
+            {
+                WorkingDirectory = root,
+                ProcessLimit = int.TryParse(configuration["RAWORC_TOOL_PROCESS_LIMIT"], out var processes) && processes > 0 ? processes : null,
+            });
             var editor = new TextEditorTool(new ConfinedPaths(root));
             var turn = new TurnOptions
             {

@@ -68,6 +68,9 @@ public sealed partial class DockerComputerProvider
         };
     }
 
+    /// <summary>Processes and threads kept for the agent under gVisor: its tools and setup.sh get the limit less this.</summary>
+    public const int AgentProcessReserve = 64;
+
     /// <summary>Under gVisor Docker's pids limit counts the sandbox's own host threads, not the tasks inside.</summary>
     public const int GvisorThreadsPerTask = 8;
 

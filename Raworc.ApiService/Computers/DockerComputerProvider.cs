@@ -243,6 +243,11 @@ public sealed partial class DockerComputerProvider(
             variables[CheckName(name, "environment variable")] = value;
         }
         variables["RAWORC_SESSION_ID"] = spec.SessionId.ToString("D");
+        if (settings.Runtime == "runsc")
+        {
+            // Under gVisor nproc is the process limit; the agent's tools and setup.sh get less, so the agent keeps room.
+            variables["RAWORC_TOOL_PROCESS_LIMIT"] = Math.Max(1, settings.PidsLimit - AgentProcessReserve).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         if (spec.HostToken is not null)
         {
             variables["RAWORC_HOST_TOKEN_FILE"] = $"{SessionPath}/{ComputerSpec.HostTokenPath}";

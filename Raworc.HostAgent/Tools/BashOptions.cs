@@ -9,6 +9,14 @@ public sealed record BashOptions
     /// <summary>Time after which a command's whole process group is killed; default 120 s.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// When set, each command runs under this <c>nproc</c> limit (soft and hard, so it cannot be raised again), through
+    /// util-linux's <c>prlimit</c>: under gVisor, where <c>nproc</c> is the computer's process limit, this keeps a reserve
+    /// of processes and threads for the agent itself, which a fork bomb in a command would otherwise take (measured:
+    /// the agent could start no thread until the bomb's processes ended). From <c>RAWORC_TOOL_PROCESS_LIMIT</c>.
+    /// </summary>
+    public int? ProcessLimit { get; init; }
+
     /// <summary>The most characters kept of stdout and, separately, of stderr (head and tail); default 30,000.</summary>
     public int MaxOutputChars { get; init; } = 30_000;
 

@@ -34,6 +34,12 @@ public sealed class BashTool(BashOptions options)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (options.ProcessLimit is { } processes)
+        {
+            startInfo.ArgumentList.Add("prlimit");
+            startInfo.ArgumentList.Add($"--nproc={processes}:{processes}");
+            startInfo.ArgumentList.Add("--");
+        }
         startInfo.ArgumentList.Add("/bin/bash");
         startInfo.ArgumentList.Add("-c");
         startInfo.ArgumentList.Add(command);

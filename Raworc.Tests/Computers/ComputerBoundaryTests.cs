@@ -181,11 +181,13 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         var (client, id) = await IdleSessionAsync("forker", key);
         using var _ = client;
 
-        // 2,000 processes that live for 20 s; python's fork fails at once at the limit (bash's would retry). The limit is
-        // the pids cgroup under runc and the nproc rlimit under gVisor: either way at most 511 besides the python.
-        var bomb = await fixture.RunInsideAsync(id, """
+        // The Host's own bash tool starts 2,000 `sleep` processes that live for 20 s; python's fork fails at once at the
+        // limit (bash's would retry). Small processes: under gVisor a burst of large ones meets the memory limit first,
+        // which ends the whole computer (README, gVisor). The limit is the pids cgroup under runc and the nproc rlimit under gVisor: either way
+        // at most 511 start besides what already runs. While they live, the Host must still answer.
+        const string bomb = """
             python3 -c '
-            import os, time
+            import os
             started = failed = 0
             for _ in range(2000):
                 try:
@@ -194,20 +196,30 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
                     failed += 1
                     continue
                 if pid == 0:
-                    null = os.open("/dev/null", os.O_WRONLY); os.dup2(null, 1); os.dup2(null, 2)
-                    time.sleep(20); os._exit(0)
+                    null = os.open("/dev/null", os.O_WRONLY); os.dup2(null, 0); os.dup2(null, 1); os.dup2(null, 2)
+                    try:
+                        os.execv("/bin/sleep", ["sleep", "20"])
+                    finally:
+                        os._exit(1)
                 started += 1
             print(f"started={started} failed={failed}")
             '
-            """, TimeSpan.FromSeconds(120));
-        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+            """;
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = bomb }),
+            ScriptStep.Answer(request => request.ToolResults[^1]),
+            ScriptStep.Answer("still here"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "fork" });
+        var first = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
         await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you alive?" });
-        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse());
+        var messages = await client.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2);
 
-        var figures = bomb.Stdout.Trim().Split(' ').Select(pair => pair.Split('=')).ToDictionary(pair => pair[0], pair => pair[1]);
-        var started = int.Parse(figures["started"], System.Globalization.CultureInfo.InvariantCulture);
+        var report = (string)first.Single(m => (string?)m!["metadata"]?["type"] == "response")!["content"]!;
+        var figures = System.Text.RegularExpressions.Regex.Match(report, @"started=(\d+) failed=(\d+)");
+        Assert.True(figures.Success, report);
+        var started = int.Parse(figures.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(started, 1, 511);
-        Assert.Equal(2000 - started, int.Parse(figures["failed"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2000 - started, int.Parse(figures.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
     }
 

@@ -51,15 +51,17 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal(["ALL"], container.HostConfig.CapDrop);
         Assert.Null(container.HostConfig.CapAdd);
         Assert.Equal(["no-new-privileges"], container.HostConfig.SecurityOpt);
-        Assert.Equal(512, container.HostConfig.PidsLimit);
+        // Under gVisor the nproc rlimit holds the limit and the cgroup caps the sandbox's own threads (8 per task).
+        var gvisor = TestRuntime.Name == "runsc";
+        Assert.Equal(gvisor ? 4096 : 512, container.HostConfig.PidsLimit);
         Assert.True(container.HostConfig.ReadonlyRootfs);
         Assert.Equal(new Dictionary<string, string>
         {
             ["/tmp"] = "rw,nosuid,nodev,size=256m,mode=1777",
             ["/home/raworc"] = "rw,nosuid,nodev,size=256m,mode=0700,uid=1000,gid=1000",
         }, container.HostConfig.Tmpfs);
-        var nofile = Assert.Single(container.HostConfig.Ulimits);
-        Assert.Equal(("nofile", 4096L, 4096L), (nofile.Name, nofile.Soft, nofile.Hard));
+        Assert.Equal(gvisor ? [("nofile", 4096L, 4096L), ("nproc", 512L, 512L)] : [("nofile", 4096L, 4096L)],
+            container.HostConfig.Ulimits.Select(limit => (limit.Name, limit.Soft, limit.Hard)));
         Assert.Equal("json-file", container.HostConfig.LogConfig.Type);
         Assert.Equal(new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" }, container.HostConfig.LogConfig.Config);
         Assert.Equal("true", container.Config.Labels["raworc.managed"]);
@@ -154,7 +156,8 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal("none", (await _probe.InspectAsync(id))!.HostConfig.NetworkMode);
         var exec = await fixture.Docker.Exec.ExecCreateContainerAsync($"raworc-session-{id:D}", new Docker.DotNet.Models.ContainerExecCreateParameters
         {
-            Cmd = ["bash", "-c", "ls /sys/class/net; timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>/dev/null; echo connect=$?"],
+            Cmd = ["bash", "-c", "python3 -c 'import socket; print(*sorted(n for _, n in socket.if_nameindex()))';"
+                + " timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>/dev/null; echo connect=$?"],
             AttachStdout = true,
         });
         using var stream = await fixture.Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false);

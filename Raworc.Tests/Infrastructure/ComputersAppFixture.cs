@@ -49,7 +49,8 @@ public sealed class ComputersAppFixture : RaworcAppFixture
         ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__StartDeadlineSeconds"] = StartDeadlineSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__MaxVolumeMiB"] = MaxVolumeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Computers__VolumeCheckSeconds"] = "2",
+        // Each measurement walks every container and volume of the engine (GET /system/df): not too often.
+        ["Computers__VolumeCheckSeconds"] = "5",
         ["Computers__Runtime"] = TestRuntime.Name,
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",

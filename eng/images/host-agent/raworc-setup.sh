@@ -26,6 +26,11 @@ write_status() { # result exit_code
     "$1" "$2" "$limit" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$status.tmp" && mv -f "$status.tmp" "$status"
 }
 
+# Under gVisor the agent keeps a reserve of processes: setup.sh gets the tools' limit (see BashOptions.ProcessLimit).
+if [ -n "${RAWORC_TOOL_PROCESS_LIMIT:-}" ]; then
+  ulimit -u "$RAWORC_TOOL_PROCESS_LIMIT"
+fi
+
 if [ -f /session/code/setup.sh ]; then
   write_status running ""
   echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) setup.sh" >>"$logs/setup.log"
