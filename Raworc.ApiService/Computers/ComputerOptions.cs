@@ -72,6 +72,10 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(0, int.MaxValue)]
     public int MaxVolumeMiB { get; set; } = 10 * 1024;
 
+    /// <summary>The longest a remix's copy of its parent's folders may take, in seconds; past it the remix errors.</summary>
+    [Range(1, 24 * 3600)]
+    public int CopyTimeoutSeconds { get; set; } = 600;
+
     /// <summary>Seconds between two measurements of the session volumes.</summary>
     [Range(1, 24 * 3600)]
     public int VolumeCheckSeconds { get; set; } = 30;

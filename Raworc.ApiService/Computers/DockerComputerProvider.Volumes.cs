@@ -14,7 +14,9 @@ public sealed partial class DockerComputerProvider
         cd /to
         mkdir -p code data secrets logs
         for part in $RAWORC_COPY_PARTS; do
-          if [ -d "/from/$part" ]; then cp -a "/from/$part/." "$part/"; fi
+          # The parent's code may have made a part a symlink (to / say): only a real folder is copied, and cp -a never
+          # follows the links inside it; --one-file-system keeps it on the volume.
+          if [ -d "/from/$part" ] && [ ! -L "/from/$part" ]; then cp -a --one-file-system "/from/$part/." "$part/"; fi
         done
         chown 1000:1000 . code data secrets logs
         chmod 0755 . code data logs
@@ -55,9 +57,18 @@ public sealed partial class DockerComputerProvider
                 Cmd = [CopyScript],
                 Env = [$"RAWORC_COPY_PARTS={string.Join(' ', copied)}"],
                 Labels = labels,
+                // Root, for ownership and modes, but with only the capabilities cp -a needs, and the computers' limits.
                 HostConfig = new HostConfig
                 {
                     NetworkMode = "none",
+                    CapDrop = ["ALL"],
+                    CapAdd = ["CHOWN", "DAC_OVERRIDE", "FOWNER"],
+                    SecurityOpt = ["no-new-privileges"],
+                    ReadonlyRootfs = true,
+                    PidsLimit = 64,
+                    NanoCPUs = (long)Math.Round(options.Value.Cpus * 1_000_000_000),
+                    Memory = options.Value.MemoryMiB * 1024L * 1024L,
+                    LogConfig = new LogConfig { Type = "json-file", Config = new Dictionary<string, string> { ["max-size"] = "1m", ["max-file"] = "1" } },
                     Mounts =
                     [
                         new Mount { Type = "volume", Source = from, Target = "/from", ReadOnly = true },
@@ -66,7 +77,18 @@ public sealed partial class DockerComputerProvider
                 },
             }, cancellationToken);
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
-            var result = await docker.Containers.WaitContainerAsync(created.ID, cancellationToken);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(TimeSpan.FromSeconds(options.Value.CopyTimeoutSeconds));
+            ContainerWaitResponse result;
+            try
+            {
+                result = await docker.Containers.WaitContainerAsync(created.ID, limit.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new InvalidOperationException(
+                    $"Copying the volume of session {fromSessionId:D} took longer than {options.Value.CopyTimeoutSeconds} s (Computers:CopyTimeoutSeconds).");
+            }
             if (result.StatusCode != 0)
             {
                 throw new InvalidOperationException(

@@ -243,6 +243,9 @@ public sealed partial class DockerComputerProvider(
             variables[CheckName(name, "environment variable")] = value;
         }
         variables["RAWORC_SESSION_ID"] = spec.SessionId.ToString("D");
+        // No diagnostic IPC socket in /tmp: through it the tools (same user) could read the agent's environment or load
+        // code into it (found by a break-out attempt), which non-dumpability does not stop.
+        variables["DOTNET_EnableDiagnostics"] = "0";
         if (settings.Runtime == "runsc")
         {
             // Under gVisor nproc is the process limit; the agent's tools and setup.sh get less, so the agent keeps room.

@@ -168,6 +168,33 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task CopyOfAPartThatIsASymlinkCopiesNothingOfWhereItPoints()
+    {
+        var parent = _probe.NewSession();
+        var child = _probe.NewSession();
+        await _provider.CreateAsync(Spec(parent), CancellationToken.None);
+        await _probe.WaitForSetupStatusAsync(parent, SetupWait);
+        // What a session's code can do to its own volume: its data folder becomes a link to the copier's root.
+        var exec = await fixture.Docker.Exec.ExecCreateContainerAsync($"raworc-session-{parent:D}", new Docker.DotNet.Models.ContainerExecCreateParameters
+        {
+            Cmd = ["bash", "-c", "mv /session/data /session/data.real && ln -s / /session/data && echo linked"],
+            AttachStdout = true,
+            User = "raworc",
+        });
+        using (var stream = await fixture.Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false))
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            Assert.Equal("linked\n", (await stream.ReadOutputToEndAsync(timeout.Token)).stdout);
+        }
+
+        await _provider.CopyVolumeAsync(parent, child, new CopyParts(Data: true, Code: false, Secrets: false), CancellationToken.None);
+
+        var files = await _probe.ReadVolumeAsync(child);
+        Assert.Equal(["", "code", "data", "logs", "secrets"], files.Keys.Order(StringComparer.Ordinal));
+        Assert.True(files["data"].IsDirectory);
+    }
+
+    [Fact]
     public async Task DeleteRemovesContainerAndVolumeAndCanBeRepeated()
     {
         var id = _probe.NewSession();
