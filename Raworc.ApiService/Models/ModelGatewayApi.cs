@@ -86,7 +86,13 @@ public static class ModelGatewayApi
             limit.MaxRequestBodySize = MaxRequestBodyBytes;
         }
 
-        var upstream = ModelUpstream.For(call.Provider, models, secrets.Unprotect(session.ProtectedSecrets));
+        var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
+        // Only the provider the session's agent was given: a session must not spend the platform's key of another one.
+        if (Work.ComputerWork.ModelProviderFor(models, sessionSecrets) != call.Provider)
+        {
+            return ApiErrors.NotFound($"This session's model provider is not {call.Provider}.");
+        }
+        var upstream = ModelUpstream.For(call.Provider, models, sessionSecrets);
         var meter = new ModelUsageMeter(call.Provider);
         var body = context.Response.Body;
         context.Response.Body = new UsageTapStream(body, context.Response, meter);

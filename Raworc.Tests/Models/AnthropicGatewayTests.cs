@@ -107,6 +107,10 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
         await (await anonymous.SendAsync(GatewayCalls.Anthropic(id, GatewayCalls.AnthropicBody("x")))).AssertErrorAsync(401, "UNAUTHORIZED");
         // Only what the SDKs call is forwarded, even for the right Host.
         await (await host.PostAsync($"/api/v0/sessions/{id}/model/anthropic/v1/files", Http.Json(new { }))).AssertErrorAsync(404, "NOT_FOUND");
+        // Nor to a provider the session was not given: the platform's key of another provider is not the session's to spend.
+        var otherProvider = await (await host.PostAsync($"/api/v0/sessions/{id}/model/openai/chat/completions", Http.Json(new { })))
+            .AssertErrorAsync(404, "NOT_FOUND");
+        Assert.Equal("This session's model provider is not openai.", (string?)otherProvider["message"]);
 
         Assert.Equal(before, fixture.Model.Requests.Count);
         Assert.Equal((0, 0, 0), await owner.UsageAsync(id));
