@@ -72,7 +72,7 @@ public sealed partial class DockerComputerProvider
     public const int AgentProcessReserve = 64;
 
     /// <summary>Under gVisor Docker's pids limit counts the sandbox's own host threads, not the tasks inside.</summary>
-    public const int GvisorThreadsPerTask = 8;
+    public const int GvisorThreadsPerTask = 16;
 
     /// <summary>
     /// How <see cref="ComputerOptions.PidsLimit"/> is enforced. With <c>runc</c> the container's pids cgroup holds it:

@@ -51,9 +51,9 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         Assert.Equal(["ALL"], container.HostConfig.CapDrop);
         Assert.Null(container.HostConfig.CapAdd);
         Assert.Equal(["no-new-privileges"], container.HostConfig.SecurityOpt);
-        // Under gVisor the nproc rlimit holds the limit and the cgroup caps the sandbox's own threads (8 per task).
+        // Under gVisor the nproc rlimit holds the limit and the cgroup caps the sandbox's own threads (16 per task).
         var gvisor = TestRuntime.Name == "runsc";
-        Assert.Equal(gvisor ? 4096 : 512, container.HostConfig.PidsLimit);
+        Assert.Equal(gvisor ? 8192 : 512, container.HostConfig.PidsLimit);
         Assert.True(container.HostConfig.ReadonlyRootfs);
         Assert.Equal(new Dictionary<string, string>
         {
