@@ -125,7 +125,8 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
 
         fixture.Model.EnqueueFor(key, ScriptStep.Answer("back again"));
         await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you there?" });
-        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse());
+        // A whole new computer starts first (under gVisor on a loaded machine that alone can take tens of seconds).
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
         Assert.Equal("back again", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
         await client.WaitForStateAsync(id, "idle");
     }

@@ -27,7 +27,7 @@ public sealed class ComputersAppFixture : RaworcAppFixture
     public const int SetupTimeoutSeconds = 3;
 
     /// <summary>How long the API waits for an agent to report ready, seconds.</summary>
-    public const int StartDeadlineSeconds = 20;
+    public const int StartDeadlineSeconds = 45;
 
     private StandInModelServer? _model;
 
