@@ -102,7 +102,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await FailSessionAsync(item, Reason(ex), cancellationToken);
+            await FailSessionAsync(item, Reason(ex, item.Kind), cancellationToken);
             db.WorkItems.Remove(item);
         }
         await db.SaveChangesAsync(cancellationToken);
@@ -115,13 +115,26 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
     {
         ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ArgumentException => false,
         InvalidOperationException when item.Kind == WorkKinds.Remix => false,
+        // A conflict is the engine still busy with the same name: a removal in progress (by the reconciler, or an earlier
+        // attempt) or a name not yet released. It clears in moments, so it gets the retries of an unknown failure.
+        DockerApiException { StatusCode: System.Net.HttpStatusCode.Conflict } => item.Attempts + 1 < MaxAttemptsForUnknownFailures,
         DockerApiException docker => (int)docker.StatusCode >= 500,
         HttpRequestException or SocketException or TimeoutException or IOException => true,
         _ => item.Attempts + 1 < MaxAttemptsForUnknownFailures,
     };
 
-    /// <summary>The session's <c>error</c> text for a failure that is not transient: the provider's own message where it is meant for users.</summary>
-    internal static string Reason(Exception ex) => ex switch
+    /// <summary>
+    /// The session's <c>error</c> text (or, for a close or delete, the log's) for a failure that is not transient: the
+    /// provider's own message where it is meant for users; never the exception's message otherwise.
+    /// </summary>
+    internal static string Reason(Exception ex, string kind = WorkKinds.Create) => (kind, ex) switch
+    {
+        (WorkKinds.Close, _) => $"The computer could not be stopped ({ex.GetType().Name}).",
+        (WorkKinds.Delete, _) => $"The computer and its volume could not be removed ({ex.GetType().Name}).",
+        _ => StartReason(ex),
+    };
+
+    private static string StartReason(Exception ex) => ex switch
     {
         ComputerImageNotFoundException image => image.Message,
         ComputerRuntimeNotFoundException runtime => runtime.Message,

@@ -81,48 +81,71 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     [Fact]
     public async Task ComputerCannotReachLinkLocalAddressesSuchAsCloudMetadata()
     {
-        // A metadata service one hop away from the host, as in a cloud: 169.254.169.254 in a network namespace of this run.
+        // A metadata service one hop away from the host, as in a cloud, in a network namespace of this run. Its address is
+        // link-local but not 169.254.169.254 itself: a cloud machine may already route that one to its own provider (a
+        // more specific route than this test's /24), and the firewall rule covers all of 169.254.0.0/16.
         var suffix = Guid.NewGuid().ToString("N")[..6];
-        var (ns, hostSide, nsSide) = ($"raworc-md-{suffix}", $"rmd{suffix}h", $"rmd{suffix}n");
+        var subnet = $"169.254.{100 + Random.Shared.Next(100)}";
+        var (ns, hostSide, nsSide, address) = ($"raworc-md-{suffix}", $"rmd{suffix}h", $"rmd{suffix}n", $"{subnet}.254");
         await IpAsync($"netns add {ns}");
         try
         {
             await IpAsync($"link add {hostSide} type veth peer name {nsSide}");
             await IpAsync($"link set {nsSide} netns {ns}");
-            await IpAsync($"addr add 169.254.169.1/24 dev {hostSide}");
+            await IpAsync($"addr add {subnet}.1/24 dev {hostSide}");
             await IpAsync($"link set {hostSide} up");
-            await IpAsync($"netns exec {ns} ip addr add 169.254.169.254/24 dev {nsSide}");
+            await IpAsync($"netns exec {ns} ip addr add {address}/24 dev {nsSide}");
             await IpAsync($"netns exec {ns} ip link set {nsSide} up");
-            await IpAsync($"netns exec {ns} ip route add default via 169.254.169.1");
-            using var server = System.Diagnostics.Process.Start("ip", ["netns", "exec", ns, "python3", "-m", "http.server", "80", "--bind", "169.254.169.254"])!;
+            await IpAsync($"netns exec {ns} ip link set lo up");
+            await IpAsync($"netns exec {ns} ip route add default via {subnet}.1");
+            using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+                "ip", ["netns", "exec", ns, "python3", "-u", "-m", "http.server", "80", "--bind", address])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var serverOutput = new System.Text.StringBuilder();
+            server.OutputDataReceived += (_, line) => { lock (serverOutput) { serverOutput.AppendLine(line.Data); } };
+            server.ErrorDataReceived += (_, line) => { lock (serverOutput) { serverOutput.AppendLine(line.Data); } };
+            server.BeginOutputReadLine();
+            server.BeginErrorReadLine();
             try
             {
                 var (client, id) = await IdleSessionAsync("metadata");
                 using var _ = client;
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-                await Waits.UntilAsync(async () =>
+                var answered = false;
+                using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
                 {
-                    try
+                    while (!answered && !deadline.IsCancellationRequested)
                     {
-                        return (await http.GetAsync("http://169.254.169.254/")).IsSuccessStatusCode;
+                        try
+                        {
+                            answered = (await http.GetAsync($"http://{address}/")).IsSuccessStatusCode;
+                        }
+                        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                        {
+                            await Task.Delay(200);
+                        }
                     }
-                    catch (HttpRequestException)
+                }
+                if (!answered)
+                {
+                    var route = await RunAsync("ip", $"route get {address}");
+                    lock (serverOutput)
                     {
-                        return false;
+                        Assert.Fail($"the stand-in metadata service at {address} never answered the host; "
+                            + $"server exited: {server.HasExited}; route: {route.Trim()}; server said: {serverOutput}");
                     }
-                    catch (TaskCanceledException)
-                    {
-                        return false;
-                    }
-                }, "the stand-in metadata service answering the host");
+                }
 
-                var attempt = await fixture.RunInsideAsync(id, Connect("169.254.169.254", 80));
+                var attempt = await fixture.RunInsideAsync(id, Connect(address, 80));
 
                 Assert.Equal(TimedOut, attempt.ExitCode);
             }
             finally
             {
-                server.Kill();
+                server.Kill(entireProcessTree: true);
             }
         }
         finally
@@ -289,6 +312,19 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         Assert.Equal(("answered after the restore", (string?)second["id"]), ((string?)answer["content"], (string?)answer["metadata"]!["reply_to"]));
         await client.WaitForStateAsync(id, "idle");
         Assert.Equal([2], await fixture.QueryAsync<int>("SELECT computer_start FROM sessions WHERE id = @id", ("id", id)));
+    }
+
+    private static async Task<string> RunAsync(string program, string arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output + error;
     }
 
     private static async Task IpAsync(string arguments, bool check = true)

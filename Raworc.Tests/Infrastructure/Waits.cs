@@ -29,7 +29,8 @@ public static class Waits
         {
             if (cts.IsCancellationRequested)
             {
-                Assert.Fail($"messages of {id} never matched: {messages.ToJsonString()}");
+                var session = await client.GetSessionAsync(id.ToString());
+                Assert.Fail($"messages of {id} never matched (session {session["state"]}, error {session["error"]}): {messages.ToJsonString()}");
             }
             await Task.Delay(100);
         }

@@ -33,4 +33,24 @@ public sealed class SessionWorkerFailureTests
         Assert.True(SessionWorker.IsTransient(new DockerApiException(System.Net.HttpStatusCode.InternalServerError, "engine"), item));
         Assert.False(SessionWorker.IsTransient(new DockerApiException(System.Net.HttpStatusCode.BadRequest, "bad"), item));
     }
+
+    [Fact]
+    public void AConflictOfTheEngineIsRetriedAFewTimesThenErrorsTheSession()
+    {
+        // What the engine answers while another caller is removing the same container: 409.
+        var conflict = new DockerApiException(System.Net.HttpStatusCode.Conflict, "removal of container is already in progress");
+
+        Assert.True(SessionWorker.IsTransient(conflict, new WorkItem { Kind = WorkKinds.Restore, Attempts = 0 }));
+        Assert.True(SessionWorker.IsTransient(conflict, new WorkItem { Kind = WorkKinds.Restore, Attempts = 3 }));
+        Assert.False(SessionWorker.IsTransient(conflict, new WorkItem { Kind = WorkKinds.Restore, Attempts = 4 }));
+    }
+
+    [Theory]
+    [InlineData(WorkKinds.Close, "The computer could not be stopped (DockerApiException).")]
+    [InlineData(WorkKinds.Delete, "The computer and its volume could not be removed (DockerApiException).")]
+    [InlineData(WorkKinds.Restore, "The computer could not be started (DockerApiException).")]
+    public void TheReasonNamesWhatFailed(string kind, string reason)
+    {
+        Assert.Equal(reason, SessionWorker.Reason(new DockerApiException(System.Net.HttpStatusCode.BadRequest, "bad"), kind));
+    }
 }
