@@ -52,6 +52,6 @@ public sealed class SetupReport(IComputerProvider computers, SessionTransitions 
                 new System.Text.Json.Nodes.JsonObject { ["type"] = "setup", ["result"] = fields["result"] }, clock.GetUtcNow()));
             return Task.CompletedTask;
         }, cancellationToken: cancellationToken);
-        await presence.PublishMessageAsync(sessionId);
+        presence.PublishMessage(sessionId);
     }
 }

@@ -53,7 +53,7 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
                 continue;
             }
             logger.LogWarning("Closed session {SessionId}: its volume takes {UsedMiB} MiB, over {LimitMiB} MiB", id, usedMiB, limitMiB);
-            await presence.PublishMessageAsync(id);
+            presence.PublishMessage(id);
             closed.Add(id);
         }
         return closed;

@@ -85,7 +85,7 @@ public static class MessagesApi
                 return Task.CompletedTask;
             },
             cancellationToken: cancellationToken);
-        await presence.PublishMessageAsync(session.Id);
+        presence.PublishMessage(session.Id);
         return TypedResults.Created($"/api/v0/sessions/{session.Id}/messages/{stored!.Id}", MessageResponse.From(stored));
     }
 

@@ -61,7 +61,7 @@ public sealed class IdleSweeper(IServiceScopeFactory scopes, PresenceStore prese
             catch (ApiException)
             {
                 // No longer idle, gone, or its deadline moved: the entry is stale.
-                await presence.ClearIdleDeadlineAsync(sessionId);
+                presence.ClearIdleDeadline(sessionId);
                 await ReseedOneAsync(scope.ServiceProvider, sessionId, cancellationToken);
             }
         }
@@ -74,7 +74,7 @@ public sealed class IdleSweeper(IServiceScopeFactory scopes, PresenceStore prese
             .Select(s => s.AutoCloseAt).FirstOrDefaultAsync(cancellationToken);
         if (deadline is { } at)
         {
-            await services.GetRequiredService<PresenceStore>().SetIdleDeadlineAsync(sessionId, at);
+            services.GetRequiredService<PresenceStore>().SetIdleDeadline(sessionId, at);
         }
     }
 
@@ -86,7 +86,7 @@ public sealed class IdleSweeper(IServiceScopeFactory scopes, PresenceStore prese
             .Select(s => new { s.Id, s.AutoCloseAt }).ToListAsync(cancellationToken);
         foreach (var session in idle)
         {
-            await presence.SetIdleDeadlineAsync(session.Id, session.AutoCloseAt!.Value);
+            presence.SetIdleDeadline(session.Id, session.AutoCloseAt!.Value);
         }
     }
 }

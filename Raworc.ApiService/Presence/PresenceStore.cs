@@ -3,11 +3,16 @@ using StackExchange.Redis;
 namespace Raworc.ApiService.Presence;
 
 /// <summary>
-/// What Raworc keeps in Redis: idle deadlines (sorted set scored by <c>auto_close_at</c> in Unix ms), the
-/// Host's heartbeat while busy (a key with a TTL), wake-up channels, and locks. All of it can be rebuilt from
-/// Postgres: losing Redis loses no data.
+/// What Raworc keeps in Redis: idle deadlines (sorted set scored by <c>auto_close_at</c> in Unix ms), wake-up
+/// channels, and locks. All of it can be rebuilt from Postgres: losing Redis loses no data.
 /// </summary>
-public sealed class PresenceStore(IConnectionMultiplexer redis)
+/// <remarks>
+/// The writes that follow a Postgres commit (deadlines, wake-ups) are hints: they are sent fire-and-forget and never
+/// throw, so a slow or absent Redis never delays a request nor turns a committed write into an error (a client would
+/// retry it and duplicate it). What a lost hint would have done happens anyway: the idle sweeper re-seeds deadlines
+/// from Postgres every few seconds, workers poll the work queue, and long-polls re-read the database when they end.
+/// </remarks>
+public sealed class PresenceStore(IConnectionMultiplexer redis, ILogger<PresenceStore> logger)
 {
     /// <summary>Sorted set: session id → idle deadline (Unix ms).</summary>
     public const string IdleDeadlinesKey = "raworc:idle-deadlines";
@@ -18,17 +23,15 @@ public sealed class PresenceStore(IConnectionMultiplexer redis)
     /// <summary>Channel published when work is queued.</summary>
     public const string WorkChannel = "raworc:work";
 
-    /// <summary>How long a heartbeat counts (the agent beats more often while busy).</summary>
-    public static readonly TimeSpan HeartbeatTtl = TimeSpan.FromSeconds(60);
-
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Sets (or moves) a session's idle deadline.</summary>
-    public Task SetIdleDeadlineAsync(Guid sessionId, DateTimeOffset deadline) =>
-        Db.SortedSetAddAsync(IdleDeadlinesKey, sessionId.ToString(), deadline.ToUnixTimeMilliseconds());
+    /// <summary>Sets (or moves) a session's idle deadline; a hint (see remarks).</summary>
+    public void SetIdleDeadline(Guid sessionId, DateTimeOffset deadline) => Hint("idle deadline", db =>
+        db.SortedSetAdd(IdleDeadlinesKey, sessionId.ToString(), deadline.ToUnixTimeMilliseconds(), flags: CommandFlags.FireAndForget));
 
-    /// <summary>Removes a session's idle deadline (it is busy, closed or gone).</summary>
-    public Task ClearIdleDeadlineAsync(Guid sessionId) => Db.SortedSetRemoveAsync(IdleDeadlinesKey, sessionId.ToString());
+    /// <summary>Removes a session's idle deadline (it is busy, closed or gone); a hint (see remarks).</summary>
+    public void ClearIdleDeadline(Guid sessionId) => Hint("idle deadline", db =>
+        db.SortedSetRemove(IdleDeadlinesKey, sessionId.ToString(), CommandFlags.FireAndForget));
 
     /// <summary>Sessions whose deadline is at or before <paramref name="now"/>, earliest first, at most <paramref name="take"/>.</summary>
     public async Task<IReadOnlyList<Guid>> DueAsync(DateTimeOffset now, int take)
@@ -44,25 +47,27 @@ public sealed class PresenceStore(IConnectionMultiplexer redis)
         return first.Length == 0 ? null : first[0].Score;
     }
 
-    /// <summary>Records that the Host of a session is alive and working.</summary>
-    public Task BeatAsync(Guid sessionId) => Db.StringSetAsync(HeartbeatKey(sessionId), "1", HeartbeatTtl);
+    /// <summary>Wakes long-polls of a session's messages (every replica); a hint (see remarks).</summary>
+    public void PublishMessage(Guid sessionId) => Hint("message wake-up", _ =>
+        redis.GetSubscriber().Publish(RedisChannel.Literal(MessageChannelPrefix + sessionId), "1", CommandFlags.FireAndForget));
 
-    /// <summary>True while a heartbeat of the session is fresh.</summary>
-    public Task<bool> HasHeartbeatAsync(Guid sessionId) => Db.KeyExistsAsync(HeartbeatKey(sessionId));
-
-    /// <summary>Forgets the heartbeat (the turn ended or the session closed).</summary>
-    public Task ClearHeartbeatAsync(Guid sessionId) => Db.KeyDeleteAsync(HeartbeatKey(sessionId));
-
-    /// <summary>Wakes long-polls of a session's messages.</summary>
-    public Task PublishMessageAsync(Guid sessionId) =>
-        redis.GetSubscriber().PublishAsync(RedisChannel.Literal(MessageChannelPrefix + sessionId), "1");
-
-    /// <summary>Wakes the work queue's workers.</summary>
-    public Task PublishWorkAsync() => redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel), "1");
+    /// <summary>Wakes the work queue's workers (every replica); a hint (see remarks).</summary>
+    public void PublishWork() => Hint("work wake-up", _ =>
+        redis.GetSubscriber().Publish(RedisChannel.Literal(WorkChannel), "1", CommandFlags.FireAndForget));
 
     /// <summary>Takes or extends a lock held by <paramref name="owner"/> for <paramref name="ttl"/>; true when held.</summary>
     public async Task<bool> HoldLockAsync(string name, string owner, TimeSpan ttl) =>
         await Db.LockExtendAsync(name, owner, ttl) || await Db.LockTakeAsync(name, owner, ttl);
 
-    private static string HeartbeatKey(Guid sessionId) => $"raworc:heartbeat:{sessionId}";
+    private void Hint(string what, Action<IDatabase> send)
+    {
+        try
+        {
+            send(Db);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            logger.LogWarning("Redis {What} not sent: {ExceptionType}", what, ex.GetType().Name);
+        }
+    }
 }

@@ -70,16 +70,23 @@ public static class SessionActionsApi
         }, cancellationToken: cancellationToken);
         if (body?.Prompt is not null)
         {
-            await presence.PublishMessageAsync(session.Id);
+            presence.PublishMessage(session.Id);
         }
         return TypedResults.Ok(SessionResponse.From(restored));
     }
 
-    /// <summary><c>POST /busy</c> and <c>POST /idle</c>: owner, admin or the session's Host.</summary>
+    /// <summary>
+    /// <c>POST /busy</c> and <c>POST /idle</c>: owner, admin or the session's Host, except that only the Host marks a session
+    /// busy (403 for anyone else: a user message starts a turn, and a turn lasts only while its Host gives signs of life).
+    /// </summary>
     public static async Task<Ok<SessionResponse>> OperateAsync(string id, SessionEvent @event, ClaimsPrincipal caller,
         RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken)
     {
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        if (@event == SessionEvent.Busy && !caller.IsHostOf(session))
+        {
+            throw new ApiException(403, "Only the session's Host marks it busy; a user message starts a turn.");
+        }
         return TypedResults.Ok(SessionResponse.From(
             await transitions.ApplyAsync(session.Id, @event, caller.IsHostOf(session), cancellationToken: cancellationToken)));
     }
@@ -172,7 +179,7 @@ public static class SessionActionsApi
         work.Add(child.Id, WorkKinds.Remix, JsonSerializer.Serialize(parts));
         await db.SaveUniqueNameAsync(body.Name, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await work.SignalAsync();
+        work.Signal();
         return TypedResults.Created($"/api/v0/sessions/{child.Id}", SessionResponse.From(child));
     }
 

@@ -11,7 +11,7 @@ public enum SessionEvent
     Restore,
     /// <summary>A user message: closed, errored → init (auto-restore); idle → busy; init, busy unchanged.</summary>
     UserMessage,
-    /// <summary><c>POST /busy</c>: idle → busy; for the session's Host also busy → busy (a heartbeat).</summary>
+    /// <summary><c>POST /busy</c> by the session's Host: idle → busy, busy → busy (its heartbeat).</summary>
     Busy,
     /// <summary><c>POST /idle</c>: busy → idle; for the session's Host also init → idle (agent ready).</summary>
     Idle,
@@ -26,6 +26,11 @@ public enum SessionEvent
     /// init → busy, so a client waiting for <c>idle</c> never takes a restore for an answer.
     /// </summary>
     ReadyWithPendingMessages,
+    /// <summary>
+    /// A busy session's Host sent no heartbeat for <see cref="SessionOptions.BusyHeartbeatSeconds"/>: busy → idle, the
+    /// turn ends with a <c>system</c> message (<see cref="TurnSweeper"/>).
+    /// </summary>
+    HeartbeatLost,
 }
 
 /// <summary>The transition table as a function.</summary>
@@ -43,13 +48,13 @@ public static class SessionTransitionTable
         (SessionEvent.UserMessage, SessionStates.Closed or SessionStates.Errored) => SessionStates.Init,
         (SessionEvent.UserMessage, SessionStates.Idle) => SessionStates.Busy,
         (SessionEvent.UserMessage, SessionStates.Init or SessionStates.Busy) => state,
-        (SessionEvent.Busy, SessionStates.Idle) => SessionStates.Busy,
-        (SessionEvent.Busy, SessionStates.Busy) when byHost => SessionStates.Busy,
+        (SessionEvent.Busy, SessionStates.Idle or SessionStates.Busy) when byHost => SessionStates.Busy,
         (SessionEvent.Idle, SessionStates.Busy) => SessionStates.Idle,
         (SessionEvent.Idle, SessionStates.Init) when byHost => SessionStates.Idle,
         (SessionEvent.ReadyWithPendingMessages, SessionStates.Init) when byHost => SessionStates.Busy,
         (SessionEvent.Failed, SessionStates.Init or SessionStates.Idle or SessionStates.Busy) => SessionStates.Errored,
         (SessionEvent.ComputerGone, SessionStates.Idle or SessionStates.Busy) => SessionStates.Closed,
+        (SessionEvent.HeartbeatLost, SessionStates.Busy) => SessionStates.Idle,
         (SessionEvent.Touch, _) => state,
         _ => null,
     };
@@ -60,7 +65,7 @@ public static class SessionTransitionTable
         SessionEvent.Close or SessionEvent.IdleDeadline or SessionEvent.ComputerGone => "close it",
         SessionEvent.Restore => "restore it",
         SessionEvent.Busy => "mark it busy",
-        SessionEvent.Idle or SessionEvent.ReadyWithPendingMessages => "mark it idle",
+        SessionEvent.Idle or SessionEvent.ReadyWithPendingMessages or SessionEvent.HeartbeatLost => "mark it idle",
         SessionEvent.Failed => "mark it errored",
         _ => "do this",
     };

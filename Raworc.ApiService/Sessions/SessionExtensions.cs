@@ -20,6 +20,7 @@ public static class SessionExtensions
         builder.Services.AddSingleton<MessageSignals>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MessageSignals>());
         builder.Services.AddHostedService<IdleSweeper>();
+        builder.Services.AddHostedService<TurnSweeper>();
         builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<SessionQuotas>();
         builder.Services.AddScoped<SessionTransitions>();

@@ -14,4 +14,12 @@ public sealed class SessionOptions
     /// </summary>
     [Range(0, 1_000_000)]
     public int MaxPerOperator { get; set; } = 100;
+
+    /// <summary>
+    /// Seconds a busy session may go without a sign of life from its Host (the agent repeats <c>POST /busy</c> every 15 s
+    /// during a turn, and each of its messages counts) before the turn is ended: the session becomes <c>idle</c> with a
+    /// <c>system</c> message of type <c>turn_ended</c>. Checked every few seconds by <see cref="TurnSweeper"/>.
+    /// </summary>
+    [Range(1, 86_400)]
+    public int BusyHeartbeatSeconds { get; set; } = 60;
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Presence;
 using Raworc.ApiService.Work;
@@ -13,7 +14,7 @@ namespace Raworc.ApiService.Sessions;
 /// after the commit.
 /// </summary>
 public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, SessionQuotas quotas, PresenceStore presence,
-    TimeProvider clock, ILogger<SessionTransitions> logger)
+    IOptions<SessionOptions> sessionOptions, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
 
@@ -67,7 +68,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
             await transaction.CommitAsync(cancellationToken);
 
             var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
-            await FollowInRedisAsync(session, work is not null);
+            FollowInRedis(session, work is not null);
             return session;
         }
         throw new ApiException(409, "The session is changing too quickly; try again.");
@@ -80,6 +81,13 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
         if (@event == SessionEvent.IdleDeadline)
         {
             query = query.Where(s => s.AutoCloseAt <= now);
+        }
+        if (@event == SessionEvent.HeartbeatLost)
+        {
+            // The Host's heartbeat (its repeated POST /busy, and its messages) moves last_activity_at: a beat that lands
+            // between the sweeper's read and this update keeps the turn alive.
+            var cutoff = now.AddSeconds(-sessionOptions.Value.BusyHeartbeatSeconds);
+            query = query.Where(s => s.LastActivityAt <= cutoff);
         }
         return query.ExecuteUpdateAsync(set =>
         {
@@ -124,35 +132,20 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
         _ => null,
     };
 
-    private async Task FollowInRedisAsync(Session session, bool queuedWork)
+    /// <summary>Redis hints after the commit (they never throw; see <see cref="PresenceStore"/>).</summary>
+    private void FollowInRedis(Session session, bool queuedWork)
     {
-        try
+        if (session is { State: SessionStates.Idle, AutoCloseAt: { } deadline })
         {
-            if (session is { State: SessionStates.Idle, AutoCloseAt: { } deadline })
-            {
-                await presence.SetIdleDeadlineAsync(session.Id, deadline);
-            }
-            else
-            {
-                await presence.ClearIdleDeadlineAsync(session.Id);
-            }
-            if (session.State == SessionStates.Busy)
-            {
-                await presence.BeatAsync(session.Id);
-            }
-            else
-            {
-                await presence.ClearHeartbeatAsync(session.Id);
-            }
-            if (queuedWork)
-            {
-                await workQueue.SignalAsync();
-            }
+            presence.SetIdleDeadline(session.Id, deadline);
         }
-        catch (StackExchange.Redis.RedisException ex)
+        else
         {
-            // Postgres already holds the truth; the sweeper and workers rebuild from it.
-            logger.LogWarning("Redis presence update for session {SessionId} failed: {ExceptionType}", session.Id, ex.GetType().Name);
+            presence.ClearIdleDeadline(session.Id);
+        }
+        if (queuedWork)
+        {
+            workQueue.Signal();
         }
     }
 }

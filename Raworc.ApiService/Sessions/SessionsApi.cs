@@ -95,7 +95,7 @@ public static class SessionsApi
         work.Add(session.Id, WorkKinds.Create);
         await db.SaveUniqueNameAsync(body.Name, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await work.SignalAsync();
+        work.Signal();
         return TypedResults.Created($"/api/v0/sessions/{session.Id}", SessionResponse.From(session));
     }
 
@@ -147,7 +147,7 @@ public static class SessionsApi
         var updated = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken);
         if (updated is { State: SessionStates.Idle, AutoCloseAt: { } deadline })
         {
-            await presence.SetIdleDeadlineAsync(updated.Id, deadline);
+            presence.SetIdleDeadline(updated.Id, deadline);
         }
         return TypedResults.Ok(SessionResponse.From(updated));
     }
@@ -165,9 +165,8 @@ public static class SessionsApi
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        await presence.ClearIdleDeadlineAsync(session.Id);
-        await presence.ClearHeartbeatAsync(session.Id);
-        await work.SignalAsync();
+        presence.ClearIdleDeadline(session.Id);
+        work.Signal();
         return TypedResults.NoContent();
     }
 

@@ -25,8 +25,8 @@ public sealed class WorkQueue(RaworcDbContext db, PresenceStore presence, TimePr
         return item;
     }
 
-    /// <summary>Wakes the workers (after the item committed).</summary>
-    public Task SignalAsync() => presence.PublishWorkAsync();
+    /// <summary>Wakes the workers (after the item committed); a hint that never throws (workers also poll).</summary>
+    public void Signal() => presence.PublishWork();
 
     /// <summary>
     /// Claims the oldest ready item whose session has no older pending item, locking it for the caller's

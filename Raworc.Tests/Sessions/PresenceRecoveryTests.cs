@@ -1,5 +1,7 @@
+using System.Net;
 using Aspire.Hosting.Testing;
 using Raworc.Tests.Infrastructure;
+using Docker.DotNet;
 using StackExchange.Redis;
 
 namespace Raworc.Tests.Sessions;
@@ -28,5 +30,36 @@ public sealed class PresenceRecoveryTests(RaworcAppFixture fixture)
         // Re-seeded from Postgres within a few seconds, the deadline still closes the session.
         var closed = await client.WaitForStateAsync(session.Id(), "closed", TimeSpan.FromSeconds(20));
         Assert.NotNull(closed["closed_at"]);
+    }
+
+    [Fact]
+    public async Task WritesAnswerAtOnceAndOnlyOnceWhileRedisIsAway()
+    {
+        var (owner, client) = await fixture.CreateOperatorAsync("outage");
+        using var _ = client;
+        Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState(ResourceNames.Redis, out var state));
+        var redis = (string)state!.Snapshot.Properties.Single(p => p.Name == "container.id").Value!;
+        using var docker = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
+
+        await docker.Containers.PauseContainerAsync(redis);
+        HttpResponseMessage created, posted;
+        try
+        {
+            // Before: each write committed in Postgres, then waited for Redis and answered 503 — and a client's retry
+            // made a second session or message.
+            created = await client.PostAsync("/api/v0/sessions", Http.Json(new { prompt = "first" }));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var id = (await created.ReadObjectAsync()).Id();
+            posted = await client.PostAsync($"/api/v0/sessions/{id}/messages", Http.Json(new { content = "second" }));
+        }
+        finally
+        {
+            await docker.Containers.UnpauseContainerAsync(redis);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+        Assert.Equal([1L], await fixture.QueryAsync<long>("SELECT count(*) FROM sessions WHERE created_by = @owner", ("owner", owner)));
+        Assert.Equal([2L], await fixture.QueryAsync<long>(
+            "SELECT count(*) FROM messages m JOIN sessions s ON s.id = m.session_id WHERE s.created_by = @owner", ("owner", owner)));
     }
 }

@@ -170,7 +170,7 @@ public sealed class SessionLifecycleTests(RaworcAppFixture fixture)
 
         Assert.Equal("closed", (string?)(await (await client.PutAsync(path, Http.Json(new { state = "closed" }))).ReadObjectAsync())["state"]);
         Assert.Equal("init", (string?)(await (await client.PutAsync(path, Http.Json(new { state = "init" }))).ReadObjectAsync())["state"]);
-        await (await client.PutAsync(path, Http.Json(new { state = "busy" }))).AssertErrorAsync(409, "CONFLICT");
+        await (await client.PutAsync(path, Http.Json(new { state = "busy" }))).AssertErrorAsync(403, "FORBIDDEN");
         await (await client.PutAsync(path, Http.Json(new { state = "errored" }))).AssertErrorAsync(422, "VALIDATION_ERROR");
     }
 

@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Errors;
+using Raworc.ApiService.Messages;
+using Raworc.ApiService.Presence;
+
+namespace Raworc.ApiService.Sessions;
+
+/// <summary>
+/// Ends turns whose Host went silent: every few seconds, a busy session whose <c>last_activity_at</c> is older than
+/// <see cref="SessionOptions.BusyHeartbeatSeconds"/> becomes <c>idle</c> (its idle deadline starts) with a <c>system</c>
+/// message of type <c>turn_ended</c>. Reads and writes Postgres only, so a Redis outage neither ends a live turn nor keeps
+/// a dead one; any number of replicas may run it (the transition's conditional update lets one win).
+/// </summary>
+public sealed class TurnSweeper(IServiceScopeFactory scopes, PresenceStore presence, IOptions<SessionOptions> options,
+    TimeProvider clock, ILogger<TurnSweeper> logger) : BackgroundService
+{
+    /// <summary>How often busy sessions are checked.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await EndSilentTurnsAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Turn sweep failed: {ExceptionType}", ex.GetType().Name);
+            }
+        }
+    }
+
+    /// <summary>One pass; returns the sessions whose turn it ended.</summary>
+    public async Task<IReadOnlyList<Guid>> EndSilentTurnsAsync(CancellationToken cancellationToken)
+    {
+        var seconds = options.Value.BusyHeartbeatSeconds;
+        var cutoff = clock.GetUtcNow().AddSeconds(-seconds);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
+        var silent = await db.Sessions.AsNoTracking()
+            .Where(s => s.State == SessionStates.Busy && s.LastActivityAt <= cutoff)
+            .Select(s => s.Id).Take(100).ToListAsync(cancellationToken);
+        var ended = new List<Guid>();
+        foreach (var id in silent)
+        {
+            var transitions = scope.ServiceProvider.GetRequiredService<SessionTransitions>();
+            try
+            {
+                await transitions.ApplyAsync(id, SessionEvent.HeartbeatLost, inTransaction: tx =>
+                {
+                    tx.Messages.Add(MessageFactory.Create(id, MessageRoles.System,
+                        $"The Host gave no sign of life for {seconds} s, so its turn was ended. Send a message to try again.",
+                        new JsonObject { ["type"] = "turn_ended", ["silent_seconds"] = seconds }, clock.GetUtcNow()));
+                    return Task.CompletedTask;
+                }, cancellationToken: cancellationToken);
+            }
+            catch (ApiException)
+            {
+                // It beat, finished or closed since it was read.
+                continue;
+            }
+            logger.LogWarning("Session {SessionId}: no heartbeat from its Host for {Seconds} s; the turn was ended", id, seconds);
+            presence.PublishMessage(id);
+            ended.Add(id);
+        }
+        return ended;
+    }
+}
