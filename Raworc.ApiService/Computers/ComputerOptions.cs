@@ -76,6 +76,14 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(1, 24 * 3600)]
     public int CopyTimeoutSeconds { get; set; } = 600;
 
+    /// <summary>
+    /// The longest one piece of computer work (create, restore, close, delete) may take, engine calls included, in seconds;
+    /// a remix gets <see cref="CopyTimeoutSeconds"/> more. Past it the attempt is abandoned and retried with backoff. A
+    /// claimed item's lease is this plus a minute, so a worker that died gives its item back after that long.
+    /// </summary>
+    [Range(10, 24 * 3600)]
+    public int WorkTimeoutSeconds { get; set; } = 300;
+
     /// <summary>Seconds between two measurements of the session volumes.</summary>
     [Range(1, 24 * 3600)]
     public int VolumeCheckSeconds { get; set; } = 30;

@@ -12,7 +12,8 @@ namespace Raworc.ApiService.Work;
 
 /// <summary>
 /// The session controller: turns queued work into computer operations. Several loops per process (and any
-/// number of replicas) claim items with <c>FOR UPDATE SKIP LOCKED</c>; a Redis message wakes them the moment
+/// number of replicas) claim items with a lease committed before any engine call (<see cref="WorkQueue.ClaimAsync"/>), and
+/// every attempt has a time limit (<see cref="ComputerOptions.WorkTimeoutSeconds"/>); a Redis message wakes them the moment
 /// work is queued, and a short poll covers a lost message. A failure of the engine itself (unreachable,
 /// 5xx) is retried with backoff for as long as it lasts and never errors a session; a failure of the
 /// session's own computer (missing image, unknown runtime, bad copy) makes the session <c>errored</c> with the reason.
@@ -22,6 +23,8 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    /// <summary>A lease outlives its attempt's time limit by this much, so a live worker always finishes first.</summary>
+    private static readonly TimeSpan LeaseMargin = TimeSpan.FromMinutes(1);
     private const int MaxAttemptsForUnknownFailures = 5;
 
     private readonly Channel<bool> _wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -73,40 +76,49 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         }
     }
 
-    private async Task<bool> TryOneAsync(CancellationToken cancellationToken)
+    private async Task<bool> TryOneAsync(CancellationToken stoppingToken)
     {
-        await using var claimScope = scopes.CreateAsyncScope();
-        var db = claimScope.ServiceProvider.GetRequiredService<RaworcDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var item = await claimScope.ServiceProvider.GetRequiredService<WorkQueue>().ClaimAsync(cancellationToken);
+        var settings = options.Value;
+        var timeout = TimeSpan.FromSeconds(settings.WorkTimeoutSeconds);
+        var remixTimeout = timeout + TimeSpan.FromSeconds(settings.CopyTimeoutSeconds);
+        await using var scope = scopes.CreateAsyncScope();
+        var queue = scope.ServiceProvider.GetRequiredService<WorkQueue>();
+        // The claim commits on its own: no transaction or row lock is held through the engine calls below.
+        var item = await queue.ClaimAsync(timeout + LeaseMargin, remixTimeout + LeaseMargin, stoppingToken);
         if (item is null)
         {
             return false;
         }
 
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        attempt.CancelAfter(item.Kind == WorkKinds.Remix ? remixTimeout : timeout);
         try
         {
             await using var workScope = scopes.CreateAsyncScope();
-            await workScope.ServiceProvider.GetRequiredService<ComputerWork>().RunAsync(item, cancellationToken);
-            db.WorkItems.Remove(item);
+            await workScope.ServiceProvider.GetRequiredService<ComputerWork>().RunAsync(item, attempt.Token);
+            await queue.CompleteAsync(item.Id, CancellationToken.None);
             logger.LogInformation("Work {Kind} for session {SessionId} done", item.Kind, item.SessionId);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && IsTransient(ex, item))
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            item.Attempts++;
-            var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(item.Attempts, 10)) / 2));
-            item.NotBefore = clock.GetUtcNow() + backoff;
-            item.LastError = ex.GetType().Name;
-            logger.LogWarning("Work {Kind} for session {SessionId} failed ({ExceptionType}); retrying in {Backoff}",
-                item.Kind, item.SessionId, ex.GetType().Name, backoff);
+            // Shutting down: give the item back at once, for another replica or the next start.
+            await queue.ReleaseAsync(item.Id, item.Attempts, clock.GetUtcNow(), item.LastError, CancellationToken.None);
+            throw;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (IsTransient(ex, item))
         {
-            await FailSessionAsync(item, Reason(ex, item.Kind), cancellationToken);
-            db.WorkItems.Remove(item);
+            var attempts = item.Attempts + 1;
+            var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 10)) / 2));
+            var reason = ex is OperationCanceledException ? "timed out" : ex.GetType().Name;
+            await queue.ReleaseAsync(item.Id, attempts, clock.GetUtcNow() + backoff, reason, CancellationToken.None);
+            logger.LogWarning("Work {Kind} for session {SessionId} failed ({Reason}); retrying in {Backoff}",
+                item.Kind, item.SessionId, reason, backoff);
         }
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        catch (Exception ex)
+        {
+            await FailSessionAsync(item, Reason(ex, item.Kind), CancellationToken.None);
+            await queue.CompleteAsync(item.Id, CancellationToken.None);
+        }
         return true;
     }
 
@@ -141,6 +153,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         InvalidOperationException when ex.Message.Contains("volume", StringComparison.OrdinalIgnoreCase) =>
             "The parent session's files could not be copied (its volume is missing or the copy failed).",
         ArgumentException => "The session's secrets or settings could not be given to its computer.",
+        OperationCanceledException => "The computer could not be started in time (Computers:WorkTimeoutSeconds, tried 5 times).",
         _ => $"The computer could not be started ({ex.GetType().Name}).",
     };
 

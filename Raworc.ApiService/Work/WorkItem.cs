@@ -1,9 +1,9 @@
 namespace Raworc.ApiService.Work;
 
 /// <summary>
-/// A unit of computer work for a session (table <c>work_items</c>), claimed by one worker with
-/// <c>FOR UPDATE SKIP LOCKED</c>. Items of one session run strictly in id order. No foreign key: a
-/// delete item outlives its session row.
+/// A unit of computer work for a session (table <c>work_items</c>), claimed by one worker with a lease
+/// (<see cref="LeaseExpiresAt"/>, committed before any engine call). Items of one session run strictly in id order.
+/// No foreign key: a delete item outlives its session row.
 /// </summary>
 public sealed class WorkItem
 {
@@ -30,6 +30,13 @@ public sealed class WorkItem
 
     /// <summary>Reason of the last failed attempt.</summary>
     public string? LastError { get; set; }
+
+    /// <summary>
+    /// While a worker holds the item: when its lease ends (UTC). A worker that died (process killed, machine gone)
+    /// leaves the lease to run out, and another worker then takes the item again; every kind of work is safe to repeat.
+    /// Null when no worker holds it.
+    /// </summary>
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
 }
 
 /// <summary>The kinds of computer work.</summary>

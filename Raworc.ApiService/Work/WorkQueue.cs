@@ -7,13 +7,15 @@ namespace Raworc.ApiService.Work;
 public sealed class WorkQueue(RaworcDbContext db, PresenceStore presence, TimeProvider clock)
 {
     /// <summary>
-    /// Removes the session's items no worker holds (a deleted session needs no create or restore).
-    /// Run inside the caller's transaction.
+    /// Removes the session's items no worker holds (a deleted session needs no create or restore); an item under a live
+    /// lease stays, so the delete queued after it waits for it. Run inside the caller's transaction.
     /// </summary>
     public Task<int> DropPendingAsync(Guid sessionId, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"""
             DELETE FROM work_items WHERE id IN
-              (SELECT id FROM work_items WHERE session_id = {sessionId} FOR UPDATE SKIP LOCKED)
+              (SELECT id FROM work_items WHERE session_id = {sessionId}
+                 AND (lease_expires_at IS NULL OR lease_expires_at < {clock.GetUtcNow()})
+               FOR UPDATE SKIP LOCKED)
             """, cancellationToken);
 
     /// <summary>Adds an item to the context (saved with the caller's transaction).</summary>
@@ -29,17 +31,38 @@ public sealed class WorkQueue(RaworcDbContext db, PresenceStore presence, TimePr
     public void Signal() => presence.PublishWork();
 
     /// <summary>
-    /// Claims the oldest ready item whose session has no older pending item, locking it for the caller's
-    /// transaction (<c>FOR UPDATE SKIP LOCKED</c>): other workers skip it, and a later item of the same
-    /// session waits until this one is done. Returns null when nothing is ready.
+    /// Claims the oldest ready item whose session has no older item, and commits the claim at once: the item gets a lease
+    /// of <paramref name="lease"/> (<paramref name="remixLease"/> for a remix) and no transaction or row lock is held while
+    /// the worker talks to the engine. Two workers never claim the same item (<c>FOR UPDATE SKIP LOCKED</c> on the pick);
+    /// an item whose lease ran out is ready again; a later item of the same session waits until this one is removed.
+    /// Returns null when nothing is ready.
     /// </summary>
-    public async Task<WorkItem?> ClaimAsync(CancellationToken cancellationToken) =>
-        (await db.WorkItems.FromSql($"""
-            SELECT w.* FROM work_items w
-            WHERE w.not_before <= {clock.GetUtcNow()}
-              AND NOT EXISTS (SELECT 1 FROM work_items older WHERE older.session_id = w.session_id AND older.id < w.id)
-            ORDER BY w.id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED
-            """).ToListAsync(cancellationToken)).FirstOrDefault();
+    public async Task<WorkItem?> ClaimAsync(TimeSpan lease, TimeSpan remixLease, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return (await db.WorkItems.FromSql($"""
+            UPDATE work_items SET lease_expires_at = CASE kind WHEN {WorkKinds.Remix} THEN {now + remixLease} ELSE {now + lease} END
+            WHERE id = (
+              SELECT w.id FROM work_items w
+              WHERE w.not_before <= {now}
+                AND (w.lease_expires_at IS NULL OR w.lease_expires_at < {now})
+                AND NOT EXISTS (SELECT 1 FROM work_items older WHERE older.session_id = w.session_id AND older.id < w.id)
+              ORDER BY w.id
+              LIMIT 1
+              FOR UPDATE SKIP LOCKED)
+            RETURNING *
+            """).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
+    }
+
+    /// <summary>Removes a finished item (its lease ends with it).</summary>
+    public Task<int> CompleteAsync(long id, CancellationToken cancellationToken) =>
+        db.WorkItems.Where(w => w.Id == id).ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>Gives a claimed item back: no lease, tried again from <paramref name="notBefore"/>.</summary>
+    public Task<int> ReleaseAsync(long id, int attempts, DateTimeOffset notBefore, string? lastError, CancellationToken cancellationToken) =>
+        db.WorkItems.Where(w => w.Id == id).ExecuteUpdateAsync(set => set
+            .SetProperty(w => w.LeaseExpiresAt, (DateTimeOffset?)null)
+            .SetProperty(w => w.Attempts, attempts)
+            .SetProperty(w => w.NotBefore, notBefore)
+            .SetProperty(w => w.LastError, lastError), cancellationToken);
 }

@@ -339,6 +339,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("last_error");
 
+                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
                     b.Property<DateTimeOffset>("NotBefore")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("not_before");
