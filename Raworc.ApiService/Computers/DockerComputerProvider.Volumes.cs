@@ -30,11 +30,11 @@ public sealed partial class DockerComputerProvider
         var to = NameOf(toSessionId);
         if (!await VolumeExistsAsync(from, cancellationToken))
         {
-            throw new InvalidOperationException($"The volume of session {fromSessionId:D} does not exist.");
+            throw new ComputerCopyFailedException("The parent session's files could not be copied: its volume does not exist.");
         }
         if (!await EnsureVolumeAsync(toSessionId, cancellationToken))
         {
-            throw new InvalidOperationException($"The volume of session {toSessionId:D} already exists.");
+            throw new ComputerCopyFailedException("The parent session's files could not be copied: this session's volume already exists.");
         }
 
         var copied = new List<string>();
@@ -86,13 +86,13 @@ public sealed partial class DockerComputerProvider
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new InvalidOperationException(
-                    $"Copying the volume of session {fromSessionId:D} took longer than {options.Value.CopyTimeoutSeconds} s (Computers:CopyTimeoutSeconds).");
+                throw new ComputerCopyFailedException(
+                    $"The parent session's files could not be copied within {options.Value.CopyTimeoutSeconds} s (Computers:CopyTimeoutSeconds).");
             }
             if (result.StatusCode != 0)
             {
-                throw new InvalidOperationException(
-                    $"Copying the volume of session {fromSessionId:D} to session {toSessionId:D} failed with exit code {result.StatusCode}.");
+                throw new ComputerCopyFailedException(
+                    $"The parent session's files could not be copied (the copy exited with code {result.StatusCode}).");
             }
             succeeded = true;
             LogCopied(fromSessionId, toSessionId, string.Join(' ', copied));

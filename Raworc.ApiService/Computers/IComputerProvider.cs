@@ -136,6 +136,14 @@ public enum ComputerState
     Exited,
 }
 
+/// <summary>
+/// A remix's copy of its parent's folders failed for a reason of that session, not of the engine: the parent's volume is
+/// gone, the child's already exists, the copy exited non-zero or ran past <see cref="ComputerOptions.CopyTimeoutSeconds"/>.
+/// Retrying cannot help; the message is meant for the session's owner (it becomes the session's <c>error</c>).
+/// </summary>
+/// <param name="message">What went wrong, in the user's words.</param>
+public sealed class ComputerCopyFailedException(string message) : Exception(message);
+
 /// <summary>The configured computer image does not exist on the engine (it is never pulled).</summary>
 /// <param name="image">The image reference, e.g. <c>raworc/host-agent:latest</c>.</param>
 public sealed class ComputerImageNotFoundException(string image)

@@ -125,8 +125,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
     /// <summary>The engine being away is transient; the session's own problem is not.</summary>
     internal static bool IsTransient(Exception ex, WorkItem item) => ex switch
     {
-        ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ArgumentException => false,
-        InvalidOperationException when item.Kind == WorkKinds.Remix => false,
+        ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ComputerCopyFailedException or ArgumentException => false,
         // A conflict is the engine still busy with the same name: a removal in progress (by the reconciler, or an earlier
         // attempt) or a name not yet released. It clears in moments, so it gets the retries of an unknown failure.
         DockerApiException { StatusCode: System.Net.HttpStatusCode.Conflict } => item.Attempts + 1 < MaxAttemptsForUnknownFailures,
@@ -150,8 +149,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
     {
         ComputerImageNotFoundException image => image.Message,
         ComputerRuntimeNotFoundException runtime => runtime.Message,
-        InvalidOperationException when ex.Message.Contains("volume", StringComparison.OrdinalIgnoreCase) =>
-            "The parent session's files could not be copied (its volume is missing or the copy failed).",
+        ComputerCopyFailedException copy => copy.Message,
         ArgumentException => "The session's secrets or settings could not be given to its computer.",
         OperationCanceledException => "The computer could not be started in time (Computers:WorkTimeoutSeconds, tried 5 times).",
         _ => $"The computer could not be started ({ex.GetType().Name}).",

@@ -1,6 +1,7 @@
 using System.Text;
 using Docker.DotNet;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Work;
 using Raworc.Tests.Infrastructure;
 
 namespace Raworc.Tests.Computers;
@@ -123,6 +124,21 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
             Assert.Equal(before[path].Content, after[path].Content);
             Assert.Equal(before[path].Mode, after[path].Mode);
         }
+    }
+
+    [Fact]
+    public async Task CopyFromASessionWithoutAVolumeFailsWithAReasonForItsOwner()
+    {
+        var parent = _probe.NewSession();
+        var child = _probe.NewSession();
+
+        var failure = await Assert.ThrowsAsync<ComputerCopyFailedException>(() =>
+            _provider.CopyVolumeAsync(parent, child, new CopyParts(Data: true, Code: true, Secrets: true), CancellationToken.None));
+
+        Assert.Equal("The parent session's files could not be copied: its volume does not exist.", failure.Message);
+        Assert.False(SessionWorker.IsTransient(failure, new WorkItem { Kind = WorkKinds.Remix }));
+        Assert.Equal(failure.Message, SessionWorker.Reason(failure, WorkKinds.Remix));
+        Assert.False(await _probe.VolumeExistsAsync(child));
     }
 
     [Fact]
