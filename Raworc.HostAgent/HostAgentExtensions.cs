@@ -36,7 +36,7 @@ public static class HostAgentExtensions
 #pragma warning restore EXTEXP0001
         services.AddSingleton(_ => new Redactor(
             Redactor.FromEnvironment(configuration).Secrets
-                .Concat([agent.HostToken, configuration["ANTHROPIC_API_KEY"], configuration["OPENAI_API_KEY"]])));
+                .Concat([agent.HostToken, configuration[HostAgentVariables.AnthropicApiKey], configuration[HostAgentVariables.OpenAiApiKey]])));
         if (model.ConfigurationProblem is null)
         {
             // Through the gateway, model calls take the same way to the API as the agent's other calls (its socket, if any).
@@ -50,7 +50,7 @@ public static class HostAgentExtensions
             var bash = new BashTool(new BashOptions
             {
                 WorkingDirectory = root,
-                ProcessLimit = int.TryParse(configuration["RAWORC_TOOL_PROCESS_LIMIT"], out var processes) && processes > 0 ? processes : null,
+                ProcessLimit = int.TryParse(configuration[HostAgentVariables.ToolProcessLimit], out var processes) && processes > 0 ? processes : null,
             });
             var editor = new TextEditorTool(new ConfinedPaths(root));
             var turn = new TurnOptions

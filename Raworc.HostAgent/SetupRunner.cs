@@ -18,7 +18,7 @@ public static class SetupRunner
     /// <param name="cancellationToken">The agent stopping.</param>
     public static async Task RunAsync(string command, ILogger logger, CancellationToken cancellationToken)
     {
-        var limit = int.TryParse(Environment.GetEnvironmentVariable("RAWORC_SETUP_TIMEOUT"), out var seconds) && seconds > 0 ? seconds : 300;
+        var limit = int.TryParse(Environment.GetEnvironmentVariable(HostAgentVariables.SetupTimeout), out var seconds) && seconds > 0 ? seconds : 300;
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(TimeSpan.FromSeconds(limit) + Grace);
         try

@@ -1,3 +1,4 @@
+using Raworc.ApiService.Models;
 using Docker.DotNet;
 using Microsoft.Extensions.Options;
 
@@ -26,7 +27,7 @@ public static class ComputerExtensions
                 computers.Deployment = identity.Id;
             }
         });
-        builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<PlatformModelOptions>().BindConfiguration(PlatformModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<Work.ComputerWork>();
         builder.Services.AddScoped<SetupReport>();
         builder.Services.AddScoped<VolumeLimit>();

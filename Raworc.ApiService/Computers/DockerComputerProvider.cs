@@ -242,24 +242,24 @@ public sealed partial class DockerComputerProvider(
         {
             variables[CheckName(name, "environment variable")] = value;
         }
-        variables["RAWORC_SESSION_ID"] = spec.SessionId.ToString("D");
+        variables[HostAgentVariables.SessionId] = spec.SessionId.ToString("D");
         // No diagnostic IPC socket in /tmp: through it the tools (same user) could read the agent's environment or load
         // code into it (found by a break-out attempt), which non-dumpability does not stop.
         variables["DOTNET_EnableDiagnostics"] = "0";
         if (settings.Runtime == "runsc")
         {
             // Under gVisor nproc is the process limit; the agent's tools and setup.sh get less, so the agent keeps room.
-            variables["RAWORC_TOOL_PROCESS_LIMIT"] = Math.Max(1, settings.PidsLimit - AgentProcessReserve).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            variables[HostAgentVariables.ToolProcessLimit] = Math.Max(1, settings.PidsLimit - AgentProcessReserve).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         if (spec.HostToken is not null)
         {
-            variables["RAWORC_HOST_TOKEN_FILE"] = $"{SessionPath}/{ComputerSpec.HostTokenPath}";
+            variables[HostAgentVariables.HostTokenFile] = $"{SessionPath}/{ComputerSpec.HostTokenPath}";
         }
         if (settings.HostSocketPath.Length > 0 && settings.ApiUrl.Length == 0)
         {
-            variables["RAWORC_API_SOCKET"] = $"{ComputerSocket.MountPath}/{ComputerSocket.FileName}";
+            variables[HostAgentVariables.ApiSocket] = $"{ComputerSocket.MountPath}/{ComputerSocket.FileName}";
         }
-        variables["RAWORC_SETUP_TIMEOUT"] = settings.SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        variables[HostAgentVariables.SetupTimeout] = settings.SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return [.. variables.Select(pair => $"{pair.Key}={pair.Value}")];
     }
 

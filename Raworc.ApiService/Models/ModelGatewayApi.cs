@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Auth;
-using Raworc.ApiService.Computers;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Sessions;
 using Yarp.ReverseProxy.Forwarder;
@@ -40,7 +39,7 @@ public static class ModelGatewayApi
         {
             gateway.MapMethods($"/{provider}/{{**path}}", [HttpMethods.Get, HttpMethods.Post],
                     (string id, string? path, HttpContext context, ClaimsPrincipal caller, RaworcDbContext db, SessionSecrets secrets,
-                        IOptions<ModelOptions> models, IHttpForwarder forwarder, ModelGatewayClient client, ILogger<ModelGatewayClient> logger) =>
+                        IOptions<PlatformModelOptions> models, IHttpForwarder forwarder, ModelGatewayClient client, ILogger<ModelGatewayClient> logger) =>
                     ForwardAsync(new GatewayCall(provider, id, path ?? ""), context, caller, db, secrets, models.Value, forwarder, client, logger))
                 .WithName(provider == ModelGatewayContract.Anthropic ? "ForwardAnthropic" : "ForwardOpenAI");
         }
@@ -68,7 +67,7 @@ public static class ModelGatewayApi
     /// </summary>
     public static async Task<Results<EmptyHttpResult, NotFound<ErrorResponse>, JsonHttpResult<ErrorResponse>>> ForwardAsync(
         GatewayCall call, HttpContext context, ClaimsPrincipal caller, RaworcDbContext db, SessionSecrets secrets,
-        ModelOptions models, IHttpForwarder forwarder, ModelGatewayClient client, ILogger logger)
+        PlatformModelOptions models, IHttpForwarder forwarder, ModelGatewayClient client, ILogger logger)
     {
         var sessionId = caller.HostSessionId();
         var session = sessionId is null ? null : await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)

@@ -1,10 +1,9 @@
-using Raworc.ApiService.Computers;
 
 namespace Raworc.ApiService.Models;
 
 /// <summary>
 /// Where the gateway sends one provider's calls and with which key. Chosen per request from the platform's
-/// <see cref="ModelOptions"/> and the session's own secrets; the key never leaves the API except towards the provider.
+/// <see cref="PlatformModelOptions"/> and the session's own secrets; the key never leaves the API except towards the provider.
 /// </summary>
 /// <param name="Provider"><c>anthropic</c> or <c>openai</c>.</param>
 /// <param name="BaseUrl">The provider's base, without a trailing slash: the SDK's own path is appended to it.</param>
@@ -28,7 +27,7 @@ public sealed record ModelUpstream(string Provider, string BaseUrl, string? ApiK
     /// <param name="provider"><c>anthropic</c> or <c>openai</c>.</param>
     /// <param name="platform">The platform's model settings.</param>
     /// <param name="sessionSecrets">The session's decrypted secrets.</param>
-    public static ModelUpstream For(string provider, ModelOptions platform, IReadOnlyDictionary<string, string> sessionSecrets)
+    public static ModelUpstream For(string provider, PlatformModelOptions platform, IReadOnlyDictionary<string, string> sessionSecrets)
     {
         var anthropic = provider == ModelGatewayContract.Anthropic;
         var keyName = anthropic ? HostAgentVariables.AnthropicApiKey : HostAgentVariables.OpenAiApiKey;

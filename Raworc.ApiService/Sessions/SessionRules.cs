@@ -18,8 +18,8 @@ public static partial class SessionRules
     /// <summary>Largest metadata object, in UTF-8 bytes of its JSON (64 KiB).</summary>
     public const int MaxMetadataBytes = 64 * 1024;
 
-    /// <summary>Message content bounds, in characters.</summary>
-    public const int MaxContentLength = 100_000;
+    /// <summary>Message content bounds, in characters (<see cref="MessageLimits.MaxContentLength"/>, shared with the agent).</summary>
+    public const int MaxContentLength = MessageLimits.MaxContentLength;
 
     /// <summary>Largest instructions or setup script, in characters.</summary>
     public const int MaxScriptLength = 100_000;

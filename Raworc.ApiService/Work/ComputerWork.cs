@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Models;
 using Raworc.ApiService.Sessions;
 
 namespace Raworc.ApiService.Work;
@@ -12,7 +13,7 @@ namespace Raworc.ApiService.Work;
 /// <summary>Carries out one work item against the computer provider.</summary>
 public sealed class ComputerWork(
     RaworcDbContext db, IComputerProvider computers, SessionSecrets secrets, TokenService tokens, IServer server,
-    IOptions<ComputerOptions> computerOptions, IOptions<ModelOptions> modelOptions, TimeProvider clock)
+    IOptions<ComputerOptions> computerOptions, IOptions<PlatformModelOptions> modelOptions, TimeProvider clock)
 {
     /// <summary>Lifetime of a Host token: a session's computer may run this long without a restart.</summary>
     public static readonly TimeSpan HostTokenLifetime = TimeSpan.FromDays(30);
@@ -96,7 +97,7 @@ public sealed class ComputerWork(
     /// session has an Anthropic key, else <c>openai</c> when the platform has an OpenAI key or base URL or the session has an
     /// OpenAI key; null when nothing is configured (the agent then answers that no model is configured).
     /// </summary>
-    internal static string? ModelProviderFor(ModelOptions models, IReadOnlyDictionary<string, string> sessionSecrets)
+    internal static string? ModelProviderFor(PlatformModelOptions models, IReadOnlyDictionary<string, string> sessionSecrets)
     {
         bool Has(string name) => sessionSecrets.TryGetValue(name, out var value) && value.Length > 0;
         return models.Provider.Length > 0 ? models.Provider

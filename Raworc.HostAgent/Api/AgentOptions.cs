@@ -40,7 +40,7 @@ public sealed record AgentOptions
     /// <exception cref="InvalidOperationException">A required variable is missing or malformed; the message names it (never a value).</exception>
     public static AgentOptions FromConfiguration(IConfiguration configuration)
     {
-        var url = Required(configuration, "RAWORC_API_URL");
+        var url = Required(configuration, HostAgentVariables.ApiUrl);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var apiUrl) || apiUrl.Scheme is not ("http" or "https"))
         {
             throw new InvalidOperationException("RAWORC_API_URL must be an absolute http(s) URL such as http://127.0.0.1:9000.");
@@ -48,15 +48,15 @@ public sealed record AgentOptions
 
         var path = apiUrl.AbsolutePath.TrimEnd('/');
         path = path.EndsWith("/api/v0", StringComparison.OrdinalIgnoreCase) ? path[..^"/api/v0".Length] : path;
-        var wait = configuration["RAWORC_POLL_WAIT_SECONDS"];
+        var wait = configuration[HostAgentVariables.PollWaitSeconds];
         return new AgentOptions
         {
             ApiUrl = new UriBuilder(apiUrl) { Path = path + "/", Query = "" }.Uri,
-            ApiSocket = configuration["RAWORC_API_SOCKET"] is { Length: > 0 } socket ? socket : null,
-            SessionId = Required(configuration, "RAWORC_SESSION_ID"),
+            ApiSocket = configuration[HostAgentVariables.ApiSocket] is { Length: > 0 } socket ? socket : null,
+            SessionId = Required(configuration, HostAgentVariables.SessionId),
             HostToken = HostTokenFrom(configuration),
-            SetupCommand = configuration["RAWORC_SETUP_COMMAND"] is { Length: > 0 } setup ? setup : null,
-            SessionDirectory = configuration["RAWORC_SESSION_DIR"] is { Length: > 0 } dir ? dir : "/session",
+            SetupCommand = configuration[HostAgentVariables.SetupCommand] is { Length: > 0 } setup ? setup : null,
+            SessionDirectory = configuration[HostAgentVariables.SessionDirectory] is { Length: > 0 } dir ? dir : "/session",
             PollWaitSeconds = wait is null ? 30
                 : int.TryParse(wait, out var seconds) && seconds is >= 0 and <= 30 ? seconds
                 : throw new InvalidOperationException("RAWORC_POLL_WAIT_SECONDS must be an integer from 0 to 30."),
@@ -72,9 +72,9 @@ public sealed record AgentOptions
     /// </summary>
     private static string HostTokenFrom(IConfiguration configuration)
     {
-        if (configuration["RAWORC_HOST_TOKEN_FILE"] is not { Length: > 0 } path)
+        if (configuration[HostAgentVariables.HostTokenFile] is not { Length: > 0 } path)
         {
-            return Required(configuration, "RAWORC_HOST_TOKEN");
+            return Required(configuration, HostAgentVariables.HostToken);
         }
         string token;
         try

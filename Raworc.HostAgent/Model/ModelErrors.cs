@@ -12,7 +12,7 @@ public static class ModelErrors
     /// <param name="options">The settings, to name the provider, model and retries.</param>
     public static string Describe(Exception exception, ModelOptions options)
     {
-        var keyName = options.Provider == ModelOptions.OpenAI ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY";
+        var keyName = options.Provider == ModelOptions.OpenAI ? HostAgentVariables.OpenAiApiKey : HostAgentVariables.AnthropicApiKey;
         var retried = $"after {options.MaxRetries} retries";
         return StatusOf(exception) switch
         {

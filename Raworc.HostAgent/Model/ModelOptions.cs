@@ -87,16 +87,16 @@ public sealed record ModelOptions
             return new ModelOptions
             {
                 Gateway = true,
-                Provider = NonEmpty(configuration["RAWORC_MODEL_PROVIDER"])?.ToLowerInvariant(),
-                Model = NonEmpty(configuration["RAWORC_MODEL"]),
+                Provider = NonEmpty(configuration[HostAgentVariables.ModelProvider])?.ToLowerInvariant(),
+                Model = NonEmpty(configuration[HostAgentVariables.Model]),
                 MaxModelCallsPerTurn = MaxCalls(configuration),
             };
         }
 
-        var anthropicKey = NonEmpty(configuration["ANTHROPIC_API_KEY"]);
-        var openAIKey = NonEmpty(configuration["OPENAI_API_KEY"]);
-        var baseUrlText = NonEmpty(configuration["RAWORC_MODEL_BASE_URL"]);
-        var provider = NonEmpty(configuration["RAWORC_MODEL_PROVIDER"])?.ToLowerInvariant()
+        var anthropicKey = NonEmpty(configuration[HostAgentVariables.AnthropicApiKey]);
+        var openAIKey = NonEmpty(configuration[HostAgentVariables.OpenAiApiKey]);
+        var baseUrlText = NonEmpty(configuration[HostAgentVariables.ModelBaseUrl]);
+        var provider = NonEmpty(configuration[HostAgentVariables.ModelProvider])?.ToLowerInvariant()
             ?? (anthropicKey is not null ? Anthropic : openAIKey is not null || baseUrlText is not null ? OpenAI : null);
         Uri? baseUrl = null;
         if (baseUrlText is not null && !Uri.TryCreate(baseUrlText, UriKind.Absolute, out baseUrl))
@@ -107,7 +107,7 @@ public sealed record ModelOptions
         return new ModelOptions
         {
             Provider = provider,
-            Model = NonEmpty(configuration["RAWORC_MODEL"]),
+            Model = NonEmpty(configuration[HostAgentVariables.Model]),
             BaseUrl = baseUrl,
             ApiKey = provider == OpenAI ? openAIKey : anthropicKey,
             MaxModelCallsPerTurn = MaxCalls(configuration),
@@ -126,7 +126,7 @@ public sealed record ModelOptions
     /// <summary>Never prints the key.</summary>
     public override string ToString() => $"ModelOptions {{ Provider = {Provider}, Model = {EffectiveModel}, BaseUrl = {BaseUrl}, Gateway = {Gateway} }}";
 
-    private static int MaxCalls(IConfiguration configuration) => NonEmpty(configuration["RAWORC_MAX_MODEL_CALLS"]) is { } text
+    private static int MaxCalls(IConfiguration configuration) => NonEmpty(configuration[HostAgentVariables.MaxModelCalls]) is { } text
         ? int.TryParse(text, out var calls) && calls > 0 ? calls : throw new FormatException("RAWORC_MAX_MODEL_CALLS must be a positive integer.")
         : 30;
 

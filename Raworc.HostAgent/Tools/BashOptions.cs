@@ -24,5 +24,5 @@ public sealed record BashOptions
     /// Environment variables removed from the commands' environment (default: the Host token), so that the
     /// model cannot read the agent's own credentials.
     /// </summary>
-    public IReadOnlyList<string> HiddenVariables { get; init; } = ["RAWORC_HOST_TOKEN"];
+    public IReadOnlyList<string> HiddenVariables { get; init; } = [HostAgentVariables.HostToken];
 }

@@ -19,8 +19,8 @@ namespace Raworc.HostAgent.Turns;
 /// <param name="redactor">The session's secret values.</param>
 public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOptions, IReadOnlyList<AgentTool> tools, TurnOptions options, Redactor redactor)
 {
-    /// <summary>The API's limit on a message's content (spec/API.md).</summary>
-    public const int MaxContentChars = 100_000;
+    /// <summary>The API's limit on a message's content, in characters (<see cref="MessageLimits.MaxContentLength"/>).</summary>
+    public const int MaxContentChars = MessageLimits.MaxContentLength;
 
     private readonly ToolLog _toolLog = new(options.LogsDirectory);
 

@@ -1,4 +1,3 @@
-using Raworc.ApiService.Computers;
 using Raworc.ApiService.Models;
 
 namespace Raworc.Tests.Models;
@@ -7,7 +6,7 @@ public sealed class ModelUpstreamTests
 {
     private static readonly Dictionary<string, string> None = [];
 
-    private static ModelOptions Platform(string provider = "", string baseUrl = "", string anthropicKey = "", string openAiKey = "") =>
+    private static PlatformModelOptions Platform(string provider = "", string baseUrl = "", string anthropicKey = "", string openAiKey = "") =>
         new() { Provider = provider, BaseUrl = baseUrl, AnthropicApiKey = anthropicKey, OpenAiApiKey = openAiKey };
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Raworc.ApiService.Computers;
+namespace Raworc.ApiService.Models;
 
 /// <summary>
 /// The platform's model, section <c>Models</c>. The AppHost fills the keys from its secret parameters
@@ -8,7 +8,7 @@ namespace Raworc.ApiService.Computers;
 /// and the keys stay in the API, whose model gateway (<c>Models/ModelGatewayApi.cs</c>) uses them, and a session's own
 /// secrets <c>ANTHROPIC_API_KEY</c> / <c>OPENAI_API_KEY</c> take precedence over the keys there.
 /// </summary>
-public sealed class ModelOptions
+public sealed class PlatformModelOptions
 {
     /// <summary>Configuration section name.</summary>
     public const string Section = "Models";
@@ -28,23 +28,4 @@ public sealed class ModelOptions
 
     /// <summary>OpenAI-compatible endpoint key, or empty.</summary>
     public string OpenAiApiKey { get; set; } = "";
-}
-
-/// <summary>Names of the environment variables a session's Host agent reads.</summary>
-public static class HostAgentVariables
-{
-    /// <summary>Base URL of the Raworc API, e.g. <c>http://127.0.0.1:9000</c>.</summary>
-    public const string ApiUrl = "RAWORC_API_URL";
-    /// <summary>The session-scoped Host token (a JWT).</summary>
-    public const string HostToken = "RAWORC_HOST_TOKEN";
-    /// <summary>Comma-separated names of the session's secrets, whose values the agent redacts.</summary>
-    public const string SecretNames = "RAWORC_SECRET_NAMES";
-    /// <summary>Model provider the agent speaks to the gateway: <c>anthropic</c> or <c>openai</c>.</summary>
-    public const string ModelProvider = "RAWORC_MODEL_PROVIDER";
-    /// <summary>Model name.</summary>
-    public const string Model = "RAWORC_MODEL";
-    /// <summary>Anthropic key: never set by the platform; the name of a session's own key among its secrets.</summary>
-    public const string AnthropicApiKey = "ANTHROPIC_API_KEY";
-    /// <summary>OpenAI-compatible key: never set by the platform; the name of a session's own key among its secrets.</summary>
-    public const string OpenAiApiKey = "OPENAI_API_KEY";
 }

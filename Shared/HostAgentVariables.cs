@@ -1,0 +1,59 @@
+namespace Raworc;
+
+/// <summary>
+/// The environment variables of a session's computer that the API sets and the Host agent reads, compiled into both so
+/// the two cannot drift apart. Values are strings; numbers are decimal, invariant culture.
+/// </summary>
+internal static class HostAgentVariables
+{
+    /// <summary>Base URL of the Raworc API as the agent addresses it, e.g. <c>http://raworc-api/</c> behind the socket.</summary>
+    public const string ApiUrl = "RAWORC_API_URL";
+
+    /// <summary>Path of the API's Unix socket inside the computer (<c>/run/raworc/api.sock</c>); unset means plain TCP to <see cref="ApiUrl"/>.</summary>
+    public const string ApiSocket = "RAWORC_API_SOCKET";
+
+    /// <summary>The session-scoped Host token (a JWT) itself; only for agents run outside a computer (tests).</summary>
+    public const string HostToken = "RAWORC_HOST_TOKEN";
+
+    /// <summary>File the agent reads its Host token from and then deletes (<c>/session/.raworc/host-token</c>).</summary>
+    public const string HostTokenFile = "RAWORC_HOST_TOKEN_FILE";
+
+    /// <summary>The session's id, "D" format.</summary>
+    public const string SessionId = "RAWORC_SESSION_ID";
+
+    /// <summary>The session's folder (default <c>/session</c>).</summary>
+    public const string SessionDirectory = "RAWORC_SESSION_DIR";
+
+    /// <summary>Program the agent runs before it reports ready (runs <c>setup.sh</c>), e.g. <c>/usr/local/bin/raworc-setup</c>.</summary>
+    public const string SetupCommand = "RAWORC_SETUP_COMMAND";
+
+    /// <summary>Time limit of <c>setup.sh</c>, in seconds (default 300).</summary>
+    public const string SetupTimeout = "RAWORC_SETUP_TIMEOUT";
+
+    /// <summary>Seconds of each long-poll for new messages.</summary>
+    public const string PollWaitSeconds = "RAWORC_POLL_WAIT_SECONDS";
+
+    /// <summary>Comma-separated names of the session's secrets, whose values the agent redacts.</summary>
+    public const string SecretNames = "RAWORC_SECRET_NAMES";
+
+    /// <summary>Model provider the agent speaks to the gateway: <c>anthropic</c> or <c>openai</c>.</summary>
+    public const string ModelProvider = "RAWORC_MODEL_PROVIDER";
+
+    /// <summary>Model name; empty for the agent's default.</summary>
+    public const string Model = "RAWORC_MODEL";
+
+    /// <summary>Provider base URL for an agent that calls its provider directly (outside a computer; never set by the API).</summary>
+    public const string ModelBaseUrl = "RAWORC_MODEL_BASE_URL";
+
+    /// <summary>Most model calls in one turn.</summary>
+    public const string MaxModelCalls = "RAWORC_MAX_MODEL_CALLS";
+
+    /// <summary>Most processes the Host's tools may run at once (set under gVisor, where the pids cgroup is not enforced).</summary>
+    public const string ToolProcessLimit = "RAWORC_TOOL_PROCESS_LIMIT";
+
+    /// <summary>Anthropic key: never set by the platform; the name of a session's own key among its secrets.</summary>
+    public const string AnthropicApiKey = "ANTHROPIC_API_KEY";
+
+    /// <summary>OpenAI-compatible key: never set by the platform; the name of a session's own key among its secrets.</summary>
+    public const string OpenAiApiKey = "OPENAI_API_KEY";
+}
