@@ -184,6 +184,18 @@ public sealed partial class DockerComputerProvider
             Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } },
         }, cancellationToken);
 
+    /// <summary>This platform's containers (any deployment) that mount <paramref name="volume"/>.</summary>
+    private async Task<IList<ContainerListResponse>> ListMountingAsync(string volume, CancellationToken cancellationToken) =>
+        await docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["volume"] = new Dictionary<string, bool> { [volume] = true },
+                ["label"] = new Dictionary<string, bool> { [$"{ManagedLabel}=true"] = true },
+            },
+        }, cancellationToken);
+
     [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} started: container {ContainerId}, new volume: {NewVolume}")]
     private partial void LogStarted(Guid sessionId, string containerId, bool newVolume);
 

@@ -133,10 +133,14 @@ public sealed partial class DockerComputerProvider(
     public async Task DeleteAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var name = NameOf(sessionId);
-        // Helpers (a copy into this volume) hold the volume too.
-        foreach (var container in await ListLabelledAsync($"{SessionLabel}={sessionId:D}", cancellationToken))
+        // Helpers hold the volume too: a copy into it (labelled with this session) and a remix's copy out of it (labelled
+        // with the child, found by the volume it mounts). Removing the latter cancels that remix, whose child errors.
+        var holders = (await ListLabelledAsync($"{SessionLabel}={sessionId:D}", cancellationToken))
+            .Concat(await ListMountingAsync(name, cancellationToken))
+            .Select(container => container.ID).Distinct();
+        foreach (var container in holders)
         {
-            await RemoveContainerAsync(container.ID, cancellationToken);
+            await RemoveContainerAsync(container, cancellationToken);
         }
         await RemoveContainerAsync(name, cancellationToken);
         await RemoveVolumeAsync(name, cancellationToken);

@@ -122,9 +122,11 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         return true;
     }
 
-    /// <summary>The engine being away is transient; the session's own problem is not.</summary>
+    /// <summary>The engine being away is transient; the session's own problem is not; a delete is always retried.</summary>
     internal static bool IsTransient(Exception ex, WorkItem item) => ex switch
     {
+        // A delete must finish: the volume holds the session's files and secrets. It is retried for as long as it fails.
+        _ when item.Kind == WorkKinds.Delete => true,
         ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ComputerCopyFailedException or ArgumentException => false,
         // A conflict is the engine still busy with the same name: a removal in progress (by the reconciler, or an earlier
         // attempt) or a name not yet released. It clears in moments, so it gets the retries of an unknown failure.

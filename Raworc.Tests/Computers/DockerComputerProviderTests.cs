@@ -127,6 +127,39 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task DeleteCancelsARemixCopyingFromTheSessionAndRemovesItsVolume()
+    {
+        var parent = _probe.NewSession();
+        var child = _probe.NewSession();
+        await _provider.CreateAsync(Spec(parent, setup: null), CancellationToken.None);
+        // A remix's copy helper in the middle of its work, as CopyVolumeAsync makes it: labelled with the child, the
+        // parent's volume mounted read-only. Before, the delete left it running and failed on the volume "in use" (409).
+        var helper = await fixture.Docker.Containers.CreateContainerAsync(new Docker.DotNet.Models.CreateContainerParameters
+        {
+            Name = $"raworc-copy-{child:D}",
+            Image = ComputerFixture.TestImage,
+            Entrypoint = ["sleep", "600"],
+            Labels = new Dictionary<string, string>
+            {
+                [DockerComputerProvider.ManagedLabel] = "true",
+                [DockerComputerProvider.SessionLabel] = child.ToString("D"),
+                [DockerComputerProvider.RoleLabel] = "copy",
+            },
+            HostConfig = new Docker.DotNet.Models.HostConfig
+            {
+                Mounts = [new Docker.DotNet.Models.Mount { Type = "volume", Source = DockerComputerProvider.NameOf(parent), Target = "/from", ReadOnly = true }],
+            },
+        });
+        await fixture.Docker.Containers.StartContainerAsync(helper.ID, new Docker.DotNet.Models.ContainerStartParameters());
+
+        await _provider.DeleteAsync(parent, CancellationToken.None);
+
+        Assert.False(await _probe.VolumeExistsAsync(parent));
+        Assert.Null(await _probe.InspectAsync(parent));
+        await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => fixture.Docker.Containers.InspectContainerAsync(helper.ID));
+    }
+
+    [Fact]
     public async Task CopyFromASessionWithoutAVolumeFailsWithAReasonForItsOwner()
     {
         var parent = _probe.NewSession();

@@ -53,4 +53,14 @@ public sealed class SessionWorkerFailureTests
     {
         Assert.Equal(reason, SessionWorker.Reason(new DockerApiException(System.Net.HttpStatusCode.BadRequest, "bad"), kind));
     }
+
+    [Fact]
+    public void ADeleteIsRetriedWhateverTheFailureAndHoweverOften()
+    {
+        var item = new WorkItem { Kind = WorkKinds.Delete, Attempts = 50 };
+
+        Assert.True(SessionWorker.IsTransient(new DockerApiException(System.Net.HttpStatusCode.Conflict, "volume is in use"), item));
+        Assert.True(SessionWorker.IsTransient(new DockerApiException(System.Net.HttpStatusCode.BadRequest, "bad"), item));
+        Assert.True(SessionWorker.IsTransient(new InvalidOperationException("unexpected"), item));
+    }
 }
