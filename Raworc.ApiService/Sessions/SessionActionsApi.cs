@@ -14,13 +14,6 @@ namespace Raworc.ApiService.Sessions;
 /// <summary>Session actions: close, restore, remix, publish, busy/idle and state changes.</summary>
 public static class SessionActionsApi
 {
-    /// <summary>Payload of a remix work item: where to copy from and which folders.</summary>
-    /// <param name="ParentSessionId">The session copied from.</param>
-    /// <param name="Data">Copy <c>data/</c>.</param>
-    /// <param name="Code">Copy <c>code/</c>.</param>
-    /// <param name="Secrets">Copy <c>secrets/</c>.</param>
-    public sealed record RemixPayload(Guid ParentSessionId, bool Data, bool Code, bool Secrets);
-
     /// <summary>Maps the action endpoints.</summary>
     public static IEndpointRouteBuilder MapSessionActionsApi(this IEndpointRouteBuilder routes)
     {

@@ -27,7 +27,7 @@ public sealed class ComputerWork(
                 await StartAsync(item.SessionId, cancellationToken);
                 break;
             case WorkKinds.Remix:
-                var parts = JsonSerializer.Deserialize<SessionActionsApi.RemixPayload>(item.Payload)!;
+                var parts = JsonSerializer.Deserialize<RemixPayload>(item.Payload)!;
                 if (await StateAsync(item.SessionId, cancellationToken) == SessionStates.Init)
                 {
                     await computers.CopyVolumeAsync(parts.ParentSessionId, item.SessionId, new CopyParts(parts.Data, parts.Code, parts.Secrets), cancellationToken);

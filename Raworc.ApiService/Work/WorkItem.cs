@@ -53,3 +53,10 @@ public static class WorkKinds
     /// <summary>Copy the parent's folders into a new volume, then start the computer.</summary>
     public const string Remix = "remix";
 }
+
+/// <summary>Payload of a <see cref="WorkKinds.Remix"/> item (JSON in <see cref="WorkItem.Payload"/>): where to copy from and which folders.</summary>
+/// <param name="ParentSessionId">The session copied from.</param>
+/// <param name="Data">Copy <c>data/</c>.</param>
+/// <param name="Code">Copy <c>code/</c>.</param>
+/// <param name="Secrets">Copy <c>secrets/</c>.</param>
+public sealed record RemixPayload(Guid ParentSessionId, bool Data, bool Code, bool Secrets);
