@@ -59,11 +59,12 @@ public sealed class AgentServiceTests
             await api.WaitForAsync(messages => messages.Count(m => m.EndsTurn) == 2, WaitTimeout);
         }
 
+        var waitsBefore = api.Waits;
         await using (var restarted = await RunningAgent.StartAsync(api, harness, "anthropic"))
         {
-            // The restarted agent reports ready, finds nothing unanswered and long-polls.
-            await WaitUntilAsync(() => api.Conflicts.Count == 1);
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            // The restarted agent reports ready, finds nothing unanswered and long-polls: once its poll waits, it has
+            // decided there was nothing to answer.
+            await WaitUntilAsync(() => api.Conflicts.Count == 1 && api.Waits > waitsBefore);
         }
 
         var request = Assert.Single(harness.Model.Requests);

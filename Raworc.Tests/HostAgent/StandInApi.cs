@@ -107,6 +107,11 @@ public sealed class StandInApi : IAsyncDisposable
         }
     }
 
+    /// <summary>How many times a long-poll found nothing new and began to wait: an agent that does so has nothing left to answer.</summary>
+    public int Waits => Volatile.Read(ref _waits);
+
+    private int _waits;
+
     /// <summary>Waits, within <paramref name="timeout"/>, until <paramref name="condition"/> holds over the stored messages.</summary>
     public async Task WaitForAsync(Func<IReadOnlyList<SessionMessage>, bool> condition, TimeSpan timeout)
     {
@@ -143,6 +148,7 @@ public sealed class StandInApi : IAsyncDisposable
             {
                 return Results.Json(page, Json);
             }
+            Interlocked.Increment(ref _waits);
 
             await Task.WhenAny(changed, Task.Delay(left, cancellationToken));
         }

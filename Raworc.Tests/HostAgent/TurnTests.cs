@@ -18,7 +18,9 @@ public sealed class TurnTests
             ScriptStep.Answer(request => "The folder holds: " + request.LastToolResult));
         var runner = harness.CreateRunner(protocol);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var posted = await runner.RunAsync([AgentHarness.User("list the folder")], CancellationToken.None).WaitAsync(TurnTimeout);
+        var turnMs = clock.ElapsedMilliseconds;
 
         var toolOutput = "exit_code: 0\n<stdout>\ngreeting.txt\n\n</stdout>\n<stderr>\n\n</stderr>";
         Assert.Equal(2, posted.Count);
@@ -27,7 +29,8 @@ public sealed class TurnTests
         Assert.Equal("bash", posted[0].Metadata["tool"]!.GetValue<string>());
         Assert.Equal("echo hello > greeting.txt; ls", Assert.Single(posted[0].Metadata["arguments"]!.AsObject())!.Value!.GetValue<string>());
         Assert.Equal(0, posted[0].Metadata["exit_code"]!.GetValue<int>());
-        Assert.True(posted[0].Metadata["duration_ms"]!.GetValue<long>() >= 0);
+        // The tool call's own time: within the turn's, which holds it.
+        Assert.InRange(posted[0].Metadata["duration_ms"]!.GetValue<long>(), 0, turnMs);
         Assert.Equal("The folder holds: " + toolOutput, posted[1].Content);
         Assert.Equal("""{"type":"response","model":"stand-in-model"}""", posted[1].Metadata.ToJsonString());
         Assert.Equal("hello\n", File.ReadAllText(Path.Combine(harness.Root, "greeting.txt")));
@@ -90,8 +93,10 @@ public sealed class TurnTests
     [InlineData("openai")]
     public async Task ASleepPastItsTimeoutIsKilledAndReported(string protocol)
     {
+        // A command line no other process of the machine has (computers of other tests run `sleep 600` too).
+        var sleep = $"sleep 600.{Random.Shared.Next(100_000, 1_000_000)}";
         await using var harness = await AgentHarness.StartAsync(
-            ScriptStep.CallTool("bash", new JsonObject { ["command"] = "sleep 600" }),
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = sleep }),
             ScriptStep.Answer(request => request.LastToolResult));
         var runner = harness.CreateRunner(protocol, bashTimeout: TimeSpan.FromSeconds(2));
 
@@ -100,7 +105,7 @@ public sealed class TurnTests
         var report = "exit_code: 124 (timed out after 2 s; the process tree was killed)\n<stdout>\n\n</stdout>\n<stderr>\n\n</stderr>";
         Assert.Equal(124, posted[0].Metadata["exit_code"]!.GetValue<int>());
         Assert.Equal(report, posted[1].Content);
-        Assert.DoesNotContain("sleep 600", await ProcessListAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(sleep, await ProcessListAsync(), StringComparison.Ordinal);
     }
 
     private static async Task<string> ProcessListAsync()

@@ -275,8 +275,9 @@ public sealed class OperatorsTests(RaworcAppFixture fixture)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("1", response.Headers.GetValues("X-Page-Limit").Single());
         Assert.Equal("0", response.Headers.GetValues("X-Page-Offset").Single());
-        Assert.True(int.Parse(response.Headers.GetValues("X-Total-Count").Single()) >= 1);
         var page = await response.ReadArrayAsync();
+        var all = await (await admin.GetAsync("/api/v0/operators?limit=1000")).ReadArrayAsync();
+        Assert.Equal(all.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.GetValues("X-Total-Count").Single());
         Assert.Equal("admin", (string?)Assert.Single(page)!["user"]);
     }
 }
