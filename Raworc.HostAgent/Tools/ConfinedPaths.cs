@@ -26,12 +26,17 @@ public sealed class ConfinedPaths
 
     /// <summary>Resolves <paramref name="path"/> to its real path and checks that it lies inside the root.</summary>
     /// <returns>The real absolute path, free of links and <c>..</c> (it need not exist: nothing past a missing folder can be a link).</returns>
-    /// <exception cref="ToolException">The path is empty, loops through links, or its real path is outside the root.</exception>
+    /// <exception cref="ToolException">The path is empty or holds NUL, loops through links, or its real path is outside the root.</exception>
     public string Resolve(string path)
     {
         if (string.IsNullOrWhiteSpace(path))
         {
             throw new ToolException("A path is required.");
+        }
+
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ToolException("A path cannot contain a NUL character.");
         }
 
         var real = RealPath(Path.IsPathRooted(path) ? path : _root + Path.DirectorySeparatorChar + path, out var followedLink)

@@ -104,6 +104,10 @@ public sealed class ConfinedPathsTests : IDisposable
     }
 
     [Fact]
+    public void APathHoldingANulCharacterIsAToolError() =>
+        Assert.Equal("A path cannot contain a NUL character.", Assert.Throws<ToolException>(() => _editor.View("a\0b")).Message);
+
+    [Fact]
     public void ANewFileUnderALinkedFolderThatLeavesTheRootIsNotCreated()
     {
         // w's target is written as a path inside the root; y inside it is the way out.
