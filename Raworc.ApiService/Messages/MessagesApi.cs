@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Platform;
@@ -28,11 +29,12 @@ public static class MessagesApi
 
     /// <summary>
     /// <c>GET …/messages?after=&amp;wait=</c>: oldest first. With <c>wait</c> (0…30 s) and nothing after
-    /// <c>after</c>, the request is held until a message arrives (woken through Redis) or the time is up.
+    /// <c>after</c>, the request is held until a message arrives (woken through Redis) or the time is up. A page is
+    /// bounded by <c>limit</c> and by <see cref="MessageOptions.MaxPageBytes"/> (see <see cref="MessagePages"/>).
     /// </summary>
     public static async Task<Ok<List<MessageResponse>>> ListAsync(string id, Guid? after, int? wait, [AsParameters] PageRequest page,
-        ClaimsPrincipal caller, RaworcDbContext db, MessageSignals signals, IHostApplicationLifetime lifetime, HttpResponse response,
-        CancellationToken cancellationToken)
+        ClaimsPrincipal caller, RaworcDbContext db, MessageSignals signals, IOptions<MessageOptions> options, IHostApplicationLifetime lifetime,
+        HttpResponse response, CancellationToken cancellationToken)
     {
         if (wait is < 0 or > MaxWaitSeconds)
         {
@@ -47,9 +49,9 @@ public static class MessagesApi
                 .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(400, "after must be the id of a message of this session.");
         }
 
-        var query = db.Messages.AsNoTracking().Where(m => m.SessionId == session.Id && m.Seq > afterSeq).OrderBy(m => m.Seq);
+        var maxBytes = options.Value.MaxPageBytes;
         using var waiter = wait is > 0 ? signals.Register(session.Id) : null;
-        var messages = await query.PageAsync(page, response, m => m, cancellationToken);
+        var messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
         if (messages.Count == 0 && waiter is not null)
         {
             // A stopping API answers waiting polls at once (they poll again), instead of holding its shutdown for up to 30 s.
@@ -57,7 +59,7 @@ public static class MessagesApi
             timeout.CancelAfter(TimeSpan.FromSeconds(wait!.Value));
             await waiter.Signalled.WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             cancellationToken.ThrowIfCancellationRequested();
-            messages = await query.PageAsync(page, response, m => m, cancellationToken);
+            messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
         }
         return TypedResults.Ok(messages.Select(MessageResponse.From).ToList());
     }

@@ -5,26 +5,41 @@ namespace Raworc.ApiService.Presence;
 
 /// <summary>
 /// Wakes waiting long-polls when a message is stored, on this or any other replica: one Redis pattern
-/// subscription per process fans out to the in-process waiters of each session.
+/// subscription per process fans out to the in-process waiters of each session. A session's entry lives only while
+/// it has waiters: the last one to leave removes it, so the table does not grow with every session ever polled.
 /// </summary>
 public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedService
 {
-    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<TaskCompletionSource, byte>> _waiters = new();
+    private readonly ConcurrentDictionary<Guid, WaiterSet> _waiters = new();
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken) =>
         redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(PresenceStore.MessageChannelPrefix + "*"), (channel, _) =>
         {
             var text = channel.ToString();
-            if (Guid.TryParse(text.AsSpan(PresenceStore.MessageChannelPrefix.Length), out var sessionId)
-                && _waiters.TryGetValue(sessionId, out var waiters))
+            if (Guid.TryParse(text.AsSpan(PresenceStore.MessageChannelPrefix.Length), out var sessionId))
             {
-                foreach (var waiter in waiters.Keys)
+                Signal(sessionId);
+            }
+        });
+
+    /// <summary>Sessions with at least one waiter (for tests: no entry outlives its last waiter).</summary>
+    internal int WaitingSessions => _waiters.Count;
+
+    /// <summary>Wakes every waiter of <paramref name="sessionId"/> in this process (a message of it was stored).</summary>
+    internal void Signal(Guid sessionId)
+    {
+        if (_waiters.TryGetValue(sessionId, out var waiters))
+        {
+            lock (waiters)
+            {
+                foreach (var waiter in waiters)
                 {
                     waiter.TrySetResult();
                 }
             }
-        });
+        }
+    }
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken) =>
@@ -37,16 +52,44 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
     public Waiter Register(Guid sessionId)
     {
         var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _waiters.GetOrAdd(sessionId, _ => new()).TryAdd(source, 0);
-        return new Waiter(this, sessionId, source);
+        while (true)
+        {
+            var waiters = _waiters.GetOrAdd(sessionId, _ => new());
+            lock (waiters)
+            {
+                // A set emptied by the last leaving waiter is already out of the table (or on its way): take a fresh one.
+                if (!waiters.Retired)
+                {
+                    waiters.Add(source);
+                    return new Waiter(this, sessionId, source);
+                }
+            }
+        }
     }
 
     private void Unregister(Guid sessionId, TaskCompletionSource source)
     {
-        if (_waiters.TryGetValue(sessionId, out var waiters))
+        if (!_waiters.TryGetValue(sessionId, out var waiters))
         {
-            waiters.TryRemove(source, out _);
+            return;
         }
+
+        lock (waiters)
+        {
+            if (waiters.Remove(source) && waiters.Count == 0)
+            {
+                // Retired under the lock, so a waiter that found this set retries instead of joining a set no signal reaches.
+                waiters.Retired = true;
+                _waiters.TryRemove(new KeyValuePair<Guid, WaiterSet>(sessionId, waiters));
+            }
+        }
+    }
+
+    /// <summary>The waiters of one session; guarded by locking the set itself.</summary>
+    private sealed class WaiterSet : HashSet<TaskCompletionSource>
+    {
+        /// <summary>Emptied and removed from the table: no waiter may join it any more.</summary>
+        public bool Retired { get; set; }
     }
 
     /// <summary>One registered interest; dispose to unregister.</summary>

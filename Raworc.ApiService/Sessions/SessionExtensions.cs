@@ -25,6 +25,7 @@ public static class SessionExtensions
         builder.Services.AddScoped<SessionQuotas>();
         builder.Services.AddScoped<SessionTransitions>();
         builder.Services.AddScoped<WorkQueue>();
+        builder.Services.AddOptions<MessageOptions>().BindConfiguration(MessageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 

@@ -23,13 +23,8 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
     /// <param name="limit">1…1000.</param>
     /// <param name="offset">≥ 0.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public async Task<IReadOnlyList<SessionMessage>> GetMessagesAsync(string? after, int waitSeconds, int limit, int offset, CancellationToken cancellationToken)
-    {
-        var query = $"?limit={limit}&offset={offset}&wait={waitSeconds}" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}");
-        using var response = await http.GetAsync(Messages + query, cancellationToken);
-        await EnsureSuccessAsync(response, "GET messages", cancellationToken);
-        return await response.Content.ReadFromJsonAsync(ApiJson.Default.ListSessionMessage, cancellationToken) ?? [];
-    }
+    public async Task<IReadOnlyList<SessionMessage>> GetMessagesAsync(string? after, int waitSeconds, int limit, int offset, CancellationToken cancellationToken) =>
+        (await GetPageAsync(after, waitSeconds, limit, offset, cancellationToken)).Messages;
 
     /// <summary>Loads every message after <paramref name="after"/> (all when null), page by page, oldest first.</summary>
     public async Task<IReadOnlyList<SessionMessage>> GetAllMessagesAsync(string? after, CancellationToken cancellationToken)
@@ -37,13 +32,23 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
         var all = new List<SessionMessage>();
         while (true)
         {
-            var page = await GetMessagesAsync(after, 0, PageSize, all.Count, cancellationToken);
+            var (page, truncated) = await GetPageAsync(after, 0, PageSize, all.Count, cancellationToken);
             all.AddRange(page);
-            if (page.Count < PageSize)
+            // A page ends early either at the end of the history or, with X-Page-Truncated, at the API's size bound.
+            if (page.Count == 0 || (page.Count < PageSize && !truncated))
             {
                 return all;
             }
         }
+    }
+
+    private async Task<(IReadOnlyList<SessionMessage> Messages, bool Truncated)> GetPageAsync(string? after, int waitSeconds, int limit, int offset, CancellationToken cancellationToken)
+    {
+        var query = $"?limit={limit}&offset={offset}&wait={waitSeconds}" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}");
+        using var response = await http.GetAsync(Messages + query, cancellationToken);
+        await EnsureSuccessAsync(response, "GET messages", cancellationToken);
+        var truncated = response.Headers.TryGetValues("X-Page-Truncated", out var values) && values.Contains("true", StringComparer.OrdinalIgnoreCase);
+        return (await response.Content.ReadFromJsonAsync(ApiJson.Default.ListSessionMessage, cancellationToken) ?? [], truncated);
     }
 
     /// <summary><c>POST …/messages</c> with <c>{"content","metadata"}</c>; returns the stored (host) message.</summary>

@@ -112,6 +112,26 @@ public sealed class AgentServiceTests
         Assert.Equal(Enumerable.Range(0, 2_500).Select(i => $"message {i}"), all.Select(m => m.Content));
     }
 
+    [Fact]
+    public async Task PagesCutBySizeAreFollowedToTheEndOfTheHistory()
+    {
+        await using var api = await StandInApi.StartAsync();
+        api.SizeCut = 7;
+        for (var i = 0; i < 50; i++)
+        {
+            api.AddUserMessage($"message {i}");
+        }
+
+        using var http = RunningAgent.CreateHttpClient(api);
+        var client = new RaworcApiClient(http, RunningAgent.OptionsFor(api, Path.GetTempPath()));
+
+        var all = await client.GetAllMessagesAsync(null, CancellationToken.None).WaitAsync(WaitTimeout);
+        var after = await client.GetAllMessagesAsync(all[9].Id, CancellationToken.None).WaitAsync(WaitTimeout);
+
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"message {i}"), all.Select(m => m.Content));
+        Assert.Equal(Enumerable.Range(10, 40).Select(i => $"message {i}"), after.Select(m => m.Content));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var cts = new CancellationTokenSource(WaitTimeout);

@@ -59,6 +59,9 @@ public sealed class StandInApi : IAsyncDisposable
         }
     }
 
+    /// <summary>When set, a page holds at most this many messages and says it was cut (<c>X-Page-Truncated</c>), as the API does by size.</summary>
+    public int? SizeCut { get; set; }
+
     /// <summary>Every refused state change, e.g. <c>"busy while busy"</c>.</summary>
     public IReadOnlyList<string> Conflicts
     {
@@ -129,7 +132,7 @@ public sealed class StandInApi : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private async Task<IResult> GetMessagesAsync(string? after, int? wait, int? limit, int? offset, CancellationToken cancellationToken)
+    private async Task<IResult> GetMessagesAsync(string? after, int? wait, int? limit, int? offset, HttpResponse response, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddSeconds(wait ?? 0);
         while (true)
@@ -146,7 +149,9 @@ public sealed class StandInApi : IAsyncDisposable
             var left = deadline - DateTime.UtcNow;
             if (page.Count > 0 || left <= TimeSpan.Zero)
             {
-                return Results.Json(page, Json);
+                var cut = SizeCut is { } most && page.Count > most;
+                response.Headers["X-Page-Truncated"] = cut ? "true" : "false";
+                return Results.Json(cut ? page.Take(SizeCut!.Value).ToList() : page, Json);
             }
             Interlocked.Increment(ref _waits);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Raworc.ApiService.Messages;
 using Raworc.Tests.Infrastructure;
 
 namespace Raworc.Tests.Sessions;
@@ -90,6 +91,50 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Empty(await response.ReadArrayAsync());
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"returned after {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task APageOfLongMessagesStopsAtTheSizeBoundAndSaysSo()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("longread");
+        using var _ = client;
+        var session = await client.CreateSessionAsync();
+        using var host = fixture.CreateHostClient(session.Id());
+        var messages = $"/api/v0/sessions/{session.Id()}/messages";
+        var posted = new List<string>();
+        for (var i = 0; i < 45; i++)
+        {
+            var message = await host.PostOkAsync(messages, new { content = $"{i:D2}" + new string('a', 99_998) });
+            posted.Add((string)message["id"]!);
+        }
+        // Each message is 100,000 bytes of content plus "{}" of metadata.
+        var fits = MessageOptions.DefaultMaxPageBytes / 100_002;
+
+        var first = await client.GetAsync($"{messages}?limit=1000");
+        var firstPage = await first.ReadArrayAsync();
+        Assert.Equal(posted.Take(fits), firstPage.Select(m => (string)m!["id"]!));
+        Assert.Equal("true", first.Headers.GetValues("X-Page-Truncated").Single());
+        Assert.Equal("45", first.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal("1000", first.Headers.GetValues("X-Page-Limit").Single());
+
+        // The rest follows the last id of the page, or the offset of the count received; then the page is whole.
+        var rest = await client.GetAsync($"{messages}?limit=1000&after={posted[fits - 1]}");
+        var byOffset = await client.GetAsync($"{messages}?limit=1000&offset={fits}");
+        Assert.Equal(posted.Skip(fits), (await rest.ReadArrayAsync()).Select(m => (string)m!["id"]!));
+        Assert.Equal(posted.Skip(fits), (await byOffset.ReadArrayAsync()).Select(m => (string)m!["id"]!));
+        Assert.Equal("false", rest.Headers.GetValues("X-Page-Truncated").Single());
+        Assert.Equal("false", byOffset.Headers.GetValues("X-Page-Truncated").Single());
+
+        // A page cut short by count is not cut by size.
+        var small = await client.GetAsync($"{messages}?limit=3");
+        Assert.Equal(3, (await small.ReadArrayAsync()).Count);
+        Assert.Equal("false", small.Headers.GetValues("X-Page-Truncated").Single());
+
+        // Long-polling after the last message still waits and wakes.
+        var poll = client.GetAsync($"{messages}?after={posted[^1]}&wait=20&limit=1000");
+        var newest = await host.PostOkAsync(messages, new { content = "newest" });
+        var woken = await (await poll.WaitAsync(TimeSpan.FromSeconds(15))).ReadArrayAsync();
+        Assert.Equal((string)newest["id"]!, (string)Assert.Single(woken)!["id"]!);
     }
 
     [Fact]
