@@ -17,9 +17,11 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         var (status, message, details) = exception switch
         {
             ApiException api => (api.Status, api.Message, api.Details),
-            BadHttpRequestException { InnerException: JsonException json } =>
-                (400, BodyMessage(json), null),
-            BadHttpRequestException bad => (bad.StatusCode, BadRequestMessage(bad), null),
+            BadHttpRequestException { StatusCode: 400, InnerException: JsonException json } =>
+                (400, BindingFailures.DescribeBody(httpContext, json), null),
+            BadHttpRequestException { StatusCode: 400 } => (400, BindingFailures.Describe(httpContext), null),
+            // 413, 415 and the like: the status's own message; the framework's text names .NET types.
+            BadHttpRequestException bad => (bad.StatusCode, null, null),
             // Every text field is checked before the database sees it; this catches one a future change forgets.
             _ when IsUnstorableText(exception) => (422, "A text value holds a character the database cannot store (U+0000).",
                 new Dictionary<string, string[]> { ["body"] = [Platform.TextRules.NulProblem] }),
@@ -48,16 +50,4 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     private static bool IsUnstorableText(Exception exception) =>
         (exception as PostgresException ?? exception.InnerException as PostgresException)?.SqlState is
             PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter;
-
-    private static string BodyMessage(JsonException json) =>
-        json.Path is { Length: > 1 } path
-            ? $"The request body is not valid JSON, or a field has the wrong type (at {path})."
-            : "The request body is not valid JSON.";
-
-    private static string? BadRequestMessage(BadHttpRequestException bad) => bad.StatusCode switch
-    {
-        413 or 415 => null,
-        // Kestrel and the parameter binder describe the bad value without echoing secrets or internals.
-        _ => bad.Message,
-    };
 }

@@ -68,13 +68,17 @@ public static class MessagesApi
     /// <c>POST …/messages</c> → 201. From an operator or user the role is <c>user</c>, and a closed or errored
     /// session is restored (answered once its agent is up); from the session's Host token it is <c>host</c>.
     /// </summary>
-    public static async Task<Created<MessageResponse>> PostAsync(string id, PostMessageRequest body, ClaimsPrincipal caller,
-        RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<Results<Created<MessageResponse>, UnprocessableEntity<ErrorResponse>>> PostAsync(string id,
+        PostMessageRequest body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, PresenceStore presence,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
-        new Validation()
+        var validation = new Validation()
             .CheckContent("content", body.Content, required: true)
-            .CheckMetadata("metadata", body.Metadata)
-            .ThrowIfInvalid();
+            .CheckMetadata("metadata", body.Metadata);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
         var byHost = caller.IsHostOf(session);
 

@@ -24,9 +24,17 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 }
 
 /// <summary>
+/// A request body's field holds a value its contract refuses, said in the contract's words (the field's wire name and
+/// what it must be). <see cref="Errors.ApiExceptionHandler"/> answers it as a 400 with <see cref="Exception.Message"/>.
+/// </summary>
+/// <param name="message">A sentence safe to show to the caller.</param>
+public sealed class JsonFieldException(string message) : JsonException(message);
+
+/// <summary>
 /// Reads a JSON object field (<c>metadata</c>) like the built-in converter, except that a string the reader cannot
-/// decode (an unpaired surrogate escape such as <c>"\ud800"</c>) is a <see cref="JsonException"/>, so the request is a
-/// 400 like the same string in any other field, instead of an unexpected failure.
+/// decode (an unpaired surrogate escape such as <c>"\ud800"</c>) or a key given twice in one object, at any depth, is a
+/// <see cref="JsonFieldException"/>, so the request is a 400 like the same fault in any other field, instead of an
+/// unexpected failure or a silently dropped value.
 /// </summary>
 public sealed class StrictJsonObjectConverter : JsonConverter<JsonObject>
 {
@@ -35,32 +43,65 @@ public sealed class StrictJsonObjectConverter : JsonConverter<JsonObject>
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new JsonException("A JSON object was expected.");
+            throw new JsonFieldException($"Field '{FieldName(options)}' must be a JSON object.");
         }
         var node = JsonNode.Parse(ref reader)!.AsObject();
         try
         {
-            // Nodes decode their strings lazily; writing them once decodes every name and value now, while binding.
-            using var writer = new Utf8JsonWriter(Stream.Null);
-            node.WriteTo(writer);
+            // Nodes decode their strings and index their keys lazily; walking decodes every name and value now, while binding.
+            Visit(node);
             return node;
         }
-        catch (InvalidOperationException ex)
+        catch (ArgumentException)
         {
-            throw new JsonException("A string is not valid UTF-16 text.", ex);
+            throw new JsonFieldException($"Field '{FieldName(options)}' has a key given twice in one object.");
+        }
+        catch (InvalidOperationException)
+        {
+            throw new JsonFieldException($"Field '{FieldName(options)}' holds a string that is not valid Unicode text (an unpaired surrogate).");
         }
     }
 
     /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, JsonObject value, JsonSerializerOptions options) => value.WriteTo(writer, options);
+
+    // The converter does not learn the property it reads; every JsonObject field of the contract is named metadata.
+    private static string FieldName(JsonSerializerOptions options) => options.PropertyNamingPolicy?.ConvertName("Metadata") ?? "metadata";
+
+    private static void Visit(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    Visit(value);
+                }
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    Visit(item);
+                }
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                _ = value.GetValue<string>();
+                break;
+        }
+    }
 }
 
-/// <summary>The JSON settings of the wire: snake_case names, contract timestamps, unknown fields ignored.</summary>
+/// <summary>
+/// The JSON settings of the wire: snake_case names, contract timestamps; in request bodies an unknown field or a field
+/// given twice is refused (a 400 naming it), never ignored.
+/// </summary>
 public static class JsonConventions
 {
-    /// <summary>Applies the wire conventions to serializer options (used by the API and by tests' clients).</summary>
+    /// <summary>Applies the wire conventions to the API's serializer options.</summary>
     public static void Apply(JsonSerializerOptions options)
     {
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.AllowDuplicateProperties = false;
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DictionaryKeyPolicy = null;
         options.Converters.Add(new UtcTimestampConverter());

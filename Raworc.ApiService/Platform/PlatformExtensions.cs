@@ -23,7 +23,7 @@ public static class PlatformExtensions
         return builder;
     }
 
-    /// <summary>Adds the exception handler and the envelope for bodiless error statuses (404, 405, 401 …).</summary>
+    /// <summary>Adds the exception handler, the envelope for bodiless error statuses (404, 405, 401 …) and <c>/openapi/v1.json</c>.</summary>
     public static WebApplication UsePlatform(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -36,10 +36,8 @@ public static class PlatformExtensions
             }
             await response.WriteAsJsonAsync(ApiErrors.Body(response.StatusCode), context.HttpContext.RequestAborted);
         });
-        if (app.Environment.IsDevelopment())
-        {
-            app.MapOpenApi();
-        }
+        // In every environment: clients generate from it, and the bad-input sweep test walks it.
+        app.MapOpenApi();
         return app;
     }
 }

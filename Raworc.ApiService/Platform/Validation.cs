@@ -5,7 +5,7 @@ namespace Raworc.ApiService.Platform;
 
 /// <summary>
 /// Collects the problems of a request's values (field → problems) for one 422 <c>VALIDATION_ERROR</c>,
-/// so a caller learns of every bad field at once.
+/// so a caller learns of every bad field at once. Handlers return <see cref="ToResult"/>; nothing throws it.
 /// </summary>
 public sealed class Validation
 {
@@ -31,16 +31,10 @@ public sealed class Validation
     /// <summary>The problems as the envelope's <c>details</c>.</summary>
     public IReadOnlyDictionary<string, string[]> Details => _problems.ToDictionary(p => p.Key, p => p.Value.ToArray());
 
-    /// <summary>The 422 result carrying every recorded problem.</summary>
+    /// <summary>
+    /// The 422 result carrying every recorded problem. Handlers return it (<c>if (!validation.IsValid) return
+    /// validation.ToResult();</c>) with <c>UnprocessableEntity&lt;ErrorResponse&gt;</c> in their <c>Results&lt;…&gt;</c>, so
+    /// the OpenAPI document lists the 422.
+    /// </summary>
     public UnprocessableEntity<ErrorResponse> ToResult() => ApiErrors.Validation(Details);
-
-    /// <summary>Throws the 422 when any problem was recorded.</summary>
-    /// <exception cref="ApiException">422 with the details.</exception>
-    public void ThrowIfInvalid()
-    {
-        if (!IsValid)
-        {
-            throw new ApiException(422, "The request has invalid values.", Details);
-        }
-    }
 }

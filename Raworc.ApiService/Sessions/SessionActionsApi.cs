@@ -44,10 +44,15 @@ public static class SessionActionsApi
     /// <c>POST /restore</c> (owner only; admins remix instead): a new computer on the same volume; 409 when the owner or the
     /// deployment is at its quota of live sessions, with no message stored.
     /// </summary>
-    public static async Task<Ok<SessionResponse>> RestoreAsync(string id, RestoreRequest? body, ClaimsPrincipal caller,
-        RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> RestoreAsync(string id, RestoreRequest? body,
+        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
-        new Validation().CheckContent("prompt", body?.Prompt, required: false).ThrowIfInvalid();
+        var validation = new Validation().CheckContent("prompt", body?.Prompt, required: false);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
         var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
         if (!caller.Owns(session))
         {
@@ -105,16 +110,16 @@ public static class SessionActionsApi
     }
 
     /// <summary><c>PUT /state</c>: <c>closed</c> acts as close, <c>init</c> as restore, <c>idle</c>/<c>busy</c> as the marks.</summary>
-    public static Task<Ok<SessionResponse>> ChangeStateAsync(string id, ChangeStateRequest body, ClaimsPrincipal caller,
-        RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock, CancellationToken cancellationToken) =>
+    public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> ChangeStateAsync(string id,
+        ChangeStateRequest body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, PresenceStore presence,
+        TimeProvider clock, CancellationToken cancellationToken) =>
         body.State switch
         {
-            SessionStates.Closed => CloseAsync(id, caller, db, transitions, cancellationToken),
-            SessionStates.Init => RestoreAsync(id, null, caller, db, transitions, presence, clock, cancellationToken),
-            SessionStates.Idle => OperateAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken),
-            SessionStates.Busy => OperateAsync(id, SessionEvent.Busy, caller, db, transitions, cancellationToken),
-            _ => throw new ApiException(422, "The request has invalid values.", new Validation()
-                .Add("state", "must be one of closed, init, idle, busy").Details),
+            SessionStates.Closed => await CloseAsync(id, caller, db, transitions, cancellationToken),
+            SessionStates.Init => await RestoreAsync(id, null, caller, db, transitions, presence, clock, cancellationToken),
+            SessionStates.Idle => await OperateAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken),
+            SessionStates.Busy => await OperateAsync(id, SessionEvent.Busy, caller, db, transitions, cancellationToken),
+            _ => new Validation().Add("state", "must be one of closed, init, idle, busy").ToResult(),
         };
 
     /// <summary>
@@ -123,12 +128,17 @@ public static class SessionActionsApi
     /// where asking for a forbidden part is a 403). 409 when the caller or the deployment is at its quota of live
     /// sessions (<see cref="SessionQuotas"/>), with nothing stored.
     /// </summary>
-    public static async Task<Created<SessionResponse>> RemixAsync(string id, RemixRequest? body, ClaimsPrincipal caller,
-        RaworcDbContext db, WorkQueue work, SessionQuotas quotas, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<Results<Created<SessionResponse>, UnprocessableEntity<ErrorResponse>>> RemixAsync(string id,
+        RemixRequest? body, ClaimsPrincipal caller, RaworcDbContext db, WorkQueue work, SessionQuotas quotas, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         body ??= new RemixRequest(null, null, null, null, null, null);
-        new Validation().CheckName(body.Name).CheckMetadata("metadata", body.Metadata)
-            .CheckContent("prompt", body.Prompt, required: false).ThrowIfInvalid();
+        var validation = new Validation().CheckName(body.Name).CheckMetadata("metadata", body.Metadata)
+            .CheckContent("prompt", body.Prompt, required: false);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
         var parent = await db.FindAsync(id, caller, SessionRight.Read, cancellationToken);
         var own = caller.IsAdmin() || caller.Owns(parent);
 

@@ -55,18 +55,22 @@ public static class SessionsApi
     /// <c>POST /sessions</c> → 201 in <c>init</c>, with the computer's creation queued; 409 when the caller or the
     /// deployment is at its quota of live sessions (<see cref="SessionQuotas"/>), with nothing stored.
     /// </summary>
-    public static async Task<Created<SessionResponse>> CreateAsync(CreateSessionRequest body, ClaimsPrincipal caller,
-        RaworcDbContext db, SessionSecrets secrets, WorkQueue work, SessionQuotas quotas, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<Results<Created<SessionResponse>, UnprocessableEntity<ErrorResponse>>> CreateAsync(CreateSessionRequest body,
+        ClaimsPrincipal caller, RaworcDbContext db, SessionSecrets secrets, WorkQueue work, SessionQuotas quotas, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
-        new Validation()
+        var validation = new Validation()
             .CheckName(body.Name)
             .CheckMetadata("metadata", body.Metadata)
             .CheckSecrets(body.Secrets)
             .CheckScript("instructions", body.Instructions)
             .CheckScript("setup", body.Setup)
             .CheckContent("prompt", body.Prompt, required: false)
-            .CheckTimeout(body.TimeoutSeconds)
-            .ThrowIfInvalid();
+            .CheckTimeout(body.TimeoutSeconds);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await quotas.EnsureRoomAsync(caller.Name(), caller.Type(), cancellationToken);
@@ -107,15 +111,18 @@ public static class SessionsApi
     /// <c>PUT /sessions/{id}</c>: name, metadata, timeout. A new timeout on an idle session moves
     /// <c>auto_close_at</c> to <c>last_activity_at + timeout</c>.
     /// </summary>
-    public static async Task<Ok<SessionResponse>> UpdateAsync(string id, UpdateSessionRequest body, ClaimsPrincipal caller,
-        RaworcDbContext db, PresenceStore presence, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> UpdateAsync(string id,
+        UpdateSessionRequest body, ClaimsPrincipal caller, RaworcDbContext db, PresenceStore presence, CancellationToken cancellationToken)
     {
-        new Validation()
+        var validation = new Validation()
             .When(body is { Name: null, Metadata: null, TimeoutSeconds: null }, "body", "must set at least one of name, metadata, timeout_seconds")
             .CheckName(body.Name)
             .CheckMetadata("metadata", body.Metadata)
-            .CheckTimeout(body.TimeoutSeconds)
-            .ThrowIfInvalid();
+            .CheckTimeout(body.TimeoutSeconds);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
         var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
 
         var metadata = body.Metadata?.ToJsonString();

@@ -40,4 +40,12 @@ public sealed class ApiExceptionHandlerTests
         Assert.Equal(503, status);
         Assert.Equal("SERVICE_UNAVAILABLE", (string?)body["error"]!["code"]);
     }
+
+    [Fact]
+    public async Task BinderTextNeverReachesTheCaller()
+    {
+        var (status, body) = await HandleAsync(new BadHttpRequestException("Failed to bind parameter \"Nullable<int> Limit\" from \"abc\"."));
+        Assert.Equal(400, status);
+        Assert.Equal("""{"error":{"code":"BAD_REQUEST","message":"The request is malformed."}}""", body.ToJsonString());
+    }
 }

@@ -216,4 +216,97 @@ public sealed class BadInputTests(RaworcAppFixture fixture)
         var error = await (await admin.GetAsync(path)).AssertErrorAsync(404, "NOT_FOUND");
         Assert.Equal("Session not found.", (string?)error["message"]);
     }
+
+    private static async Task AssertBadRequestAsync(HttpResponseMessage response, string message)
+    {
+        var error = await response.AssertErrorAsync(400, "BAD_REQUEST");
+        Assert.Equal(message, (string?)error["message"]);
+        Assert.Null(error["details"]);
+    }
+
+    private static ByteArrayContent Utf8Bytes(params byte[][] parts)
+    {
+        var content = new ByteArrayContent([.. parts.SelectMany(p => p)]);
+        content.Headers.ContentType = new("application/json");
+        return content;
+    }
+
+    [Fact]
+    public async Task MisspeltFieldIsRefusedNamingItAndNothingIsCreated()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("unknownfield");
+        using var _c = client;
+        await AssertBadRequestAsync(await client.PostAsync("/api/v0/sessions", Http.RawJson("""{"nmae": "x"}""")),
+            "Unknown field 'nmae'; this request takes name, metadata, secrets, instructions, setup, prompt, timeout_seconds.");
+        Assert.Equal(0, await CountSessionsAsync(client));
+        var session = await client.CreateSessionAsync();
+        await AssertBadRequestAsync(await client.PostAsync($"/api/v0/sessions/{session.Id()}/messages", Http.RawJson("""{"content": "hi", "role": "host"}""")),
+            "Unknown field 'role'; this request takes content, metadata.");
+        Assert.Empty(await client.GetMessagesAsync(session.Id().ToString()));
+    }
+
+    public static TheoryData<string, string> BadQueryValues => new()
+    {
+        { "/api/v0/sessions?limit=abc", "limit must be an integer." },
+        { "/api/v0/sessions?offset=1.5&limit=99999999999999999999", "limit must be an integer. offset must be an integer." },
+        { "/api/v0/operators?Limit=1e3", "limit must be an integer." },
+        { "/api/v0/sessions/{id}/messages?after=not-a-uuid", "after must be a UUID." },
+        { "/api/v0/sessions/{id}/messages?wait=soon", "wait must be an integer." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadQueryValues))]
+    public async Task BadQueryValueIsABadRequestInTheContractsWords(string path, string message)
+    {
+        using var admin = await fixture.AdminClientAsync();
+        var session = await admin.CreateSessionAsync();
+        await AssertBadRequestAsync(await admin.GetAsync(path.Replace("{id}", session.Id().ToString())), message);
+    }
+
+    [Fact]
+    public async Task MissingOrNullBodyIsABadRequestNamingTheBody()
+    {
+        using var admin = await fixture.AdminClientAsync();
+        await AssertBadRequestAsync(await admin.PostAsync("/api/v0/operators", Http.RawJson("")), "body is required: send a JSON object.");
+        await AssertBadRequestAsync(await admin.PostAsync("/api/v0/operators", null), "body is required: send a JSON object.");
+        await AssertBadRequestAsync(await admin.PostAsync("/api/v0/operators", Http.RawJson("null")), "body must be a JSON object, not null.");
+        await AssertBadRequestAsync(await admin.PostAsync("/api/v0/operators", Http.RawJson("[]")), "body must be a JSON object.");
+        await AssertBadRequestAsync(await admin.PostAsync("/api/v0/sessions", Http.RawJson("\"name\"")), "body must be a JSON object.");
+        await AssertBadRequestAsync(await admin.PostAsync("/api/v0/sessions", Http.RawJson("""{"name": "x",""")),
+            "body is not valid JSON (line 1, byte 13): check its syntax, its UTF-8 encoding and its depth (at most 64 levels).");
+    }
+
+    public static TheoryData<string, string> BadSessionBodies => new()
+    {
+        { """{"name": "a", "name": "b"}""", "Field 'name' must be given once, as a string of valid Unicode text." },
+        { """{"metadata": {"a": 1, "a": 2}}""", "Field 'metadata' has a key given twice in one object." },
+        { """{"metadata": {"deep": [{"a": 1, "a": 2}]}}""", "Field 'metadata' has a key given twice in one object." },
+        { """{"metadata": [1]}""", "Field 'metadata' must be a JSON object." },
+        { """{"secrets": {"A": "x", "A": "y"}}""", "Field 'secrets' must be given once, as a JSON object whose values are strings." },
+        { """{"secrets": {"A": 1}}""", "Field 'secrets' must be a JSON object whose values are strings." },
+        { """{"name": 5}""", "Field 'name' must be a string of valid Unicode text." },
+        { """{"timeout_seconds": 1e400}""", "Field 'timeout_seconds' must be an integer." },
+        { """{"timeout_seconds": 99999999999999999999}""", "Field 'timeout_seconds' must be an integer." },
+        { """{"timeout_seconds": true}""", "Field 'timeout_seconds' must be an integer." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSessionBodies))]
+    public async Task MalformedFieldIsABadRequestNamingItAndNothingIsCreated(string body, string message)
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("badfield");
+        using var _c = client;
+        await AssertBadRequestAsync(await client.PostAsync("/api/v0/sessions", Http.RawJson(body)), message);
+        Assert.Equal(0, await CountSessionsAsync(client));
+    }
+
+    [Fact]
+    public async Task InvalidUtf8InAFieldIsABadRequestNamingIt()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("badutf8");
+        using var _c = client;
+        await AssertBadRequestAsync(await client.PostAsync("/api/v0/sessions", Utf8Bytes("""{"prompt": "a"""u8.ToArray(), [0xC3, 0x28], "\"}"u8.ToArray())),
+            "Field 'prompt' must be a string of valid Unicode text.");
+        Assert.Equal(0, await CountSessionsAsync(client));
+    }
 }
