@@ -1,5 +1,4 @@
 using Raworc.ApiService.Messages;
-using Raworc.ApiService.Presence;
 using Raworc.ApiService.Sessions;
 
 namespace Raworc.ApiService.Computers;
@@ -9,8 +8,7 @@ namespace Raworc.ApiService.Computers;
 /// computer's entry script records the outcome in <c>/session/logs/setup.status</c> (<c>result=</c>,
 /// <c>exit_code=</c>, <c>timeout_seconds=</c>); it is read once the agent reports ready.
 /// </summary>
-public sealed class SetupReport(IComputerProvider computers, SessionTransitions transitions, PresenceStore presence,
-    TimeProvider clock, ILogger<SetupReport> logger)
+public sealed class SetupReport(IComputerProvider computers, Conversation conversation, ILogger<SetupReport> logger)
 {
     /// <summary>Where the entry script writes the outcome.</summary>
     public const string StatusPath = "/session/logs/setup.status";
@@ -46,12 +44,8 @@ public sealed class SetupReport(IComputerProvider computers, SessionTransitions 
         {
             return;
         }
-        await transitions.ApplyAsync(sessionId, SessionEvent.Touch, inTransaction: db =>
-        {
-            db.Messages.Add(MessageFactory.Create(sessionId, MessageRoles.System, text,
-                new System.Text.Json.Nodes.JsonObject { ["type"] = "setup", ["result"] = fields["result"] }, clock.GetUtcNow()));
-            return Task.CompletedTask;
-        }, cancellationToken: cancellationToken);
-        presence.PublishMessage(sessionId);
+        await conversation.AppendAsync(sessionId, MessageRoles.System, text,
+            new System.Text.Json.Nodes.JsonObject { ["type"] = "setup", ["result"] = fields["result"] }, SessionEvent.Touch,
+            cancellationToken: cancellationToken);
     }
 }

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
-using Raworc.ApiService.Presence;
 using Raworc.ApiService.Sessions;
 
 namespace Raworc.ApiService.Computers;
@@ -14,8 +13,8 @@ namespace Raworc.ApiService.Computers;
 /// deleted, with a <c>system</c> message that says why. Its files stay; a restore brings the computer back, and the
 /// next measurement closes it again until the user has made room (say, by a remix without <c>data</c>).
 /// </summary>
-public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers, SessionTransitions transitions, PresenceStore presence,
-    IOptions<ComputerOptions> options, TimeProvider clock, ILogger<VolumeLimit> logger)
+public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers, Conversation conversation,
+    IOptions<ComputerOptions> options, ILogger<VolumeLimit> logger)
 {
     /// <summary>Measures every session volume once and closes the live sessions over the limit.</summary>
     /// <returns>The sessions closed.</returns>
@@ -40,12 +39,9 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
                 + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.";
             try
             {
-                await transitions.ApplyAsync(id, SessionEvent.Close, inTransaction: tx =>
-                {
-                    tx.Messages.Add(MessageFactory.Create(id, MessageRoles.System, text,
-                        new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }, clock.GetUtcNow()));
-                    return Task.CompletedTask;
-                }, cancellationToken: cancellationToken);
+                await conversation.AppendAsync(id, MessageRoles.System, text,
+                    new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }, SessionEvent.Close,
+                    cancellationToken: cancellationToken);
             }
             catch (ApiException)
             {
@@ -53,7 +49,6 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
                 continue;
             }
             logger.LogWarning("Closed session {SessionId}: its volume takes {UsedMiB} MiB, over {LimitMiB} MiB", id, usedMiB, limitMiB);
-            presence.PublishMessage(id);
             closed.Add(id);
         }
         return closed;

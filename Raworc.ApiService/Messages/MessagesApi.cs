@@ -69,8 +69,7 @@ public static class MessagesApi
     /// session is restored (answered once its agent is up); from the session's Host token it is <c>host</c>.
     /// </summary>
     public static async Task<Results<Created<MessageResponse>, UnprocessableEntity<ErrorResponse>>> PostAsync(string id,
-        PostMessageRequest body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, PresenceStore presence,
-        TimeProvider clock, CancellationToken cancellationToken)
+        PostMessageRequest body, ClaimsPrincipal caller, RaworcDbContext db, Conversation conversation, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .CheckContent("content", body.Content, required: true)
@@ -82,17 +81,9 @@ public static class MessagesApi
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
         var byHost = caller.IsHostOf(session);
 
-        Message? stored = null;
-        await transitions.ApplyAsync(session.Id, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost,
-            inTransaction: tx =>
-            {
-                stored = MessageFactory.Create(session.Id, byHost ? MessageRoles.Host : MessageRoles.User, body.Content!, body.Metadata, clock.GetUtcNow());
-                tx.Messages.Add(stored);
-                return Task.CompletedTask;
-            },
-            cancellationToken: cancellationToken);
-        presence.PublishMessage(session.Id);
-        return TypedResults.Created($"/api/v0/sessions/{session.Id}/messages/{stored!.Id}", MessageResponse.From(stored));
+        var (_, stored) = await conversation.AppendAsync(session.Id, byHost ? MessageRoles.Host : MessageRoles.User, body.Content!,
+            body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken);
+        return TypedResults.Created($"/api/v0/sessions/{session.Id}/messages/{stored.Id}", MessageResponse.From(stored));
     }
 
     /// <summary><c>GET …/messages/count</c> → <c>{"count": n}</c>.</summary>

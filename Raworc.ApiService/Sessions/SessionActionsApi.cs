@@ -6,7 +6,6 @@ using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Platform;
-using Raworc.ApiService.Presence;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -45,7 +44,7 @@ public static class SessionActionsApi
     /// deployment is at its quota of live sessions, with no message stored.
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> RestoreAsync(string id, RestoreRequest? body,
-        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, PresenceStore presence, TimeProvider clock,
+        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, Conversation conversation,
         CancellationToken cancellationToken)
     {
         var validation = new Validation().CheckContent("prompt", body?.Prompt, required: false);
@@ -58,18 +57,9 @@ public static class SessionActionsApi
         {
             throw new ApiException(403, "Only the session's owner can restore it; admins can remix it instead.");
         }
-        var restored = await transitions.ApplyAsync(session.Id, SessionEvent.Restore, inTransaction: tx =>
-        {
-            if (body?.Prompt is { } prompt)
-            {
-                tx.Messages.Add(MessageFactory.Create(session.Id, MessageRoles.User, prompt, null, clock.GetUtcNow()));
-            }
-            return Task.CompletedTask;
-        }, cancellationToken: cancellationToken);
-        if (body?.Prompt is not null)
-        {
-            presence.PublishMessage(session.Id);
-        }
+        var restored = body?.Prompt is { } prompt
+            ? (await conversation.AppendAsync(session.Id, MessageRoles.User, prompt, null, SessionEvent.Restore, cancellationToken: cancellationToken)).Session
+            : await transitions.ApplyAsync(session.Id, SessionEvent.Restore, cancellationToken: cancellationToken);
         return TypedResults.Ok(SessionResponse.From(restored));
     }
 
@@ -111,12 +101,12 @@ public static class SessionActionsApi
 
     /// <summary><c>PUT /state</c>: <c>closed</c> acts as close, <c>init</c> as restore, <c>idle</c>/<c>busy</c> as the marks.</summary>
     public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> ChangeStateAsync(string id,
-        ChangeStateRequest body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, PresenceStore presence,
-        TimeProvider clock, CancellationToken cancellationToken) =>
+        ChangeStateRequest body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, Conversation conversation,
+        CancellationToken cancellationToken) =>
         body.State switch
         {
             SessionStates.Closed => await CloseAsync(id, caller, db, transitions, cancellationToken),
-            SessionStates.Init => await RestoreAsync(id, null, caller, db, transitions, presence, clock, cancellationToken),
+            SessionStates.Init => await RestoreAsync(id, null, caller, db, transitions, conversation, cancellationToken),
             SessionStates.Idle => await OperateAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken),
             SessionStates.Busy => await OperateAsync(id, SessionEvent.Busy, caller, db, transitions, cancellationToken),
             _ => new Validation().Add("state", "must be one of closed, init, idle, busy").ToResult(),

@@ -24,6 +24,7 @@ public static class SessionExtensions
         builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<SessionQuotas>();
         builder.Services.AddScoped<SessionTransitions>();
+        builder.Services.AddScoped<Conversation>();
         builder.Services.AddScoped<WorkQueue>();
         builder.Services.AddOptions<MessageOptions>().BindConfiguration(MessageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;

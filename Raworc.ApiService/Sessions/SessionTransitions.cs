@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Errors;
+using Raworc.ApiService.Messages;
 using Raworc.ApiService.Presence;
 using Raworc.ApiService.Work;
 
@@ -24,7 +25,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
     /// <param name="sessionId">The session.</param>
     /// <param name="event">What happened.</param>
     /// <param name="byHost">The session's own Host caused it.</param>
-    /// <param name="inTransaction">Extra writes committed atomically with the transition (a message, say); runs after the state update.</param>
+    /// <param name="message">A message committed with the transition (long-polls are woken after the commit); use <see cref="Messages.Conversation"/>.</param>
     /// <param name="error">The reason, for <see cref="SessionEvent.Failed"/>.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
     /// <returns>The session after the transition.</returns>
@@ -33,7 +34,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
     /// quota (<see cref="SessionQuotas"/>).
     /// </exception>
     public async Task<Session> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
-        Func<RaworcDbContext, Task>? inTransaction = null, string? error = null, CancellationToken cancellationToken = default)
+        Message? message = null, string? error = null, CancellationToken cancellationToken = default)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -60,15 +61,19 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
             {
                 workQueue.Add(sessionId, work);
             }
-            if (inTransaction is not null)
+            if (message is not null)
             {
-                await inTransaction(db);
+                db.Messages.Add(message);
             }
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
 
             var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
             FollowInRedis(session, work is not null);
+            if (message is not null)
+            {
+                presence.PublishMessage(sessionId);
+            }
             return session;
         }
         throw new ApiException(409, "The session is changing too quickly; try again.");

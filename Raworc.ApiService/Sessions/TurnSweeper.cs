@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
-using Raworc.ApiService.Presence;
 
 namespace Raworc.ApiService.Sessions;
 
@@ -13,7 +12,7 @@ namespace Raworc.ApiService.Sessions;
 /// message of type <c>turn_ended</c>. Reads and writes Postgres only, so a Redis outage neither ends a live turn nor keeps
 /// a dead one; any number of replicas may run it (the transition's conditional update lets one win).
 /// </summary>
-public sealed class TurnSweeper(IServiceScopeFactory scopes, PresenceStore presence, IOptions<SessionOptions> options,
+public sealed class TurnSweeper(IServiceScopeFactory scopes, IOptions<SessionOptions> options,
     TimeProvider clock, ILogger<TurnSweeper> logger) : BackgroundService
 {
     /// <summary>How often busy sessions are checked.</summary>
@@ -49,16 +48,13 @@ public sealed class TurnSweeper(IServiceScopeFactory scopes, PresenceStore prese
         var ended = new List<Guid>();
         foreach (var id in silent)
         {
-            var transitions = scope.ServiceProvider.GetRequiredService<SessionTransitions>();
+            var conversation = scope.ServiceProvider.GetRequiredService<Conversation>();
             try
             {
-                await transitions.ApplyAsync(id, SessionEvent.HeartbeatLost, inTransaction: tx =>
-                {
-                    tx.Messages.Add(MessageFactory.Create(id, MessageRoles.System,
-                        $"The Host gave no sign of life for {seconds} s, so its turn was ended. Send a message to try again.",
-                        new JsonObject { ["type"] = "turn_ended", ["silent_seconds"] = seconds }, clock.GetUtcNow()));
-                    return Task.CompletedTask;
-                }, cancellationToken: cancellationToken);
+                await conversation.AppendAsync(id, MessageRoles.System,
+                    $"The Host gave no sign of life for {seconds} s, so its turn was ended. Send a message to try again.",
+                    new JsonObject { ["type"] = "turn_ended", ["silent_seconds"] = seconds }, SessionEvent.HeartbeatLost,
+                    cancellationToken: cancellationToken);
             }
             catch (ApiException)
             {
@@ -66,7 +62,6 @@ public sealed class TurnSweeper(IServiceScopeFactory scopes, PresenceStore prese
                 continue;
             }
             logger.LogWarning("Session {SessionId}: no heartbeat from its Host for {Seconds} s; the turn was ended", id, seconds);
-            presence.PublishMessage(id);
             ended.Add(id);
         }
         return ended;

@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using Raworc.ApiService.Sessions;
+
+namespace Raworc.ApiService.Messages;
+
+/// <summary>
+/// The one way a message enters a session's history: the session's transition, the insert and the wake-up of long-polls
+/// happen together (<see cref="SessionTransitions.ApplyAsync"/> commits the message with the state change and signals
+/// after the commit), so no caller can store a message that waiters never hear of.
+/// </summary>
+public sealed class Conversation(SessionTransitions transitions, TimeProvider clock)
+{
+    /// <summary>Appends a message and applies <paramref name="event"/> in the same transaction.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="role">One of <see cref="MessageRoles"/>.</param>
+    /// <param name="content">The text (already validated: at most <see cref="MessageLimits.MaxContentLength"/> characters).</param>
+    /// <param name="metadata">Free-form object, or null for <c>{}</c>.</param>
+    /// <param name="event">The state change the message brings: <see cref="SessionEvent.UserMessage"/> for a user's,
+    /// <see cref="SessionEvent.Touch"/> for the Host's or a notice that changes no state, or another (a close with its reason).</param>
+    /// <param name="byHost">The session's own Host sent it.</param>
+    /// <param name="cancellationToken">Cancels the database work.</param>
+    /// <returns>The session after the transition and the stored message.</returns>
+    /// <exception cref="Errors.ApiException">As <see cref="SessionTransitions.ApplyAsync"/>: nothing is stored then.</exception>
+    public async Task<(Session Session, Message Message)> AppendAsync(Guid sessionId, string role, string content, JsonObject? metadata,
+        SessionEvent @event, bool byHost = false, CancellationToken cancellationToken = default)
+    {
+        var message = MessageFactory.Create(sessionId, role, content, metadata, clock.GetUtcNow());
+        var session = await transitions.ApplyAsync(sessionId, @event, byHost, message, cancellationToken: cancellationToken);
+        return (session, message);
+    }
+}
