@@ -68,8 +68,7 @@ public static class AuthApi
         {
             return ApiErrors.NotFound($"No active operator named '{body.Principal}'.");
         }
-        var (token, expires) = tokens.Issue(target.Name, PrincipalTypes.Operator, lifetime,
-            new Dictionary<string, object> { [RaworcClaims.OperatorId] = target.Id.ToString() });
+        var (token, expires) = tokens.IssueForOperator(target, lifetime);
         return TypedResults.Ok(new TokenResponse(token, "Bearer", expires, target.Name, target.IsAdmin ? Roles.Admin : Roles.User));
     }
 }
@@ -114,8 +113,7 @@ public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> 
         account.LastLoginAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
 
-        var (token, expires) = tokens.Issue(account.Name, PrincipalTypes.Operator,
-            extraClaims: new Dictionary<string, object> { [RaworcClaims.OperatorId] = account.Id.ToString() });
+        var (token, expires) = tokens.IssueForOperator(account);
         return TypedResults.Ok(new TokenResponse(token, "Bearer", expires, account.Name, account.IsAdmin ? Roles.Admin : Roles.User));
     }
 }
