@@ -98,8 +98,8 @@ public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> 
             return validation.ToResult();
         }
 
-        var address = http.Connection.RemoteIpAddress;
-        if (throttle.RetryAfter(name!, address) is { } wait)
+        using var attempt = await throttle.BeginAsync(name!, http.Connection.RemoteIpAddress, cancellationToken);
+        if (attempt.RetryAfter is { } wait)
         {
             http.Response.Headers.RetryAfter = RateLimits.RetryAfterSeconds(wait).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Json(ApiErrors.Body(429, "Too many failed logins for this operator or from this address; try again later."),
@@ -110,14 +110,14 @@ public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> 
         if (account is null || !account.IsActive)
         {
             hasher.VerifyHashedPassword(new Operator { Name = "decoy", PasswordHash = "" }, DecoyHash.Value, body.Pass!);
-            throttle.RecordFailure(name!, address);
+            attempt.Fail();
             return ApiErrors.Unauthorized(AuthApi.InvalidCredentials);
         }
 
         var verdict = hasher.VerifyHashedPassword(account, account.PasswordHash, body.Pass!);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            throttle.RecordFailure(name!, address);
+            attempt.Fail();
             return ApiErrors.Unauthorized(AuthApi.InvalidCredentials);
         }
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)

@@ -88,13 +88,28 @@ public static class RateLimits
 /// once either count is used up, every login for that name or from that address is refused until the window ends,
 /// whatever the password. Successful logins are not counted, so a client that logs in often is never refused.
 /// </summary>
+/// <remarks>
+/// Logins of one name, and of one address, take turns (<see cref="BeginAsync"/>): checking the count, verifying the
+/// password and counting a failure happen one login at a time, so many logins sent at once cannot all pass the check
+/// before the first failure is counted. Turns are taken name first, then address, so two logins never wait for each other.
+/// </remarks>
 public sealed class LoginThrottle : IDisposable
 {
     private const string NamePrefix = "name:", AddressPrefix = "address:";
 
-    private readonly PartitionedRateLimiter<string> _failures;
+    // Logins waiting for their turn on one key; past it a login is refused at once.
+    private const int MaxWaiting = 64;
 
-    /// <summary>Builds the limiter from the settings; a key whose limit is 0 is not limited.</summary>
+    private readonly PartitionedRateLimiter<string> _failures;
+    private readonly PartitionedRateLimiter<string> _turns = PartitionedRateLimiter.Create<string, string>(key =>
+        RateLimitPartition.GetConcurrencyLimiter(key, _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = 1,
+            QueueLimit = MaxWaiting,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        }));
+
+    /// <summary>Builds the limiters from the settings; a key whose limit is 0 is not limited.</summary>
     public LoginThrottle(IOptions<RateLimitOptions> options)
     {
         var limits = options.Value;
@@ -114,13 +129,46 @@ public sealed class LoginThrottle : IDisposable
     }
 
     /// <summary>
-    /// How long a login for <paramref name="name"/> from <paramref name="address"/> must wait, or null when it may be
-    /// tried now.
+    /// Waits for the turn of a login for <paramref name="name"/> from <paramref name="address"/>. The attempt it returns
+    /// says whether the login may be tried; dispose of it once the login's outcome is counted.
     /// </summary>
-    public TimeSpan? RetryAfter(string name, IPAddress? address)
+    public async Task<LoginAttempt> BeginAsync(string name, IPAddress? address, CancellationToken cancellationToken)
+    {
+        var keys = Keys(name, address);
+        var turns = new List<RateLimitLease>(keys.Length);
+        try
+        {
+            foreach (var key in keys)
+            {
+                var turn = await _turns.AcquireAsync(key, 1, cancellationToken);
+                turns.Add(turn);
+                if (!turn.IsAcquired)
+                {
+                    // Too many logins waiting on this name or address.
+                    return new LoginAttempt(this, keys, turns, TimeSpan.FromSeconds(1));
+                }
+            }
+            return new LoginAttempt(this, keys, turns, RetryAfter(keys));
+        }
+        catch
+        {
+            turns.ForEach(turn => turn.Dispose());
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _failures.Dispose();
+        _turns.Dispose();
+    }
+
+    // How long a login on these keys must wait, or null when it may be tried now.
+    private TimeSpan? RetryAfter(string[] keys)
     {
         TimeSpan? wait = null;
-        foreach (var key in Keys(name, address))
+        foreach (var key in keys)
         {
             // Zero permits: asks whether any failure is left in the window without using one.
             using var lease = _failures.AttemptAcquire(key, 0);
@@ -133,17 +181,13 @@ public sealed class LoginThrottle : IDisposable
         return wait;
     }
 
-    /// <summary>Counts a failed login against the name and the address.</summary>
-    public void RecordFailure(string name, IPAddress? address)
+    private void RecordFailure(string[] keys)
     {
-        foreach (var key in Keys(name, address))
+        foreach (var key in keys)
         {
             _failures.AttemptAcquire(key, 1).Dispose();
         }
     }
-
-    /// <inheritdoc />
-    public void Dispose() => _failures.Dispose();
 
     // Operator names are at most 64 characters: a longer one names no operator, and its first 65 characters are key enough.
     private static string[] Keys(string name, IPAddress? address) =>
@@ -151,4 +195,26 @@ public sealed class LoginThrottle : IDisposable
         NamePrefix + (name.Length > 65 ? name[..65] : name),
         AddressPrefix + (address is null ? "local" : address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString()),
     ];
+
+    /// <summary>One login's turn: whether it may be tried, and the place to count its failure.</summary>
+    public sealed class LoginAttempt : IDisposable
+    {
+        private readonly LoginThrottle _throttle;
+        private readonly string[] _keys;
+        private readonly List<RateLimitLease> _turns;
+
+        internal LoginAttempt(LoginThrottle throttle, string[] keys, List<RateLimitLease> turns, TimeSpan? retryAfter)
+        {
+            (_throttle, _keys, _turns, RetryAfter) = (throttle, keys, turns, retryAfter);
+        }
+
+        /// <summary>How long the caller must wait before trying again; null when this login may be tried.</summary>
+        public TimeSpan? RetryAfter { get; }
+
+        /// <summary>Counts this login as failed against its name and address.</summary>
+        public void Fail() => _throttle.RecordFailure(_keys);
+
+        /// <summary>Ends the turn: the next login of the same name or address may go.</summary>
+        public void Dispose() => _turns.ForEach(turn => turn.Dispose());
+    }
 }

@@ -28,9 +28,14 @@ public sealed class RateLimitTests(RateLimitAppFixture fixture)
                 response.Headers.GetValues("Retry-After"));
         }
 
-        for (var i = 0; i < RateLimitAppFixture.LoginFailuresPerName; i++)
+        // Three times the limit at once: exactly the limit are tried (401), the rest refused (429), not whatever was in flight.
+        var burst = await Task.WhenAll(Enumerable.Range(0, 3 * RateLimitAppFixture.LoginFailuresPerName)
+            .Select(_ => LoginAsync(alice, "wrong-password")));
+        Assert.Equal(RateLimitAppFixture.LoginFailuresPerName, burst.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.Equal(2 * RateLimitAppFixture.LoginFailuresPerName, burst.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+        foreach (var refused in burst.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests))
         {
-            await (await LoginAsync(alice, "wrong-password")).AssertErrorAsync(401, "UNAUTHORIZED");
+            await AssertLimitedAsync(refused);
         }
         await AssertLimitedAsync(await LoginAsync(alice, "wrong-password"));
         // Refused whatever the password until the window ends.
