@@ -24,6 +24,7 @@ public static class RateLimits
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, settings) =>
         {
             var limits = settings.Value;
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => PrincipalPartition(context, limits));
             limiter.OnRejected = (rejected, cancellationToken) =>
             {

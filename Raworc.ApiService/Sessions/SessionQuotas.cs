@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Raworc.ApiService.Auth;
 using Raworc.ApiService.Computers;
 using Raworc.ApiService.Errors;
 
@@ -69,8 +71,7 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
 public sealed record SessionOwner(string Name, string Type, Guid? OperatorId)
 {
     /// <summary>The owner a session created by <paramref name="caller"/> gets.</summary>
-    public static SessionOwner Of(System.Security.Claims.ClaimsPrincipal caller) =>
-        new(Auth.PrincipalExtensions.Name(caller), Auth.PrincipalExtensions.Type(caller), Auth.PrincipalExtensions.OperatorId(caller));
+    public static SessionOwner Of(ClaimsPrincipal caller) => new(caller.Name(), caller.Type(), caller.OperatorId());
 
     /// <summary>This owner's sessions.</summary>
     public IQueryable<Session> Filter(IQueryable<Session> sessions)

@@ -58,12 +58,37 @@ public sealed class RateLimitTests(RateLimitAppFixture fixture)
         using var busy = fixture.CreateApiClient(TokenForgery.Create(RaworcAppFixture.JwtSigningKey, subject: $"rl-busy-{Guid.NewGuid():N}", type: "User"));
         using var calm = fixture.CreateApiClient(TokenForgery.Create(RaworcAppFixture.JwtSigningKey, subject: $"rl-calm-{Guid.NewGuid():N}", type: "User"));
 
+        await AssertLimitedAfterBurstAsync(busy, "/api/v0/auth");
+        Assert.Equal(HttpStatusCode.OK, (await calm.GetAsync("/api/v0/auth")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASessionsHostHasItsOwnBucket()
+    {
+        // The admin's token is made here, not by a login, which FailedLoginsAreLimitedPerNameAndThenPerAddress may have
+        // refused to this address already.
+        var adminId = (await fixture.QueryAsync<Guid>("SELECT id FROM operators WHERE name = 'admin'")).Single();
+        using var admin = fixture.CreateApiClient(TokenForgery.Create(RaworcAppFixture.JwtSigningKey, subject: "admin",
+            extra: new Dictionary<string, object> { ["oid"] = adminId.ToString() }));
+        var created = await admin.PostAsync("/api/v0/sessions", Http.Json(new { }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = Guid.Parse((string)(await created.ReadObjectAsync())["id"]!);
+        using var host = fixture.CreateHostClient(id);
+
+        await AssertLimitedAfterBurstAsync(host, $"/api/v0/sessions/{id}");
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/v0/sessions/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v0/sessions/{id}")).StatusCode);
+    }
+
+    // Sends GETs until the first 429: the whole bucket is served first, then the refusal comes in the envelope.
+    private static async Task AssertLimitedAfterBurstAsync(HttpClient client, string path)
+    {
         var clock = Stopwatch.StartNew();
         var served = 0;
         HttpResponseMessage? refused = null;
         while (refused is null && served < RateLimitAppFixture.RequestBurst * 10)
         {
-            var response = await busy.GetAsync("/api/v0/auth");
+            var response = await client.GetAsync(path);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
                 refused = response;
@@ -80,7 +105,5 @@ public sealed class RateLimitTests(RateLimitAppFixture fixture)
         var error = await refused.AssertErrorAsync(429, "RATE_LIMITED");
         Assert.Equal("Too many requests for this principal; slow down.", (string?)error["message"]);
         Assert.Equal(["1"], refused.Headers.GetValues("Retry-After"));
-
-        Assert.Equal(HttpStatusCode.OK, (await calm.GetAsync("/api/v0/auth")).StatusCode);
     }
 }
