@@ -21,17 +21,17 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder routes)
     {
         var auth = routes.MapGroup("/api/v0/auth").WithTags("Auth");
-        auth.MapPost("/login", (LoginRequest body, OperatorLogin login, CancellationToken ct) =>
-                login.LoginAsync(body.User, body, ct))
+        auth.MapPost("/login", (LoginRequest body, OperatorLogin login, HttpContext http, CancellationToken ct) =>
+                login.LoginAsync(body.User, body, http, ct))
             .AllowAnonymous().WithName("Login");
         auth.MapGet("/", GetAuth).RequireAuthorization().WithName("GetAuth");
         auth.MapPost("/token", CreateTokenAsync).RequireAuthorization(AuthExtensions.AdminPolicy).WithName("CreateToken");
 
-        routes.MapPost("/api/v0/operators/{name}/login", (string name, LoginRequest body, OperatorLogin login, CancellationToken ct) =>
+        routes.MapPost("/api/v0/operators/{name}/login", (string name, LoginRequest body, OperatorLogin login, HttpContext http, CancellationToken ct) =>
                 body.User is not null && body.User != name
                     ? Task.FromResult<Results<Ok<TokenResponse>, JsonHttpResult<ErrorResponse>, UnprocessableEntity<ErrorResponse>>>(
                         new Validation().Add("user", "must equal the operator name in the path").ToResult())
-                    : login.LoginAsync(name, body, ct))
+                    : login.LoginAsync(name, body, http, ct))
             .AllowAnonymous().WithTags("Auth").WithName("LoginOperator");
         return routes;
     }
@@ -68,23 +68,26 @@ public static class AuthApi
         {
             return ApiErrors.NotFound($"No active operator named '{body.Principal}'.");
         }
-        var (token, expires) = tokens.Issue(target.Name, PrincipalTypes.Operator, lifetime,
-            new Dictionary<string, object> { [RaworcClaims.OperatorId] = target.Id.ToString() });
+        var (token, expires) = tokens.IssueForOperator(target, lifetime);
         return TypedResults.Ok(new TokenResponse(token, "Bearer", expires, target.Name, target.IsAdmin ? Roles.Admin : Roles.User));
     }
 }
 
 /// <summary>Password login for operators.</summary>
-public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> hasher, TokenService tokens, TimeProvider clock)
+public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> hasher, TokenService tokens, TimeProvider clock,
+    LoginThrottle throttle)
 {
     // Verifying against a real hash when the operator does not exist keeps the response time the same,
     // so timing does not reveal which names exist.
     private static readonly Lazy<string> DecoyHash = new(() =>
         new PasswordHasher<Operator>().HashPassword(new Operator { Name = "decoy", PasswordHash = "" }, Guid.NewGuid().ToString()));
 
-    /// <summary>Checks the password of <paramref name="name"/> and issues an operator token; 401 with one message for every failure.</summary>
+    /// <summary>
+    /// Checks the password of <paramref name="name"/> and issues an operator token; 401 with one message for every failure,
+    /// 429 with <c>Retry-After</c> once the name or the caller's address has used up its failed logins (<see cref="LoginThrottle"/>).
+    /// </summary>
     public async Task<Results<Ok<TokenResponse>, JsonHttpResult<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> LoginAsync(
-        string? name, LoginRequest body, CancellationToken cancellationToken)
+        string? name, LoginRequest body, HttpContext http, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .When(string.IsNullOrEmpty(name), "user", "is required")
@@ -95,16 +98,26 @@ public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> 
             return validation.ToResult();
         }
 
+        using var attempt = await throttle.BeginAsync(name!, http.Connection.RemoteIpAddress, cancellationToken);
+        if (attempt.RetryAfter is { } wait)
+        {
+            http.Response.Headers.RetryAfter = RateLimits.RetryAfterSeconds(wait).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Json(ApiErrors.Body(429, "Too many failed logins for this operator or from this address; try again later."),
+                statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
         var account = await db.Operators.FirstOrDefaultAsync(o => o.Name == name, cancellationToken);
         if (account is null || !account.IsActive)
         {
             hasher.VerifyHashedPassword(new Operator { Name = "decoy", PasswordHash = "" }, DecoyHash.Value, body.Pass!);
+            attempt.Fail();
             return ApiErrors.Unauthorized(AuthApi.InvalidCredentials);
         }
 
         var verdict = hasher.VerifyHashedPassword(account, account.PasswordHash, body.Pass!);
         if (verdict == PasswordVerificationResult.Failed)
         {
+            attempt.Fail();
             return ApiErrors.Unauthorized(AuthApi.InvalidCredentials);
         }
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
@@ -114,8 +127,7 @@ public sealed class OperatorLogin(RaworcDbContext db, IPasswordHasher<Operator> 
         account.LastLoginAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
 
-        var (token, expires) = tokens.Issue(account.Name, PrincipalTypes.Operator,
-            extraClaims: new Dictionary<string, object> { [RaworcClaims.OperatorId] = account.Id.ToString() });
+        var (token, expires) = tokens.IssueForOperator(account);
         return TypedResults.Ok(new TokenResponse(token, "Bearer", expires, account.Name, account.IsAdmin ? Roles.Admin : Roles.User));
     }
 }

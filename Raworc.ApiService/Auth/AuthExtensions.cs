@@ -62,7 +62,7 @@ public static class AuthExtensions
 
     /// <summary>
     /// Refuses tokens whose principal is gone: an operator deleted, deactivated or recreated under the same
-    /// name. The role is read from the database here, so a demotion takes effect on the next request.
+    /// name, or whose tokens were revoked (a password change or a revoke raised its token generation). The role is read from the database here, so a demotion takes effect on the next request.
     /// </summary>
     private static async Task CheckPrincipalIsCurrentAsync(TokenValidatedContext context)
     {
@@ -74,13 +74,21 @@ public static class AuthExtensions
                 var db = context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>();
                 var name = principal.FindFirstValue(RaworcClaims.Subject);
                 _ = Guid.TryParse(principal.FindFirstValue(RaworcClaims.OperatorId), out var operatorId);
+                // Tokens issued before generations existed carry none: they are generation 0.
+                var generation = 0;
+                if (principal.FindFirstValue(RaworcClaims.TokenGeneration) is { } claimed
+                    && !int.TryParse(claimed, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out generation))
+                {
+                    context.Fail("The token's generation is malformed.");
+                    return;
+                }
                 var current = await db.Operators.AsNoTracking()
-                    .Where(o => o.Name == name && o.Id == operatorId && o.IsActive)
+                    .Where(o => o.Name == name && o.Id == operatorId && o.IsActive && o.TokenGeneration == generation)
                     .Select(o => new { o.IsAdmin })
                     .FirstOrDefaultAsync(context.HttpContext.RequestAborted);
                 if (current is null)
                 {
-                    context.Fail("The operator no longer exists or is inactive.");
+                    context.Fail("The operator no longer exists, is inactive, or revoked its tokens.");
                     return;
                 }
                 identity.AddClaim(new Claim(RaworcClaims.Role, current.IsAdmin ? Roles.Admin : Roles.User));

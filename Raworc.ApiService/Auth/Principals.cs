@@ -27,6 +27,12 @@ public static class RaworcClaims
     /// <summary>For operators: the operator row's id, so a deleted-and-recreated name does not revive old tokens.</summary>
     public const string OperatorId = "oid";
 
+    /// <summary>
+    /// For operators: the operator's token generation when the token was issued (<c>Operator.TokenGeneration</c>); a
+    /// token of an earlier generation is refused. Tokens without it are of generation 0.
+    /// </summary>
+    public const string TokenGeneration = "gen";
+
     /// <summary>For Host tokens: the one session the token may act on.</summary>
     public const string SessionId = "session_id";
 
@@ -63,6 +69,12 @@ public static class PrincipalExtensions
 
     /// <summary>True for an active admin operator (checked against the database on this request).</summary>
     public static bool IsAdmin(this ClaimsPrincipal principal) => principal.HasClaim(RaworcClaims.Role, Roles.Admin);
+
+    /// <summary>The operator row of an operator token (<c>oid</c>), or null for other principals.</summary>
+    public static Guid? OperatorId(this ClaimsPrincipal principal) =>
+        principal.Type() == PrincipalTypes.Operator && Guid.TryParse(principal.FindFirstValue(RaworcClaims.OperatorId), out var id)
+            ? id
+            : null;
 
     /// <summary>The session of a Host token, or null for other principals.</summary>
     public static Guid? HostSessionId(this ClaimsPrincipal principal) =>

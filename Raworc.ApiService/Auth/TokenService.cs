@@ -21,6 +21,16 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider cloc
     /// <summary>The key tokens are signed and validated with.</summary>
     public static SymmetricSecurityKey SigningKey(JwtOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey));
 
+    /// <summary>Issues an operator token: its name, row id (<c>oid</c>) and current token generation (<c>gen</c>).</summary>
+    /// <param name="account">The operator, as just read from the database.</param>
+    /// <param name="lifetime">Token lifetime; the configured default (24 h) when null.</param>
+    public (string Token, DateTimeOffset ExpiresAt) IssueForOperator(Operators.Operator account, TimeSpan? lifetime = null) =>
+        Issue(account.Name, PrincipalTypes.Operator, lifetime, new Dictionary<string, object>
+        {
+            [RaworcClaims.OperatorId] = account.Id.ToString(),
+            [RaworcClaims.TokenGeneration] = account.TokenGeneration,
+        });
+
     /// <summary>Issues a token for <paramref name="name"/> of <paramref name="type"/>.</summary>
     /// <param name="name">Principal name, written as <c>sub</c>.</param>
     /// <param name="type">One of <see cref="PrincipalTypes"/>.</param>

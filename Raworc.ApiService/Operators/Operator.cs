@@ -29,4 +29,11 @@ public sealed class Operator
 
     /// <summary>Last successful password login (UTC), if any.</summary>
     public DateTimeOffset? LastLoginAt { get; set; }
+
+    /// <summary>
+    /// The generation of the operator's tokens: written into each token (claim <c>gen</c>) and raised by every password
+    /// change and every revoke, so each token issued before is refused from then on. A counter, not a time: JWT times are
+    /// whole seconds, and a token issued in the second of a change must neither survive it nor be taken for an older one.
+    /// </summary>
+    public int TokenGeneration { get; set; }
 }

@@ -1,16 +1,20 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Platform;
+using Raworc.ApiService.Presence;
+using Raworc.ApiService.Sessions;
+using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Operators;
 
 /// <summary>
-/// <c>/api/v0/operators</c>: admin only, except that any operator may read itself and change its own
-/// password (spec/API.md "Operators").
+/// <c>/api/v0/operators</c>: admin only, except that any operator may read itself, change its own
+/// password and revoke its own tokens (spec/API.md "Operators").
 /// </summary>
 public static class OperatorsApi
 {
@@ -26,6 +30,7 @@ public static class OperatorsApi
         var self = routes.MapGroup("/api/v0/operators").WithTags("Operators").RequireAuthorization(AuthExtensions.PersonPolicy);
         self.MapGet("/{name}", GetAsync).WithName("GetOperator");
         self.MapPut("/{name}/password", ChangePasswordAsync).WithName("ChangeOperatorPassword");
+        self.MapPost("/{name}/revoke", RevokeTokensAsync).WithName("RevokeOperatorTokens");
         return routes;
     }
 
@@ -116,24 +121,46 @@ public static class OperatorsApi
         return TypedResults.Ok(OperatorResponse.From(account));
     }
 
-    /// <summary><c>DELETE /operators/{name}</c> → 204; the last active admin cannot be deleted.</summary>
+    /// <summary>
+    /// <c>DELETE /operators/{name}</c> → 204: the operator and every session it owns (rows and messages now, computers
+    /// and volumes through the delete work). 409 while it owns live sessions unless <c>close_sessions=true</c>, and for the
+    /// last active admin.
+    /// </summary>
     public static async Task<Results<NoContent, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> DeleteAsync(
-        string name, RaworcDbContext db, CancellationToken cancellationToken)
+        string name, [FromQuery(Name = "close_sessions")] bool? closeSessions, RaworcDbContext db, WorkQueue work,
+        PresenceStore presence, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.LockAdminsAsync(cancellationToken);
-        var account = await db.Operators.FirstOrDefaultAsync(o => o.Name == name, cancellationToken);
-        if (account is null)
+        List<Guid> owned;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            return ApiErrors.NotFound($"No operator named '{name}'.");
+            await db.LockAdminsAsync(cancellationToken);
+            // FOR UPDATE: a session being created for this operator (whose insert checks the key) waits for this
+            // transaction and then fails, so none is created between the count below and the delete.
+            var account = await db.Operators.FromSql($"SELECT * FROM operators WHERE name = {name} FOR UPDATE")
+                .FirstOrDefaultAsync(cancellationToken);
+            if (account is null)
+            {
+                return ApiErrors.NotFound($"No operator named '{name}'.");
+            }
+            if (account is { IsAdmin: true, IsActive: true } && !await db.OtherActiveAdminExistsAsync(account.Id, cancellationToken))
+            {
+                return ApiErrors.Conflict($"'{name}' is the last active admin; it cannot be deleted.");
+            }
+            var live = await db.Sessions.CountAsync(
+                s => s.CreatedByOperatorId == account.Id && SessionQuotas.LiveStates.Contains(s.State), cancellationToken);
+            if (live > 0 && closeSessions != true)
+            {
+                return ApiErrors.Conflict($"'{name}' owns {live} live session(s); close them first, or delete with " +
+                    "close_sessions=true to close them and delete them with the operator.");
+            }
+
+            owned = await db.Sessions.Where(s => s.CreatedByOperatorId == account.Id).Select(s => s.Id).ToListAsync(cancellationToken);
+            await db.DeleteSessionsAsync(work, owned, cancellationToken);
+            db.Operators.Remove(account);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
-        if (account is { IsAdmin: true, IsActive: true } && !await db.OtherActiveAdminExistsAsync(account.Id, cancellationToken))
-        {
-            return ApiErrors.Conflict($"'{name}' is the last active admin; it cannot be deleted.");
-        }
-        db.Operators.Remove(account);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        SessionsApi.AfterDelete(presence, work, owned);
         return TypedResults.NoContent();
     }
 
@@ -167,10 +194,31 @@ public static class OperatorsApi
         {
             return ApiErrors.Unauthorized("The current password is wrong.");
         }
-        account.PasswordHash = hasher.HashPassword(account, body.NewPassword!);
-        account.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        // One statement that also raises the token generation (not a read-modify-write), so every token issued
+        // before it, including one a concurrent login issued, is refused from now on.
+        var (hash, now) = (hasher.HashPassword(account, body.NewPassword!), clock.GetUtcNow());
+        await db.Operators.Where(o => o.Id == account.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(o => o.PasswordHash, hash).SetProperty(o => o.UpdatedAt, now)
+            .SetProperty(o => o.TokenGeneration, o => o.TokenGeneration + 1), cancellationToken);
+        (account.PasswordHash, account.UpdatedAt) = (hash, now);
         return TypedResults.Ok(OperatorResponse.From(account));
+    }
+
+    /// <summary>
+    /// <c>POST /operators/{name}/revoke</c> → 204: "log out everywhere". Every token of the operator issued before
+    /// it is refused from now on (its token generation is raised); an admin revokes anyone's, an operator its own.
+    /// </summary>
+    public static async Task<Results<NoContent, NotFound<ErrorResponse>, JsonHttpResult<ErrorResponse>>> RevokeTokensAsync(
+        string name, ClaimsPrincipal caller, RaworcDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdmin() && !IsSelf(caller, name))
+        {
+            return ApiErrors.Forbidden("Only admins can revoke other operators' tokens.");
+        }
+        var now = clock.GetUtcNow();
+        var changed = await db.Operators.Where(o => o.Name == name).ExecuteUpdateAsync(set => set
+            .SetProperty(o => o.TokenGeneration, o => o.TokenGeneration + 1).SetProperty(o => o.UpdatedAt, now), cancellationToken);
+        return changed == 0 ? ApiErrors.NotFound($"No operator named '{name}'.") : TypedResults.NoContent();
     }
 
     private static bool IsSelf(ClaimsPrincipal caller, string name) =>

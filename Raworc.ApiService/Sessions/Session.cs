@@ -15,6 +15,13 @@ public sealed class Session
     /// <summary>Owner's principal type (<c>Operator</c> or <c>User</c>): a user and an operator of the same name are different owners.</summary>
     public required string CreatedByType { get; set; }
 
+    /// <summary>
+    /// For a session an operator created: that operator's row id, which is what ownership is checked against (the name in
+    /// <see cref="CreatedBy"/> is only shown), so an operator created later under a deleted one's name owns none of its
+    /// sessions. Null for a <c>User</c>'s session, whose owner exists only in tokens and is its name.
+    /// </summary>
+    public Guid? CreatedByOperatorId { get; set; }
+
     /// <summary>One of <see cref="SessionStates"/>.</summary>
     public required string State { get; set; }
 

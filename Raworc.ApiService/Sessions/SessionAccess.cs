@@ -23,9 +23,17 @@ public enum SessionRight
 /// </summary>
 public static class SessionAccess
 {
-    /// <summary>True when the caller created the session (same name and principal type).</summary>
-    public static bool Owns(this ClaimsPrincipal caller, Session session) =>
-        session.CreatedBy == caller.Name() && session.CreatedByType == caller.Type();
+    /// <summary>
+    /// True when the caller created the session: for an operator, the same operator row (not merely the same name); for a
+    /// user, the same name.
+    /// </summary>
+    public static bool Owns(this ClaimsPrincipal caller, Session session) => caller.OperatorId() is { } operatorId
+        ? session.CreatedByOperatorId == operatorId
+        : session.CreatedByOperatorId is null && session.CreatedBy == caller.Name() && session.CreatedByType == caller.Type();
+
+    /// <summary>The sessions the caller owns (see <see cref="Owns"/>), as a query filter.</summary>
+    public static IQueryable<Session> OwnedBy(this IQueryable<Session> sessions, ClaimsPrincipal caller) =>
+        SessionOwner.Of(caller).Filter(sessions);
 
     /// <summary>True when the caller is the session's own Host agent.</summary>
     public static bool IsHostOf(this ClaimsPrincipal caller, Session session) => caller.HostSessionId() == session.Id;

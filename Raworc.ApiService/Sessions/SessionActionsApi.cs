@@ -144,7 +144,7 @@ public static class SessionActionsApi
             Part(body.Code, parent.PublishCode, "code"), Part(body.Secrets, parent.PublishSecrets, "secrets"));
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await quotas.EnsureRoomAsync(caller.Name(), caller.Type(), cancellationToken);
+        await quotas.EnsureRoomAsync(SessionOwner.Of(caller), cancellationToken);
         var now = clock.GetUtcNow();
         var child = new Session
         {
@@ -152,6 +152,7 @@ public static class SessionActionsApi
             Name = body.Name,
             CreatedBy = caller.Name(),
             CreatedByType = caller.Type(),
+            CreatedByOperatorId = caller.OperatorId(),
             State = SessionStates.Init,
             ParentSessionId = parent.Id,
             CreatedAt = now,

@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Raworc.ApiService.Auth;
 using Raworc.ApiService.Computers;
 using Raworc.ApiService.Errors;
 
@@ -22,22 +24,20 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
     /// <summary>The states that hold (or are about to hold) a computer.</summary>
     public static readonly string[] LiveStates = [SessionStates.Init, SessionStates.Idle, SessionStates.Busy];
 
-    /// <summary>
-    /// Ensures the owner <paramref name="owner"/> (<paramref name="ownerType"/>) and the deployment have room for one more live session.
-    /// </summary>
+    /// <summary>Ensures <paramref name="owner"/> and the deployment have room for one more live session.</summary>
     /// <exception cref="ApiException">409 when either limit is reached.</exception>
-    public async Task EnsureRoomAsync(string owner, string ownerType, CancellationToken cancellationToken)
+    public async Task EnsureRoomAsync(SessionOwner owner, CancellationToken cancellationToken)
     {
         var perOwner = sessions.Value.MaxPerOperator;
         if (perOwner > 0)
         {
+            var lockName = owner.OperatorId is { } id ? $"Operator:{id}" : $"{owner.Type}:{owner.Name}";
             await db.Database.ExecuteSqlAsync(
-                $"SELECT pg_advisory_xact_lock({OwnerLockClass}, hashtext({ownerType} || ':' || {owner}))", cancellationToken);
-            var live = await db.Sessions.CountAsync(
-                s => s.CreatedBy == owner && s.CreatedByType == ownerType && LiveStates.Contains(s.State), cancellationToken);
+                $"SELECT pg_advisory_xact_lock({OwnerLockClass}, hashtext({lockName}))", cancellationToken);
+            var live = await owner.Filter(db.Sessions).CountAsync(s => LiveStates.Contains(s.State), cancellationToken);
             if (live >= perOwner)
             {
-                throw new ApiException(409, $"'{owner}' already has {live} live sessions, the most allowed (Sessions:MaxPerOperator = {perOwner}); close or delete one first.");
+                throw new ApiException(409, $"'{owner.Name}' already has {live} live sessions, the most allowed (Sessions:MaxPerOperator = {perOwner}); close or delete one first.");
             }
         }
 
@@ -58,8 +58,27 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
     public async Task EnsureRoomToRestoreAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var owner = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
-            .Select(s => new { s.CreatedBy, s.CreatedByType }).FirstOrDefaultAsync(cancellationToken)
+            .Select(s => new SessionOwner(s.CreatedBy, s.CreatedByType, s.CreatedByOperatorId)).FirstOrDefaultAsync(cancellationToken)
             ?? throw new ApiException(404, "Session not found.");
-        await EnsureRoomAsync(owner.CreatedBy, owner.CreatedByType, cancellationToken);
+        await EnsureRoomAsync(owner, cancellationToken);
+    }
+}
+
+/// <summary>Who a session belongs to, as the quota counts it: an operator by its row id, a user by its name.</summary>
+/// <param name="Name">The owner's name (wire <c>created_by</c>).</param>
+/// <param name="Type">The owner's principal type.</param>
+/// <param name="OperatorId">The operator's row id; null for a user.</param>
+public sealed record SessionOwner(string Name, string Type, Guid? OperatorId)
+{
+    /// <summary>The owner a session created by <paramref name="caller"/> gets.</summary>
+    public static SessionOwner Of(ClaimsPrincipal caller) => new(caller.Name(), caller.Type(), caller.OperatorId());
+
+    /// <summary>This owner's sessions.</summary>
+    public IQueryable<Session> Filter(IQueryable<Session> sessions)
+    {
+        var (name, type) = (Name, Type);
+        return OperatorId is { } id
+            ? sessions.Where(s => s.CreatedByOperatorId == id)
+            : sessions.Where(s => s.CreatedByOperatorId == null && s.CreatedBy == name && s.CreatedByType == type);
     }
 }

@@ -39,8 +39,7 @@ public static class SessionsApi
         var query = db.Sessions.AsNoTracking();
         if (!caller.IsAdmin())
         {
-            var (name, type) = (caller.Name(), caller.Type());
-            query = query.Where(s => s.CreatedBy == name && s.CreatedByType == type);
+            query = query.OwnedBy(caller);
         }
         if (state is not null)
         {
@@ -73,7 +72,7 @@ public static class SessionsApi
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await quotas.EnsureRoomAsync(caller.Name(), caller.Type(), cancellationToken);
+        await quotas.EnsureRoomAsync(SessionOwner.Of(caller), cancellationToken);
         var now = clock.GetUtcNow();
         var session = new Session
         {
@@ -81,6 +80,7 @@ public static class SessionsApi
             Name = body.Name,
             CreatedBy = caller.Name(),
             CreatedByType = caller.Type(),
+            CreatedByOperatorId = caller.OperatorId(),
             State = SessionStates.Init,
             CreatedAt = now,
             LastActivityAt = now,
@@ -166,15 +166,44 @@ public static class SessionsApi
         var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await work.DropPendingAsync(session.Id, cancellationToken);
-            await db.Sessions.Where(s => s.Id == session.Id).ExecuteDeleteAsync(cancellationToken);
-            work.Add(session.Id, WorkKinds.Delete);
+            await db.DeleteSessionsAsync(work, [session.Id], cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        presence.ClearIdleDeadline(session.Id);
-        work.Signal();
+        AfterDelete(presence, work, [session.Id]);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Deletes sessions inside the caller's transaction: their pending work is dropped, their rows and messages deleted,
+    /// and a delete item queued for each (saved with the caller's <c>SaveChanges</c>), which removes the computer, if one
+    /// runs, and the volume. Call <see cref="AfterDelete"/> once committed.
+    /// </summary>
+    public static async Task DeleteSessionsAsync(this RaworcDbContext db, WorkQueue work, IReadOnlyCollection<Guid> ids,
+        CancellationToken cancellationToken)
+    {
+        foreach (var id in ids)
+        {
+            await work.DropPendingAsync(id, cancellationToken);
+        }
+        await db.Sessions.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(cancellationToken);
+        foreach (var id in ids)
+        {
+            work.Add(id, WorkKinds.Delete);
+        }
+    }
+
+    /// <summary>After deleted sessions committed: forgets their idle deadlines in Redis and wakes the workers (hints that never throw).</summary>
+    public static void AfterDelete(PresenceStore presence, WorkQueue work, IReadOnlyCollection<Guid> ids)
+    {
+        foreach (var id in ids)
+        {
+            presence.ClearIdleDeadline(id);
+        }
+        if (ids.Count > 0)
+        {
+            work.Signal();
+        }
     }
 
     /// <summary>Saves, turning a unique-name violation into a 409.</summary>
@@ -188,6 +217,11 @@ public static class SessionsApi
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             throw new ApiException(409, $"A session named '{name}' already exists.");
+        }
+        catch (DbUpdateException ex) when ((ex.InnerException as Npgsql.PostgresException)?.SqlState == Npgsql.PostgresErrorCodes.ForeignKeyViolation)
+        {
+            // The creating operator was deleted while the request ran (its token was checked before).
+            throw new ApiException(401, "The operator no longer exists.");
         }
     }
 }

@@ -127,6 +127,10 @@ public class RaworcAppFixture : IAsyncLifetime
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
             {
                 context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+                // Every test logs in from one address, some with wrong passwords on purpose: the login limits would refuse
+                // the rest of a run. RateLimitAppFixture sets them again.
+                context.EnvironmentVariables["RateLimits__LoginFailuresPerName"] = "0";
+                context.EnvironmentVariables["RateLimits__LoginFailuresPerAddress"] = "0";
                 foreach (var (name, value) in ApiEnvironment)
                 {
                     context.EnvironmentVariables[name] = value;

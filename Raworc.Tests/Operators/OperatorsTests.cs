@@ -211,15 +211,14 @@ public sealed class OperatorsTests(RaworcAppFixture fixture)
             await (await client.PutAsync($"/api/v0/operators/{name}/password", Http.Json(new { current_password = "wrong-pass-1", new_password = "next-pass-1" })))
                 .AssertErrorAsync(401, "UNAUTHORIZED");
             await fixture.LoginAsync(name, "operator-pass-1");
+            await (await client.PutAsync("/api/v0/operators/admin/password", Http.Json(new { current_password = "x", new_password = "next-pass-2" })))
+                .AssertErrorAsync(403, "FORBIDDEN");
 
             var ok = await client.PutAsync($"/api/v0/operators/{name}/password", Http.Json(new { current_password = "operator-pass-1", new_password = "next-pass-1" }));
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
             await fixture.LoginAsync(name, "next-pass-1");
             using var anonymous = fixture.CreateApiClient();
             await (await anonymous.PostAsync($"/api/v0/operators/{name}/login", Http.Json(new { pass = "operator-pass-1" }))).AssertErrorAsync(401, "UNAUTHORIZED");
-
-            await (await client.PutAsync("/api/v0/operators/admin/password", Http.Json(new { current_password = "x", new_password = "next-pass-2" })))
-                .AssertErrorAsync(403, "FORBIDDEN");
         }
     }
 

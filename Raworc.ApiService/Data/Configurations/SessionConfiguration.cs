@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Raworc.ApiService.Messages;
+using Raworc.ApiService.Operators;
 using Raworc.ApiService.Sessions;
 using Raworc.ApiService.Work;
 
@@ -23,6 +24,9 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         builder.Property(s => s.Metadata).HasColumnType("jsonb");
         builder.Property(s => s.Error).HasMaxLength(1000);
         builder.HasIndex(s => new { s.CreatedBy, s.CreatedByType, s.CreatedAt });
+        builder.HasIndex(s => new { s.CreatedByOperatorId, s.CreatedAt });
+        // Deleting an operator deletes its sessions first (OperatorsApi.DeleteAsync); the key makes any miss an error.
+        builder.HasOne<Operator>().WithMany().HasForeignKey(s => s.CreatedByOperatorId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(s => s.PublishedAt).HasFilter("is_published");
         builder.HasIndex(s => s.AutoCloseAt).HasFilter("state = 'idle'");
     }

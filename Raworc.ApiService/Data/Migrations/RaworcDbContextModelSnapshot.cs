@@ -136,6 +136,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("character varying(512)")
                         .HasColumnName("password_hash");
 
+                    b.Property<int>("TokenGeneration")
+                        .HasColumnType("integer")
+                        .HasColumnName("token_generation");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -182,6 +186,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
                         .HasColumnName("created_by");
+
+                    b.Property<Guid?>("CreatedByOperatorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by_operator_id");
 
                     b.Property<string>("CreatedByType")
                         .IsRequired()
@@ -302,6 +310,9 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasDatabaseName("ix_sessions_published_at")
                         .HasFilter("is_published");
 
+                    b.HasIndex("CreatedByOperatorId", "CreatedAt")
+                        .HasDatabaseName("ix_sessions_created_by_operator_id_created_at");
+
                     b.HasIndex("CreatedBy", "CreatedByType", "CreatedAt")
                         .HasDatabaseName("ix_sessions_created_by_created_by_type_created_at");
 
@@ -373,6 +384,15 @@ namespace Raworc.ApiService.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_messages_sessions_session_id");
+                });
+
+            modelBuilder.Entity("Raworc.ApiService.Sessions.Session", b =>
+                {
+                    b.HasOne("Raworc.ApiService.Operators.Operator", null)
+                        .WithMany()
+                        .HasForeignKey("CreatedByOperatorId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_sessions_operators_created_by_operator_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -12,7 +12,7 @@ using Raworc.ApiService.Data;
 namespace Raworc.ApiService.Data.Migrations
 {
     [DbContext(typeof(RaworcDbContext))]
-    [Migration("20261130185745_WorkItemLease")]
+    [Migration("20261130193436_WorkItemLease")]
     partial class WorkItemLease
     {
         /// <inheritdoc />
@@ -139,6 +139,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("character varying(512)")
                         .HasColumnName("password_hash");
 
+                    b.Property<int>("TokenGeneration")
+                        .HasColumnType("integer")
+                        .HasColumnName("token_generation");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -185,6 +189,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
                         .HasColumnName("created_by");
+
+                    b.Property<Guid?>("CreatedByOperatorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by_operator_id");
 
                     b.Property<string>("CreatedByType")
                         .IsRequired()
@@ -305,6 +313,9 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasDatabaseName("ix_sessions_published_at")
                         .HasFilter("is_published");
 
+                    b.HasIndex("CreatedByOperatorId", "CreatedAt")
+                        .HasDatabaseName("ix_sessions_created_by_operator_id_created_at");
+
                     b.HasIndex("CreatedBy", "CreatedByType", "CreatedAt")
                         .HasDatabaseName("ix_sessions_created_by_created_by_type_created_at");
 
@@ -376,6 +387,15 @@ namespace Raworc.ApiService.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_messages_sessions_session_id");
+                });
+
+            modelBuilder.Entity("Raworc.ApiService.Sessions.Session", b =>
+                {
+                    b.HasOne("Raworc.ApiService.Operators.Operator", null)
+                        .WithMany()
+                        .HasForeignKey("CreatedByOperatorId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_sessions_operators_created_by_operator_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net;
+using Raworc.Tests.Infrastructure;
+
+namespace Raworc.Tests.Auth;
+
+/// <summary>Failed logins are limited per name and per address; every principal has its own bucket of requests.</summary>
+[Collection(RateLimitAppCollection.Name)]
+public sealed class RateLimitTests(RateLimitAppFixture fixture)
+{
+    // The one test of this collection that logs in: once it has run, this address may not log in for the window. The
+    // other tests use tokens that need no login.
+    [Fact]
+    public async Task FailedLoginsAreLimitedPerNameAndThenPerAddress()
+    {
+        var (alice, aliceClient) = await fixture.CreateOperatorAsync("rl-alice");
+        var (bob, bobClient) = await fixture.CreateOperatorAsync("rl-bob");
+        aliceClient.Dispose();
+        bobClient.Dispose();
+        using var anonymous = fixture.CreateApiClient();
+        Task<HttpResponseMessage> LoginAsync(string user, string pass) =>
+            anonymous.PostAsync($"/api/v0/operators/{user}/login", Http.Json(new { pass }));
+        async Task AssertLimitedAsync(HttpResponseMessage response)
+        {
+            var error = await response.AssertErrorAsync(429, "RATE_LIMITED");
+            Assert.Equal("Too many failed logins for this operator or from this address; try again later.", (string?)error["message"]);
+            Assert.Equal([RateLimitAppFixture.LoginWindowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                response.Headers.GetValues("Retry-After"));
+        }
+
+        // Three times the limit at once: exactly the limit are tried (401), the rest refused (429), not whatever was in flight.
+        var burst = await Task.WhenAll(Enumerable.Range(0, 3 * RateLimitAppFixture.LoginFailuresPerName)
+            .Select(_ => LoginAsync(alice, "wrong-password")));
+        Assert.Equal(RateLimitAppFixture.LoginFailuresPerName, burst.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.Equal(2 * RateLimitAppFixture.LoginFailuresPerName, burst.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+        foreach (var refused in burst.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests))
+        {
+            await AssertLimitedAsync(refused);
+        }
+        await AssertLimitedAsync(await LoginAsync(alice, "wrong-password"));
+        // Refused whatever the password until the window ends.
+        await AssertLimitedAsync(await LoginAsync(alice, "operator-pass-1"));
+
+        // Another name from the same address is not refused: its own count is untouched, the address's is under its limit.
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(bob, "operator-pass-1")).StatusCode);
+        // Names that name no operator count against the address as well.
+        for (var i = RateLimitAppFixture.LoginFailuresPerName; i < RateLimitAppFixture.LoginFailuresPerAddress; i++)
+        {
+            await (await LoginAsync($"rl-nobody-{i}", "wrong-password")).AssertErrorAsync(401, "UNAUTHORIZED");
+        }
+        await AssertLimitedAsync(await LoginAsync(bob, "operator-pass-1"));
+        await AssertLimitedAsync(await anonymous.PostAsync("/api/v0/auth/login", Http.Json(new { user = bob, pass = "operator-pass-1" })));
+    }
+
+    [Fact]
+    public async Task APrincipalOverItsRequestLimitIsRefusedAndOthersAreNot()
+    {
+        using var busy = fixture.CreateApiClient(TokenForgery.Create(RaworcAppFixture.JwtSigningKey, subject: $"rl-busy-{Guid.NewGuid():N}", type: "User"));
+        using var calm = fixture.CreateApiClient(TokenForgery.Create(RaworcAppFixture.JwtSigningKey, subject: $"rl-calm-{Guid.NewGuid():N}", type: "User"));
+
+        await AssertLimitedAfterBurstAsync(busy, "/api/v0/auth");
+        Assert.Equal(HttpStatusCode.OK, (await calm.GetAsync("/api/v0/auth")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASessionsHostHasItsOwnBucket()
+    {
+        // The admin's token is made here, not by a login, which FailedLoginsAreLimitedPerNameAndThenPerAddress may have
+        // refused to this address already.
+        var adminId = (await fixture.QueryAsync<Guid>("SELECT id FROM operators WHERE name = 'admin'")).Single();
+        using var admin = fixture.CreateApiClient(TokenForgery.Create(RaworcAppFixture.JwtSigningKey, subject: "admin",
+            extra: new Dictionary<string, object> { ["oid"] = adminId.ToString() }));
+        var created = await admin.PostAsync("/api/v0/sessions", Http.Json(new { }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = Guid.Parse((string)(await created.ReadObjectAsync())["id"]!);
+        using var host = fixture.CreateHostClient(id);
+
+        await AssertLimitedAfterBurstAsync(host, $"/api/v0/sessions/{id}");
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/v0/sessions/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v0/sessions/{id}")).StatusCode);
+    }
+
+    // Sends GETs until the first 429: the whole bucket is served first, then the refusal comes in the envelope.
+    private static async Task AssertLimitedAfterBurstAsync(HttpClient client, string path)
+    {
+        var clock = Stopwatch.StartNew();
+        var served = 0;
+        HttpResponseMessage? refused = null;
+        while (refused is null && served < RateLimitAppFixture.RequestBurst * 10)
+        {
+            var response = await client.GetAsync(path);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                served++;
+            }
+        }
+        // The whole bucket, plus at most one request for each second the loop took (the bucket refills 1 per second).
+        Assert.InRange(served, RateLimitAppFixture.RequestBurst, RateLimitAppFixture.RequestBurst + (int)Math.Ceiling(clock.Elapsed.TotalSeconds));
+        Assert.NotNull(refused);
+        var error = await refused.AssertErrorAsync(429, "RATE_LIMITED");
+        Assert.Equal("Too many requests for this principal; slow down.", (string?)error["message"]);
+        Assert.Equal(["1"], refused.Headers.GetValues("Retry-After"));
+    }
+}
