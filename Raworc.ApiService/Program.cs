@@ -1,5 +1,6 @@
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Messages;
 using Raworc.ApiService.Models;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
@@ -14,6 +15,7 @@ builder.AddRaworcAuth();
 builder.AddRaworcRateLimits();
 builder.AddOperators();
 builder.AddSessions();
+builder.AddMessages();
 builder.AddSessionComputers();
 builder.AddComputerSocket();
 builder.AddModelGateway();
@@ -30,6 +32,7 @@ app.MapVersionApi();
 app.MapAuthApi();
 app.MapOperatorsApi();
 app.MapSessionApis();
+app.MapMessagesApi();
 app.MapModelGatewayApi();
 
 await app.MigrateDatabaseAsync();

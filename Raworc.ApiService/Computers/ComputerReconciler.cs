@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Raworc.ApiService.Errors;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Sessions;
 
 namespace Raworc.ApiService.Computers;
@@ -13,7 +12,7 @@ namespace Raworc.ApiService.Computers;
 /// whose agent missed its ready deadline become <c>errored</c>. An unreachable engine is skipped, never
 /// blamed on sessions.
 /// </summary>
-public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerProvider computers, PresenceStore presence,
+public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerProvider computers, RedisStore presence,
     IOptions<ComputerOptions> options, TimeProvider clock, ILogger<ComputerReconciler> logger) : BackgroundService
 {
     /// <summary>Redis lock held by the reconciling replica.</summary>
@@ -117,15 +116,6 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         await scope.ServiceProvider.GetRequiredService<VolumeLimit>().CloseOversizedAsync(cancellationToken);
     }
 
-    private static async Task TryAsync(Task transition)
-    {
-        try
-        {
-            await transition;
-        }
-        catch (ApiException)
-        {
-            // The session moved on (or was deleted) since it was read: nothing to do.
-        }
-    }
+    // A transition that is not applied means the session moved on (or was deleted) since it was read: nothing to do.
+    private static Task TryAsync(Task<TransitionResult> transition) => transition;
 }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Sessions;
 
@@ -37,13 +36,10 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
             var usedMiB = over[id] / (1024 * 1024);
             var text = $"The session was closed: its files take {usedMiB} MiB, more than the limit of {limitMiB} MiB per session "
                 + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.";
-            try
-            {
-                await conversation.AppendAsync(id, MessageRoles.System, text,
-                    new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }, SessionEvent.Close,
-                    cancellationToken: cancellationToken);
-            }
-            catch (ApiException)
+            var (result, _) = await conversation.AppendAsync(id, MessageRoles.System, text,
+                new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }, SessionEvent.Close,
+                cancellationToken: cancellationToken);
+            if (!result.IsApplied)
             {
                 // Closed or deleted since it was read.
                 continue;

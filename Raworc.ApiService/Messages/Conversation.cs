@@ -19,13 +19,12 @@ public sealed class Conversation(SessionTransitions transitions, TimeProvider cl
     /// <see cref="SessionEvent.Touch"/> for the Host's or a notice that changes no state, or another (a close with its reason).</param>
     /// <param name="byHost">The session's own Host sent it.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
-    /// <returns>The session after the transition and the stored message.</returns>
-    /// <exception cref="Errors.ApiException">As <see cref="SessionTransitions.ApplyAsync"/>: nothing is stored then.</exception>
-    public async Task<(Session Session, Message Message)> AppendAsync(Guid sessionId, string role, string content, JsonObject? metadata,
+    /// <returns>The transition's result and the message, which is stored only when the transition was applied.</returns>
+    public async Task<(TransitionResult Result, Message Message)> AppendAsync(Guid sessionId, string role, string content, JsonObject? metadata,
         SessionEvent @event, bool byHost = false, CancellationToken cancellationToken = default)
     {
         var message = MessageFactory.Create(sessionId, role, content, metadata, clock.GetUtcNow());
-        var session = await transitions.ApplyAsync(sessionId, @event, byHost, message, cancellationToken: cancellationToken);
-        return (session, message);
+        var result = await transitions.ApplyAsync(sessionId, @event, byHost, message, cancellationToken: cancellationToken);
+        return (result, message);
     }
 }

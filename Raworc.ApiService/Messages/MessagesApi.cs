@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Platform;
-using Raworc.ApiService.Presence;
 using Raworc.ApiService.Sessions;
 
 namespace Raworc.ApiService.Messages;
@@ -68,7 +67,7 @@ public static class MessagesApi
     /// <c>POST …/messages</c> → 201. From an operator or user the role is <c>user</c>, and a closed or errored
     /// session is restored (answered once its agent is up); from the session's Host token it is <c>host</c>.
     /// </summary>
-    public static async Task<Results<Created<MessageResponse>, UnprocessableEntity<ErrorResponse>>> PostAsync(string id,
+    public static async Task<Results<Created<MessageResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> PostAsync(string id,
         PostMessageRequest body, ClaimsPrincipal caller, RaworcDbContext db, Conversation conversation, CancellationToken cancellationToken)
     {
         var validation = new Validation()
@@ -81,8 +80,15 @@ public static class MessagesApi
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
         var byHost = caller.IsHostOf(session);
 
-        var (_, stored) = await conversation.AppendAsync(session.Id, byHost ? MessageRoles.Host : MessageRoles.User, body.Content!,
+        var (result, stored) = await conversation.AppendAsync(session.Id, byHost ? MessageRoles.Host : MessageRoles.User, body.Content!,
             body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken);
+        switch (result.Outcome)
+        {
+            case TransitionOutcome.Gone:
+                return ApiErrors.NotFound(result.Reason!);
+            case not TransitionOutcome.Applied:
+                return ApiErrors.Conflict(result.Reason!);
+        }
         return TypedResults.Created($"/api/v0/sessions/{session.Id}/messages/{stored.Id}", MessageResponse.From(stored));
     }
 

@@ -34,18 +34,8 @@ public static class BootstrapAdmin
         }
 
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var admin = new Operator
-        {
-            Id = Guid.CreateVersion7(),
-            Name = Name,
-            Description = "Bootstrap administrator",
-            IsAdmin = true,
-            PasswordHash = "",
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        admin.PasswordHash = services.GetRequiredService<IPasswordHasher<Operator>>().HashPassword(admin, password);
-        db.Operators.Add(admin);
+        db.Operators.Add(Operator.Create(Name, password, isAdmin: true, "Bootstrap administrator",
+            services.GetRequiredService<IPasswordHasher<Operator>>(), now));
         try
         {
             await db.SaveChangesAsync(cancellationToken);

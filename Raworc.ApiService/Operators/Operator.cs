@@ -36,4 +36,31 @@ public sealed class Operator
     /// whole seconds, and a token issued in the second of a change must neither survive it nor be taken for an older one.
     /// </summary>
     public int TokenGeneration { get; set; }
+
+    /// <summary>
+    /// A new active operator with its password hashed (ASP.NET Core Identity's PBKDF2 hasher), not yet added to a context.
+    /// The one way operators are made: by the bootstrap and by <c>POST /operators</c>.
+    /// </summary>
+    /// <param name="name">Login name, already validated.</param>
+    /// <param name="password">The password in clear, already validated; only its hash is kept.</param>
+    /// <param name="isAdmin">Whether the operator is an admin.</param>
+    /// <param name="description">Free text, or null.</param>
+    /// <param name="hasher">The password hasher.</param>
+    /// <param name="now">Creation time (UTC).</param>
+    public static Operator Create(string name, string password, bool isAdmin, string? description,
+        Microsoft.AspNetCore.Identity.IPasswordHasher<Operator> hasher, DateTimeOffset now)
+    {
+        var account = new Operator
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name,
+            Description = description,
+            IsAdmin = isAdmin,
+            PasswordHash = "",
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        account.PasswordHash = hasher.HashPassword(account, password);
+        return account;
+    }
 }

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Platform;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Sessions;
 using Raworc.ApiService.Work;
 
@@ -51,17 +51,7 @@ public static class OperatorsApi
         }
 
         var now = clock.GetUtcNow();
-        var account = new Operator
-        {
-            Id = Guid.CreateVersion7(),
-            Name = body.User!,
-            Description = body.Description,
-            IsAdmin = body.Admin ?? false,
-            PasswordHash = "",
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        account.PasswordHash = hasher.HashPassword(account, body.Pass!);
+        var account = Operator.Create(body.User!, body.Pass!, body.Admin ?? false, body.Description, hasher, now);
         db.Operators.Add(account);
         try
         {
@@ -128,7 +118,7 @@ public static class OperatorsApi
     /// </summary>
     public static async Task<Results<NoContent, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> DeleteAsync(
         string name, [FromQuery(Name = "close_sessions")] bool? closeSessions, RaworcDbContext db, WorkQueue work,
-        PresenceStore presence, CancellationToken cancellationToken)
+        RedisStore presence, CancellationToken cancellationToken)
     {
         List<Guid> owned;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))

@@ -31,43 +31,56 @@ public static class SessionActionsApi
         return routes;
     }
 
-    /// <summary><c>POST /close</c>: the computer is stopped and removed; volume and history stay.</summary>
-    public static async Task<Ok<SessionResponse>> CloseAsync(string id, ClaimsPrincipal caller, RaworcDbContext db,
+    /// <summary><c>POST /close</c>: the computer is stopped and removed; volume and history stay. 409 naming the state when closed.</summary>
+    public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> CloseAsync(string id,
+        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken) =>
+        (await CloseCoreAsync(id, caller, db, transitions, cancellationToken)).ToHttp();
+
+    private static async Task<TransitionResult> CloseCoreAsync(string id, ClaimsPrincipal caller, RaworcDbContext db,
         SessionTransitions transitions, CancellationToken cancellationToken)
     {
         var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
-        return TypedResults.Ok(SessionResponse.From(await transitions.ApplyAsync(session.Id, SessionEvent.Close, cancellationToken: cancellationToken)));
+        return await transitions.ApplyAsync(session.Id, SessionEvent.Close, cancellationToken: cancellationToken);
     }
 
     /// <summary>
-    /// <c>POST /restore</c> (owner only; admins remix instead): a new computer on the same volume; 409 when the owner or the
-    /// deployment is at its quota of live sessions, with no message stored.
+    /// <c>POST /restore</c> (owner only; admins remix instead): a new computer on the same volume; 409 when the session is
+    /// live, or when the owner or the deployment is at its quota of live sessions, with no message stored.
     /// </summary>
-    public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> RestoreAsync(string id, RestoreRequest? body,
-        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, Conversation conversation,
-        CancellationToken cancellationToken)
+    public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>>
+        RestoreAsync(string id, RestoreRequest? body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions,
+        Conversation conversation, CancellationToken cancellationToken)
     {
         var validation = new Validation().CheckContent("prompt", body?.Prompt, required: false);
         if (!validation.IsValid)
         {
             return validation.ToResult();
         }
+        return (await RestoreCoreAsync(id, body?.Prompt, caller, db, transitions, conversation, cancellationToken)).ToHttpOrInvalid();
+    }
+
+    private static async Task<TransitionResult> RestoreCoreAsync(string id, string? prompt, ClaimsPrincipal caller, RaworcDbContext db,
+        SessionTransitions transitions, Conversation conversation, CancellationToken cancellationToken)
+    {
         var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
         if (!caller.Owns(session))
         {
             throw new ApiException(403, "Only the session's owner can restore it; admins can remix it instead.");
         }
-        var restored = body?.Prompt is { } prompt
-            ? (await conversation.AppendAsync(session.Id, MessageRoles.User, prompt, null, SessionEvent.Restore, cancellationToken: cancellationToken)).Session
-            : await transitions.ApplyAsync(session.Id, SessionEvent.Restore, cancellationToken: cancellationToken);
-        return TypedResults.Ok(SessionResponse.From(restored));
+        return prompt is null
+            ? await transitions.ApplyAsync(session.Id, SessionEvent.Restore, cancellationToken: cancellationToken)
+            : (await conversation.AppendAsync(session.Id, MessageRoles.User, prompt, null, SessionEvent.Restore, cancellationToken: cancellationToken)).Result;
     }
 
     /// <summary>
     /// <c>POST /busy</c> and <c>POST /idle</c>: owner, admin or the session's Host, except that only the Host marks a session
     /// busy (403 for anyone else: a user message starts a turn, and a turn lasts only while its Host gives signs of life).
     /// </summary>
-    public static async Task<Ok<SessionResponse>> OperateAsync(string id, SessionEvent @event, ClaimsPrincipal caller,
+    public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> OperateAsync(string id,
+        SessionEvent @event, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken) =>
+        (await OperateCoreAsync(id, @event, caller, db, transitions, cancellationToken)).ToHttp();
+
+    private static async Task<TransitionResult> OperateCoreAsync(string id, SessionEvent @event, ClaimsPrincipal caller,
         RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken)
     {
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
@@ -75,40 +88,39 @@ public static class SessionActionsApi
         {
             throw new ApiException(403, "Only the session's Host marks it busy; a user message starts a turn.");
         }
-        return TypedResults.Ok(SessionResponse.From(
-            await transitions.ApplyAsync(session.Id, @event, caller.IsHostOf(session), cancellationToken: cancellationToken)));
+        return await transitions.ApplyAsync(session.Id, @event, caller.IsHostOf(session), cancellationToken: cancellationToken);
     }
 
     /// <summary>
-    /// <c>POST /idle</c>. When the session's Host reports ready (init → idle), a failed or timed-out setup
-    /// script is reported to the user as a <c>system</c> message.
+    /// <c>POST /idle</c>. When the session's Host reports ready (init → idle, or init → busy when user messages wait), a
+    /// failed or timed-out setup script is reported to the user as a <c>system</c> message.
     /// </summary>
-    public static async Task<Ok<SessionResponse>> MarkIdleAsync(string id, ClaimsPrincipal caller, RaworcDbContext db,
-        SessionTransitions transitions, IServiceProvider services, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> MarkIdleAsync(string id,
+        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, IServiceProvider services, CancellationToken cancellationToken)
     {
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
         var byHost = caller.IsHostOf(session);
         var @event = session.State == SessionStates.Init && byHost && await db.HasUnansweredUserMessagesAsync(session.Id, cancellationToken)
             ? SessionEvent.ReadyWithPendingMessages
             : SessionEvent.Idle;
-        var idle = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken);
-        if (session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
+        var result = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken);
+        if (result.IsApplied && session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
         {
             await report.PostIfFailedAsync(session.Id, cancellationToken);
         }
-        return TypedResults.Ok(SessionResponse.From(idle));
+        return result.ToHttp();
     }
 
     /// <summary><c>PUT /state</c>: <c>closed</c> acts as close, <c>init</c> as restore, <c>idle</c>/<c>busy</c> as the marks.</summary>
-    public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> ChangeStateAsync(string id,
-        ChangeStateRequest body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, Conversation conversation,
-        CancellationToken cancellationToken) =>
+    public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>>
+        ChangeStateAsync(string id, ChangeStateRequest body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions,
+        Conversation conversation, CancellationToken cancellationToken) =>
         body.State switch
         {
-            SessionStates.Closed => await CloseAsync(id, caller, db, transitions, cancellationToken),
-            SessionStates.Init => await RestoreAsync(id, null, caller, db, transitions, conversation, cancellationToken),
-            SessionStates.Idle => await OperateAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken),
-            SessionStates.Busy => await OperateAsync(id, SessionEvent.Busy, caller, db, transitions, cancellationToken),
+            SessionStates.Closed => (await CloseCoreAsync(id, caller, db, transitions, cancellationToken)).ToHttpOrInvalid(),
+            SessionStates.Init => (await RestoreCoreAsync(id, null, caller, db, transitions, conversation, cancellationToken)).ToHttpOrInvalid(),
+            SessionStates.Idle => (await OperateCoreAsync(id, SessionEvent.Idle, caller, db, transitions, cancellationToken)).ToHttpOrInvalid(),
+            SessionStates.Busy => (await OperateCoreAsync(id, SessionEvent.Busy, caller, db, transitions, cancellationToken)).ToHttpOrInvalid(),
             _ => new Validation().Add("state", "must be one of closed, init, idle, busy").ToResult(),
         };
 
@@ -146,32 +158,16 @@ public static class SessionActionsApi
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await quotas.EnsureRoomAsync(SessionOwner.Of(caller), cancellationToken);
         var now = clock.GetUtcNow();
-        var child = new Session
-        {
-            Id = Guid.CreateVersion7(),
-            Name = body.Name,
-            CreatedBy = caller.Name(),
-            CreatedByType = caller.Type(),
-            CreatedByOperatorId = caller.OperatorId(),
-            State = SessionStates.Init,
-            ParentSessionId = parent.Id,
-            CreatedAt = now,
-            LastActivityAt = now,
-            Metadata = body.Metadata?.ToJsonString() ?? parent.Metadata,
-            TimeoutSeconds = parent.TimeoutSeconds,
-            // Instructions and setup live in code/, so they travel with it.
-            Instructions = parts.Code ? parent.Instructions : null,
-            Setup = parts.Code ? parent.Setup : null,
-            ProtectedSecrets = parts.Secrets ? parent.ProtectedSecrets : null,
-            SecretNames = parts.Secrets ? parent.SecretNames : [],
-        };
-        db.Sessions.Add(child);
-        if (body.Prompt is not null)
-        {
-            db.Messages.Add(MessageFactory.Create(child.Id, MessageRoles.User, body.Prompt, null, now));
-        }
-        work.Add(child.Id, WorkKinds.Remix, JsonSerializer.Serialize(parts));
-        await db.SaveUniqueNameAsync(body.Name, cancellationToken);
+        var child = NewSessions.For(caller, body.Name, now);
+        child.ParentSessionId = parent.Id;
+        child.Metadata = body.Metadata?.ToJsonString() ?? parent.Metadata;
+        child.TimeoutSeconds = parent.TimeoutSeconds;
+        // Instructions and setup live in code/, so they travel with it.
+        child.Instructions = parts.Code ? parent.Instructions : null;
+        child.Setup = parts.Code ? parent.Setup : null;
+        child.ProtectedSecrets = parts.Secrets ? parent.ProtectedSecrets : null;
+        child.SecretNames = parts.Secrets ? parent.SecretNames : [];
+        await NewSessions.SaveAsync(db, work, child, body.Prompt, WorkKinds.Remix, JsonSerializer.Serialize(parts), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         work.Signal();
         return TypedResults.Created($"/api/v0/sessions/{child.Id}", SessionResponse.From(child));

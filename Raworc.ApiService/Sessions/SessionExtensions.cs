@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Raworc.ApiService.Messages;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -10,30 +10,25 @@ public static class SessionExtensions
 {
     /// <summary>
     /// Registers Data Protection (keys in Postgres, shared by replicas), the session settings (section <c>Sessions</c>,
-    /// validated at start-up), the quotas, the state machine, the work queue, Redis presence, the long-poll signals and the idle sweeper.
+    /// validated at start-up), the quotas, the state machine, the work queue, the Redis adapter, the idle and turn sweepers.
     /// </summary>
     public static WebApplicationBuilder AddSessions(this WebApplicationBuilder builder)
     {
         builder.Services.AddDataProtection().SetApplicationName("raworc").PersistKeysToDbContext<RaworcDbContext>();
         builder.Services.AddSingleton<SessionSecrets>();
-        builder.Services.AddSingleton<PresenceStore>();
-        builder.Services.AddSingleton<MessageSignals>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<MessageSignals>());
+        builder.Services.AddSingleton<RedisStore>();
         builder.Services.AddHostedService<IdleSweeper>();
         builder.Services.AddHostedService<TurnSweeper>();
         builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<SessionQuotas>();
         builder.Services.AddScoped<SessionTransitions>();
-        builder.Services.AddScoped<Conversation>();
         builder.Services.AddScoped<WorkQueue>();
-        builder.Services.AddOptions<MessageOptions>().BindConfiguration(MessageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 
-    /// <summary>Maps sessions, their actions, published sessions and messages.</summary>
+    /// <summary>Maps sessions, their actions and published sessions (messages: <see cref="MessagesApi"/>).</summary>
     public static IEndpointRouteBuilder MapSessionApis(this IEndpointRouteBuilder routes) => routes
         .MapSessionsApi()
         .MapSessionActionsApi()
-        .MapPublishedApi()
-        .MapMessagesApi();
+        .MapPublishedApi();
 }

@@ -28,6 +28,15 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
     /// <exception cref="ApiException">409 when either limit is reached.</exception>
     public async Task EnsureRoomAsync(SessionOwner owner, CancellationToken cancellationToken)
     {
+        if (await RefusalAsync(owner, cancellationToken) is { } refusal)
+        {
+            throw new ApiException(409, refusal);
+        }
+    }
+
+    /// <summary>Why <paramref name="owner"/> or the deployment has no room for one more live session, or null when they have.</summary>
+    public async Task<string?> RefusalAsync(SessionOwner owner, CancellationToken cancellationToken)
+    {
         var perOwner = sessions.Value.MaxPerOperator;
         if (perOwner > 0)
         {
@@ -37,7 +46,7 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
             var live = await owner.Filter(db.Sessions).CountAsync(s => LiveStates.Contains(s.State), cancellationToken);
             if (live >= perOwner)
             {
-                throw new ApiException(409, $"'{owner.Name}' already has {live} live sessions, the most allowed (Sessions:MaxPerOperator = {perOwner}); close or delete one first.");
+                return $"'{owner.Name}' already has {live} live sessions, the most allowed (Sessions:MaxPerOperator = {perOwner}); close or delete one first.";
             }
         }
 
@@ -48,19 +57,21 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
             var live = await db.Sessions.CountAsync(s => LiveStates.Contains(s.State), cancellationToken);
             if (live >= capacity)
             {
-                throw new ApiException(409, $"The deployment runs its capacity of {capacity} computers (Computers:Capacity); try again when a session closes.");
+                return $"The deployment runs its capacity of {capacity} computers (Computers:Capacity); try again when a session closes.";
             }
         }
+        return null;
     }
 
-    /// <summary>Ensures room for session <paramref name="sessionId"/> to become live again (a restore), counted against its owner.</summary>
-    /// <exception cref="ApiException">404 when the session is gone; 409 when either limit is reached.</exception>
-    public async Task EnsureRoomToRestoreAsync(Guid sessionId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why session <paramref name="sessionId"/> may not become live again (a restore), counted against its owner; null when it
+    /// may, or when the session is gone (the transition then finds it gone).
+    /// </summary>
+    public async Task<string?> RefusalToRestoreAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var owner = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
-            .Select(s => new SessionOwner(s.CreatedBy, s.CreatedByType, s.CreatedByOperatorId)).FirstOrDefaultAsync(cancellationToken)
-            ?? throw new ApiException(404, "Session not found.");
-        await EnsureRoomAsync(owner, cancellationToken);
+            .Select(s => new SessionOwner(s.CreatedBy, s.CreatedByType, s.CreatedByOperatorId)).FirstOrDefaultAsync(cancellationToken);
+        return owner is null ? null : await RefusalAsync(owner, cancellationToken);
     }
 }
 

@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -14,7 +13,7 @@ namespace Raworc.ApiService.Sessions;
 /// The queued work and any message of the event commit in the same transaction; Redis presence follows
 /// after the commit.
 /// </summary>
-public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, SessionQuotas quotas, PresenceStore presence,
+public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, SessionQuotas quotas, RedisStore presence,
     IOptions<SessionOptions> sessionOptions, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
@@ -28,28 +27,36 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
     /// <param name="message">A message committed with the transition (long-polls are woken after the commit); use <see cref="Messages.Conversation"/>.</param>
     /// <param name="error">The reason, for <see cref="SessionEvent.Failed"/>.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
-    /// <returns>The session after the transition.</returns>
-    /// <exception cref="ApiException">
-    /// 404 when the session is gone; 409 naming the state when the event is not allowed, or when a restore would pass a
-    /// quota (<see cref="SessionQuotas"/>).
-    /// </exception>
-    public async Task<Session> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
+    /// <returns>
+    /// Applied with the session after the transition; gone; not allowed (naming the state); or over a quota (a restore,
+    /// <see cref="SessionQuotas"/>). Only an applied transition writes anything.
+    /// </returns>
+    public async Task<TransitionResult> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
         Message? message = null, string? error = null, CancellationToken cancellationToken = default)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var observed = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
-                .Select(s => s.State).FirstOrDefaultAsync(cancellationToken)
-                ?? throw new ApiException(404, "Session not found.");
-            var next = SessionTransitionTable.Next(observed, @event, byHost)
-                ?? throw new ApiException(409, $"The session is {observed}; cannot {SessionTransitionTable.Verb(@event)}.");
+                .Select(s => s.State).FirstOrDefaultAsync(cancellationToken);
+            if (observed is null)
+            {
+                return TransitionResult.NotFound();
+            }
+            if (SessionTransitionTable.Next(observed, @event, byHost) is not { } next)
+            {
+                return TransitionResult.Refused(TransitionOutcome.NotAllowed,
+                    $"The session is {observed}; cannot {SessionTransitionTable.Verb(@event)}.");
+            }
 
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (next == SessionStates.Init && observed != SessionStates.Init)
             {
                 // A restore makes the session live again: the quotas are checked under their locks in this transaction,
                 // before the update, so a refusal leaves nothing behind.
-                await quotas.EnsureRoomToRestoreAsync(sessionId, cancellationToken);
+                if (await quotas.RefusalToRestoreAsync(sessionId, cancellationToken) is { } refusal)
+                {
+                    return TransitionResult.Refused(TransitionOutcome.OverQuota, refusal);
+                }
             }
             if (await UpdateAsync(sessionId, observed, next, @event, error, cancellationToken) == 0)
             {
@@ -63,6 +70,9 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
             }
             if (message is not null)
             {
+                // Stamped under the session's row lock (taken by the update above), so created_at follows the order of
+                // the sequence numbers even for messages posted at the same moment.
+                message.CreatedAt = clock.GetUtcNow();
                 db.Messages.Add(message);
             }
             await db.SaveChangesAsync(cancellationToken);
@@ -74,9 +84,9 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
             {
                 presence.PublishMessage(sessionId);
             }
-            return session;
+            return TransitionResult.Done(session);
         }
-        throw new ApiException(409, "The session is changing too quickly; try again.");
+        return TransitionResult.Refused(TransitionOutcome.NotAllowed, "The session is changing too quickly; try again.");
     }
 
     private Task<int> UpdateAsync(Guid id, string observed, string next, SessionEvent @event, string? error, CancellationToken ct)
@@ -137,7 +147,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
         _ => null,
     };
 
-    /// <summary>Redis hints after the commit (they never throw; see <see cref="PresenceStore"/>).</summary>
+    /// <summary>Redis hints after the commit (they never throw; see <see cref="RedisStore"/>).</summary>
     private void FollowInRedis(Session session, bool queuedWork)
     {
         if (session is { State: SessionStates.Idle, AutoCloseAt: { } deadline })

@@ -3,10 +3,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
-using Raworc.ApiService.Messages;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -74,30 +73,14 @@ public static class SessionsApi
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await quotas.EnsureRoomAsync(SessionOwner.Of(caller), cancellationToken);
         var now = clock.GetUtcNow();
-        var session = new Session
-        {
-            Id = Guid.CreateVersion7(),
-            Name = body.Name,
-            CreatedBy = caller.Name(),
-            CreatedByType = caller.Type(),
-            CreatedByOperatorId = caller.OperatorId(),
-            State = SessionStates.Init,
-            CreatedAt = now,
-            LastActivityAt = now,
-            Metadata = (body.Metadata ?? []).ToJsonString(),
-            TimeoutSeconds = body.TimeoutSeconds ?? SessionRules.DefaultTimeoutSeconds,
-            Instructions = body.Instructions,
-            Setup = body.Setup,
-            ProtectedSecrets = secrets.Protect(body.Secrets),
-            SecretNames = body.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray() ?? [],
-        };
-        db.Sessions.Add(session);
-        if (body.Prompt is not null)
-        {
-            db.Messages.Add(MessageFactory.Create(session.Id, MessageRoles.User, body.Prompt, null, now));
-        }
-        work.Add(session.Id, WorkKinds.Create);
-        await db.SaveUniqueNameAsync(body.Name, cancellationToken);
+        var session = NewSessions.For(caller, body.Name, now);
+        session.Metadata = (body.Metadata ?? []).ToJsonString();
+        session.TimeoutSeconds = body.TimeoutSeconds ?? SessionRules.DefaultTimeoutSeconds;
+        session.Instructions = body.Instructions;
+        session.Setup = body.Setup;
+        session.ProtectedSecrets = secrets.Protect(body.Secrets);
+        session.SecretNames = body.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray() ?? [];
+        await NewSessions.SaveAsync(db, work, session, body.Prompt, WorkKinds.Create, "{}", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         work.Signal();
         return TypedResults.Created($"/api/v0/sessions/{session.Id}", SessionResponse.From(session));
@@ -112,7 +95,7 @@ public static class SessionsApi
     /// <c>auto_close_at</c> to <c>last_activity_at + timeout</c>.
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, UnprocessableEntity<ErrorResponse>>> UpdateAsync(string id,
-        UpdateSessionRequest body, ClaimsPrincipal caller, RaworcDbContext db, PresenceStore presence, CancellationToken cancellationToken)
+        UpdateSessionRequest body, ClaimsPrincipal caller, RaworcDbContext db, RedisStore presence, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .When(body is { Name: null, Metadata: null, TimeoutSeconds: null }, "body", "must set at least one of name, metadata, timeout_seconds")
@@ -148,7 +131,7 @@ public static class SessionsApi
         }
         catch (Exception ex) when (ex.IsUniqueViolation())
         {
-            throw new ApiException(409, $"A session named '{body.Name}' already exists.");
+            throw NewSessions.NameTaken(body.Name);
         }
 
         var updated = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken);
@@ -161,7 +144,7 @@ public static class SessionsApi
 
     /// <summary><c>DELETE /sessions/{id}</c> → 204: the row and its messages go now; the computer and volume are removed by the worker.</summary>
     public static async Task<NoContent> DeleteAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, WorkQueue work,
-        PresenceStore presence, CancellationToken cancellationToken)
+        RedisStore presence, CancellationToken cancellationToken)
     {
         var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
@@ -194,7 +177,7 @@ public static class SessionsApi
     }
 
     /// <summary>After deleted sessions committed: forgets their idle deadlines in Redis and wakes the workers (hints that never throw).</summary>
-    public static void AfterDelete(PresenceStore presence, WorkQueue work, IReadOnlyCollection<Guid> ids)
+    public static void AfterDelete(RedisStore presence, WorkQueue work, IReadOnlyCollection<Guid> ids)
     {
         foreach (var id in ids)
         {
@@ -203,25 +186,6 @@ public static class SessionsApi
         if (ids.Count > 0)
         {
             work.Signal();
-        }
-    }
-
-    /// <summary>Saves, turning a unique-name violation into a 409.</summary>
-    /// <exception cref="ApiException">409 when the name is taken.</exception>
-    public static async Task SaveUniqueNameAsync(this RaworcDbContext db, string? name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
-        {
-            throw new ApiException(409, $"A session named '{name}' already exists.");
-        }
-        catch (DbUpdateException ex) when ((ex.InnerException as Npgsql.PostgresException)?.SqlState == Npgsql.PostgresErrorCodes.ForeignKeyViolation)
-        {
-            // The creating operator was deleted while the request ran (its token was checked before).
-            throw new ApiException(401, "The operator no longer exists.");
         }
     }
 }

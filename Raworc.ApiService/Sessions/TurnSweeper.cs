@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
 
 namespace Raworc.ApiService.Sessions;
@@ -49,14 +48,11 @@ public sealed class TurnSweeper(IServiceScopeFactory scopes, IOptions<SessionOpt
         foreach (var id in silent)
         {
             var conversation = scope.ServiceProvider.GetRequiredService<Conversation>();
-            try
-            {
-                await conversation.AppendAsync(id, MessageRoles.System,
-                    $"The Host gave no sign of life for {seconds} s, so its turn was ended. Send a message to try again.",
-                    new JsonObject { ["type"] = "turn_ended", ["silent_seconds"] = seconds }, SessionEvent.HeartbeatLost,
-                    cancellationToken: cancellationToken);
-            }
-            catch (ApiException)
+            var (result, _) = await conversation.AppendAsync(id, MessageRoles.System,
+                $"The Host gave no sign of life for {seconds} s, so its turn was ended. Send a message to try again.",
+                new JsonObject { ["type"] = "turn_ended", ["silent_seconds"] = seconds }, SessionEvent.HeartbeatLost,
+                cancellationToken: cancellationToken);
+            if (!result.IsApplied)
             {
                 // It beat, finished or closed since it was read.
                 continue;

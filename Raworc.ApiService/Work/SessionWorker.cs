@@ -3,8 +3,7 @@ using System.Threading.Channels;
 using Docker.DotNet;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Computers;
-using Raworc.ApiService.Errors;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Sessions;
 using StackExchange.Redis;
 
@@ -37,7 +36,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             logger.LogInformation("Computers are disabled (Computers:Enabled=false); queued work waits");
             return;
         }
-        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PresenceStore.WorkChannel), (_, _) =>
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisStore.WorkChannel), (_, _) =>
         {
             for (var i = 0; i < options.Value.WorkConcurrency; i++)
             {
@@ -165,15 +164,12 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             return;
         }
         await using var scope = scopes.CreateAsyncScope();
-        try
+        var result = await scope.ServiceProvider.GetRequiredService<SessionTransitions>()
+            .ApplyAsync(item.SessionId, SessionEvent.Failed, error: reason, cancellationToken: cancellationToken);
+        // Not applied: closed or deleted meanwhile, nothing to mark.
+        if (result.IsApplied)
         {
-            await scope.ServiceProvider.GetRequiredService<SessionTransitions>()
-                .ApplyAsync(item.SessionId, SessionEvent.Failed, error: reason, cancellationToken: cancellationToken);
             logger.LogWarning("Session {SessionId} errored: {Reason}", item.SessionId, reason);
-        }
-        catch (ApiException)
-        {
-            // Closed or deleted meanwhile: nothing to mark.
         }
     }
 }

@@ -1,10 +1,10 @@
 using Microsoft.EntityFrameworkCore;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 
 namespace Raworc.ApiService.Work;
 
 /// <summary>Queues computer work and lets one worker at a time claim each item.</summary>
-public sealed class WorkQueue(RaworcDbContext db, PresenceStore presence, TimeProvider clock)
+public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvider clock)
 {
     /// <summary>
     /// Removes the session's items no worker holds (a deleted session needs no create or restore); an item under a live

@@ -1,5 +1,6 @@
 using Aspire.Hosting.Testing;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Messages;
+using Raworc.ApiService.Redis;
 using Raworc.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -25,7 +26,7 @@ public sealed class MessageSignalsTests(RaworcAppFixture fixture)
 
             foreach (var session in sessions)
             {
-                await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(PresenceStore.MessageChannelPrefix + session), "1");
+                await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisStore.MessageChannelPrefix + session), "1");
             }
             await Task.WhenAll(woken.Select(w => w.Signalled)).WaitAsync(TimeSpan.FromSeconds(10));
             foreach (var waiter in woken)
@@ -42,7 +43,7 @@ public sealed class MessageSignalsTests(RaworcAppFixture fixture)
 
             // A session that comes back after being trimmed is woken like a new one.
             using var again = signals.Register(sessions[0]);
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(PresenceStore.MessageChannelPrefix + sessions[0]), "1");
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisStore.MessageChannelPrefix + sessions[0]), "1");
             await again.Signalled.WaitAsync(TimeSpan.FromSeconds(10));
         }
         finally

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Raworc.ApiService.Data;
-using Raworc.ApiService.Presence;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Work;
 using Raworc.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -53,7 +53,7 @@ public sealed class WorkQueueTests(RaworcAppFixture fixture) : IAsyncLifetime
         new(new DbContextOptionsBuilder<RaworcDbContext>().UseNpgsql(_connectionString).UseSnakeCaseNamingConvention().Options);
 
     private WorkQueue Queue(RaworcDbContext db) =>
-        new(db, new PresenceStore(_redis!, NullLogger<PresenceStore>.Instance), TimeProvider.System);
+        new(db, new RedisStore(_redis!, NullLogger<RedisStore>.Instance), TimeProvider.System);
 
     private async Task<long> AddAsync(Guid session, string kind)
     {

@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace Raworc.ApiService.Presence;
+namespace Raworc.ApiService.Redis;
 
 /// <summary>
 /// What Raworc keeps in Redis: idle deadlines (sorted set scored by <c>auto_close_at</c> in Unix ms), wake-up
@@ -12,7 +12,7 @@ namespace Raworc.ApiService.Presence;
 /// retry it and duplicate it). What a lost hint would have done happens anyway: the idle sweeper re-seeds deadlines
 /// from Postgres every few seconds, workers poll the work queue, and long-polls re-read the database when they end.
 /// </remarks>
-public sealed class PresenceStore(IConnectionMultiplexer redis, ILogger<PresenceStore> logger)
+public sealed class RedisStore(IConnectionMultiplexer redis, ILogger<RedisStore> logger)
 {
     /// <summary>Sorted set: session id → idle deadline (Unix ms).</summary>
     public const string IdleDeadlinesKey = "raworc:idle-deadlines";

@@ -1,15 +1,14 @@
 using Microsoft.EntityFrameworkCore;
-using Raworc.ApiService.Errors;
-using Raworc.ApiService.Sessions;
+using Raworc.ApiService.Redis;
 
-namespace Raworc.ApiService.Presence;
+namespace Raworc.ApiService.Sessions;
 
 /// <summary>
 /// Closes idle sessions whose deadline passed. One replica sweeps at a time (a Redis lock); it reads due
 /// sessions from the Redis sorted set several times a second, and re-seeds the set from Postgres every
 /// few seconds, so deadlines survive a Redis restart.
 /// </summary>
-public sealed class IdleSweeper(IServiceScopeFactory scopes, PresenceStore presence, TimeProvider clock, ILogger<IdleSweeper> logger)
+public sealed class IdleSweeper(IServiceScopeFactory scopes, RedisStore presence, TimeProvider clock, ILogger<IdleSweeper> logger)
     : BackgroundService
 {
     /// <summary>Redis lock held by the sweeping replica.</summary>
@@ -53,17 +52,14 @@ public sealed class IdleSweeper(IServiceScopeFactory scopes, PresenceStore prese
         {
             await using var scope = scopes.CreateAsyncScope();
             var transitions = scope.ServiceProvider.GetRequiredService<SessionTransitions>();
-            try
+            if ((await transitions.ApplyAsync(sessionId, SessionEvent.IdleDeadline, cancellationToken: cancellationToken)).IsApplied)
             {
-                await transitions.ApplyAsync(sessionId, SessionEvent.IdleDeadline, cancellationToken: cancellationToken);
                 logger.LogInformation("Session {SessionId} closed after its idle timeout", sessionId);
+                continue;
             }
-            catch (ApiException)
-            {
-                // No longer idle, gone, or its deadline moved: the entry is stale.
-                presence.ClearIdleDeadline(sessionId);
-                await ReseedOneAsync(scope.ServiceProvider, sessionId, cancellationToken);
-            }
+            // No longer idle, gone, or its deadline moved: the entry is stale.
+            presence.ClearIdleDeadline(sessionId);
+            await ReseedOneAsync(scope.ServiceProvider, sessionId, cancellationToken);
         }
     }
 
@@ -74,7 +70,7 @@ public sealed class IdleSweeper(IServiceScopeFactory scopes, PresenceStore prese
             .Select(s => s.AutoCloseAt).FirstOrDefaultAsync(cancellationToken);
         if (deadline is { } at)
         {
-            services.GetRequiredService<PresenceStore>().SetIdleDeadline(sessionId, at);
+            services.GetRequiredService<RedisStore>().SetIdleDeadline(sessionId, at);
         }
     }
 

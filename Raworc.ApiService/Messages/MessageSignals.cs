@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
+using Raworc.ApiService.Redis;
 using StackExchange.Redis;
 
-namespace Raworc.ApiService.Presence;
+namespace Raworc.ApiService.Messages;
 
 /// <summary>
 /// Wakes waiting long-polls when a message is stored, on this or any other replica: one Redis pattern
@@ -14,10 +15,10 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(PresenceStore.MessageChannelPrefix + "*"), (channel, _) =>
+        redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(RedisStore.MessageChannelPrefix + "*"), (channel, _) =>
         {
             var text = channel.ToString();
-            if (Guid.TryParse(text.AsSpan(PresenceStore.MessageChannelPrefix.Length), out var sessionId))
+            if (Guid.TryParse(text.AsSpan(RedisStore.MessageChannelPrefix.Length), out var sessionId))
             {
                 Signal(sessionId);
             }
@@ -43,7 +44,7 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Pattern(PresenceStore.MessageChannelPrefix + "*"));
+        redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Pattern(RedisStore.MessageChannelPrefix + "*"));
 
     /// <summary>
     /// Registers interest in the next message of a session. Register before querying, then await
