@@ -31,6 +31,7 @@ app.MapSessionApis();
 app.MapModelGatewayApi();
 
 await app.MigrateDatabaseAsync();
+app.ListenForComputers();
 await app.RunAsync();
 
 /// <summary>The API's entry point; public so tests can name the assembly.</summary>

@@ -10,7 +10,7 @@ var adminPassword = builder.AddParameter(ResourceNames.AdminPassword, secret: tr
 var anthropicApiKey = builder.AddParameter(ResourceNames.AnthropicApiKey, value: "", secret: true);
 var openAiApiKey = builder.AddParameter(ResourceNames.OpenAiApiKey, value: "", secret: true);
 
-var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options);
+var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options).WithDataVolume(options);
 var database = postgres.AddDatabase(ResourceNames.Database);
 var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options);
 
