@@ -49,7 +49,18 @@ public sealed class LocalStateFixture : ComputersAppFixture
 
     public override async Task DisposeAsync()
     {
-        await base.DisposeAsync();
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            await RemoveDataVolumesAsync();
+        }
+    }
+
+    private async Task RemoveDataVolumesAsync()
+    {
         using var docker = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
         foreach (var volume in await DataVolumesAsync(docker))
         {
@@ -78,10 +89,15 @@ public sealed class LocalStateTests(LocalStateFixture fixture)
         var key = ComputersAppFixture.NewModelKey();
         var sessionName = SessionTestExtensions.UniqueName("kept");
         Guid id;
+        Guid closed;
         using (client)
         {
             id = (await client.CreateSessionAsync(new { name = sessionName, secrets = new { OPENAI_API_KEY = key } })).Id();
+            closed = (await client.CreateSessionAsync()).Id();
             await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+            await client.WaitForStateAsync(closed, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+            await client.PostOkAsync($"/api/v0/sessions/{closed}/close");
+            await client.WaitForStateAsync(closed, "closed");
             fixture.Model.EnqueueFor(key, ScriptStep.Answer("first answer"));
             await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "before the restart" });
             await client.WaitForMessagesAsync(id, m => m.HasResponse());
@@ -135,5 +151,8 @@ public sealed class LocalStateTests(LocalStateFixture fixture)
         Assert.Equal("second answer", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
 
         await Waits.UntilAsync(async () => !await fixture.Probe.VolumeExistsAsync(stray), "the volume without a session is removed");
+        // A closed session's volume is its files: the pass that removed the stray one keeps it.
+        Assert.Equal("closed", (string?)(await again.GetSessionAsync(closed.ToString()))["state"]);
+        Assert.True(await fixture.Probe.VolumeExistsAsync(closed));
     }
 }
