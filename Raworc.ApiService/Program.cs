@@ -36,6 +36,7 @@ app.MapMessagesApi();
 app.MapModelGatewayApi();
 
 await app.MigrateDatabaseAsync();
+app.ListenForComputers();
 await app.RunAsync();
 
 /// <summary>The API's entry point; public so tests can name the assembly.</summary>

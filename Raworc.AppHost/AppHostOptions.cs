@@ -4,7 +4,7 @@ namespace Raworc.AppHost;
 
 /// <summary>
 /// The AppHost's own switches, read from the <c>Raworc</c> configuration section
-/// (environment variables <c>Raworc__OfflineImages</c>, <c>Raworc__ApiPort</c>, <c>Raworc__HostAgentImage</c>).
+/// (environment variables <c>Raworc__OfflineImages</c>, <c>Raworc__ApiPort</c>, <c>Raworc__HostAgentImage</c>, …).
 /// </summary>
 /// <param name="OfflineImages">
 /// True on machines with no image registry: Postgres and Redis run from the local images that
@@ -16,8 +16,13 @@ namespace Raworc.AppHost;
 /// <param name="ModelProvider">The agents' model provider, <c>anthropic</c> or <c>openai</c> (<c>Raworc__ModelProvider</c>); empty lets each agent choose from the keys it has.</param>
 /// <param name="Model">The agents' model name (<c>Raworc__Model</c>); empty for the agent's default.</param>
 /// <param name="ModelBaseUrl">Base URL of the model endpoint (<c>Raworc__ModelBaseUrl</c>), e.g. a local Ollama's <c>http://127.0.0.1:11434/v1</c>.</param>
+/// <param name="DataVolume">
+/// Start of the name of the Docker volume that keeps Postgres's data across runs (<c>Raworc__DataVolume</c>, default
+/// <see cref="DefaultDataVolume"/>); the PostgreSQL major version is appended, since one major version cannot read
+/// another's files. Empty runs Postgres without a volume: its data goes with its container.
+/// </param>
 public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string HostAgentImage, bool Computers,
-    string ModelProvider, string Model, string ModelBaseUrl)
+    string ModelProvider, string Model, string ModelBaseUrl, string DataVolume)
 {
     /// <summary>Reads the options, with the contract's defaults for anything unset.</summary>
     public static AppHostOptions From(IConfiguration configuration)
@@ -30,6 +35,10 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
             section.GetValue("Computers", true),
             section["ModelProvider"] ?? "",
             section["Model"] ?? "",
-            section["ModelBaseUrl"] ?? "");
+            section["ModelBaseUrl"] ?? "",
+            section["DataVolume"] ?? DefaultDataVolume);
     }
+
+    /// <summary>The data volume's name without its version suffix when <c>Raworc__DataVolume</c> is unset.</summary>
+    public const string DefaultDataVolume = "raworc-postgres-data";
 }

@@ -4,13 +4,15 @@ using Raworc.AppHost;
 var builder = DistributedApplication.CreateBuilder(args);
 var options = AppHostOptions.From(builder.Configuration);
 
+// persist: generated once and kept in the AppHost's user secrets, so tokens outlive a restart (Aspire keeps the Postgres
+// and Redis passwords it generates there too).
 var jwtSigningKey = builder.AddParameter(ResourceNames.JwtSigningKey,
-    new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true);
+    new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true, persist: true);
 var adminPassword = builder.AddParameter(ResourceNames.AdminPassword, secret: true);
 var anthropicApiKey = builder.AddParameter(ResourceNames.AnthropicApiKey, value: "", secret: true);
 var openAiApiKey = builder.AddParameter(ResourceNames.OpenAiApiKey, value: "", secret: true);
 
-var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options);
+var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options).WithDataVolume(options);
 var database = postgres.AddDatabase(ResourceNames.Database);
 var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options);
 

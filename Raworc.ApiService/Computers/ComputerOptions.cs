@@ -42,7 +42,8 @@ public sealed class ComputerOptions : IValidatableObject
     /// <summary>
     /// Path of the Unix socket on which the API serves computers (the Host's routes only). Its folder is bind-mounted
     /// read-only at <c>/run/raworc</c> in every computer. Empty (the default) means
-    /// <c>&lt;temp&gt;/raworc-&lt;hash of the database connection&gt;/api.sock</c>: one per deployment, stable across API restarts.
+    /// <c>&lt;temp&gt;/raworc-&lt;deployment id&gt;/api.sock</c>: one per deployment, stable across restarts of the API and of
+    /// the whole system.
     /// </summary>
     public string HostSocketPath { get; set; } = "";
 

@@ -9,8 +9,9 @@ namespace Raworc.ApiService.Computers;
 /// Makes the database and the engine agree, at start-up and every few seconds (one replica at a time):
 /// containers without a live session are removed; idle or busy sessions whose container is gone or exited
 /// become <c>closed</c> (idle: nothing was in flight) or <c>errored</c> (busy, with the exit code); sessions
-/// whose agent missed its ready deadline become <c>errored</c>. An unreachable engine is skipped, never
-/// blamed on sessions.
+/// whose agent missed its ready deadline become <c>errored</c>; volumes whose session no longer exists are removed.
+/// Containers of an earlier run of the same deployment (same database, so same deployment id) are adopted like any
+/// other: a live session's keeps serving. An unreachable engine is skipped, never blamed on sessions.
 /// </summary>
 public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerProvider computers, RedisStore presence,
     IOptions<ComputerOptions> options, TimeProvider clock, ILogger<ComputerReconciler> logger) : BackgroundService
@@ -99,6 +100,18 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             await (exists
                 ? computers.RemoveComputerAsync(orphan, cancellationToken)
                 : computers.DeleteAsync(orphan.SessionId, cancellationToken));
+        }
+
+        // Volumes first, sessions second: a session's row is committed before its volume is made.
+        var volumes = await computers.ListVolumesAsync(cancellationToken);
+        var known = await db.Sessions.AsNoTracking().Where(s => volumes.Contains(s.Id)).Select(s => s.Id).ToListAsync(cancellationToken);
+        var queued = await db.WorkItems.AsNoTracking().Where(w => volumes.Contains(w.SessionId)).Select(w => w.SessionId).Distinct()
+            .ToListAsync(cancellationToken);
+        foreach (var gone in volumes.Except(known).Except(queued))
+        {
+            // A delete that did not finish, or a run whose database was wiped: nothing could ever reach these files.
+            logger.LogInformation("Removing the volume of session {SessionId}: the session no longer exists", gone);
+            await computers.DeleteAsync(gone, cancellationToken);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Connections.Features;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
@@ -21,34 +19,63 @@ public static class ComputerSocket
     public const string FileName = "api.sock";
 
     /// <summary>
-    /// Adds the socket to the server's addresses (beside the configured HTTP ones) and records its path in
-    /// <see cref="ComputerOptions.HostSocketPath"/>. Does nothing when computers are disabled or reach the API by
-    /// <see cref="ComputerOptions.ApiUrl"/>. A stale socket file of an earlier run is removed.
+    /// Records the socket's path in <see cref="ComputerOptions.HostSocketPath"/>: the configured one, else one named after
+    /// the deployment id (see <see cref="DefaultPath"/>). Does nothing when computers are disabled or reach the API by
+    /// <see cref="ComputerOptions.ApiUrl"/>. The server listens on it once <see cref="ListenForComputers"/> has run.
     /// </summary>
     public static WebApplicationBuilder AddComputerSocket(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(ComputerOptions.Section);
-        // Unix sockets bind-mounted into Linux containers: not a thing on a Windows host.
-        if (OperatingSystem.IsWindows() || !section.GetValue(nameof(ComputerOptions.Enabled), true)
-            || section[nameof(ComputerOptions.ApiUrl)] is { Length: > 0 })
+        if (!UsesSocket(builder.Configuration))
         {
             return builder;
         }
-        var path = section[nameof(ComputerOptions.HostSocketPath)] is { Length: > 0 } configured
-            ? configured
-            : DefaultPath(builder.Configuration.GetConnectionString(ResourceNames.Database) ?? "");
+        // Read after start-up's migrations, which load the deployment id (see DeploymentIdentity).
+        builder.Services.AddOptions<ComputerOptions>().PostConfigure<DeploymentIdentity>((options, identity) =>
+        {
+            if (options.HostSocketPath.Length == 0)
+            {
+                options.HostSocketPath = DefaultPath(options.Deployment is { Length: > 0 } deployment ? deployment : identity.Id);
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the socket to the server's addresses, beside the configured HTTP ones; a stale socket file of an earlier run
+    /// is removed. Call after the database is migrated (the default path needs the deployment id) and before the server
+    /// starts.
+    /// </summary>
+    public static WebApplication ListenForComputers(this WebApplication app)
+    {
+        if (OperatingSystem.IsWindows() || !UsesSocket(app.Configuration))
+        {
+            return app;
+        }
+        var path = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComputerOptions>>().Value.HostSocketPath;
         var folder = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(folder);
         // Computers (another uid) must be able to enter the folder; nothing else is in it.
         File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
         File.Delete(path);
 
-        var urls = builder.Configuration["urls"] is { Length: > 0 } given ? given
-            : builder.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';').Select(p => $"http://*:{p}"))
+        var urls = app.Configuration["urls"] is { Length: > 0 } given ? given
+            : app.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';').Select(p => $"http://*:{p}"))
             : "http://localhost:5000";
-        builder.WebHost.UseUrls($"{urls};http://unix:{path}");
-        builder.Services.PostConfigure<ComputerOptions>(options => options.HostSocketPath = path);
-        return builder;
+        // Addresses set here replace the configured ones, so those are listed again.
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            app.Urls.Add(url);
+        }
+        app.Urls.Add($"http://unix:{path}");
+        return app;
+    }
+
+    // Unix sockets bind-mounted into Linux containers: not a thing on a Windows host.
+    private static bool UsesSocket(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(ComputerOptions.Section);
+        return !OperatingSystem.IsWindows() && section.GetValue(nameof(ComputerOptions.Enabled), true)
+            && section[nameof(ComputerOptions.ApiUrl)] is not { Length: > 0 };
     }
 
     /// <summary>
@@ -95,10 +122,10 @@ public static class ComputerSocket
         return context.Response.WriteAsJsonAsync(ApiErrors.Body(StatusCodes.Status404NotFound, "Not found."), context.RequestAborted);
     }
 
-    /// <summary>One socket per deployment: the folder is named after a hash of the database it serves, so it stays put across restarts.</summary>
-    private static string DefaultPath(string connectionString)
-    {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(connectionString)))[..16];
-        return Path.Combine(Path.GetTempPath(), $"raworc-{hash}", FileName);
-    }
+    /// <summary>
+    /// One socket per deployment: <c>&lt;temp&gt;/raworc-&lt;deployment id&gt;/api.sock</c>. The id lives in the database,
+    /// so the path stays put across restarts of the API and of the whole system (with its data volume), and the
+    /// computers of an earlier run, which bind-mount the folder, reach the new API through it.
+    /// </summary>
+    private static string DefaultPath(string deployment) => Path.Combine(Path.GetTempPath(), $"raworc-{deployment}", FileName);
 }

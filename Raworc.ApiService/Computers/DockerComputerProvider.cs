@@ -186,6 +186,21 @@ public sealed partial class DockerComputerProvider(
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<Guid>> ListVolumesAsync(CancellationToken cancellationToken)
+    {
+        var owned = options.Value.Deployment is { Length: > 0 } deployment ? $"{DeploymentLabel}={deployment}" : $"{ManagedLabel}=true";
+        var listed = await docker.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [owned] = true } },
+        }, cancellationToken);
+        return (listed.Volumes ?? [])
+            .Select(volume => volume.Labels is { } labels && labels.TryGetValue(SessionLabel, out var label) && Guid.TryParse(label, out var id) ? id : Guid.Empty)
+            .Where(id => id != Guid.Empty)
+            .Distinct()
+            .ToList();
+    }
+
+    /// <inheritdoc />
     public async Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken)
     {
         try

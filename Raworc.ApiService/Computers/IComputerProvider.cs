@@ -57,6 +57,11 @@ public interface IComputerProvider
     /// <returns>One entry per container, in no particular order.</returns>
     Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken);
 
+    /// <summary>Lists the sessions that have a volume of this deployment, whether a container uses it or not.</summary>
+    /// <param name="cancellationToken">Cancels the engine call.</param>
+    /// <returns>One session id per volume, in no particular order.</returns>
+    Task<IReadOnlyList<Guid>> ListVolumesAsync(CancellationToken cancellationToken);
+
     /// <summary>
     /// Reads a small text file of the session's running computer (for example <c>/session/logs/setup.status</c>).
     /// </summary>

@@ -11,7 +11,7 @@ namespace Raworc.Tests.Infrastructure;
 /// the stand-in model server (OpenAI protocol) on loopback. Each test gives its sessions their own
 /// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key. Computers run under <see cref="TestRuntime.Name"/>.
 /// </summary>
-public sealed class ComputersAppFixture : RaworcAppFixture
+public class ComputersAppFixture : RaworcAppFixture
 {
     /// <summary>The image <c>eng/host-agent-image.sh</c> built: <c>RAWORC_AGENT_IMAGE</c>, as for the script, or <c>raworc/host-agent:latest</c>.</summary>
     public static string SourceImage { get; } = Environment.GetEnvironmentVariable("RAWORC_AGENT_IMAGE") is { Length: > 0 } image ? image : "raworc/host-agent:latest";

@@ -96,10 +96,22 @@ public class RaworcAppFixture : IAsyncLifetime
     /// <summary>Further environment of the api resource, set by a subclass.</summary>
     protected virtual IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>();
 
+    /// <summary>
+    /// <c>Raworc:DataVolume</c> of the AppHost: empty (the default here) runs Postgres without a volume, so no test run
+    /// sees another's data; a subclass that restarts the system names a volume of its own and removes it.
+    /// </summary>
+    protected virtual string DataVolume => "";
+
     public async Task InitializeAsync()
     {
-        using var cts = new CancellationTokenSource(StartTimeout);
         await BeforeStartAsync();
+        await StartAppAsync();
+    }
+
+    /// <summary>Builds and starts the AppHost and waits until the API is healthy.</summary>
+    protected async Task StartAppAsync()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Raworc_AppHost>(
             [
                 $"--Parameters:{ResourceNames.AdminPassword}={AdminPassword}",
@@ -108,6 +120,7 @@ public class RaworcAppFixture : IAsyncLifetime
                 $"--Raworc:Computers={(Computers ? "true" : "false")}",
                 // A free port, not the contract's 9000: a development run or another test run may hold that one.
                 $"--Raworc:ApiPort={FreePort()}",
+                $"--Raworc:DataVolume={DataVolume}",
                 .. ExtraArguments,
             ],
             cts.Token);
@@ -150,13 +163,17 @@ public class RaworcAppFixture : IAsyncLifetime
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public virtual async Task DisposeAsync()
+    public virtual Task DisposeAsync() => StopAppAsync();
+
+    /// <summary>Stops the whole AppHost (Postgres, Redis and the API); session computers are the API's and stay.</summary>
+    protected async Task StopAppAsync()
     {
         if (_app is not null)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             await _app.StopAsync(cts.Token);
             await _app.DisposeAsync();
+            _app = null;
         }
     }
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Wipes the local state of `bash eng/run.sh` on purpose: every operator, session, message and file is gone, and the
+# next run starts as on a fresh machine. Stop eng/run.sh first. Removes, for the data volume named by
+# Raworc__DataVolume (default raworc-postgres-data; its PostgreSQL major version is appended):
+#   - the session computers and session volumes of the deployment the volume holds
+#     (labels raworc.managed=true and raworc.deployment=<its id>) and the API's socket folder for them;
+#   - the data volume itself;
+#   - the generated parameters in the AppHost's user secrets (JWT signing key, Postgres and Redis passwords).
+# The admin password and model keys you set yourself are kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/bin:$PATH"
+
+prefix=${Raworc__DataVolume-raworc-postgres-data}
+tmp=${TMPDIR:-/tmp}
+
+# The deployment id lives in the database (table `deployment`): read it from the volume with a Postgres of the same
+# major version in single-user mode, which needs neither a server nor the password.
+deployment_of() {
+  local volume=$1 major=${1##*-} image mount pgdata
+  if [ "$major" -ge 18 ] 2>/dev/null; then
+    image=docker.io/library/postgres:18.3 mount=/var/lib/postgresql pgdata=/var/lib/postgresql/$major/docker
+  else
+    image=raworc/postgres:$major mount=/var/lib/postgresql/data pgdata=/var/lib/postgresql/data
+  fi
+  if ! docker image inspect "$image" >/dev/null 2>&1; then
+    echo "reset: $image is not on this machine; the computers of volume $volume cannot be found" >&2
+    return 0
+  fi
+  echo 'SELECT id FROM deployment;' | docker run --rm -i --user postgres --entrypoint sh -v "$volume:$mount" "$image" \
+    -c 'PATH="$PATH:$(echo /usr/lib/postgresql/*/bin)"; exec postgres --single -D "$0" raworcdb' "$pgdata" 2>/dev/null \
+    | grep -o 'id = "[0-9a-f]*"' | cut -d'"' -f2 | head -n 1 || true
+}
+
+if [ -n "$prefix" ]; then
+  for volume in $(docker volume ls -q --filter "name=^${prefix}-[0-9]+$"); do
+    if [ -n "$(docker ps -q --filter "volume=$volume")" ]; then
+      echo "reset: $volume is in use; stop eng/run.sh first" >&2
+      exit 1
+    fi
+    deployment=$(deployment_of "$volume")
+    if [ -n "$deployment" ]; then
+      owned=(--filter label=raworc.managed=true --filter "label=raworc.deployment=$deployment")
+      containers=$(docker ps -aq "${owned[@]}")
+      [ -z "$containers" ] || docker rm -f $containers >/dev/null
+      volumes=$(docker volume ls -q "${owned[@]}")
+      [ -z "$volumes" ] || docker volume rm -f $volumes >/dev/null
+      rm -rf "$tmp/raworc-$deployment"
+      echo "reset: removed the computers and session volumes of deployment $deployment"
+    fi
+    docker volume rm -f "$volume" >/dev/null
+    echo "reset: removed the data volume $volume"
+  done
+fi
+
+for parameter in jwt-signing-key postgres-password cache-password; do
+  dotnet user-secrets remove "Parameters:$parameter" --project Raworc.AppHost >/dev/null
+done
+echo "reset: removed the generated parameters; the next run generates new ones"
