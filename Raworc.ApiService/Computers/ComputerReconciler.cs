@@ -66,7 +66,8 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             {
                 continue;
             }
-            await TryAsync(session.State == SessionStates.Idle
+            // A result that is not applied means the session moved on (or was deleted) since it was read: nothing to do.
+            await (session.State == SessionStates.Idle
                 ? transitions.ApplyAsync(session.Id, SessionEvent.ComputerGone, cancellationToken: cancellationToken)
                 : transitions.ApplyAsync(session.Id, SessionEvent.Failed, error: computer is { ExitCode: { } code }
                     ? $"The computer stopped unexpectedly (exit code {code}) during a turn."
@@ -80,8 +81,8 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             .Select(s => s.Id).ToListAsync(cancellationToken);
         foreach (var id in late)
         {
-            await TryAsync(transitions.ApplyAsync(id, SessionEvent.Failed,
-                error: $"The Host agent did not report ready within {options.Value.StartDeadlineSeconds} s.", cancellationToken: cancellationToken));
+            await transitions.ApplyAsync(id, SessionEvent.Failed,
+                error: $"The Host agent did not report ready within {options.Value.StartDeadlineSeconds} s.", cancellationToken: cancellationToken);
         }
 
         // Containers first, sessions second: a container created after the list is not judged here.
@@ -128,7 +129,4 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<VolumeLimit>().CloseOversizedAsync(cancellationToken);
     }
-
-    // A transition that is not applied means the session moved on (or was deleted) since it was read: nothing to do.
-    private static Task TryAsync(Task<TransitionResult> transition) => transition;
 }
