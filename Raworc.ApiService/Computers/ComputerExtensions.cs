@@ -32,7 +32,7 @@ public static class ComputerExtensions
         builder.Services.AddScoped<SetupReport>();
         builder.Services.AddScoped<VolumeLimit>();
         builder.Services.AddHostedService<Work.SessionWorker>();
-        builder.Services.AddHostedService<ComputerReconciler>();
+        builder.Services.AddHostedService<Work.ComputerReconciler>();
         return builder;
     }
 

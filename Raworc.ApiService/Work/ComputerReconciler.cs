@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Raworc.ApiService.Computers;
 using Raworc.ApiService.Redis;
 using Raworc.ApiService.Sessions;
 
-namespace Raworc.ApiService.Computers;
+namespace Raworc.ApiService.Work;
 
 /// <summary>
 /// Makes the database and the engine agree, at start-up and every few seconds (one replica at a time):
