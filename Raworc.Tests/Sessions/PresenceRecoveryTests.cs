@@ -29,7 +29,7 @@ public sealed class PresenceRecoveryTests(RaworcAppFixture fixture)
 
         // Re-seeded from Postgres within a few seconds, the deadline still closes the session.
         var closed = await client.WaitForStateAsync(session.Id(), "closed", TimeSpan.FromSeconds(20));
-        Assert.NotNull(closed["closed_at"]);
+        Assert.Equal((string?)closed["last_activity_at"], (string?)closed["closed_at"]);
     }
 
     [Fact]

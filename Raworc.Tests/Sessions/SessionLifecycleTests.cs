@@ -19,7 +19,7 @@ public sealed class SessionLifecycleTests(RaworcAppFixture fixture)
 
         var idle = await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/idle");
         Assert.Equal("idle", (string?)idle["state"]);
-        Assert.NotNull(idle["started_at"]);
+        Assert.Equal((string?)idle["last_activity_at"], (string?)idle["started_at"]);
         Assert.Equal(DateTimeOffset.Parse((string)idle["last_activity_at"]!).AddSeconds(120), DateTimeOffset.Parse((string)idle["auto_close_at"]!));
 
         var busy = await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/busy");
@@ -94,7 +94,7 @@ public sealed class SessionLifecycleTests(RaworcAppFixture fixture)
 
         var closed = await client.PostOkAsync($"/api/v0/sessions/{session.Id()}/close");
         Assert.Equal("closed", (string?)closed["state"]);
-        Assert.NotNull(closed["closed_at"]);
+        Assert.Equal((string?)closed["last_activity_at"], (string?)closed["closed_at"]);
         Assert.Equal(["create", "close"], await WorkAsync(session.Id()));
 
         var error = await (await client.PostAsync($"/api/v0/sessions/{session.Id()}/close", Http.Json(new { }))).AssertErrorAsync(409, "CONFLICT");
