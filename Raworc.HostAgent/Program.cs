@@ -8,5 +8,7 @@ var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings {
 builder.Configuration.AddEnvironmentVariables();
 builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
 builder.Logging.AddSimpleConsole();
+// Four lines per API call (the long-poll every 30 s) would bury the agent's own log; failures are still logged.
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.AddHostAgent();
 await builder.Build().RunAsync();
