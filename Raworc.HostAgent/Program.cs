@@ -2,7 +2,13 @@ using Raworc.HostAgent;
 
 // Before anything reads the Host token: from here on no other process of the computer can read this one's memory.
 ProcessProtection.MakeNotDumpable();
-var builder = Host.CreateApplicationBuilder(args);
-builder.AddServiceDefaults();
+// No appsettings files (their watcher would sit on the session folder), no telemetry exporters (a computer has no
+// collector to reach): the environment and the console are all the agent uses.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = true });
+builder.Configuration.AddEnvironmentVariables();
+builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+builder.Logging.AddSimpleConsole();
+// Four lines per API call (the long-poll every 30 s) would bury the agent's own log; failures are still logged.
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.AddHostAgent();
 await builder.Build().RunAsync();

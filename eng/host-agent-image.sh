@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds raworc/host-agent:latest, the image of a session's computer (eng/images/host-agent):
-# publishes Raworc.HostAgent self-contained for linux-x64 and builds the image around it.
+# publishes Raworc.HostAgent with Native AOT for linux-x64 (one native executable, no .NET runtime in the image)
+# and builds the image around it. The AOT compiler links with the system's clang or gcc.
 # Offline machines (Raworc__OfflineImages=true, see eng/prepare.sh) build FROM the local
 # raworc/debian-base:bookworm instead of pulling debian:bookworm-slim.
 # The build is skipped when the image is newer than every file it is made from; pass --force to rebuild.
@@ -12,7 +13,7 @@ image=${RAWORC_AGENT_IMAGE:-raworc/host-agent:latest}
 force=${1:-}
 
 # What the image is made from: the agent, what it references, the image files, central build settings.
-sources=("$root/Raworc.HostAgent" "$root/Raworc.ServiceDefaults" "$root/eng/images/host-agent"
+sources=("$root/Raworc.HostAgent" "$root/Shared" "$root/eng/images/host-agent"
   "$root/Directory.Build.props" "$root/Directory.Packages.props" "$root/global.json" "$0")
 
 work="$root/artifacts/host-agent"
@@ -29,8 +30,9 @@ rm -rf "$work/context"
 mkdir -p "$work/context"
 # A separate artifacts path keeps the RID-specific restore out of the projects' obj/ folders,
 # which `dotnet build Raworc.sln` uses.
-dotnet publish "$root/Raworc.HostAgent" -c Release -r linux-x64 --self-contained \
-  -p:PublishSingleFile=true -p:DebugType=none \
+# PublishAot is set in the project; warnings are errors there, so a trim or AOT warning fails this step.
+# DebugType=none leaves out the ~100 MB symbol file the image would not use.
+dotnet publish "$root/Raworc.HostAgent" -c Release -r linux-x64 -p:DebugType=none -p:StripSymbols=true \
   --artifacts-path "$work/build" -o "$work/publish" -nologo -v:q
 cp "$work/publish/Raworc.HostAgent" "$work/context/raworc-host-agent"
 cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" \

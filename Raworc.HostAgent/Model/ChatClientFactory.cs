@@ -1,13 +1,10 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
-using Anthropic;
 using Microsoft.Extensions.AI;
-using OpenAI;
 
 namespace Raworc.HostAgent.Model;
 
 /// <summary>
-/// Builds the Host's <see cref="IChatClient"/>: the provider's SDK (Anthropic, or OpenAI-compatible) over
+/// Builds the Host's <see cref="IChatClient"/>: the provider's protocol (<see cref="AnthropicChatClient"/> or
+/// <see cref="OpenAIChatClient"/>) over
 /// <see cref="ModelHttp"/>, wrapped in OpenTelemetry and function invocation limited to
 /// <see cref="ModelOptions.MaxModelCallsPerTurn"/> model calls.
 /// </summary>
@@ -43,35 +40,10 @@ public static class ChatClientFactory
             .Build();
     }
 
-    private static IChatClient CreateAnthropic(ModelOptions options, HttpClient http)
-    {
-        // The retry pipeline times each attempt; Timeout bounds the whole call including retries.
-        var client = options.BaseUrl is { } url
-            ? new AnthropicClient { ApiKey = options.ApiKey, HttpClient = http, MaxRetries = 0, Timeout = OverallTimeout(options), BaseUrl = url.ToString().TrimEnd('/') }
-            : new AnthropicClient { ApiKey = options.ApiKey, HttpClient = http, MaxRetries = 0, Timeout = OverallTimeout(options) };
-        return client.AsIChatClient(options.EffectiveModel, options.MaxOutputTokens);
-    }
+    private static IChatClient CreateAnthropic(ModelOptions options, HttpClient http) => new AnthropicChatClient(
+        http, options.BaseUrl ?? AnthropicChatClient.PublicOrigin, options.ApiKey ?? "", options.EffectiveModel, options.MaxOutputTokens);
 
-    private static IChatClient CreateOpenAI(ModelOptions options, HttpClient http)
-    {
-        var clientOptions = new OpenAIClientOptions
-        {
-            Transport = new HttpClientPipelineTransport(http),
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = OverallTimeout(options),
-        };
-        if (options.BaseUrl is { } baseUrl)
-        {
-            clientOptions.Endpoint = baseUrl;
-        }
-
-        // Local OpenAI-compatible servers accept any key; the SDK insists on a non-empty one.
-        var key = string.IsNullOrWhiteSpace(options.ApiKey) ? "no-key" : options.ApiKey;
-        return new OpenAIClient(new ApiKeyCredential(key), clientOptions)
-            .GetChatClient(options.EffectiveModel)
-            .AsIChatClient();
-    }
-
-    private static TimeSpan OverallTimeout(ModelOptions options) =>
-        options.AttemptTimeout * (options.MaxRetries + 1) + TimeSpan.FromMinutes(2);
+    // Local OpenAI-compatible servers accept any key; an empty bearer header would be refused by some.
+    private static IChatClient CreateOpenAI(ModelOptions options, HttpClient http) => new OpenAIChatClient(
+        http, options.BaseUrl ?? OpenAIChatClient.PublicEndpoint, string.IsNullOrWhiteSpace(options.ApiKey) ? "no-key" : options.ApiKey, options.EffectiveModel);
 }

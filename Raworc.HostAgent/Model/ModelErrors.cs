@@ -1,5 +1,3 @@
-using System.ClientModel;
-using Anthropic.Exceptions;
 using Polly.Timeout;
 
 namespace Raworc.HostAgent.Model;
@@ -8,7 +6,7 @@ namespace Raworc.HostAgent.Model;
 public static class ModelErrors
 {
     /// <summary>Describes <paramref name="exception"/>, e.g. "The model provider rejected the API key (401). …".</summary>
-    /// <param name="exception">What the provider SDK threw after the retries.</param>
+    /// <param name="exception">What the model client threw after the retries.</param>
     /// <param name="options">The settings, to name the provider, model and retries.</param>
     public static string Describe(Exception exception, ModelOptions options)
     {
@@ -31,8 +29,7 @@ public static class ModelErrors
 
     private static int? StatusOf(Exception exception) => exception switch
     {
-        AnthropicApiException anthropic => (int)anthropic.StatusCode,
-        ClientResultException { Status: > 0 } openAI => openAI.Status,
+        ModelProviderException provider => (int)provider.Status,
         HttpRequestException { StatusCode: { } code } => (int)code,
         _ when exception.InnerException is { } inner => StatusOf(inner),
         _ => null,
@@ -46,8 +43,7 @@ public static class ModelErrors
 
     private static bool IsConnection(Exception exception) => exception switch
     {
-        HttpRequestException or AnthropicIOException => true,
-        ClientResultException { Status: 0 } => true,
+        HttpRequestException => true,
         _ => exception.InnerException is { } inner && IsConnection(inner),
     };
 
@@ -55,7 +51,7 @@ public static class ModelErrors
     {
         var message = exception switch
         {
-            AnthropicServiceException anthropic => anthropic.ApiMessage,
+            ModelProviderException provider => provider.ApiMessage,
             _ => null,
         };
         return string.IsNullOrWhiteSpace(message) ? "" : $": {(message.Length > 300 ? message[..300] + "…" : message)}";

@@ -5,7 +5,7 @@ using Polly;
 namespace Raworc.HostAgent.Model;
 
 /// <summary>
-/// The HttpClient both provider SDKs send through (their own retries are switched off): a Polly retry with
+/// The HttpClient both provider protocols send through (<see cref="AnthropicChatClient"/>, <see cref="OpenAIChatClient"/>): a Polly retry with
 /// exponential backoff and jitter on 408, 429, 5xx, connection failures and per-attempt timeouts, honouring
 /// <c>Retry-After</c>; never on 401 or any other 4xx.
 /// </summary>

@@ -116,7 +116,7 @@ public sealed record ModelOptions
 
     /// <summary>
     /// These settings pointed at the session's gateway: <see cref="BaseUrl"/> becomes
-    /// <c>{ApiUrl}api/v0/sessions/{SessionId}/model/{provider}</c> (the Anthropic SDK's base URL, the OpenAI SDK's endpoint)
+    /// <c>{ApiUrl}api/v0/sessions/{SessionId}/model/{provider}</c> (the Anthropic protocol's base URL, the OpenAI protocol's endpoint)
     /// and <see cref="ApiKey"/> the Host token. Unchanged when <see cref="Gateway"/> is false or no provider is known.
     /// </summary>
     public ModelOptions ThroughGateway(AgentOptions agent) => Gateway && Provider is Anthropic or OpenAI

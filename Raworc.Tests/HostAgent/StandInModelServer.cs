@@ -103,7 +103,7 @@ public sealed class StandInModelServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context, string protocol)
     {
         var body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted))!.AsObject();
-        // Anthropic's SDK 13 sends its key as a bearer token; older clients use x-api-key.
+        // The Anthropic protocol carries the key in x-api-key; a bearer token is read too (the gateway accepts both).
         var apiKey = context.Request.Headers["x-api-key"].ToString() is { Length: > 0 } header
             ? header
             : context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);

@@ -109,6 +109,9 @@ internal static class Floors
     }
 
     /// <summary>Fills the floor and ratio columns of a lifecycle figure (create or restore → idle) from the runc floors.</summary>
+    /// <summary>The most a start may take, as a multiple of the bare floor's p50 (issue 14, goal 1).</summary>
+    public const double StartRatioTarget = 1.5;
+
     public static Figure Compare(Figure figure, FloorSet floors)
     {
         if (!double.IsFinite(figure.P50Seconds))
@@ -124,6 +127,7 @@ internal static class Floors
         {
             Floor = string.Join(", ", measured.Select(f => $"{Stats.Seconds(f.P50)} {f.Label}")),
             Ratio = string.Join(", ", measured.Select(f => string.Create(CultureInfo.InvariantCulture, $"{figure.P50Seconds / f.P50:0.0}× {f.Label}"))),
+            Met = floors.Bare.Measured ? figure.P50Seconds <= StartRatioTarget * floors.Bare.P50 : null,
         };
     }
 

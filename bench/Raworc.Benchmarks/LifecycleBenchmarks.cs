@@ -6,9 +6,10 @@ namespace Raworc.Benchmarks;
 internal static class LifecycleBenchmarks
 {
     public const string CreateName = "create → `idle` (container up, agent ready)";
-    public const string CreateTarget = "p50 ≤ 1.0 s, p95 ≤ 2.0 s";
+    // Issue 14: a session is ready about as fast as a bare container; judged by Floors.Compare once the floors are measured.
+    public const string CreateTarget = "p50 ≤ 1.5× bare floor";
     public const string RestoreName = "closed → restored → `idle`";
-    public const string RestoreTarget = "p50 ≤ 1.5 s";
+    public const string RestoreTarget = "p50 ≤ 1.5× bare floor";
     public const string DeadlineName = "idle deadline → `closed`, lateness";
     public const string DeadlineTarget = "p95 ≤ 2 s";
 
@@ -27,7 +28,7 @@ internal static class LifecycleBenchmarks
             phases.Add(created.CreatedAt, await Computers.TimesAsync(context.Fixture.Docker, created.Id, cancellationToken), idle.StartedAt!.Value);
         }
         var (p50, p95) = (Stats.P50(elapsed), Stats.P95(elapsed));
-        return new Figure(CreateName, CreateTarget, Stats.Seconds(p50), Stats.Seconds(p95), count, p50 <= 1.0 && p95 <= 2.0,
+        return new Figure(CreateName, CreateTarget, Stats.Seconds(p50), Stats.Seconds(p95), count, null,
             $"one at a time; {phases.Describe("created_at")}") { P50Seconds = p50 };
     }
 
@@ -53,7 +54,7 @@ internal static class LifecycleBenchmarks
             phases.Add(requested, await Computers.TimesAsync(context.Fixture.Docker, id, cancellationToken), idle.StartedAt!.Value);
         }
         var p50 = Stats.P50(elapsed);
-        return new Figure(RestoreName, RestoreTarget, Stats.Seconds(p50), Stats.Seconds(Stats.P95(elapsed)), count, p50 <= 1.5,
+        return new Figure(RestoreName, RestoreTarget, Stats.Seconds(p50), Stats.Seconds(Stats.P95(elapsed)), count, null,
             $"one session, closed and restored {count}×; {phases.Describe("restore request")}; close → container removed p50 {Stats.Seconds(Stats.P50(closing))}")
             { P50Seconds = p50 };
     }

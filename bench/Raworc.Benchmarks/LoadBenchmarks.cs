@@ -9,7 +9,7 @@ internal static class LoadBenchmarks
     public const string GetName = "`GET /sessions/{id}` throughput, 32 clients";
     public const string GetTarget = "≥ 5,000 req/s";
     public const string MemoryName = "idle computer memory (agent RSS)";
-    public const string MemoryTarget = "≤ 40 MiB";
+    public const string MemoryTarget = "p95 ≤ 20 MiB agent RSS, ≤ 25 MiB container";
     public const string DensityName = "50 idle sessions at once: `GET /sessions/{id}` latency";
     public const string DensityTarget = "all `idle`, p95 ≤ 50 ms";
 
@@ -38,9 +38,11 @@ internal static class LoadBenchmarks
         var rss = memories.Select(m => m.AgentRss).ToList();
         var containers = memories.Select(m => m.Container).Where(double.IsFinite).ToList();
         var p95 = Stats.P95(rss);
-        return new Figure(MemoryName, MemoryTarget, Stats.MiB(Stats.P50(rss)), Stats.MiB(p95), rss.Count, p95 <= 40 * 1024 * 1024,
+        const double MiB = 1024 * 1024;
+        return new Figure(MemoryName, MemoryTarget, Stats.MiB(Stats.P50(rss)), Stats.MiB(p95), rss.Count,
+            p95 <= 20 * MiB && containers.Count > 0 && Stats.P95(containers) <= 25 * MiB,
             $"one reading per idle computer (judged on p95); whole container (cgroup usage − inactive file, as docker stats) " +
-            $"p50 {(containers.Count > 0 ? Stats.MiB(Stats.P50(containers)) : "n/a")}");
+            (containers.Count > 0 ? $"p50 {Stats.MiB(Stats.P50(containers))}, p95 {Stats.MiB(Stats.P95(containers))}" : "not readable"));
     }
 
     /// <summary>
