@@ -48,6 +48,20 @@ public sealed class ComputerOptions : IValidatableObject
     public string HostSocketPath { get; set; } = "";
 
     /// <summary>
+    /// Most connections one computer may hold open on the computer socket (default 64; its agent needs three or four).
+    /// Past it, new connections from that computer are closed at once (<see cref="SocketConnectionLimit"/>).
+    /// </summary>
+    [Range(4, 100_000)]
+    public int SocketConnectionsPerComputer { get; set; } = 64;
+
+    /// <summary>
+    /// Most connections open on the computer socket in all (default 4096): keep it well below the API's open-files limit,
+    /// since each connection holds a file descriptor.
+    /// </summary>
+    [Range(16, 1_000_000)]
+    public int SocketConnections { get; set; } = 4096;
+
+    /// <summary>
     /// Apply the host firewall rules that keep computers off the host and off 169.254.0.0/16 (iptables, needs root
     /// and a local engine). Default true; where the rules cannot be applied the API logs a warning once.
     /// </summary>

@@ -37,6 +37,17 @@ public static class ComputerSocket
                 options.HostSocketPath = DefaultPath(options.Deployment is { Length: > 0 } deployment ? deployment : identity.Id);
             }
         });
+        // Each Unix endpoint (the API listens on no other) gets the per-computer connection bound.
+        var settings = builder.Configuration.GetSection(ComputerOptions.Section).Get<ComputerOptions>() ?? new ComputerOptions();
+        var limit = new SocketConnectionLimit(settings.SocketConnectionsPerComputer, settings.SocketConnections);
+        builder.Services.AddSingleton(limit);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(endpoint =>
+        {
+            if (endpoint.SocketPath is not null)
+            {
+                endpoint.Use(limit.Wrap);
+            }
+        }));
         return builder;
     }
 

@@ -177,6 +177,49 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task OneComputerCannotTakeTheSocketsConnectionsFromTheOthers()
+    {
+        var (hogClient, hog) = await IdleSessionAsync("hog");
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, neighbour) = await IdleSessionAsync("neighbour", key);
+        using var _ = hogClient;
+        using var __ = client;
+
+        // 300 connections held open for a minute; the script prints how many the API left open. Before, every one stayed
+        // open, and enough of them (the API's open-files limit) made the API stop answering and then exit.
+        const string hold = """
+            python3 -c '
+            import select, socket, time
+            held = []
+            for _ in range(300):
+                s = socket.socket(socket.AF_UNIX)
+                s.connect("/run/raworc/api.sock")
+                held.append(s)
+            time.sleep(2)
+            readable, _, _ = select.select(held, [], [], 0)
+            closed = sum(1 for s in readable if s.recv(1) == b"")
+            print(len(held) - closed, flush=True)
+            time.sleep(60)
+            ' > /tmp/held.txt 2>&1
+            """;
+        await fixture.RunInsideAsync(hog, $"(setsid bash -c {ShellQuote(hold)} &)");
+        string held = "";
+        await Waits.UntilAsync(async () => (held = (await fixture.RunInsideAsync(hog, "cat /tmp/held.txt")).Stdout.Trim()).Length > 0,
+            "the hog's count of connections left open");
+
+        // Meanwhile the neighbour's Host still reaches the API: it answers a message.
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+        await client.PostOkAsync($"/api/v0/sessions/{neighbour}/messages", new { content = "are you there?" });
+        var messages = await client.WaitForMessagesAsync(neighbour, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+
+        // At most 64 per computer (Computers:SocketConnectionsPerComputer), less what the hog's own agent holds.
+        Assert.InRange(int.Parse(held, System.Globalization.CultureInfo.InvariantCulture), 56, 64);
+        Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+    }
+
+    private static string ShellQuote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    [Fact]
     public async Task CodeInTheComputerCannotFindTheHostToken()
     {
         var (client, id) = await IdleSessionAsync("thief");
