@@ -47,6 +47,9 @@ public sealed class ComputerOptions : IValidatableObject
     /// </summary>
     public string HostSocketPath { get; set; } = "";
 
+    /// <summary>Computers reach the API through the socket (<see cref="HostSocketPath"/> set, no <see cref="ApiUrl"/>).</summary>
+    public bool UsesHostSocket => HostSocketPath.Length > 0 && ApiUrl.Length == 0;
+
     /// <summary>
     /// Most connections one computer may hold open on the computer socket (default 64; its agent needs three or four).
     /// Past it, new connections from that computer are closed at once (<see cref="SocketConnectionLimit"/>).

@@ -26,7 +26,7 @@ public sealed partial class DockerComputerProvider
         var uid = SessionArchive.RaworcUid.ToString(CultureInfo.InvariantCulture);
         var scratch = $"rw,nosuid,nodev,size={settings.ScratchMiB}m";
         var mounts = new List<Mount> { new() { Type = "volume", Source = name, Target = SessionPath } };
-        if (settings.HostSocketPath.Length > 0 && settings.ApiUrl.Length == 0)
+        if (settings.UsesHostSocket)
         {
             mounts.Add(new Mount
             {

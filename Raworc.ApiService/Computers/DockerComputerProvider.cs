@@ -274,7 +274,7 @@ public sealed partial class DockerComputerProvider(
         {
             variables[HostAgentVariables.HostTokenFile] = $"{SessionPath}/{ComputerSpec.HostTokenPath}";
         }
-        if (settings.HostSocketPath.Length > 0 && settings.ApiUrl.Length == 0)
+        if (settings.UsesHostSocket)
         {
             variables[HostAgentVariables.ApiSocket] = $"{ComputerSocket.MountPath}/{ComputerSocket.FileName}";
         }
