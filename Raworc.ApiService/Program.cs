@@ -34,6 +34,7 @@ app.MapOperatorsApi();
 app.MapSessionApis();
 app.MapMessagesApi();
 app.MapModelGatewayApi();
+app.MapWarmPoolApi();
 
 await app.MigrateDatabaseAsync();
 app.ListenForComputers();

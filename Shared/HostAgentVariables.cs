@@ -18,6 +18,13 @@ internal static class HostAgentVariables
     /// <summary>File the agent reads its Host token from and then deletes (<c>/session/.raworc/host-token</c>).</summary>
     public const string HostTokenFile = "RAWORC_HOST_TOKEN_FILE";
 
+    /// <summary>
+    /// File holding a warm-pool computer's pool token (<c>/session/.raworc/pool-token</c>): when set, the agent reads and
+    /// deletes it, waits on the claim route for its session, and takes the session's Host token, variables and files from
+    /// the claim instead of from this environment.
+    /// </summary>
+    public const string PoolTokenFile = "RAWORC_POOL_TOKEN_FILE";
+
     /// <summary>The session's id, "D" format.</summary>
     public const string SessionId = "RAWORC_SESSION_ID";
 

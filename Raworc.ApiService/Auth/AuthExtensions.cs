@@ -111,6 +111,9 @@ public static class AuthExtensions
                 }
                 identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));
                 break;
+            case PrincipalTypes.Pool when context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<PoolRouteAttribute>() is not null:
+                // A pool token grants the claim route and nothing else; the route itself checks that the computer is pooled.
+                break;
             default:
                 context.Fail("Unknown principal type.");
                 break;

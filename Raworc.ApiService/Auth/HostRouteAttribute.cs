@@ -7,3 +7,10 @@ namespace Raworc.ApiService.Auth;
 /// </summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
 public sealed class HostRouteAttribute : Attribute;
+
+/// <summary>
+/// Marks an endpoint a warm-pool computer's agent may call with its pool token (through the computer socket or not): the
+/// claim route only. A pool token on any other endpoint is a 401, and no other token is accepted here.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
+public sealed class PoolRouteAttribute : Attribute;

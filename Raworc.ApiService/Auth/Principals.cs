@@ -13,6 +13,12 @@ public static class PrincipalTypes
 
     /// <summary>The agent of one session; its token carries <see cref="RaworcClaims.SessionId"/>.</summary>
     public const string Host = "Host";
+
+    /// <summary>
+    /// The agent of a warm-pool computer before any session claimed it; its token carries <see cref="RaworcClaims.PoolId"/>
+    /// and is accepted only on endpoints marked <see cref="PoolRouteAttribute"/> (the claim route).
+    /// </summary>
+    public const string Pool = "Pool";
 }
 
 /// <summary>Claim names of Raworc tokens beyond the registered JWT ones.</summary>
@@ -41,6 +47,9 @@ public static class RaworcClaims
     /// <c>Session.ComputerStart</c>); a token of any other start is refused.
     /// </summary>
     public const string ComputerStart = "start";
+
+    /// <summary>For pool tokens: the warm computer's reserved session id (see <see cref="Computers.WarmComputer"/>).</summary>
+    public const string PoolId = "pool_id";
 
     /// <summary><c>admin</c> or <c>user</c>; added on each request from the database, never trusted from the token.</summary>
     public const string Role = "raworc_role";

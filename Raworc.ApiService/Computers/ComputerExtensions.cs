@@ -12,7 +12,7 @@ public static class ComputerExtensions
 
     /// <summary>
     /// Registers <see cref="AddComputers{TBuilder}"/> plus what turns sessions' work into computers: model settings
-    /// for agents, the session worker and the reconciler.
+    /// for agents, the session worker, the reconciler and the warm pool.
     /// </summary>
     /// <param name="builder">The API's builder.</param>
     /// <returns>The same builder.</returns>
@@ -33,6 +33,8 @@ public static class ComputerExtensions
         builder.Services.AddScoped<VolumeLimit>();
         builder.Services.AddHostedService<Work.SessionWorker>();
         builder.Services.AddHostedService<Work.ComputerReconciler>();
+        builder.Services.AddSingleton<WarmPool>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<WarmPool>());
         return builder;
     }
 

@@ -157,6 +157,15 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(0, 1_000_000)]
     public int Capacity { get; set; }
 
+    /// <summary>
+    /// How many started, unassigned computers the deployment keeps waiting for new sessions (default 2; 0 turns the warm
+    /// pool off and every session starts its own computer). A new session claims one and is <c>idle</c> as soon as its agent
+    /// has taken the session over; the pool is refilled in the background. Pooled computers come on top of
+    /// <see cref="Capacity"/>, which counts sessions. See README, "Warm pool".
+    /// </summary>
+    [Range(0, 64)]
+    public int WarmPool { get; set; } = 2;
+
     /// <summary>How many work items one API process carries out at once.</summary>
     [Range(1, 64)]
     public int WorkConcurrency { get; set; } = 4;

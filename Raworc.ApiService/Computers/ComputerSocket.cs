@@ -8,7 +8,8 @@ namespace Raworc.ApiService.Computers;
 /// The API's address for computers: a Unix socket whose folder is bind-mounted read-only at
 /// <see cref="MountPath"/> in every computer, so the Host reaches the API with no network at all, and nothing but a
 /// computer's Host can call through it. On the socket only endpoints marked <see cref="HostRouteAttribute"/> exist,
-/// and only for a Host token; everything else is a 404 in the error envelope.
+/// and only for a Host token, plus the warm pool's claim route (<see cref="PoolRouteAttribute"/>) for a pool token;
+/// everything else is a 404 in the error envelope.
 /// </summary>
 public static class ComputerSocket
 {
@@ -123,9 +124,12 @@ public static class ComputerSocket
         {
             return next(context);
         }
-        var isHostRoute = context.GetEndpoint()?.Metadata.GetMetadata<HostRouteAttribute>() is not null;
-        var isHost = context.User.Identity?.IsAuthenticated != true || context.User.FindFirst(RaworcClaims.SubjectType)?.Value == PrincipalTypes.Host;
-        if (isHostRoute && isHost)
+        var metadata = context.GetEndpoint()?.Metadata;
+        var type = context.User.Identity?.IsAuthenticated == true ? context.User.FindFirst(RaworcClaims.SubjectType)?.Value : null;
+        var isHostRoute = metadata?.GetMetadata<HostRouteAttribute>() is not null;
+        var isPoolRoute = metadata?.GetMetadata<PoolRouteAttribute>() is not null;
+        // Unauthenticated callers reach the route's own 401; a Host only Host routes; a pooled computer only the claim route.
+        if ((isHostRoute && type is null or PrincipalTypes.Host) || (isPoolRoute && type is null or PrincipalTypes.Pool))
         {
             return next(context);
         }

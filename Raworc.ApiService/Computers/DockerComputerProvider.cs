@@ -72,7 +72,7 @@ public sealed partial class DockerComputerProvider(
                 Image = settings.Image,
                 User = ContainerUser,
                 Env = env,
-                Labels = Labels(spec.SessionId),
+                Labels = spec.PoolToken is null ? Labels(spec.SessionId) : PooledLabels(spec.SessionId),
                 HostConfig = HardenedHostConfig(name, settings),
             }, cancellationToken);
 
@@ -180,7 +180,7 @@ public sealed partial class DockerComputerProvider(
                     continue;
                 }
             }
-            computers.Add(new ComputerInfo(sessionId, container.ID, state, exitCode));
+            computers.Add(new ComputerInfo(sessionId, container.ID, state, exitCode, container.ImageID));
         }
         return computers;
     }
@@ -234,6 +234,23 @@ public sealed partial class DockerComputerProvider(
     }
 
     /// <inheritdoc />
+    public async Task<string?> ImageIdAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await docker.Images.InspectImageAsync(options.Value.Image, cancellationToken)).ID;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return null;
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -270,6 +287,10 @@ public sealed partial class DockerComputerProvider(
             // Under gVisor nproc is the process limit; the agent's tools and setup.sh get less, so the agent keeps room.
             variables[HostAgentVariables.ToolProcessLimit] = Math.Max(1, settings.PidsLimit - AgentProcessReserve).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+        if (spec.PoolToken is not null)
+        {
+            variables[HostAgentVariables.PoolTokenFile] = $"{SessionPath}/{ComputerSpec.PoolTokenPath}";
+        }
         if (spec.HostToken is not null)
         {
             variables[HostAgentVariables.HostTokenFile] = $"{SessionPath}/{ComputerSpec.HostTokenPath}";
@@ -294,6 +315,19 @@ public sealed partial class DockerComputerProvider(
         {
             labels[DeploymentLabel] = deployment;
         }
+        return labels;
+    }
+
+    /// <summary>
+    /// Label <c>raworc.pooled=true</c>: the container was started by the warm pool, before its session existed. Whether it
+    /// has been claimed is the database's to say (table <c>warm_computers</c>), never the label's, which cannot change.
+    /// </summary>
+    public const string PooledLabel = "raworc.pooled";
+
+    private Dictionary<string, string> PooledLabels(Guid sessionId)
+    {
+        var labels = Labels(sessionId);
+        labels[PooledLabel] = "true";
         return labels;
     }
 

@@ -79,6 +79,10 @@ public interface IComputerProvider
     /// <param name="cancellationToken">Cancels the engine call.</param>
     Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken);
 
+    /// <summary>The id (<c>sha256:…</c>) of the configured image (<see cref="ComputerOptions.Image"/>), or null when it is missing.</summary>
+    /// <param name="cancellationToken">Cancels the engine call.</param>
+    Task<string?> ImageIdAsync(CancellationToken cancellationToken);
+
     /// <summary>Whether the engine answers; never throws for an unreachable engine.</summary>
     /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>
     /// <returns><see langword="true"/> when the engine answered a ping.</returns>
@@ -108,6 +112,16 @@ public sealed record ComputerSpec(
 {
     /// <summary>Where the Host token of a start waits for the agent, relative to <c>/session</c>.</summary>
     public const string HostTokenPath = ".raworc/host-token";
+
+    /// <summary>Where a warm-pool computer's pool token waits for the agent, relative to <c>/session</c>.</summary>
+    public const string PoolTokenPath = ".raworc/pool-token";
+
+    /// <summary>
+    /// For a warm-pool computer (see <see cref="WarmPool"/>): the pool token, which only lets the agent wait for its claim.
+    /// Written like the Host token, to <see cref="PoolTokenPath"/> (mode 0400), named by <c>RAWORC_POOL_TOKEN_FILE</c>; the
+    /// spec then holds no secret, instructions or setup, and the computer is labelled <c>raworc.pooled=true</c>.
+    /// </summary>
+    public string? PoolToken { get; init; }
 }
 
 /// <summary>Which folders of a parent's volume a remix copies; <c>logs/</c> never is.</summary>
@@ -126,7 +140,8 @@ public sealed record ComputerHandle(string ContainerId, string VolumeName);
 /// <param name="ContainerId">The engine's container id.</param>
 /// <param name="State">Whether it runs.</param>
 /// <param name="ExitCode">The main process's exit status when <see cref="ComputerState.Exited"/>, else <see langword="null"/>.</param>
-public sealed record ComputerInfo(Guid SessionId, string ContainerId, ComputerState State, int? ExitCode);
+/// <param name="ImageId">The id of the image the container runs (<c>sha256:…</c>), when the engine says.</param>
+public sealed record ComputerInfo(Guid SessionId, string ContainerId, ComputerState State, int? ExitCode, string? ImageId = null);
 
 /// <summary>The coarse state of a computer's container.</summary>
 public enum ComputerState

@@ -25,7 +25,7 @@ internal static class SessionArchive
     /// <summary>The folders and the start's Host token only: what an existing volume is given, so nothing in it is overwritten.</summary>
     public static MemoryStream Layout(string? hostToken) => Build(spec: null, hostToken);
 
-    /// <summary>The folders, <c>code/instructions.md</c>, <c>code/setup.sh</c>, <c>secrets/&lt;NAME&gt;</c> (0600) and the Host token.</summary>
+    /// <summary>The folders, <c>code/instructions.md</c>, <c>code/setup.sh</c>, <c>secrets/&lt;NAME&gt;</c> (0600) and the Host or pool token.</summary>
     public static MemoryStream Seed(ComputerSpec spec) => Build(spec, spec.HostToken);
 
     private static MemoryStream Build(ComputerSpec? spec, string? hostToken)
@@ -37,10 +37,17 @@ internal static class SessionArchive
             {
                 tar.WriteEntry(Entry(TarEntryType.Directory, name + "/", mode, content: null));
             }
-            if (hostToken is not null)
+            if (hostToken is not null || spec?.PoolToken is not null)
             {
                 tar.WriteEntry(Entry(TarEntryType.Directory, Path.GetDirectoryName(ComputerSpec.HostTokenPath) + "/", Modes.Private, content: null));
+            }
+            if (hostToken is not null)
+            {
                 tar.WriteEntry(Entry(TarEntryType.RegularFile, ComputerSpec.HostTokenPath, UnixFileMode.UserRead, hostToken));
+            }
+            if (spec?.PoolToken is { } poolToken)
+            {
+                tar.WriteEntry(Entry(TarEntryType.RegularFile, ComputerSpec.PoolTokenPath, UnixFileMode.UserRead, poolToken));
             }
             if (spec is not null)
             {
@@ -60,6 +67,25 @@ internal static class SessionArchive
         }
         stream.Position = 0;
         return stream;
+    }
+
+    /// <summary>
+    /// What a claimed warm computer's agent writes into its (empty) volume: <c>code/instructions.md</c>, <c>code/setup.sh</c>
+    /// and <c>secrets/&lt;NAME&gt;</c>, with the same contents and modes <see cref="Seed"/> gives a new volume.
+    /// </summary>
+    public static List<HandoverFile> Files(string? instructions, string? setup, IReadOnlyDictionary<string, string> secrets)
+    {
+        var files = new List<HandoverFile>();
+        if (instructions is not null)
+        {
+            files.Add(new HandoverFile("code/instructions.md", (int)Modes.File, instructions));
+        }
+        if (setup is not null)
+        {
+            files.Add(new HandoverFile("code/setup.sh", (int)Modes.Executable, setup));
+        }
+        files.AddRange(secrets.Select(secret => new HandoverFile("secrets/" + secret.Key, (int)Modes.Secret, secret.Value)));
+        return files;
     }
 
     private static PaxTarEntry Entry(TarEntryType type, string name, UnixFileMode mode, string? content)

@@ -29,6 +29,9 @@ public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) :
     /// <summary>The queue of computer work.</summary>
     public DbSet<WorkItem> WorkItems => Set<WorkItem>();
 
+    /// <summary>Started computers of the warm pool that no session has claimed yet.</summary>
+    public DbSet<Computers.WarmComputer> WarmComputers => Set<Computers.WarmComputer>();
+
     /// <summary>Data Protection keys, shared by every replica (they encrypt session secrets).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

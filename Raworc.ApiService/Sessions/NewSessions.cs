@@ -29,10 +29,11 @@ public static class NewSessions
 
     /// <summary>
     /// Adds the session, its first user message (when there is a <paramref name="prompt"/>) and the work that gives it a
-    /// computer, and saves them in the caller's transaction; the caller commits, then signals the work queue.
+    /// computer (none when <paramref name="kind"/> is null: the session took a warm computer), and saves them in the
+    /// caller's transaction; the caller commits, then signals the work queue.
     /// </summary>
     /// <exception cref="ApiException">409 when the name is taken; 401 when the owning operator was deleted meanwhile.</exception>
-    public static async Task SaveAsync(RaworcDbContext db, WorkQueue work, Session session, string? prompt, string kind,
+    public static async Task SaveAsync(RaworcDbContext db, WorkQueue work, Session session, string? prompt, string? kind,
         string payload, CancellationToken cancellationToken)
     {
         db.Sessions.Add(session);
@@ -40,7 +41,10 @@ public static class NewSessions
         {
             db.Messages.Add(MessageFactory.Create(session.Id, MessageRoles.User, prompt, null, session.CreatedAt));
         }
-        work.Add(session.Id, kind, payload);
+        if (kind is not null)
+        {
+            work.Add(session.Id, kind, payload);
+        }
         try
         {
             await db.SaveChangesAsync(cancellationToken);

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Raworc.ApiService.Auth;
+using Raworc.ApiService.Computers;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
@@ -55,7 +57,7 @@ public static class SessionsApi
     /// </summary>
     public static async Task<Results<Created<SessionResponse>, UnprocessableEntity<ErrorResponse>>> CreateAsync(CreateSessionRequest body,
         ClaimsPrincipal caller, RaworcDbContext db, SessionSecrets secrets, WorkQueue work, SessionQuotas quotas, TimeProvider clock,
-        CancellationToken cancellationToken)
+        WarmPool pool, IOptions<ComputerOptions> computers, RedisStore presence, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .CheckName(body.Name)
@@ -80,9 +82,29 @@ public static class SessionsApi
         session.Setup = body.Setup;
         session.ProtectedSecrets = secrets.Protect(body.Secrets);
         session.SecretNames = body.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray() ?? [];
-        await NewSessions.SaveAsync(db, work, session, body.Prompt, WorkKinds.Create, "{}", cancellationToken);
+        // A started computer of the warm pool, if one waits: the session takes its reserved id, and its agent the session.
+        var warm = computers.Value is { Enabled: true, WarmPool: > 0 } settings
+            ? await WarmPoolClaims.TryClaimAsync(db, WarmPool.Fingerprint(settings), cancellationToken)
+            : null;
+        if (warm is not null)
+        {
+            session.Id = warm.Id;
+            session.ContainerId = warm.ContainerId;
+            session.PersistentVolumeId = DockerComputerProvider.NameOf(warm.Id);
+            session.ReadyDeadlineAt = now.AddSeconds(computers.Value.StartDeadlineSeconds + (session.Setup is null ? 0 : computers.Value.SetupTimeoutSeconds));
+        }
+        await NewSessions.SaveAsync(db, work, session, body.Prompt, warm is null ? WorkKinds.Create : null, "{}", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        work.Signal();
+        if (warm is null)
+        {
+            work.Signal();
+        }
+        else
+        {
+            // Wakes the computer's claim long-poll (on whichever replica holds it), and the pool to refill.
+            presence.PublishMessage(session.Id);
+            pool.Wake();
+        }
         return TypedResults.Created($"/api/v0/sessions/{session.Id}", SessionResponse.From(session));
     }
 

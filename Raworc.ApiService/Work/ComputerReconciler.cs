@@ -12,7 +12,8 @@ namespace Raworc.ApiService.Work;
 /// become <c>closed</c> (idle: nothing was in flight) or <c>errored</c> (busy, with the exit code); sessions
 /// whose agent missed its ready deadline become <c>errored</c>; volumes whose session no longer exists are removed.
 /// Containers of an earlier run of the same deployment (same database, so same deployment id) are adopted like any
-/// other: a live session's keeps serving. An unreachable engine is skipped, never blamed on sessions.
+/// other: a live session's keeps serving. The warm pool's unclaimed computers (rows of <c>warm_computers</c>) are
+/// neither removed nor judged here; once claimed they are a session's like any other. An unreachable engine is skipped, never blamed on sessions.
 /// </summary>
 public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerProvider computers, RedisStore presence,
     IOptions<ComputerOptions> options, TimeProvider clock, ILogger<ComputerReconciler> logger) : BackgroundService
@@ -94,6 +95,8 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             .Select(s => s.Id).ToListAsync(cancellationToken);
         var pending = await db.WorkItems.AsNoTracking().Where(w => ids.Contains(w.SessionId)).Select(w => w.SessionId).Distinct()
             .ToListAsync(cancellationToken);
+        // The warm pool's unclaimed computers belong to no session yet: the pool tends them (WarmPool), never the reconciler.
+        pending.AddRange(await db.WarmComputers.AsNoTracking().Where(w => ids.Contains(w.Id)).Select(w => w.Id).ToListAsync(cancellationToken));
         foreach (var orphan in listed.Where(c => !live.Contains(c.SessionId) && !pending.Contains(c.SessionId)))
         {
             logger.LogInformation("Removing the container of session {SessionId}: no live session owns it", orphan.SessionId);
@@ -109,6 +112,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         var known = await db.Sessions.AsNoTracking().Where(s => volumes.Contains(s.Id)).Select(s => s.Id).ToListAsync(cancellationToken);
         var queued = await db.WorkItems.AsNoTracking().Where(w => volumes.Contains(w.SessionId)).Select(w => w.SessionId).Distinct()
             .ToListAsync(cancellationToken);
+        queued.AddRange(await db.WarmComputers.AsNoTracking().Where(w => volumes.Contains(w.Id)).Select(w => w.Id).ToListAsync(cancellationToken));
         foreach (var gone in volumes.Except(known).Except(queued))
         {
             // A delete that did not finish, or a run whose database was wiped: nothing could ever reach these files.

@@ -71,6 +71,41 @@ public sealed class ComputerWork(
                 .SetProperty(s => s.ReadyDeadlineAt, deadline), cancellationToken);
     }
 
+    /// <summary>Lifetime of a pool token; the warm pool replaces computers older than half of it.</summary>
+    public static readonly TimeSpan PoolTokenLifetime = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// What a warm-pool computer starts with: the reserved session id, the API's address, the model gateway switch and a
+    /// pool token (principal <c>pool-&lt;id&gt;</c>, claim <c>pool_id</c>) that only opens the claim route. No secret, no
+    /// instructions, no setup script: nothing of any session.
+    /// </summary>
+    internal ComputerSpec PooledSpec(Guid id) => new(id, new Dictionary<string, string>(), null, null,
+        new Dictionary<string, string>
+        {
+            [HostAgentVariables.ApiUrl] = ApiUrl(),
+            [ModelGatewayContract.EnabledVariable] = "true",
+        })
+    {
+        PoolToken = tokens.Issue($"pool-{id}", PrincipalTypes.Pool, PoolTokenLifetime,
+            new Dictionary<string, object> { [RaworcClaims.PoolId] = id.ToString() }).Token,
+    };
+
+    /// <summary>
+    /// The session's part of a claimed warm computer: its Host token, the variables a normal start would have put in the
+    /// container's environment (secrets, secret names, model provider and model), and the files a new volume is seeded with.
+    /// </summary>
+    internal PoolHandover Handover(Session session)
+    {
+        var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
+        var environment = new Dictionary<string, string>(sessionSecrets, StringComparer.Ordinal);
+        foreach (var (name, value) in AgentEnvironment(session, sessionSecrets))
+        {
+            environment[name] = value;
+        }
+        return new PoolHandover(session.Id.ToString("D"), IssueHostToken(session), environment,
+            SessionArchive.Files(session.Instructions, session.Setup, sessionSecrets));
+    }
+
     private Dictionary<string, string> AgentEnvironment(Session session, IReadOnlyDictionary<string, string> sessionSecrets)
     {
         var environment = new Dictionary<string, string>

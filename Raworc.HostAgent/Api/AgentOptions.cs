@@ -40,18 +40,10 @@ public sealed record AgentOptions
     /// <exception cref="InvalidOperationException">A required variable is missing or malformed; the message names it (never a value).</exception>
     public static AgentOptions FromConfiguration(IConfiguration configuration)
     {
-        var url = Required(configuration, HostAgentVariables.ApiUrl);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var apiUrl) || apiUrl.Scheme is not ("http" or "https"))
-        {
-            throw new InvalidOperationException("RAWORC_API_URL must be an absolute http(s) URL such as http://127.0.0.1:9000.");
-        }
-
-        var path = apiUrl.AbsolutePath.TrimEnd('/');
-        path = path.EndsWith("/api/v0", StringComparison.OrdinalIgnoreCase) ? path[..^"/api/v0".Length] : path;
         var wait = configuration[HostAgentVariables.PollWaitSeconds];
         return new AgentOptions
         {
-            ApiUrl = new UriBuilder(apiUrl) { Path = path + "/", Query = "" }.Uri,
+            ApiUrl = ParseApiUrl(Required(configuration, HostAgentVariables.ApiUrl)),
             ApiSocket = configuration[HostAgentVariables.ApiSocket] is { Length: > 0 } socket ? socket : null,
             SessionId = Required(configuration, HostAgentVariables.SessionId),
             HostToken = HostTokenFrom(configuration),
@@ -63,6 +55,19 @@ public sealed record AgentOptions
         };
     }
 
+    /// <summary>The API's origin from <c>RAWORC_API_URL</c>'s value, ending with a slash (a trailing <c>/api/v0</c> is dropped).</summary>
+    /// <exception cref="InvalidOperationException">Not an absolute http(s) URL.</exception>
+    public static Uri ParseApiUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var apiUrl) || apiUrl.Scheme is not ("http" or "https"))
+        {
+            throw new InvalidOperationException("RAWORC_API_URL must be an absolute http(s) URL such as http://127.0.0.1:9000.");
+        }
+        var path = apiUrl.AbsolutePath.TrimEnd('/');
+        path = path.EndsWith("/api/v0", StringComparison.OrdinalIgnoreCase) ? path[..^"/api/v0".Length] : path;
+        return new UriBuilder(apiUrl) { Path = path + "/", Query = "" }.Uri;
+    }
+
     /// <summary>The most bytes a token file may hold; a JWT of the API is well under 1 KiB.</summary>
     public const int MaxTokenFileBytes = 16 * 1024;
 
@@ -72,10 +77,18 @@ public sealed record AgentOptions
     /// </summary>
     private static string HostTokenFrom(IConfiguration configuration)
     {
-        if (configuration[HostAgentVariables.HostTokenFile] is not { Length: > 0 } path)
-        {
-            return Required(configuration, HostAgentVariables.HostToken);
-        }
+        return configuration[HostAgentVariables.HostTokenFile] is { Length: > 0 } path
+            ? TakeTokenFile(path, HostAgentVariables.HostTokenFile, "Host token")
+            : Required(configuration, HostAgentVariables.HostToken);
+    }
+
+    /// <summary>Reads a token file (at most <see cref="MaxTokenFileBytes"/>) and deletes it.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="variable">The variable that named it, for the error message.</param>
+    /// <param name="what">What the token is, for the error message (<c>Host token</c>, <c>pool token</c>).</param>
+    /// <exception cref="InvalidOperationException">The file is missing, unreadable, too large or empty.</exception>
+    public static string TakeTokenFile(string path, string variable, string what)
+    {
         string token;
         try
         {
@@ -83,7 +96,7 @@ public sealed record AgentOptions
             {
                 if (file.Length > MaxTokenFileBytes)
                 {
-                    throw new InvalidOperationException("RAWORC_HOST_TOKEN_FILE names a file too large to be a token.");
+                    throw new InvalidOperationException($"{variable} names a file too large to be a token.");
                 }
                 using var reader = new StreamReader(file);
                 token = reader.ReadToEnd().Trim();
@@ -92,9 +105,9 @@ public sealed record AgentOptions
         }
         catch (IOException exception)
         {
-            throw new InvalidOperationException($"The Host token file named by RAWORC_HOST_TOKEN_FILE cannot be read ({exception.GetType().Name}).");
+            throw new InvalidOperationException($"The {what} file named by {variable} cannot be read ({exception.GetType().Name}).");
         }
-        return token.Length > 0 ? token : throw new InvalidOperationException("The Host token file named by RAWORC_HOST_TOKEN_FILE is empty.");
+        return token.Length > 0 ? token : throw new InvalidOperationException($"The {what} file named by {variable} is empty.");
     }
 
     /// <summary>Never prints the token.</summary>

@@ -8,6 +8,7 @@ namespace Raworc.HostAgent.Api;
 [JsonSerializable(typeof(SessionMessage))]
 [JsonSerializable(typeof(NewMessage))]
 [JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(PoolHandover))]
 internal sealed partial class ApiJson : JsonSerializerContext;
 
 /// <summary>The API's error envelope: <c>{"error":{"code","message"}}</c>.</summary>

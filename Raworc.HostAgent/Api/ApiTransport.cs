@@ -16,10 +16,15 @@ public static class ApiTransport
     /// </summary>
     /// <param name="options">The agent's settings.</param>
     /// <returns>A new handler; the caller's <see cref="HttpClient"/> owns it.</returns>
-    public static SocketsHttpHandler CreateHandler(AgentOptions options)
+    public static SocketsHttpHandler CreateHandler(AgentOptions options) => CreateHandler(options.ApiSocket);
+
+    /// <summary>A handler for requests to the API through the Unix socket at <paramref name="socketPath"/>, or plain TCP when null.</summary>
+    /// <param name="socketPath">Path of the API's socket (<c>RAWORC_API_SOCKET</c>), or null.</param>
+    /// <returns>A new handler; the caller's <see cref="HttpClient"/> owns it.</returns>
+    public static SocketsHttpHandler CreateHandler(string? socketPath)
     {
         var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) };
-        if (options.ApiSocket is { } path)
+        if (socketPath is { } path)
         {
             handler.ConnectCallback = async (_, cancellationToken) =>
             {

@@ -15,7 +15,7 @@ public static class ModelHttp
     /// <param name="options">Retry and timeout settings.</param>
     /// <param name="transport">
     /// The innermost handler, which the client then owns: the API's transport when calls go through the gateway
-    /// (<see cref="Api.ApiTransport.CreateHandler"/>); null for a plain <see cref="SocketsHttpHandler"/>.
+    /// (<see cref="Api.ApiTransport.CreateHandler(Api.AgentOptions)"/>); null for a plain <see cref="SocketsHttpHandler"/>.
     /// </param>
     public static HttpClient CreateClient(ModelOptions options, HttpMessageHandler? transport = null)
     {
