@@ -27,8 +27,8 @@ public static class WarmPoolApi
 
     /// <summary>
     /// Waits up to <c>wait</c> seconds (0…30, default 30) for a session to claim the calling computer. 200 with the
-    /// <see cref="PoolHandover"/> once the session (in <c>init</c>) holds the computer's reserved id — again on a retry
-    /// until the agent reports ready, so a lost answer is not fatal; 204 when the time is up unclaimed (poll again); 404
+    /// <see cref="PoolHandover"/> once the session (in <c>init</c>, on its first computer) holds the computer's reserved id —
+    /// again on a retry until the agent reports ready, so a lost answer is not fatal, and never for a later start (restore); 204 when the time is up unclaimed (poll again); 404
     /// when the computer is neither pooled nor handed to an <c>init</c> session (replaced, or already taken over). A claim
     /// made on any replica wakes the wait through the session's message channel.
     /// </summary>
@@ -66,5 +66,5 @@ public static class WarmPoolApi
     }
 
     private static Task<Session?> ClaimedAsync(RaworcDbContext db, Guid id, CancellationToken cancellationToken) =>
-        db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.State == SessionStates.Init, cancellationToken);
+        db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.State == SessionStates.Init && s.ComputerStart == 0, cancellationToken);
 }

@@ -52,6 +52,8 @@ public class ComputersAppFixture : RaworcAppFixture
         // Each measurement walks every container and volume of the engine (GET /system/df): not too often.
         ["Computers__VolumeCheckSeconds"] = "5",
         ["Computers__Runtime"] = TestRuntime.Name,
+        // Today's path, one computer started per session: these tests look at what a create makes (WarmPoolAppFixture has a pool).
+        ["Computers__WarmPool"] = "0",
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),

@@ -109,4 +109,10 @@ finally
     http?.Dispose();
 }
 
+// The warm pool in a system of its own, with its own time budget (the main system runs without a pool).
+using (var warmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+{
+    await MeasureAsync(WarmPoolBenchmark.Name, WarmPoolBenchmark.Target, () => WarmPoolBenchmark.CreateToIdleAsync(20, warmBudget.Token));
+}
+
 Report.Print(table, machine, Stopwatch.GetElapsedTime(runStarted), figures, cleanup);
