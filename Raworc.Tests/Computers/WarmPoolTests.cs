@@ -17,7 +17,7 @@ public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
         {
             var before = await fixture.Probe.ReadVolumeAsync(id);
             // The four folders and the emptied token folder: no file of any session, and the pool token already taken.
-            Assert.Equal(["code", "data", "logs", "secrets"], before.Where(e => e.Value.IsDirectory && e.Key != ".raworc").Select(e => e.Key).Order());
+            Assert.Equal(["", ".raworc", "code", "data", "logs", "secrets"], before.Where(e => e.Value.IsDirectory).Select(e => e.Key).Order(StringComparer.Ordinal));
             Assert.Empty(before.Where(e => !e.Value.IsDirectory).Select(e => e.Key));
         }
 
