@@ -87,6 +87,10 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
             rows = await scope.ServiceProvider.GetRequiredService<RaworcDbContext>().WarmComputers.AsNoTracking()
                 .OrderBy(w => w.CreatedAt).ToListAsync(cancellationToken);
         }
+        if (rows.Count == 0 && settings.WarmPool == 0)
+        {
+            return;
+        }
         // Rows first, containers second: a container started for a row read above is in the list.
         var containers = (await computers.ListAsync(cancellationToken)).ToDictionary(c => c.SessionId);
         var keep = new List<WarmComputer>();

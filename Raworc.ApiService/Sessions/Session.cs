@@ -3,7 +3,10 @@ namespace Raworc.ApiService.Sessions;
 /// <summary>A session: one dedicated computer and its Host, with history (table <c>sessions</c>).</summary>
 public sealed class Session
 {
-    /// <summary>UUID (version 7, so ids sort by creation).</summary>
+    /// <summary>
+    /// UUID (version 7, so ids sort roughly by creation; a session that took a warm computer has the id reserved when that
+    /// computer was started, a little earlier).
+    /// </summary>
     public Guid Id { get; set; }
 
     /// <summary>Optional unique name (see <see cref="SessionRules"/>).</summary>
