@@ -90,13 +90,16 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         // Containers first, sessions second: a container created after the list is not judged here.
         var listed = await computers.ListAsync(cancellationToken);
         var ids = listed.Select(c => c.SessionId).ToList();
+        // The warm pool's unclaimed computers belong to no session yet: the pool tends them (WarmPool), never the reconciler.
+        // Read before the live sessions: a claim turns a pooled id into a live session's in one commit, so in this order an
+        // id claimed meanwhile is seen as one or the other (the other order could miss it in both and remove its computer).
+        var pooled = await db.WarmComputers.AsNoTracking().Where(w => ids.Contains(w.Id)).Select(w => w.Id).ToListAsync(cancellationToken);
         var live = await db.Sessions.AsNoTracking()
             .Where(s => ids.Contains(s.Id) && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
             .Select(s => s.Id).ToListAsync(cancellationToken);
         var pending = await db.WorkItems.AsNoTracking().Where(w => ids.Contains(w.SessionId)).Select(w => w.SessionId).Distinct()
             .ToListAsync(cancellationToken);
-        // The warm pool's unclaimed computers belong to no session yet: the pool tends them (WarmPool), never the reconciler.
-        pending.AddRange(await db.WarmComputers.AsNoTracking().Where(w => ids.Contains(w.Id)).Select(w => w.Id).ToListAsync(cancellationToken));
+        pending.AddRange(pooled);
         foreach (var orphan in listed.Where(c => !live.Contains(c.SessionId) && !pending.Contains(c.SessionId)))
         {
             logger.LogInformation("Removing the container of session {SessionId}: no live session owns it", orphan.SessionId);
@@ -109,10 +112,12 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
 
         // Volumes first, sessions second: a session's row is committed before its volume is made.
         var volumes = await computers.ListVolumesAsync(cancellationToken);
+        // Pooled before known, for the same reason as above.
+        var pooledVolumes = await db.WarmComputers.AsNoTracking().Where(w => volumes.Contains(w.Id)).Select(w => w.Id).ToListAsync(cancellationToken);
         var known = await db.Sessions.AsNoTracking().Where(s => volumes.Contains(s.Id)).Select(s => s.Id).ToListAsync(cancellationToken);
         var queued = await db.WorkItems.AsNoTracking().Where(w => volumes.Contains(w.SessionId)).Select(w => w.SessionId).Distinct()
             .ToListAsync(cancellationToken);
-        queued.AddRange(await db.WarmComputers.AsNoTracking().Where(w => volumes.Contains(w.Id)).Select(w => w.Id).ToListAsync(cancellationToken));
+        queued.AddRange(pooledVolumes);
         foreach (var gone in volumes.Except(known).Except(queued))
         {
             // A delete that did not finish, or a run whose database was wiped: nothing could ever reach these files.

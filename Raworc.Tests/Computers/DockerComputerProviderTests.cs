@@ -317,7 +317,7 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
         var computers = await _provider.ListAsync(CancellationToken.None);
 
         Assert.Contains(computers, computer => computer is { State: ComputerState.Running, ExitCode: null } && computer.SessionId == running);
-        Assert.Contains(computers, computer => computer == new ComputerInfo(killed, handle.ContainerId, ComputerState.Exited, 137));
+        Assert.Contains(computers, computer => computer with { ImageId = null } == new ComputerInfo(killed, handle.ContainerId, ComputerState.Exited, 137));
     }
 
     [Fact]
