@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Walks through Raworc's main job against a running system (started with eng/run.sh) and prints each step:
 # log in, create an operator, create a session, read the Host's answer, close it, message it (it restores
-# itself), remix it, publish it, and delete what it made. Needs curl and python3.
+# itself), remix it, publish it, and delete what it made (the operator too, also when a step fails). Needs curl
+# and python3.
 #   RAWORC_API   API base URL            (default http://localhost:9000/api/v0)
 #   RAWORC_ADMIN_PASSWORD                (default raworc-admin-dev, the local default)
 set -euo pipefail
@@ -47,13 +48,25 @@ for m in json.load(sys.stdin):
         text = "%s %s -> exit %s in %s ms" % (meta.get("tool"), json.dumps(meta.get("arguments")), meta.get("exit_code"), meta.get("duration_ms"))
     print("  [" + label + "] " + text)'
 }
+last_answer() { # id -> prints the session's latest answer (or error) in full
+  call GET "/sessions/$1/messages?limit=1000" | python3 -c '
+import json,sys
+answers = [m for m in json.load(sys.stdin) if m["role"] == "host" and (m["metadata"] or {}).get("type") in ("response", "error")]
+print("  [host " + answers[-1]["metadata"]["type"] + "] " + answers[-1]["content"].strip().replace(chr(10), chr(10) + "      "))'
+}
 
 step "version";  curl -sS "$API/version"; echo
 step "log in as admin"
 TOKEN=$(call POST /operators/admin/login "{\"pass\":\"$ADMIN_PASSWORD\"}" | field '["token"]')
+ADMIN_TOKEN=$TOKEN
 DEMO_USER="demo-$(date +%s)"
 step "create operator $DEMO_USER and log in as it"
 call POST /operators "{\"user\":\"$DEMO_USER\",\"pass\":\"demo-password-1\"}" >/dev/null
+# Whatever happens below, the operator goes at the end, and with it every session it still owns.
+cleanup() {
+  TOKEN=$ADMIN_TOKEN call DELETE "/operators/$DEMO_USER?close_sessions=true" >/dev/null && echo "  operator $DEMO_USER deleted"
+}
+trap cleanup EXIT
 TOKEN=$(call POST "/operators/$DEMO_USER/login" '{"pass":"demo-password-1"}' | field '["token"]')
 
 step "create a session with a secret, instructions, a setup script and a prompt"
@@ -68,7 +81,7 @@ call POST "/sessions/$ID/close" >/dev/null; wait_state "$ID" closed; echo "  clo
 step "message it: it restores itself and answers"
 call POST "/sessions/$ID/messages" '{"content":"Are you back?"}' >/dev/null
 wait_answers "$ID" 2; wait_state "$ID" idle
-show_messages "$ID" | tail -n 4
+last_answer "$ID"
 
 step "remix it with its data only"
 CHILD=$(call POST "/sessions/$ID/remix" '{"data":true,"code":false,"secrets":false}' | field '["id"]')
@@ -78,5 +91,5 @@ step "publish it without secrets; anyone can list it"
 call POST "/sessions/$ID/publish" '{"data":true,"code":true,"secrets":false}' >/dev/null
 curl -sS "$API/published/sessions?limit=5" | python3 -c 'import json,sys; [print("  published:", s["id"], s["state"], s["publish_permissions"]) for s in json.load(sys.stdin)]'
 
-step "delete both sessions (computers and volumes removed)"
-call DELETE "/sessions/$CHILD" >/dev/null; call DELETE "/sessions/$ID" >/dev/null; echo "  deleted"
+step "delete both sessions (computers and volumes removed), then the operator"
+call DELETE "/sessions/$CHILD" >/dev/null; call DELETE "/sessions/$ID" >/dev/null; echo "  sessions deleted"

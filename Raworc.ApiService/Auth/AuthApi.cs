@@ -21,16 +21,17 @@ public static class AuthApi
         var auth = routes.MapGroup("/api/v0/auth").WithTags("Auth");
         auth.MapPost("/login", (LoginRequest body, OperatorLogin login, HttpContext http, CancellationToken ct) =>
                 login.LoginAsync(body.User, body, http, ct))
-            .AllowAnonymous().WithName("Login");
-        auth.MapGet("/", GetAuth).RequireAuthorization().WithName("GetAuth");
-        auth.MapPost("/token", CreateTokenAsync).RequireAuthorization(AuthExtensions.AdminPolicy).WithName("CreateToken");
+            .AllowAnonymous().WithName("Login").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(401, 422, 429);
+        auth.MapGet("/", GetAuth).RequireAuthorization().WithName("GetAuth").ProducesErrors(ErrorMetadata.Authenticated);
+        auth.MapPost("/token", CreateTokenAsync).RequireAuthorization(AuthExtensions.AdminPolicy).WithName("CreateToken")
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(403, 404, 422);
 
         routes.MapPost("/api/v0/operators/{name}/login", (string name, LoginRequest body, OperatorLogin login, HttpContext http, CancellationToken ct) =>
                 body.User is not null && body.User != name
                     ? Task.FromResult<Results<Ok<TokenResponse>, JsonHttpResult<ErrorResponse>, UnprocessableEntity<ErrorResponse>>>(
                         new Validation().Add("user", "must equal the operator name in the path").ToResult())
                     : login.LoginAsync(name, body, http, ct))
-            .AllowAnonymous().WithTags("Auth").WithName("LoginOperator");
+            .AllowAnonymous().WithTags("Auth").WithName("LoginOperator").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(401, 422, 429);
         return routes;
     }
 

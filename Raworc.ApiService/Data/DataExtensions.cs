@@ -1,4 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Raworc.ApiService.Operators;
 
 namespace Raworc.ApiService.Data;
@@ -29,11 +32,28 @@ public static class DataExtensions
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
+        await db.EnsureMigrationsHistoryAsync(app.Lifetime.ApplicationStopping);
         await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
         await BootstrapAdmin.EnsureAsync(scope.ServiceProvider, app.Lifetime.ApplicationStopping);
         if (scope.ServiceProvider.GetService<Computers.DeploymentIdentity>() is { } deployment)
         {
             await deployment.LoadAsync(db, app.Lifetime.ApplicationStopping);
+        }
+    }
+
+    /// <summary>
+    /// Creates the migrations-history table when it is missing, as <c>Migrate</c> would. EF Core 10 with Npgsql reads the
+    /// table before creating it on an empty database and logs the failed read as an error (event 20102, "Failed executing
+    /// DbCommand … FROM __EFMigrationsHistory"; dotnet/efcore#37328), which put an error badge on the api resource at
+    /// every first start. Silencing that event would hide real failed commands, so the table is made first.
+    /// </summary>
+    private static async Task EnsureMigrationsHistoryAsync(this RaworcDbContext db, CancellationToken cancellationToken)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (await creator.ExistsAsync(cancellationToken))
+        {
+            // CREATE TABLE IF NOT EXISTS: a no-op when it is there.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         }
     }
 }

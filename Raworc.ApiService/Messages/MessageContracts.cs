@@ -18,7 +18,12 @@ public sealed record MessageResponse(Guid Id, Guid SessionId, string Role, strin
 /// <summary>Body of <c>POST /sessions/{id}/messages</c>.</summary>
 /// <param name="Content">1…100,000 characters.</param>
 /// <param name="Metadata">Optional JSON object, at most 64 KiB.</param>
-public sealed record PostMessageRequest(string? Content, JsonObject? Metadata);
+/// <param name="Role">
+/// Optional, for clients written for Raworc 0.3.5 (its CLI sends <c>"role":"user"</c>): when given it must be the role the
+/// caller's token gives the message anyway, <c>user</c> for operators and users and <c>host</c> for the session's Host
+/// (else 422); the body never chooses the role.
+/// </param>
+public sealed record PostMessageRequest(string? Content, JsonObject? Metadata, string? Role = null);
 
 /// <summary>Body of <c>GET /sessions/{id}/messages/count</c>.</summary>
 /// <param name="Count">Number of messages of the session.</param>

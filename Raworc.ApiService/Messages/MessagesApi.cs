@@ -18,11 +18,13 @@ public static class MessagesApi
     /// <summary>Maps the message endpoints.</summary>
     public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v0/sessions/{id}/messages").WithTags("Messages").RequireAuthorization();
-        group.MapGet("/", ListAsync).WithName("ListMessages").WithMetadata(new HostRouteAttribute());
-        group.MapPost("/", PostAsync).WithName("PostMessage").WithMetadata(new HostRouteAttribute());
+        var group = routes.MapGroup("/api/v0/sessions/{id}/messages").WithTags("Messages").RequireAuthorization()
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(404);
+        group.MapGet("/", ListAsync).WithName("ListMessages").WithMetadata(new HostRouteAttribute()).ProducesErrors(400);
+        group.MapPost("/", PostAsync).WithName("PostMessage").WithMetadata(new HostRouteAttribute())
+            .ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(403, 409, 422);
         group.MapGet("/count", CountAsync).WithName("CountMessages");
-        group.MapDelete("/", ClearAsync).WithName("ClearMessages");
+        group.MapDelete("/", ClearAsync).WithName("ClearMessages").ProducesErrors(403, 409);
         return routes;
     }
 
@@ -79,8 +81,13 @@ public static class MessagesApi
         }
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
         var byHost = caller.IsHostOf(session);
+        var role = byHost ? MessageRoles.Host : MessageRoles.User;
+        if (body.Role is not null && body.Role != role)
+        {
+            return new Validation().Add("role", $"must be \"{role}\" for this token, or left out: the token decides a message's role").ToResult();
+        }
 
-        var (result, stored) = await conversation.AppendAsync(session.Id, byHost ? MessageRoles.Host : MessageRoles.User, body.Content!,
+        var (result, stored) = await conversation.AppendAsync(session.Id, role, body.Content!,
             body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken);
         switch (result.Outcome)
         {

@@ -21,15 +21,20 @@ public static class OperatorsApi
     /// <summary>Maps the operator endpoints.</summary>
     public static IEndpointRouteBuilder MapOperatorsApi(this IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/api/v0/operators").WithTags("Operators").RequireAuthorization(AuthExtensions.AdminPolicy);
-        admin.MapGet("/", ListAsync).WithName("ListOperators");
-        admin.MapPost("/", CreateAsync).WithName("CreateOperator");
-        admin.MapPut("/{name}", UpdateAsync).WithName("UpdateOperator");
-        admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteOperator");
+        // 403: not an admin (the admin routes), or a Host token (every route).
+        var admin = routes.MapGroup("/api/v0/operators").WithTags("Operators").RequireAuthorization(AuthExtensions.AdminPolicy)
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(403);
+        admin.MapGet("/", ListAsync).WithName("ListOperators").ProducesErrors(400);
+        admin.MapPost("/", CreateAsync).WithName("CreateOperator").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(409, 422);
+        admin.MapPut("/{name}", UpdateAsync).WithName("UpdateOperator").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(404, 409, 422);
+        admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteOperator").ProducesErrors(400, 404, 409);
 
-        var self = routes.MapGroup("/api/v0/operators").WithTags("Operators").RequireAuthorization(AuthExtensions.PersonPolicy);
+        var self = routes.MapGroup("/api/v0/operators").WithTags("Operators").RequireAuthorization(AuthExtensions.PersonPolicy)
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(403, 404);
         self.MapGet("/{name}", GetAsync).WithName("GetOperator");
-        self.MapPut("/{name}/password", ChangePasswordAsync).WithName("ChangeOperatorPassword");
+        // 401 also when an operator's current password is wrong.
+        self.MapPut("/{name}/password", ChangePasswordAsync).WithName("ChangeOperatorPassword")
+            .ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(422);
         self.MapPost("/{name}/revoke", RevokeTokensAsync).WithName("RevokeOperatorTokens");
         return routes;
     }

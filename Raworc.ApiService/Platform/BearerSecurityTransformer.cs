@@ -3,7 +3,7 @@ using Microsoft.OpenApi;
 
 namespace Raworc.ApiService.Platform;
 
-/// <summary>Describes the JWT bearer scheme in the OpenAPI document (served at <c>/openapi/v1.json</c> in development).</summary>
+/// <summary>Describes the JWT bearer scheme in the OpenAPI document (served at <c>/openapi/v1.json</c> in every environment).</summary>
 internal sealed class BearerSecurityTransformer : IOpenApiDocumentTransformer
 {
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

@@ -10,7 +10,9 @@ namespace Raworc.ApiService.Platform;
 /// </summary>
 /// <param name="Limit">Query <c>limit</c>, if given.</param>
 /// <param name="Offset">Query <c>offset</c>, if given.</param>
-public readonly record struct PageRequest(int? Limit, int? Offset)
+public readonly record struct PageRequest(
+    [Microsoft.AspNetCore.Mvc.FromQuery(Name = "limit")] int? Limit,
+    [Microsoft.AspNetCore.Mvc.FromQuery(Name = "offset")] int? Offset)
 {
     /// <summary>Largest allowed <c>limit</c>.</summary>
     public const int MaxLimit = 1000;

@@ -19,11 +19,14 @@ public static class PlatformExtensions
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecurityTransformer>());
+        builder.Services.AddRaworcOpenApi();
         return builder;
     }
 
-    /// <summary>Adds the exception handler, the envelope for bodiless error statuses (404, 405, 401 …) and <c>/openapi/v1.json</c>.</summary>
+    /// <summary>
+    /// Adds the exception handler, the envelope for bodiless error statuses (404, 405, 401 …), <c>/openapi/v1.json</c> and
+    /// its reference page <c>/scalar</c>.
+    /// </summary>
     public static WebApplication UsePlatform(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -37,7 +40,7 @@ public static class PlatformExtensions
             await response.WriteAsJsonAsync(ApiErrors.Body(response.StatusCode), context.HttpContext.RequestAborted);
         });
         // In every environment: clients generate from it, and the bad-input sweep test walks it.
-        app.MapOpenApi();
+        app.MapRaworcOpenApi();
         return app;
     }
 }

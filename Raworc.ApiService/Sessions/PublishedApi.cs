@@ -12,8 +12,8 @@ public static class PublishedApi
     public static IEndpointRouteBuilder MapPublishedApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v0/published/sessions").WithTags("Published").AllowAnonymous();
-        group.MapGet("/", ListAsync).WithName("ListPublishedSessions");
-        group.MapGet("/{id}", GetAsync).WithName("GetPublishedSession");
+        group.MapGet("/", ListAsync).WithName("ListPublishedSessions").ProducesErrors(400);
+        group.MapGet("/{id}", GetAsync).WithName("GetPublishedSession").ProducesErrors(404);
         return routes;
     }
 

@@ -16,18 +16,21 @@ public static class SessionActionsApi
     /// <summary>Maps the action endpoints.</summary>
     public static IEndpointRouteBuilder MapSessionActionsApi(this IEndpointRouteBuilder routes)
     {
-        var any = routes.MapGroup("/api/v0/sessions/{id}").WithTags("Sessions").RequireAuthorization();
-        any.MapPost("/close", CloseAsync).WithName("CloseSession");
-        any.MapPost("/restore", RestoreAsync).WithName("RestoreSession");
-        any.MapPost("/publish", PublishAsync).WithName("PublishSession");
+        // 404 for a session the caller may not see; 403 for someone else's published one (read and remix only).
+        var any = routes.MapGroup("/api/v0/sessions/{id}").WithTags("Sessions").RequireAuthorization()
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(403, 404);
+        any.MapPost("/close", CloseAsync).WithName("CloseSession").ProducesErrors(409);
+        any.MapPost("/restore", RestoreAsync).WithName("RestoreSession").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(409, 422);
+        any.MapPost("/publish", PublishAsync).WithName("PublishSession").ProducesErrors(ErrorMetadata.JsonBody);
         any.MapPost("/unpublish", UnpublishAsync).WithName("UnpublishSession");
         any.MapPost("/busy", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
             OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy")
-            .WithMetadata(new HostRouteAttribute());
-        any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle").WithMetadata(new HostRouteAttribute());
-        any.MapPut("/state", ChangeStateAsync).WithName("ChangeSessionState");
+            .WithMetadata(new HostRouteAttribute()).ProducesErrors(409);
+        any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle").WithMetadata(new HostRouteAttribute()).ProducesErrors(409);
+        any.MapPut("/state", ChangeStateAsync).WithName("ChangeSessionState").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(409, 422);
         routes.MapPost("/api/v0/sessions/{id}/remix", RemixAsync).WithTags("Sessions")
-            .RequireAuthorization(AuthExtensions.PersonPolicy).WithName("RemixSession");
+            .RequireAuthorization(AuthExtensions.PersonPolicy).WithName("RemixSession")
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(403, 404, 409, 422);
         return routes;
     }
 

@@ -18,14 +18,18 @@ public static class SessionsApi
     /// <summary>Maps the session endpoints (actions are in <see cref="SessionActionsApi"/>).</summary>
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder routes)
     {
-        var people = routes.MapGroup("/api/v0/sessions").WithTags("Sessions").RequireAuthorization(AuthExtensions.PersonPolicy);
-        people.MapGet("/", ListAsync).WithName("ListSessions");
-        people.MapPost("/", CreateAsync).WithName("CreateSession");
+        // 403 on the people routes: a Host token.
+        var people = routes.MapGroup("/api/v0/sessions").WithTags("Sessions").RequireAuthorization(AuthExtensions.PersonPolicy)
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(403);
+        people.MapGet("/", ListAsync).WithName("ListSessions").ProducesErrors(400);
+        people.MapPost("/", CreateAsync).WithName("CreateSession").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(409, 422);
 
-        var any = routes.MapGroup("/api/v0/sessions").WithTags("Sessions").RequireAuthorization();
+        // 404 for a session the caller may not see; 403 for a change to someone else's published one.
+        var any = routes.MapGroup("/api/v0/sessions").WithTags("Sessions").RequireAuthorization()
+            .ProducesErrors(ErrorMetadata.Authenticated).ProducesErrors(404);
         any.MapGet("/{id}", GetAsync).WithName("GetSession");
-        any.MapPut("/{id}", UpdateAsync).WithName("UpdateSession");
-        any.MapDelete("/{id}", DeleteAsync).WithName("DeleteSession");
+        any.MapPut("/{id}", UpdateAsync).WithName("UpdateSession").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(403, 409, 422);
+        any.MapDelete("/{id}", DeleteAsync).WithName("DeleteSession").ProducesErrors(403);
         return routes;
     }
 

@@ -9,6 +9,7 @@ public static class MessageTypes
     /// <summary>A turn that ended without an answer: <c>{"type":"error","reason":…}</c>.</summary>
     public const string Error = "error";
 
-    /// <summary>One tool call: <c>{"type":"tool_execution","tool","arguments","duration_ms","exit_code"}</c>.</summary>
+    /// <summary>One tool call: <c>{"type":"tool_execution","tool","tool_type","arguments","duration_ms","exit_code"}</c>
+    /// (<c>tool_type</c>: Raworc 0.3.5's name, see <see cref="Tools.AgentTools.RaworcToolType"/>).</summary>
     public const string ToolExecution = "tool_execution";
 }

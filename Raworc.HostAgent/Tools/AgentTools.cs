@@ -28,6 +28,17 @@ public static class AgentTools
          "required":["command","path"]}
         """).RootElement.Clone();
 
+    /// <summary>
+    /// Raworc 0.3.5's name for a tool's kind, written beside ours as <c>metadata.tool_type</c> on tool messages so that
+    /// clients written for Raworc (its CLI labels a tool run by it) keep working: <c>bash</c>, <c>text_editor</c> for
+    /// <c>str_replace_based_edit_tool</c>, and a tool's own name for any other (<c>computer</c>).
+    /// </summary>
+    public static string RaworcToolType(string tool) => tool switch
+    {
+        TextEditorTool.Name => "text_editor",
+        _ => tool,
+    };
+
     /// <summary>Builds both tools over the given implementations.</summary>
     public static IReadOnlyList<AgentTool> Create(BashTool bash, TextEditorTool editor) =>
     [

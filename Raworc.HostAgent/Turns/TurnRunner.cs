@@ -100,6 +100,7 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
         {
             ["type"] = MessageTypes.ToolExecution,
             ["tool"] = call.Tool,
+            ["tool_type"] = AgentTools.RaworcToolType(call.Tool),
             ["arguments"] = arguments,
             ["duration_ms"] = call.DurationMs,
             ["exit_code"] = call.ExitCode,

@@ -27,6 +27,7 @@ public sealed class TurnTests
         Assert.Equal("$ echo hello > greeting.txt; ls\n" + toolOutput, posted[0].Content);
         Assert.Equal(MessageTypes.ToolExecution, posted[0].Metadata["type"]!.GetValue<string>());
         Assert.Equal("bash", posted[0].Metadata["tool"]!.GetValue<string>());
+        Assert.Equal("bash", posted[0].Metadata["tool_type"]!.GetValue<string>());
         Assert.Equal("echo hello > greeting.txt; ls", Assert.Single(posted[0].Metadata["arguments"]!.AsObject())!.Value!.GetValue<string>());
         Assert.Equal(0, posted[0].Metadata["exit_code"]!.GetValue<int>());
         // The tool call's own time: within the turn's, which holds it.
@@ -66,6 +67,9 @@ public sealed class TurnTests
 
         Assert.Equal("import os\nprint('bye')\n", afterEdit);
         Assert.Equal(0, edit[0].Metadata["exit_code"]!.GetValue<int>());
+        // Raworc 0.3.5's CLI labels a tool run by metadata.tool_type ("text_editor" → "Edit").
+        Assert.Equal("str_replace_based_edit_tool", edit[0].Metadata["tool"]!.GetValue<string>());
+        Assert.Equal("text_editor", edit[0].Metadata["tool_type"]!.GetValue<string>());
         Assert.Equal("edited", edit[1].Content);
         Assert.Equal("import os\nprint('hi')\n", File.ReadAllText(file));
         Assert.Equal($"Last edit to {file} undone.", undo[1].Content);

@@ -28,6 +28,29 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task ARaworcClientsRoleFieldIsAcceptedWhenItIsTheRoleTheTokenGives()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("raworccli");
+        using var _ = client;
+        var session = await client.CreateSessionAsync();
+        using var host = fixture.CreateHostClient(session.Id());
+        var path = $"/api/v0/sessions/{session.Id()}/messages";
+
+        // Raworc 0.3.5's CLI sends "role":"user" with every message.
+        var fromCli = await client.PostOkAsync(path, new { content = "hello", role = "user" });
+        var fromHost = await host.PostOkAsync(path, new { content = "hi", role = "host" });
+        var claimed = await client.PostAsync(path, Http.Json(new { content = "pretend", role = "host" }));
+
+        Assert.Equal("user", (string?)fromCli["role"]);
+        Assert.Equal("host", (string?)fromHost["role"]);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, claimed.StatusCode);
+        Assert.Equal("must be \"user\" for this token, or left out: the token decides a message's role",
+            (string?)(await claimed.ReadObjectAsync())["error"]!["details"]!["role"]![0]);
+        Assert.Equal(["user:hello", "host:hi"],
+            (await client.GetMessagesAsync(session.Id().ToString())).Select(m => $"{m!["role"]}:{m["content"]}").ToArray());
+    }
+
+    [Fact]
     public async Task TenConcurrentMessagesAreAllStoredInOrder()
     {
         var (_, client) = await fixture.CreateOperatorAsync("flood");
