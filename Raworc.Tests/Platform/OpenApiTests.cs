@@ -80,8 +80,9 @@ public sealed class OpenApiTests(RaworcAppFixture fixture)
     };
 
     // Routes the document leaves out on purpose: health probes, the document and its page, and the model gateway (a
-    // pass-through of the providers' own APIs for the Host agent, described in the README).
-    private static readonly string[] Undocumented = ["/health", "/alive", "/openapi/", "/scalar", "/api/v0/sessions/{id}/model/"];
+    // pass-through of the providers' own APIs for the Host agent, described in the README), and the warm pool's claim
+    // route (only a pooled computer's agent may call it; see README "Warm pool").
+    private static readonly string[] Undocumented = ["/health", "/alive", "/openapi/", "/scalar", "/api/v0/sessions/{id}/model/", "/api/v0/pool/claim"];
 
     [Fact]
     public async Task EveryMappedRouteIsInTheDocumentWithItsErrorResponsesInTheEnvelope()
