@@ -57,8 +57,10 @@ public sealed class EventStreamTests(RaworcAppFixture fixture)
     {
         var (_, client) = await fixture.CreateOperatorAsync("watcher");
         using var _ = client;
-        var session = (await client.CreateSessionAsync(new { prompt = "before the stream" })).Id().ToString();
+        var session = (await client.CreateSessionAsync()).Id().ToString();
         using var host = fixture.CreateHostClient(Guid.Parse(session));
+        // Stored before the stream opens: not sent (a stream without a resume id starts at "now").
+        await host.PostOkAsync($"/api/v0/sessions/{session}/messages", new { content = "before the stream" });
         var live = new List<(string Type, string Id, JsonObject Data)>();
 
         await using (var stream = await EventStreamClient.OpenAsync(client, session))
