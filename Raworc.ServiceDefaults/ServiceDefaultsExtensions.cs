@@ -51,6 +51,8 @@ public static class ServiceDefaultsExtensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
+                // Background loops poll every second or so; only their work, and every request, becomes a trace.
+                .SetSampler(QuietRootSampler.ParentBased())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(asp =>
                     // Probes would drown real requests in the trace view.

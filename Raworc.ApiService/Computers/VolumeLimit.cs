@@ -33,6 +33,7 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
         var closed = new List<Guid>();
         foreach (var id in live)
         {
+            using var activity = Platform.Telemetry.StartBackgroundWork("close oversized session", id);
             var usedMiB = over[id] / (1024 * 1024);
             var text = $"The session was closed: its files take {usedMiB} MiB, more than the limit of {limitMiB} MiB per session "
                 + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.";

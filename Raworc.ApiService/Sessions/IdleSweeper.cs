@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Platform;
 using Raworc.ApiService.Redis;
 
 namespace Raworc.ApiService.Sessions;
@@ -50,6 +51,7 @@ public sealed class IdleSweeper(IServiceScopeFactory scopes, RedisStore presence
     {
         foreach (var sessionId in await presence.DueAsync(clock.GetUtcNow(), take: 100))
         {
+            using var activity = Telemetry.StartBackgroundWork("close idle session", sessionId);
             await using var scope = scopes.CreateAsyncScope();
             var transitions = scope.ServiceProvider.GetRequiredService<SessionTransitions>();
             if ((await transitions.ApplyAsync(sessionId, SessionEvent.IdleDeadline, cancellationToken: cancellationToken)).IsApplied)

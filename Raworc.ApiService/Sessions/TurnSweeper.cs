@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Messages;
+using Raworc.ApiService.Platform;
 
 namespace Raworc.ApiService.Sessions;
 
@@ -47,6 +48,7 @@ public sealed class TurnSweeper(IServiceScopeFactory scopes, IOptions<SessionOpt
         var ended = new List<Guid>();
         foreach (var id in silent)
         {
+            using var activity = Telemetry.StartBackgroundWork("end silent turn", id);
             var conversation = scope.ServiceProvider.GetRequiredService<Conversation>();
             var (result, _) = await conversation.AppendAsync(id, MessageRoles.System,
                 $"The Host gave no sign of life for {seconds} s, so its turn was ended. Send a message to try again.",

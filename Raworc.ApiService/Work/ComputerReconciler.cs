@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Platform;
 using Raworc.ApiService.Redis;
 using Raworc.ApiService.Sessions;
 
@@ -68,6 +69,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             {
                 continue;
             }
+            using var activity = Telemetry.StartBackgroundWork("reconcile lost computer", session.Id);
             // A result that is not applied means the session moved on (or was deleted) since it was read: nothing to do.
             await (session.State == SessionStates.Idle
                 ? transitions.ApplyAsync(session.Id, SessionEvent.ComputerGone, cancellationToken: cancellationToken)
@@ -83,6 +85,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             .Select(s => s.Id).ToListAsync(cancellationToken);
         foreach (var id in late)
         {
+            using var activity = Telemetry.StartBackgroundWork("fail late start", id);
             await transitions.ApplyAsync(id, SessionEvent.Failed,
                 error: $"The Host agent did not report ready within {options.Value.StartDeadlineSeconds} s.", cancellationToken: cancellationToken);
         }
@@ -102,6 +105,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         pending.AddRange(pooled);
         foreach (var orphan in listed.Where(c => !live.Contains(c.SessionId) && !pending.Contains(c.SessionId)))
         {
+            using var activity = Telemetry.StartBackgroundWork("remove orphan computer", orphan.SessionId);
             logger.LogInformation("Removing the container of session {SessionId}: no live session owns it", orphan.SessionId);
             var exists = await db.Sessions.AnyAsync(s => s.Id == orphan.SessionId, cancellationToken);
             // By container id: a restore may have given the session a new container since the list was taken.
@@ -120,6 +124,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         queued.AddRange(pooledVolumes);
         foreach (var gone in volumes.Except(known).Except(queued))
         {
+            using var activity = Telemetry.StartBackgroundWork("remove orphan volume", gone);
             // A delete that did not finish, or a run whose database was wiped: nothing could ever reach these files.
             logger.LogInformation("Removing the volume of session {SessionId}: the session no longer exists", gone);
             await computers.DeleteAsync(gone, cancellationToken);

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Docker.DotNet;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Platform;
 using Raworc.ApiService.Redis;
 using Raworc.ApiService.Sessions;
 using StackExchange.Redis;
@@ -89,6 +90,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             return false;
         }
 
+        using var activity = Telemetry.StartBackgroundWork($"work {item.Kind}", item.SessionId);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         attempt.CancelAfter(item.Kind == WorkKinds.Remix ? remixTimeout : timeout);
         try
