@@ -1,5 +1,6 @@
 using Raworc;
 using Raworc.AppHost;
+using Raworc.AppHost.SessionComputers;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var options = AppHostOptions.From(builder.Configuration);
@@ -29,6 +30,7 @@ builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
     .WithEnvironment("Computers__Enabled", options.Computers ? "true" : "false")
     .WithEnvironment("Models__Provider", options.ModelProvider)
     .WithEnvironment("Models__Model", options.Model)
-    .WithEnvironment("Models__BaseUrl", options.ModelBaseUrl);
+    .WithEnvironment("Models__BaseUrl", options.ModelBaseUrl)
+    .WithSessionComputers(database);
 
 builder.Build().Run();

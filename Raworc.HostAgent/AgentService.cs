@@ -5,8 +5,8 @@ using Raworc.HostAgent.Turns;
 namespace Raworc.HostAgent;
 
 /// <summary>
-/// The Host's main loop: reports ready (<c>POST /idle</c> while the session is <c>init</c>), loads the whole history,
-/// then long-polls for new messages. Whenever user messages are unanswered (<see cref="PendingMessages"/>) it marks
+/// The Host's main loop: reports ready (<c>POST /idle</c> while the session is <c>init</c>), reads the tail of the
+/// history newest first (only as far as a turn needs, see <see cref="HistoryWindow"/>), then long-polls for new messages. Whenever user messages are unanswered (<see cref="PendingMessages"/>) it marks
 /// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
 /// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history.
 /// </summary>
@@ -48,25 +48,36 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
     private async Task ServeAsync(CancellationToken stoppingToken)
     {
         await SetIdleAsync(stoppingToken);
-        var history = (await api.GetAllMessagesAsync(null, stoppingToken)).ToList();
-        logger.LogInformation("Loaded {Count} messages; ready", history.Count);
+        var history = await LoadTailAsync(stoppingToken);
+        logger.LogInformation("Loaded the newest {Count} messages; ready", history.Messages.Count);
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (PendingMessages.Find(history) is { Count: > 0 } pending)
+            if (PendingMessages.Find(history.Messages) is { Count: > 0 } pending)
             {
-                var lastSeen = history[^1].Id;
-                await RunTurnAsync(history, pending[^1], stoppingToken);
+                var lastSeen = history.NewestId;
+                await RunTurnAsync(history.Messages, pending[^1], stoppingToken);
                 // Re-read in the API's order: user messages that arrived during the turn precede the posted answer.
-                history.AddRange(await api.GetAllMessagesAsync(lastSeen, stoppingToken));
+                history.AddNewer(await api.GetAllMessagesAsync(lastSeen, stoppingToken));
                 continue;
             }
 
-            var fresh = await api.GetMessagesAsync(history.Count == 0 ? null : history[^1].Id, options.PollWaitSeconds, RaworcApiClient.PageSize, 0, stoppingToken);
-            history.AddRange(fresh);
+            history.AddNewer(await api.GetMessagesAsync(history.NewestId, options.PollWaitSeconds, RaworcApiClient.PageSize, 0, stoppingToken));
         }
     }
 
-    private async Task RunTurnAsync(List<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
+    // Reads the history backwards, newest first, only until older messages could no longer change a turn.
+    private async Task<HistoryWindow> LoadTailAsync(CancellationToken stoppingToken)
+    {
+        var window = new HistoryWindow(runner.HistoryBudgetChars);
+        while (!window.IsComplete)
+        {
+            var (page, truncated) = await api.GetOlderMessagesAsync(window.OldestId, RaworcApiClient.PageSize, stoppingToken);
+            window.AddOlder(page, isOldest: page.Count < RaworcApiClient.PageSize && !truncated);
+        }
+        return window;
+    }
+
+    private async Task RunTurnAsync(IReadOnlyList<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
     {
         await SetBusyAsync(stoppingToken);
         using var turnDone = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);

@@ -21,19 +21,19 @@ public sealed partial class DockerComputerProvider(
     IDockerClient docker, IOptions<ComputerOptions> options, ComputerNetwork network, ILogger<DockerComputerProvider> logger) : IComputerProvider
 {
     /// <summary>Label set to <c>true</c> on every container and volume this platform creates.</summary>
-    public const string ManagedLabel = "raworc.managed";
+    public const string ManagedLabel = ComputerLabels.Managed;
 
     /// <summary>
     /// Label naming the Raworc deployment (<see cref="ComputerOptions.Deployment"/>) that owns a container or volume,
     /// so two deployments sharing one engine (a development run beside a test run) never touch each other's computers.
     /// </summary>
-    public const string DeploymentLabel = "raworc.deployment";
+    public const string DeploymentLabel = ComputerLabels.Deployment;
 
     /// <summary>Label holding the session id ("D" format) of a container or volume.</summary>
-    public const string SessionLabel = "raworc.session-id";
+    public const string SessionLabel = ComputerLabels.Session;
 
     /// <summary>Label marking short-lived helper containers (value <c>copy</c>); session computers have none.</summary>
-    public const string RoleLabel = "raworc.role";
+    public const string RoleLabel = ComputerLabels.Role;
 
     /// <summary>Where the volume is mounted in the computer.</summary>
     public const string SessionPath = "/session";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Raworc.ApiService.Platform;
 
@@ -14,27 +15,35 @@ internal static class MessagePages
     /// <summary>The header that tells a client a page was cut by size (continue with <c>after</c> = its last id).</summary>
     public const string TruncatedHeader = "X-Page-Truncated";
 
-    /// <summary>Reads the messages of <paramref name="sessionId"/> after sequence <paramref name="afterSeq"/>, oldest first.</summary>
-    public static async Task<List<Message>> ReadAsync(RaworcDbContext db, Guid sessionId, long afterSeq, PageRequest page, int maxBytes,
-        HttpResponse response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the messages of <paramref name="sessionId"/> strictly between sequences <paramref name="afterSeq"/> and
+    /// <paramref name="beforeSeq"/>, oldest first, or newest first when <paramref name="newestFirst"/> (then
+    /// <c>offset</c> counts from the newest). Either order reads only the rows of the page through the
+    /// <c>(session_id, seq)</c> index.
+    /// </summary>
+    public static async Task<List<Message>> ReadAsync(RaworcDbContext db, Guid sessionId, long afterSeq, long beforeSeq, bool newestFirst,
+        PageRequest page, int maxBytes, HttpResponse response, CancellationToken cancellationToken)
     {
         var (limit, offset) = page.Resolve();
-        var query = db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId && m.Seq > afterSeq).OrderBy(m => m.Seq);
-        var total = await query.CountAsync(cancellationToken);
+        var range = db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId && m.Seq > afterSeq && m.Seq < beforeSeq);
+        var query = newestFirst ? range.OrderByDescending(m => m.Seq) : range.OrderBy(m => m.Seq);
+        var total = await range.CountAsync(cancellationToken);
         // Sizes are summed in Postgres (octet_length reads a stored text's length without loading it), so only the
         // messages that fit are ever loaded; the first always fits, so a page is never empty while messages remain.
-        var fit = await db.Database.SqlQuery<PageFit>($"""
+        // The direction is one of two literals; every value is a parameter.
+        var direction = newestFirst ? "DESC" : "ASC";
+        var fit = await db.Database.SqlQuery<PageFit>(FormattableStringFactory.Create($$"""
             SELECT count(*)::int AS rows,
-                   (count(*) FILTER (WHERE running <= {maxBytes} OR n = 1))::int AS fitting
+                   (count(*) FILTER (WHERE running <= {0} OR n = 1))::int AS fitting
             FROM (
                 SELECT row_number() OVER w AS n,
                        sum(octet_length(content) + octet_length(metadata::text)) OVER w AS running
                 FROM (SELECT seq, content, metadata FROM messages
-                      WHERE session_id = {sessionId} AND seq > {afterSeq}
-                      ORDER BY seq OFFSET {offset} LIMIT {limit}) window_rows
-                WINDOW w AS (ORDER BY seq)
+                      WHERE session_id = {1} AND seq > {2} AND seq < {3}
+                      ORDER BY seq {{direction}} OFFSET {4} LIMIT {5}) window_rows
+                WINDOW w AS (ORDER BY seq {{direction}})
             ) sized
-            """).SingleAsync(cancellationToken);
+            """, maxBytes, sessionId, afterSeq, beforeSeq, offset, limit)).SingleAsync(cancellationToken);
         var messages = fit.Fitting == 0 ? [] : await query.Skip(offset).Take(fit.Fitting).ToListAsync(cancellationToken);
 
         response.Headers["X-Total-Count"] = total.ToString(CultureInfo.InvariantCulture);

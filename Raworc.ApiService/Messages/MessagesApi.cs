@@ -29,11 +29,14 @@ public static class MessagesApi
     }
 
     /// <summary>
-    /// <c>GET …/messages?after=&amp;wait=</c>: oldest first. With <c>wait</c> (0…30 s) and nothing after
-    /// <c>after</c>, the request is held until a message arrives (woken through Redis) or the time is up. A page is
-    /// bounded by <c>limit</c> and by <see cref="MessageOptions.MaxPageBytes"/> (see <see cref="MessagePages"/>).
+    /// <c>GET …/messages?after=&amp;before=&amp;order=&amp;wait=</c>: oldest first, or newest first with <c>order=desc</c>
+    /// (how a client reads the tail of a long history, paging back with <c>before</c> = the last id it received).
+    /// <c>after</c> and <c>before</c> are message ids of this session (else 400) and bound the list exclusively. With
+    /// <c>wait</c> (0…30 s) and nothing in range, the request is held until a message arrives (woken through Redis) or
+    /// the time is up. A page is bounded by <c>limit</c> and by <see cref="MessageOptions.MaxPageBytes"/> (see
+    /// <see cref="MessagePages"/>).
     /// </summary>
-    public static async Task<Ok<List<MessageResponse>>> ListAsync(string id, Guid? after, int? wait, [AsParameters] PageRequest page,
+    public static async Task<Ok<List<MessageResponse>>> ListAsync(string id, Guid? after, Guid? before, string? order, int? wait, [AsParameters] PageRequest page,
         ClaimsPrincipal caller, RaworcDbContext db, MessageSignals signals, IOptions<MessageOptions> options, IHostApplicationLifetime lifetime,
         HttpResponse response, CancellationToken cancellationToken)
     {
@@ -41,18 +44,20 @@ public static class MessagesApi
         {
             throw new ApiException(400, $"wait must be between 0 and {MaxWaitSeconds} seconds.");
         }
+        var newestFirst = order switch
+        {
+            null or "asc" => false,
+            "desc" => true,
+            _ => throw new ApiException(400, "order must be asc or desc."),
+        };
         page.Resolve();
         var session = await db.FindAsync(id, caller, SessionRight.Read, cancellationToken);
-        var afterSeq = 0L;
-        if (after is { } afterId)
-        {
-            afterSeq = await db.Messages.Where(m => m.Id == afterId && m.SessionId == session.Id).Select(m => (long?)m.Seq)
-                .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(400, "after must be the id of a message of this session.");
-        }
+        var afterSeq = after is { } afterId ? await SeqOfAsync(db, session.Id, afterId, "after", cancellationToken) : 0L;
+        var beforeSeq = before is { } beforeId ? await SeqOfAsync(db, session.Id, beforeId, "before", cancellationToken) : long.MaxValue;
 
         var maxBytes = options.Value.MaxPageBytes;
         using var waiter = wait is > 0 ? signals.Register(session.Id) : null;
-        var messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
+        var messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, beforeSeq, newestFirst, page, maxBytes, response, cancellationToken);
         if (messages.Count == 0 && waiter is not null)
         {
             // A stopping API answers waiting polls at once (they poll again), instead of holding its shutdown for up to 30 s.
@@ -60,7 +65,7 @@ public static class MessagesApi
             timeout.CancelAfter(TimeSpan.FromSeconds(wait!.Value));
             await waiter.Signalled.WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             cancellationToken.ThrowIfCancellationRequested();
-            messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
+            messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, beforeSeq, newestFirst, page, maxBytes, response, cancellationToken);
         }
         if (caller.IsHostOf(session))
         {
@@ -68,6 +73,10 @@ public static class MessagesApi
         }
         return TypedResults.Ok(messages.Select(MessageResponse.From).ToList());
     }
+
+    private static async Task<long> SeqOfAsync(RaworcDbContext db, Guid sessionId, Guid messageId, string parameter, CancellationToken cancellationToken) =>
+        await db.Messages.Where(m => m.Id == messageId && m.SessionId == sessionId).Select(m => (long?)m.Seq).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new ApiException(400, $"{parameter} must be the id of a message of this session.");
 
     /// <summary>
     /// <c>POST …/messages</c> → 201. From an operator or user the role is <c>user</c>, and a closed or errored

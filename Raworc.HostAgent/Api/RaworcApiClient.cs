@@ -42,9 +42,20 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
         }
     }
 
-    private async Task<(IReadOnlyList<SessionMessage> Messages, bool Truncated)> GetPageAsync(string? after, int waitSeconds, int limit, int offset, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>GET …/messages?order=desc&amp;before=&amp;limit=</c>: the newest messages before <paramref name="before"/> (before
+    /// none when null), <b>newest first</b>; how the agent reads the tail of a long history without the rest.
+    /// </summary>
+    /// <returns>The page, and whether the API cut it by size (<c>X-Page-Truncated</c>): a page shorter than
+    /// <paramref name="limit"/> and not cut means there is nothing older.</returns>
+    public Task<(IReadOnlyList<SessionMessage> Messages, bool Truncated)> GetOlderMessagesAsync(string? before, int limit, CancellationToken cancellationToken) =>
+        GetPageAsync($"?order=desc&limit={limit}" + (before is null ? "" : $"&before={Uri.EscapeDataString(before)}"), cancellationToken);
+
+    private Task<(IReadOnlyList<SessionMessage> Messages, bool Truncated)> GetPageAsync(string? after, int waitSeconds, int limit, int offset, CancellationToken cancellationToken) =>
+        GetPageAsync($"?limit={limit}&offset={offset}&wait={waitSeconds}" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}"), cancellationToken);
+
+    private async Task<(IReadOnlyList<SessionMessage> Messages, bool Truncated)> GetPageAsync(string query, CancellationToken cancellationToken)
     {
-        var query = $"?limit={limit}&offset={offset}&wait={waitSeconds}" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}");
         using var response = await http.GetAsync(Messages + query, cancellationToken);
         await EnsureSuccessAsync(response, "GET messages", cancellationToken);
         var truncated = response.Headers.TryGetValues("X-Page-Truncated", out var values) && values.Contains("true", StringComparer.OrdinalIgnoreCase);

@@ -5,17 +5,14 @@ namespace Raworc.HostAgent.Model;
 /// <summary>
 /// Builds the Host's <see cref="IChatClient"/>: the provider's protocol (<see cref="AnthropicChatClient"/> or
 /// <see cref="OpenAIChatClient"/>) over
-/// <see cref="ModelHttp"/>, wrapped in OpenTelemetry and function invocation limited to
-/// <see cref="ModelOptions.MaxModelCallsPerTurn"/> model calls.
+/// <see cref="ModelHttp"/>, wrapped in function invocation limited to <see cref="ModelOptions.MaxModelCallsPerTurn"/>
+/// model calls. No OpenTelemetry layer: a computer has no collector, and the layer's code costs every agent memory.
 /// </summary>
 public static class ChatClientFactory
 {
-    /// <summary>The ActivitySource / Meter name of the model telemetry; the same as the agent's application name.</summary>
-    public const string TelemetrySource = "Raworc.HostAgent";
-
     /// <summary>Creates the client.</summary>
     /// <param name="options">Model settings; must have no <see cref="ModelOptions.ConfigurationProblem"/>.</param>
-    /// <param name="loggerFactory">For the function-invocation and telemetry layers; optional.</param>
+    /// <param name="loggerFactory">For the function-invocation layer; optional.</param>
     /// <param name="transport">The innermost HTTP handler (see <see cref="ModelHttp.CreateClient"/>); null for a direct connection.</param>
     /// <exception cref="InvalidOperationException">The settings cannot be used; the message says how to fix them (never contains the key).</exception>
     public static IChatClient Create(ModelOptions options, ILoggerFactory? loggerFactory = null, HttpMessageHandler? transport = null)
@@ -28,7 +25,6 @@ public static class ChatClientFactory
         var http = ModelHttp.CreateClient(options, transport);
         var inner = options.Provider == ModelOptions.Anthropic ? CreateAnthropic(options, http) : CreateOpenAI(options, http);
         return new ChatClientBuilder(inner)
-            .UseOpenTelemetry(loggerFactory, TelemetrySource)
             .UseFunctionInvocation(loggerFactory, invoker =>
             {
                 // At its limit the invoker makes one more call without tools so the model can sum up;

@@ -59,6 +59,12 @@ public static class ConversationHistory
             .Select(entry => entry.message);
     }
 
+    /// <summary>
+    /// How many characters of <paramref name="message"/> count against the budget of <see cref="Build"/>: its content
+    /// (with the <c>[system] </c> mark for system notes) if it is replayed to the model, else 0.
+    /// </summary>
+    public static int ChatChars(SessionMessage message) => ToChat(message)?.Text.Length ?? 0;
+
     private static ChatMessage? ToChat(SessionMessage message) => message.Role switch
     {
         SessionMessage.UserRole => new ChatMessage(ChatRole.User, message.Content),

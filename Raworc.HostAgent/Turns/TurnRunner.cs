@@ -24,6 +24,9 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
 
     private readonly ToolLog _toolLog = new(options.LogsDirectory);
 
+    /// <summary>The most characters of conversation a turn sends (<see cref="TurnOptions.HistoryBudgetChars"/>).</summary>
+    public int HistoryBudgetChars => options.HistoryBudgetChars;
+
     /// <summary>Runs one turn over <paramref name="history"/> (the whole session, oldest first).</summary>
     /// <returns>The messages to post, in order; never empty, the last one ends the turn.</returns>
     /// <exception cref="OperationCanceledException">Only when <paramref name="cancellationToken"/> is cancelled.</exception>

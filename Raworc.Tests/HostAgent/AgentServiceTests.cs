@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Raworc.HostAgent;
 using Raworc.HostAgent.Api;
+using Raworc.HostAgent.Turns;
 
 namespace Raworc.Tests.HostAgent;
 
@@ -93,6 +94,29 @@ public sealed class AgentServiceTests
         Assert.StartsWith("The model provider rejected the API key (401).", error.Content, StringComparison.Ordinal);
         Assert.Equal(["idle", "busy", "idle"], api.Transitions);
         Assert.Equal("idle", api.State);
+    }
+
+    [Fact]
+    public async Task AnAgentOverALongHistoryReadsOnlyTheTailItSendsTheModel()
+    {
+        await using var harness = await AgentHarness.StartAsync(ScriptStep.Answer("tail answer"));
+        await using var api = await StandInApi.StartAsync();
+        for (var i = 0; i < 3_000; i++)
+        {
+            var question = api.AddUserMessage($"q{i} " + new string('q', 495));
+            api.Add("host", $"a{i} " + new string('a', 495), new JsonObject { ["type"] = "response", ["model"] = "m", ["reply_to"] = question.Id });
+        }
+        api.AddUserMessage("the newest question");
+        var expected = ConversationHistory.Build(api.Messages, new TurnOptions().HistoryBudgetChars).Select(m => (m.Role.Value, m.Text)).ToList();
+
+        await using var agent = await RunningAgent.StartAsync(api, harness, "anthropic");
+        await api.WaitForAsync(messages => messages[^1].EndsTurn, WaitTimeout);
+
+        // 400,000 characters of budget hold the newest 799 messages: one page of 1,000, newest first, of the 6,001.
+        Assert.Equal(799, expected.Count);
+        Assert.Equal(expected, Assert.Single(harness.Model.Requests).Messages);
+        Assert.Equal([("desc", 1_000)], api.Reads.Where(read => read.Order == "desc"));
+        Assert.Equal("tail answer", api.Messages[^1].Content);
     }
 
     [Fact]

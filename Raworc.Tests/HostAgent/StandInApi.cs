@@ -13,8 +13,8 @@ using Raworc.HostAgent.Api;
 namespace Raworc.Tests.HostAgent;
 
 /// <summary>
-/// The part of the Raworc API the Host uses, in memory, for one session: messages (with <c>after</c>, <c>wait</c>,
-/// <c>limit</c>, <c>offset</c>), posting host messages with the Host token, and busy/idle with the state rules of
+/// The part of the Raworc API the Host uses, in memory, for one session: messages (with <c>after</c>, <c>before</c>,
+/// <c>order</c>, <c>wait</c>, <c>limit</c>, <c>offset</c>), posting host messages with the Host token, and busy/idle with the state rules of
 /// spec/API.md (a disallowed transition is a 409 and is recorded).
 /// </summary>
 public sealed class StandInApi : IAsyncDisposable
@@ -132,7 +132,21 @@ public sealed class StandInApi : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private async Task<IResult> GetMessagesAsync(string? after, int? wait, int? limit, int? offset, HttpResponse response, CancellationToken cancellationToken)
+    /// <summary>Every answered <c>GET …/messages</c>: its <c>order</c> (<c>asc</c> or <c>desc</c>) and how many messages it returned.</summary>
+    public IReadOnlyList<(string Order, int Count)> Reads
+    {
+        get
+        {
+            lock (_reads)
+            {
+                return [.. _reads];
+            }
+        }
+    }
+
+    private readonly List<(string Order, int Count)> _reads = [];
+
+    private async Task<IResult> GetMessagesAsync(string? after, string? before, string? order, int? wait, int? limit, int? offset, HttpResponse response, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddSeconds(wait ?? 0);
         while (true)
@@ -142,7 +156,9 @@ public sealed class StandInApi : IAsyncDisposable
             lock (_messages)
             {
                 var start = after is null ? 0 : _messages.FindIndex(m => m.Id == after) + 1;
-                page = [.. _messages.Skip(start).Skip(offset ?? 0).Take(limit ?? 100)];
+                var end = before is null ? _messages.Count : _messages.FindIndex(m => m.Id == before);
+                var range = _messages.Take(end).Skip(start);
+                page = [.. (order == "desc" ? range.Reverse() : range).Skip(offset ?? 0).Take(limit ?? 100)];
                 changed = _changed.Task;
             }
 
@@ -151,7 +167,12 @@ public sealed class StandInApi : IAsyncDisposable
             {
                 var cut = SizeCut is { } most && page.Count > most;
                 response.Headers["X-Page-Truncated"] = cut ? "true" : "false";
-                return Results.Json(cut ? page.Take(SizeCut!.Value).ToList() : page, Json);
+                var served = cut ? page.Take(SizeCut!.Value).ToList() : page;
+                lock (_reads)
+                {
+                    _reads.Add((order ?? "asc", served.Count));
+                }
+                return Results.Json(served, Json);
             }
             Interlocked.Increment(ref _waits);
 

@@ -253,6 +253,8 @@ public sealed class BadInputTests(RaworcAppFixture fixture)
         { "/api/v0/operators?Limit=1e3", "limit must be an integer." },
         { "/api/v0/sessions/{id}/messages?after=not-a-uuid", "after must be a UUID." },
         { "/api/v0/sessions/{id}/messages?wait=soon", "wait must be an integer." },
+        { "/api/v0/sessions/{id}/messages?order=newest", "order must be asc or desc." },
+        { "/api/v0/sessions/{id}/messages?before=8a0c6c1e-3f0e-4c55-9d6a-2b1f3f6f0c11", "before must be the id of a message of this session." },
     };
 
     [Theory]

@@ -148,6 +148,14 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
         Assert.Equal("false", rest.Headers.GetValues("X-Page-Truncated").Single());
         Assert.Equal("false", byOffset.Headers.GetValues("X-Page-Truncated").Single());
 
+        // Newest first, the size bound cuts the same way, and the rest follows with before = the page's last id.
+        var tail = await client.GetAsync($"{messages}?order=desc&limit=1000");
+        Assert.Equal(posted.AsEnumerable().Reverse().Take(fits), (await tail.ReadArrayAsync()).Select(m => (string)m!["id"]!));
+        Assert.Equal("true", tail.Headers.GetValues("X-Page-Truncated").Single());
+        var older = await client.GetAsync($"{messages}?order=desc&limit=1000&before={posted[^fits]}");
+        Assert.Equal(posted.AsEnumerable().Reverse().Skip(fits), (await older.ReadArrayAsync()).Select(m => (string)m!["id"]!));
+        Assert.Equal("false", older.Headers.GetValues("X-Page-Truncated").Single());
+
         // A page cut short by count is not cut by size.
         var small = await client.GetAsync($"{messages}?limit=3");
         Assert.Equal(3, (await small.ReadArrayAsync()).Count);
@@ -158,6 +166,34 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
         var newest = await host.PostOkAsync(messages, new { content = "newest" });
         var woken = await (await poll.WaitAsync(TimeSpan.FromSeconds(15))).ReadArrayAsync();
         Assert.Equal((string)newest["id"]!, (string)Assert.Single(woken)!["id"]!);
+    }
+
+    [Fact]
+    public async Task NewestFirstPagesWalkBackFromTheTailWithBefore()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("tailreader");
+        using var _ = client;
+        var session = await client.CreateSessionAsync();
+        using var host = fixture.CreateHostClient(session.Id());
+        var messages = $"/api/v0/sessions/{session.Id()}/messages";
+        var posted = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            posted.Add((string)(await host.PostOkAsync(messages, new { content = $"m{i}" }))["id"]!);
+        }
+
+        var newest = await client.GetAsync($"{messages}?order=desc&limit=3");
+        Assert.Equal(["m6", "m5", "m4"], (await newest.ReadArrayAsync()).Select(m => (string)m!["content"]!));
+        Assert.Equal("7", newest.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(["m3", "m2", "m1"], (await client.GetMessagesAsync(session.Id().ToString(), $"?order=desc&limit=3&before={posted[4]}")).Select(m => (string)m!["content"]!));
+        var oldest = await client.GetAsync($"{messages}?order=desc&limit=3&before={posted[1]}");
+        Assert.Equal(["m0"], (await oldest.ReadArrayAsync()).Select(m => (string)m!["content"]!));
+        Assert.Equal("1", oldest.Headers.GetValues("X-Total-Count").Single());
+
+        // before and after bound either order; offset counts from the first message of the order.
+        Assert.Equal(["m2", "m3"], (await client.GetMessagesAsync(session.Id().ToString(), $"?after={posted[1]}&before={posted[4]}")).Select(m => (string)m!["content"]!));
+        Assert.Equal(["m5", "m4"], (await client.GetMessagesAsync(session.Id().ToString(), $"?order=desc&offset=1&limit=2")).Select(m => (string)m!["content"]!));
+        Assert.Equal(["m0", "m1"], (await client.GetMessagesAsync(session.Id().ToString(), "?order=asc&limit=2")).Select(m => (string)m!["content"]!));
     }
 
     [Fact]
