@@ -21,7 +21,7 @@ public static class EventsApi
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/v0/sessions/{id}/events", StreamAsync).WithTags("Sessions").RequireAuthorization()
-            .WithName("StreamSessionEvents")
+            .WithName("StreamSessionEvents").ProducesErrors(ErrorMetadata.Authenticated)
             .WithSummary("Stream a session's events")
             .WithDescription("""
                 Server-sent events (text/event-stream): `message` (a message as in GET …/messages), `state` (the session as
