@@ -5,6 +5,7 @@ using Raworc.ApiService.Models;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Sessions;
+using Raworc.ApiService.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,6 +20,7 @@ builder.AddMessages();
 builder.AddSessionComputers();
 builder.AddComputerSocket();
 builder.AddModelGateway();
+builder.AddWebhooks();
 
 var app = builder.Build();
 
@@ -34,6 +36,7 @@ app.MapOperatorsApi();
 app.MapSessionApis();
 app.MapMessagesApi();
 app.MapModelGatewayApi();
+app.MapWebhooksApi();
 
 await app.MigrateDatabaseAsync();
 app.ListenForComputers();

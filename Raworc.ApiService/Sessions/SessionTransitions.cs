@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Redis;
+using Raworc.ApiService.Webhooks;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -76,6 +77,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
                 db.Messages.Add(message);
             }
             await db.SaveChangesAsync(cancellationToken);
+            await db.RecordWebhookEventsAsync(sessionId, next != observed, message, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
 
             var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
