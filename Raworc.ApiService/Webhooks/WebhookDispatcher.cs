@@ -12,9 +12,37 @@ namespace Raworc.ApiService.Webhooks;
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender sender, WebhookSecrets secrets,
     IOptions<WebhookOptions> options, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
+
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, options.Value.Concurrency).Select(_ => LoopAsync(stoppingToken)));
+        Task.WhenAll(Enumerable.Range(0, options.Value.Concurrency).Select(_ => LoopAsync(stoppingToken)).Append(PruneAsync(stoppingToken)));
+
+    /// <summary>Every few minutes, removes deliveries delivered longer ago than <see cref="WebhookOptions.RetentionDays"/> (any replica may).</summary>
+    private async Task PruneAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(PruneInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    var cutoff = DateTimeOffset.UtcNow.AddDays(-options.Value.RetentionDays);
+                    await scope.ServiceProvider.GetRequiredService<RaworcDbContext>().WebhookDeliveries
+                        .Where(d => d.DeliveredAt != null && d.DeliveredAt < cutoff).ExecuteDeleteAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning("Pruning webhook deliveries failed: {ExceptionType}", ex.GetType().Name);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     private async Task LoopAsync(CancellationToken stoppingToken)
     {

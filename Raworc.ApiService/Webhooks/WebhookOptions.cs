@@ -50,6 +50,10 @@ public sealed class WebhookOptions
     [Range(1, 64)]
     public int Concurrency { get; set; } = 4;
 
+    /// <summary>Days a delivered delivery (and its attempts) is kept for <c>GET /webhooks/{id}/deliveries</c>.</summary>
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 7;
+
     /// <summary>How often an idle dispatcher looks for due deliveries, milliseconds.</summary>
     [Range(50, 60_000)]
     public int PollMilliseconds { get; set; } = 1000;

@@ -61,6 +61,9 @@ public static class WebhookOutbox
     /// </summary>
     public static async Task RecordWebhookDeletionsAsync(this RaworcDbContext db, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {
+        // The rows' locks first, as a transition takes them, so that no message of these sessions can be written after
+        // their deletion event: per session, outbox ids follow the order of commits.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM sessions WHERE id = ANY({ids.ToArray()}) ORDER BY id FOR UPDATE", cancellationToken);
         var targets = await db.Sessions.AsNoTracking().Where(s => ids.Contains(s.Id))
             .Join(db.Webhooks.Where(w => w.Enabled && w.EventTypes.Contains(WebhookEventTypes.Deleted)),
                 s => s.CreatedByOperatorId, w => (Guid?)w.OperatorId, (s, w) => new { SessionId = s.Id, w.Id })
