@@ -14,6 +14,8 @@ namespace Raworc.ApiService.Webhooks;
 /// </summary>
 public static class WebhookTargets
 {
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>The validation message for a refused target.</summary>
     public const string RefusedMessage =
         "must not point to a loopback, link-local, private, unspecified or multicast address";
@@ -93,11 +95,14 @@ public static class WebhookTargets
         }
         else
         {
+            // A slow or failing resolver does not hold the request: the name is checked again at every connection.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(ResolveTimeout);
             try
             {
-                addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+                addresses = await Dns.GetHostAddressesAsync(host, timeout.Token);
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 return null;
             }
