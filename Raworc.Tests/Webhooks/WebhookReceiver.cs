@@ -32,6 +32,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _statusByPath = new();
+    private readonly ConcurrentDictionary<string, string> _locationByPath = new();
     private WebApplication? _app;
 
     private WebhookReceiver(int port) => Port = port;
@@ -63,6 +64,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Answers <paramref name="path"/> with <paramref name="status"/> from now on.</summary>
     public void Answer(string path, int status) => _statusByPath[path] = status;
 
+    /// <summary>Answers <paramref name="path"/> with a 307 to <paramref name="location"/> from now on.</summary>
+    public void Redirect(string path, string location)
+    {
+        _statusByPath[path] = 307;
+        _locationByPath[path] = location;
+    }
+
     /// <summary>Starts listening again on the same port.</summary>
     public async Task UpAsync()
     {
@@ -78,6 +86,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var status = _statusByPath.GetValueOrDefault(path, 200);
             _requests.Enqueue(new ReceivedRequest(path, context.Request.Headers["Raworc-Signature"], context.Request.Headers["Raworc-Event-Id"],
                 context.Request.Headers["Raworc-Event-Type"], body, status));
+            if (_locationByPath.TryGetValue(path, out var location))
+            {
+                context.Response.Headers.Location = location;
+            }
             return Results.StatusCode(status);
         });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -80,4 +80,20 @@ public sealed class WebhookRegistrationTests(RaworcAppFixture fixture)
         Assert.Equal((null, "refused target: localhost is a loopback address"), (attempt.StatusCode, attempt.Error));
         Assert.Empty(receiver.Requests);
     }
+
+    [Fact]
+    public async Task ARedirectIsAFailedAttemptAndIsNeverFollowed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Redirect("/hook", receiver.UrlFor("/elsewhere"));
+        using var sender = new WebhookSender(Options.Create(new WebhookOptions { AllowPrivateTargets = true, ImmediateRetries = 0 }), TimeProvider.System);
+        var delivery = new WebhookDelivery { EventId = Guid.NewGuid(), EventType = WebhookEventTypes.Message, Payload = "{}" };
+
+        var result = await sender.SendAsync(receiver.UrlFor("/hook"), "whsec_test", delivery, CancellationToken.None);
+
+        Assert.False(result.Delivered);
+        var attempt = Assert.Single(result.Attempts);
+        Assert.Equal((307, "HTTP 307 (redirects are not followed)"), (attempt.StatusCode, attempt.Error));
+        Assert.Equal(["/hook"], receiver.Requests.Select(r => r.Path).ToArray());
+    }
 }
