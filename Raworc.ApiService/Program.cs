@@ -6,6 +6,7 @@ using Raworc.ApiService.Models;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Sessions;
+using Raworc.ApiService.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -21,6 +22,7 @@ builder.AddEvents();
 builder.AddSessionComputers();
 builder.AddComputerSocket();
 builder.AddModelGateway();
+builder.AddWebhooks();
 
 var app = builder.Build();
 
@@ -38,6 +40,7 @@ app.MapMessagesApi();
 app.MapEventsApi();
 app.MapModelGatewayApi();
 app.MapWarmPoolApi();
+app.MapWebhooksApi();
 
 await app.MigrateDatabaseAsync();
 app.ListenForComputers();

@@ -4,6 +4,7 @@ using Raworc.ApiService.Events;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Sessions;
+using Raworc.ApiService.Webhooks;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Data;
@@ -35,6 +36,15 @@ public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) :
 
     /// <summary>Started computers of the warm pool that no session has claimed yet.</summary>
     public DbSet<Computers.WarmComputer> WarmComputers => Set<Computers.WarmComputer>();
+
+    /// <summary>Operators' webhooks.</summary>
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+
+    /// <summary>The webhook outbox: one row per event and webhook.</summary>
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    /// <summary>Every HTTP attempt of a webhook delivery.</summary>
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
     /// <summary>Data Protection keys, shared by every replica (they encrypt session secrets).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -4,6 +4,7 @@ using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Operators;
+using Raworc.ApiService.Webhooks;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -37,10 +38,7 @@ public static class NewSessions
         string payload, CancellationToken cancellationToken)
     {
         db.Sessions.Add(session);
-        if (prompt is not null)
-        {
-            db.Messages.Add(MessageFactory.Create(session.Id, MessageRoles.User, prompt, null, session.CreatedAt));
-        }
+        var first = prompt is null ? null : db.Messages.Add(MessageFactory.Create(session.Id, MessageRoles.User, prompt, null, session.CreatedAt)).Entity;
         if (kind is not null)
         {
             work.Add(session.Id, kind, payload);
@@ -48,6 +46,7 @@ public static class NewSessions
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await db.RecordWebhookEventsAsync(session.Id, stateChanged: true, first, cancellationToken);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {

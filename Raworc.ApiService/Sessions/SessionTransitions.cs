@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Raworc.ApiService.Events;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Redis;
+using Raworc.ApiService.Webhooks;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -81,6 +82,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
             }
             await db.SaveChangesAsync(cancellationToken);
             var changed = next == observed ? null : await RecordStateChangeAsync(sessionId, next, cancellationToken);
+            await db.RecordWebhookEventsAsync(sessionId, next != observed, message, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
 
             var session = changed ?? await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);

@@ -8,6 +8,7 @@ using Raworc.ApiService.Errors;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Redis;
+using Raworc.ApiService.Webhooks;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -195,6 +196,7 @@ public static class SessionsApi
         {
             await work.DropPendingAsync(id, cancellationToken);
         }
+        await db.RecordWebhookDeletionsAsync(ids, cancellationToken);
         await db.Sessions.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(cancellationToken);
         foreach (var id in ids)
         {
