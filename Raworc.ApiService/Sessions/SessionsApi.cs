@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Raworc.ApiService.Auth;
+using Raworc.ApiService.Computers;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
@@ -55,7 +57,7 @@ public static class SessionsApi
     /// </summary>
     public static async Task<Results<Created<SessionResponse>, UnprocessableEntity<ErrorResponse>>> CreateAsync(CreateSessionRequest body,
         ClaimsPrincipal caller, RaworcDbContext db, SessionSecrets secrets, WorkQueue work, SessionQuotas quotas, TimeProvider clock,
-        CancellationToken cancellationToken)
+        IOptions<ComputerOptions> computers, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .CheckName(body.Name)
@@ -80,6 +82,7 @@ public static class SessionsApi
         session.Setup = body.Setup;
         session.ProtectedSecrets = secrets.Protect(body.Secrets);
         session.SecretNames = body.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray() ?? [];
+        session.Desktop = body.Desktop ?? computers.Value.Desktop;
         await NewSessions.SaveAsync(db, work, session, body.Prompt, WorkKinds.Create, "{}", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         work.Signal();
