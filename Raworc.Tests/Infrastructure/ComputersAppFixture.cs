@@ -20,6 +20,13 @@ public class ComputersAppFixture : RaworcAppFixture
     /// <remarks>Declared after <see cref="SourceImage"/>, which it is made from.</remarks>
     public static string Image { get; } = $"{SourceImage}-tests".Replace(":latest-tests", ":tests", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The image of desktop computers, which <c>eng/host-agent-desktop-image.sh</c> built: <c>RAWORC_DESKTOP_IMAGE</c>, as for
+    /// the script, or <c>raworc/host-agent-desktop:latest</c>.
+    /// </summary>
+    public static string DesktopImage { get; } = Environment.GetEnvironmentVariable("RAWORC_DESKTOP_IMAGE") is { Length: > 0 } desktop
+        ? desktop : "raworc/host-agent-desktop:latest";
+
     /// <summary>Most disk a session's volume may take in these tests, MiB.</summary>
     public const int MaxVolumeMiB = 64;
 
@@ -52,6 +59,7 @@ public class ComputersAppFixture : RaworcAppFixture
         // Each measurement walks every container and volume of the engine (GET /system/df): not too often.
         ["Computers__VolumeCheckSeconds"] = "5",
         ["Computers__Runtime"] = TestRuntime.Name,
+        ["Computers__DesktopImage"] = DesktopImage,
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),
