@@ -25,14 +25,12 @@ public sealed class DesktopTests(ComputersAppFixture fixture)
         fixture.Model.EnqueueFor(key,
             ScriptStep.UseComputer("key", ("text", "ctrl+alt+t")),
             ScriptStep.Answer("A terminal is open."));
-        var session = await client.CreateSessionAsync(new
-        {
-            desktop = true,
-            secrets = new { OPENAI_API_KEY = key },
-            prompt = "Open a terminal.",
-        });
+        var session = await client.CreateSessionAsync(new { desktop = true, secrets = new { OPENAI_API_KEY = key } });
         var id = session.Id();
         Assert.True((bool)session["desktop"]!);
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(120));
+        await DesktopReadyAsync(id);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Open a terminal." });
         await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
 
         // The terminal is a window of the desktop (its start is the window manager's business, so it is awaited).
@@ -70,6 +68,7 @@ public sealed class DesktopTests(ComputersAppFixture fixture)
         var id = session.Id();
         await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(120));
 
+        await DesktopReadyAsync(id);
         var before = await ScreenshotAsync(client, id);
         Assert.Equal((Width, Height), PngSize(before));
 
@@ -97,6 +96,11 @@ public sealed class DesktopTests(ComputersAppFixture fixture)
         await (await client.GetAsync($"/api/v0/sessions/{plain.Id()}/screenshot")).AssertErrorAsync(409, "CONFLICT");
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v0/sessions/{plain.Id()}")).StatusCode);
     }
+
+    // The window manager takes its key bindings a moment after it starts (seconds under gVisor on a loaded machine).
+    private Task DesktopReadyAsync(Guid id) => Waits.UntilAsync(
+        async () => (await fixture.RunInsideAsync(id, "DISPLAY=:1 xprop -root _NET_WORKAREA | grep -q =")).ExitCode == 0,
+        "the desktop's window manager is ready", TimeSpan.FromSeconds(60));
 
     private static async Task<byte[]> ScreenshotAsync(HttpClient client, Guid id)
     {

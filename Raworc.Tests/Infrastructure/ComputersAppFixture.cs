@@ -49,7 +49,7 @@ public class ComputersAppFixture : RaworcAppFixture
 
     protected override bool Computers => true;
 
-    protected override IEnumerable<string> ExtraArguments => [$"--Raworc:HostAgentImage={Image}"];
+    protected override IEnumerable<string> ExtraArguments => [$"--Raworc:HostAgentImage={Image}", $"--Raworc:HostAgentDesktopImage={DesktopImage}"];
 
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>
     {
@@ -59,7 +59,6 @@ public class ComputersAppFixture : RaworcAppFixture
         // Each measurement walks every container and volume of the engine (GET /system/df): not too often.
         ["Computers__VolumeCheckSeconds"] = "5",
         ["Computers__Runtime"] = TestRuntime.Name,
-        ["Computers__DesktopImage"] = DesktopImage,
         ["Models__Provider"] = "openai",
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),

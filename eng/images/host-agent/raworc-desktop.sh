@@ -2,7 +2,7 @@
 # Starts the desktop of a session's computer (the desktop image only); raworc-entry runs it at every container
 # start, as the user raworc, before the Host agent, when RAWORC_DESKTOP_SIZE (WIDTHxHEIGHT, e.g. 1280x800) is set.
 # The display is $DISPLAY (:1 unless set): Xvfb at that size with 24-bit colour, listening on its Unix socket only,
-# then the Openbox window manager. Returns once the window manager runs (or after 15 s, leaving the agent to report
+# then the Openbox window manager. Returns once the window manager runs (or after 30 s, leaving the agent to report
 # it); both keep running in the background for the container's life. Output goes to /session/logs/desktop.log.
 set -u
 size=${RAWORC_DESKTOP_SIZE:?}
@@ -21,7 +21,7 @@ mkdir -p -m 1777 /tmp/.X11-unix
 Xvfb "$display" -screen 0 "${size}x24" -noreset -nolisten tcp -nolisten local -dpi 96 >>"$log" 2>&1 </dev/null &
 export DISPLAY=$display
 wm=
-for _ in $(seq 150); do
+for _ in $(seq 300); do
   # (Re)started until it runs: a window manager that could not connect exits at once.
   if { [ -z "$wm" ] || ! kill -0 "$wm" 2>/dev/null; } && xdpyinfo >/dev/null 2>&1; then
     setsid openbox >>"$log" 2>&1 </dev/null &
@@ -35,5 +35,5 @@ for _ in $(seq 150); do
   fi
   sleep 0.1
 done
-echo "raworc-desktop: the desktop was not ready within 15 s" >>"$log"
+echo "raworc-desktop: the desktop was not ready within 30 s" >>"$log"
 exit 1
