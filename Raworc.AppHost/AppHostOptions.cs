@@ -36,8 +36,17 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
             section["ModelProvider"] ?? "",
             section["Model"] ?? "",
             section["ModelBaseUrl"] ?? "",
-            section["DataVolume"] ?? DefaultDataVolume);
+            section["DataVolume"] ?? DefaultDataVolume)
+        {
+            HostAgentDesktopImage = section["HostAgentDesktopImage"] is { Length: > 0 } desktop ? desktop : "raworc/host-agent-desktop:latest",
+        };
     }
+
+    /// <summary>
+    /// Image the API starts for sessions with a desktop (<c>Raworc__HostAgentDesktopImage</c>, default
+    /// <c>raworc/host-agent-desktop:latest</c>, built by <c>eng/host-agent-desktop-image.sh</c>).
+    /// </summary>
+    public string HostAgentDesktopImage { get; init; } = "raworc/host-agent-desktop:latest";
 
     /// <summary>The data volume's name without its version suffix when <c>Raworc__DataVolume</c> is unset.</summary>
     public const string DefaultDataVolume = "raworc-postgres-data";

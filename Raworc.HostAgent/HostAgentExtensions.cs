@@ -9,6 +9,9 @@ namespace Raworc.HostAgent;
 /// <summary>Registers the Host agent: settings from the environment, the API client, the model, the tools and the loop.</summary>
 public static class HostAgentExtensions
 {
+    /// <summary>Variable naming the Anthropic computer-use tool type (<see cref="ModelOptions.AnthropicComputerTool"/>).</summary>
+    public const string AnthropicComputerToolVariable = "RAWORC_ANTHROPIC_COMPUTER_TOOL";
+
     /// <summary>
     /// Adds <see cref="AgentService"/> and what it needs. Reads <see cref="AgentOptions"/>, <see cref="ModelOptions"/> and the
     /// secrets to redact (values of the variables named in <c>RAWORC_SECRET_NAMES</c>, plus the Host token and model keys).
@@ -19,6 +22,10 @@ public static class HostAgentExtensions
         var configuration = builder.Configuration;
         var agent = AgentOptions.FromConfiguration(configuration);
         var model = ModelOptions.FromConfiguration(configuration).ThroughGateway(agent);
+        if (configuration[AnthropicComputerToolVariable] is { Length: > 0 } computerTool)
+        {
+            model = model with { AnthropicComputerTool = computerTool };
+        }
         var services = builder.Services;
         services.AddSingleton(agent);
         services.AddSingleton(model);
@@ -58,7 +65,12 @@ public static class HostAgentExtensions
                 InstructionsPath = Path.Combine(root, "code", "instructions.md"),
                 LogsDirectory = Path.Combine(root, "logs"),
             };
-            return new TurnRunner(provider.GetService<IChatClient>(), model, AgentTools.Create(bash, editor), turn, provider.GetRequiredService<Redactor>());
+            // A desktop (RAWORC_DESKTOP_SIZE, set by the API for sessions created with "desktop": true) adds the computer tool,
+            // whose screenshots are scaled to what the provider recommends.
+            var display = ComputerDisplay.Parse(configuration[HostAgentVariables.DesktopSize],
+                model.Provider == ModelOptions.OpenAI ? ComputerDisplay.OpenAIBox : ComputerDisplay.AnthropicBox);
+            var computer = display is null ? null : new ComputerTool(display);
+            return new TurnRunner(provider.GetService<IChatClient>(), model, AgentTools.Create(bash, editor, computer), turn, provider.GetRequiredService<Redactor>());
         });
         services.AddHostedService<AgentService>();
         return builder;

@@ -58,6 +58,18 @@ internal static class HostAgentVariables
     /// <summary>Most processes the Host's tools may run at once (set under gVisor, where the pids cgroup is not enforced).</summary>
     public const string ToolProcessLimit = "RAWORC_TOOL_PROCESS_LIMIT";
 
+    /// <summary>
+    /// Size of the session's desktop as <c>WIDTHxHEIGHT</c> in pixels (e.g. <c>1280x800</c>); set only for sessions with a
+    /// desktop. The image's entry point starts the display at that size, and the agent offers its <c>computer</c> tool.
+    /// </summary>
+    public const string DesktopSize = "RAWORC_DESKTOP_SIZE";
+
+    /// <summary>The X display of the desktop (<c>:1</c>), set beside <see cref="DesktopSize"/>.</summary>
+    public const string Display = "DISPLAY";
+
+    /// <summary>The desktop's X display number: <see cref="Display"/> is <c>:1</c>.</summary>
+    public const int DisplayNumber = 1;
+
     /// <summary>Anthropic key: never set by the platform; the name of a session's own key among its secrets.</summary>
     public const string AnthropicApiKey = "ANTHROPIC_API_KEY";
 

@@ -36,15 +36,18 @@ dotnet publish "$root/Raworc.HostAgent" -c Release -r linux-x64 -p:DebugType=non
   --artifacts-path "$work/build" -o "$work/publish" -nologo -v:q
 cp "$work/publish/Raworc.HostAgent" "$work/context/raworc-host-agent"
 cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" \
-  "$root/eng/images/host-agent/raworc-setup.sh" "$work/context/"
-chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh" "$work/context/raworc-setup.sh"
+  "$root/eng/images/host-agent/raworc-setup.sh" "$root/eng/images/host-agent/raworc-desktop.sh" \
+  "$root/eng/images/host-agent/openbox-rc.xml" "$work/context/"
+chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh" "$work/context/raworc-setup.sh" \
+  "$work/context/raworc-desktop.sh"
 
 base_args=()
 if [ "${Raworc__OfflineImages:-}" = "true" ]; then
   base_args=(--build-arg BASE_IMAGE=raworc/debian-base:bookworm)
 fi
 # The output is shown only on failure: the legacy builder warns about itself on every build.
-if ! out=$(docker build -q "${base_args[@]}" -t "$image" "$work/context" 2>&1); then
+# Target `plain`: the desktop stage after it is built only by eng/host-agent-desktop-image.sh.
+if ! out=$(docker build -q "${base_args[@]}" --target plain -t "$image" "$work/context" 2>&1); then
   echo "$out" >&2
   exit 1
 fi

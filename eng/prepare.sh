@@ -30,3 +30,5 @@ fi
 
 # The image of a session's computer; rebuilt only when the agent or its image files changed.
 bash "$eng_dir/host-agent-image.sh"
+# The image of computers with a desktop ("desktop": true): the same layers plus the desktop's packages.
+bash "$eng_dir/host-agent-desktop-image.sh"

@@ -12,6 +12,31 @@ public sealed class ComputerOptions : IValidatableObject
     [Required]
     public string Image { get; set; } = "raworc/host-agent:latest";
 
+    /// <summary>
+    /// Image of the computers of sessions with a desktop (<c>"desktop": true</c>): the plain image plus a virtual X display,
+    /// a window manager, xdotool, ImageMagick, xterm and a browser (<c>eng/host-agent-desktop-image.sh</c>); never pulled.
+    /// </summary>
+    [Required]
+    public string DesktopImage { get; set; } = "raworc/host-agent-desktop:latest";
+
+    /// <summary>Whether a session gets a desktop when its <c>POST /sessions</c> body says nothing (default false).</summary>
+    public bool Desktop { get; set; }
+
+    /// <summary>Width of a desktop's screen, in pixels (default 1280).</summary>
+    [Range(320, 7680)]
+    public int DesktopWidth { get; set; } = 1280;
+
+    /// <summary>Height of a desktop's screen, in pixels (default 800).</summary>
+    [Range(200, 4320)]
+    public int DesktopHeight { get; set; } = 800;
+
+    /// <summary>
+    /// Memory limit of a computer with a desktop, in MiB (default 1024: the display, a browser and the scratch folders
+    /// need more than <see cref="MemoryMiB"/>); never less than <see cref="MemoryMiB"/>.
+    /// </summary>
+    [Range(16, 1024 * 1024)]
+    public int DesktopMemoryMiB { get; set; } = 1024;
+
     /// <summary>CPU limit per computer, in CPUs (0.5 = half of one core).</summary>
     [Range(0.01, 256)]
     public double Cpus { get; set; } = 0.5;

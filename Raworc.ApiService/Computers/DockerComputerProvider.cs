@@ -58,8 +58,14 @@ public sealed partial class DockerComputerProvider(
         var settings = options.Value;
         var env = BuildEnvironment(spec, settings);
         var name = NameOf(spec.SessionId);
+        var image = spec.Desktop ? settings.DesktopImage : settings.Image;
+        var hostConfig = HardenedHostConfig(name, settings);
+        if (spec.Desktop)
+        {
+            hostConfig.Memory = hostConfig.MemorySwap = Math.Max(settings.DesktopMemoryMiB, settings.MemoryMiB) * 1024L * 1024L;
+        }
 
-        await EnsureImageAsync(settings.Image, cancellationToken);
+        await EnsureImageAsync(image, cancellationToken);
         await network.EnsureAsync(cancellationToken);
         // A computer that exited (killed, crashed) still holds the name; restore replaces it.
         await RemoveContainerAsync(name, cancellationToken);
@@ -69,11 +75,11 @@ public sealed partial class DockerComputerProvider(
             var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = name,
-                Image = settings.Image,
+                Image = image,
                 User = ContainerUser,
                 Env = env,
                 Labels = spec.PoolToken is null ? Labels(spec.SessionId) : PooledLabels(spec.SessionId),
-                HostConfig = HardenedHostConfig(name, settings),
+                HostConfig = hostConfig,
             }, cancellationToken);
 
             // Written through the created, not yet started container, so the files are in place
@@ -97,7 +103,7 @@ public sealed partial class DockerComputerProvider(
             }
             if (exception is DockerImageNotFoundException)
             {
-                throw new ComputerImageNotFoundException(settings.Image);
+                throw new ComputerImageNotFoundException(image);
             }
             if (IsUnknownRuntime(exception, settings.Runtime))
             {
@@ -300,6 +306,12 @@ public sealed partial class DockerComputerProvider(
             variables[HostAgentVariables.ApiSocket] = $"{ComputerSocket.MountPath}/{ComputerSocket.FileName}";
         }
         variables[HostAgentVariables.SetupTimeout] = settings.SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (spec.Desktop)
+        {
+            variables[HostAgentVariables.DesktopSize] = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{settings.DesktopWidth}x{settings.DesktopHeight}");
+            variables[HostAgentVariables.Display] = $":{HostAgentVariables.DisplayNumber}";
+        }
         return [.. variables.Select(pair => $"{pair.Key}={pair.Value}")];
     }
 

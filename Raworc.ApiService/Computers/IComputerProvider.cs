@@ -73,6 +73,17 @@ public interface IComputerProvider
     Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The current screen of the session's desktop, as the computer's screenshot tool gives it: run as the user
+    /// <c>raworc</c> against display <c>:1</c>. Nothing here is trusted: the caller checks the bytes
+    /// (<see cref="ScreenImage.Check"/>). Never starts a computer.
+    /// </summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="maxBytes">The most bytes read; a longer answer is cut there (and then fails the check).</param>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    /// <returns>The bytes the tool wrote, or <see langword="null"/> when the session has no running container.</returns>
+    Task<byte[]?> CaptureScreenAsync(Guid sessionId, int maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>
     /// How much disk each session volume of this deployment takes, as the engine measures it (bytes, by session id).
     /// A volume the engine could not measure is absent. Costs a walk of every volume on the engine: call it rarely.
     /// </summary>
@@ -102,13 +113,17 @@ public interface IComputerProvider
 /// <param name="HostToken">The Host token of this start. Never put in the environment (every process of the computer
 /// could read it there): it is written to <see cref="HostTokenPath"/> (mode 0400), which the agent reads and deletes
 /// before any of the session's code runs; <c>RAWORC_HOST_TOKEN_FILE</c> names the file.</param>
+/// <param name="Desktop">The computer runs a desktop: <see cref="ComputerOptions.DesktopImage"/> instead of
+/// <see cref="ComputerOptions.Image"/>, <see cref="ComputerOptions.DesktopMemoryMiB"/> of memory, and <c>DISPLAY</c> and
+/// <c>RAWORC_DESKTOP_SIZE</c> (<see cref="ComputerOptions.DesktopWidth"/>×<see cref="ComputerOptions.DesktopHeight"/>) set.</param>
 public sealed record ComputerSpec(
     Guid SessionId,
     IReadOnlyDictionary<string, string> Secrets,
     string? Instructions,
     string? Setup,
     IReadOnlyDictionary<string, string> Environment,
-    string? HostToken = null)
+    string? HostToken = null,
+    bool Desktop = false)
 {
     /// <summary>Where the Host token of a start waits for the agent, relative to <c>/session</c>.</summary>
     public const string HostTokenPath = ".raworc/host-token";

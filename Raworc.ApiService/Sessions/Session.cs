@@ -101,6 +101,12 @@ public sealed class Session
     /// </summary>
     public int ComputerStart { get; set; }
 
+    /// <summary>
+    /// The session's computer runs a desktop (virtual X display, window manager, browser) and its Host has the
+    /// <c>computer</c> tool; chosen at creation (<c>"desktop"</c>, default <c>Computers:Desktop</c>) and kept for every start.
+    /// </summary>
+    public bool Desktop { get; set; }
+
     /// <summary>Model calls the Host made through the model gateway, over the session's whole life.</summary>
     public long UsageModelCalls { get; set; }
 

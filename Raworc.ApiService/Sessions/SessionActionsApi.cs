@@ -170,6 +170,7 @@ public static class SessionActionsApi
         child.Setup = parts.Code ? parent.Setup : null;
         child.ProtectedSecrets = parts.Secrets ? parent.ProtectedSecrets : null;
         child.SecretNames = parts.Secrets ? parent.SecretNames : [];
+        child.Desktop = body.Desktop ?? parent.Desktop;
         await NewSessions.SaveAsync(db, work, child, body.Prompt, WorkKinds.Remix, JsonSerializer.Serialize(parts), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         work.Signal();

@@ -22,7 +22,8 @@ public sealed record SessionResponse(
     Guid Id, string? Name, string CreatedBy, string State, string? ContainerId, string? PersistentVolumeId,
     Guid? ParentSessionId, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset LastActivityAt,
     DateTimeOffset? ClosedAt, JsonNode? Metadata, bool IsPublished, DateTimeOffset? PublishedAt, string? PublishedBy,
-    PublishPermissions PublishPermissions, int TimeoutSeconds, DateTimeOffset? AutoCloseAt, string? Error, SessionUsage Usage)
+    PublishPermissions PublishPermissions, int TimeoutSeconds, DateTimeOffset? AutoCloseAt, string? Error, SessionUsage Usage,
+    bool Desktop)
 {
     /// <summary>The wire shape of a loaded session.</summary>
     public static SessionResponse From(Session s) => new(
@@ -30,7 +31,7 @@ public sealed record SessionResponse(
         s.StartedAt, s.LastActivityAt, s.ClosedAt, JsonNode.Parse(s.Metadata), s.IsPublished, s.PublishedAt,
         s.PublishedBy, new PublishPermissions(s.PublishData, s.PublishCode, s.PublishSecrets), s.TimeoutSeconds,
         s.AutoCloseAt, s.State == SessionStates.Errored ? s.Error : null,
-        new SessionUsage(s.UsageModelCalls, s.UsageInputTokens, s.UsageOutputTokens));
+        new SessionUsage(s.UsageModelCalls, s.UsageInputTokens, s.UsageOutputTokens), s.Desktop);
 }
 
 /// <summary>The published view: never container or volume ids.</summary>
@@ -52,8 +53,9 @@ public sealed record PublishedSessionResponse(
 /// <param name="Setup">Shell script run at every computer start.</param>
 /// <param name="Prompt">A first user message.</param>
 /// <param name="TimeoutSeconds">Idle timeout, 1…604800 (default 300).</param>
+/// <param name="Desktop">Give the computer a desktop and the Host its <c>computer</c> tool (default <c>Computers:Desktop</c>, false).</param>
 public sealed record CreateSessionRequest(string? Name, JsonObject? Metadata, Dictionary<string, string>? Secrets,
-    string? Instructions, string? Setup, string? Prompt, int? TimeoutSeconds);
+    string? Instructions, string? Setup, string? Prompt, int? TimeoutSeconds, bool? Desktop = null);
 
 /// <summary>Body of <c>PUT /sessions/{id}</c>; at least one field.</summary>
 public sealed record UpdateSessionRequest(string? Name, JsonObject? Metadata, int? TimeoutSeconds);
@@ -73,7 +75,9 @@ public sealed record RestoreRequest(string? Prompt);
 /// <param name="Code">Copy <c>code/</c>.</param>
 /// <param name="Secrets">Copy the secrets.</param>
 /// <param name="Prompt">A first user message for the new session.</param>
-public sealed record RemixRequest(string? Name, JsonObject? Metadata, bool? Data, bool? Code, bool? Secrets, string? Prompt);
+/// <param name="Desktop">Give the new session's computer a desktop (default: as the parent).</param>
+public sealed record RemixRequest(string? Name, JsonObject? Metadata, bool? Data, bool? Code, bool? Secrets, string? Prompt,
+    bool? Desktop = null);
 
 /// <summary>Body of <c>POST /sessions/{id}/publish</c> (defaults: data and code yes, secrets no).</summary>
 public sealed record PublishRequest(bool? Data, bool? Code, bool? Secrets);

@@ -30,5 +30,6 @@ public static class SessionExtensions
     public static IEndpointRouteBuilder MapSessionApis(this IEndpointRouteBuilder routes) => routes
         .MapSessionsApi()
         .MapSessionActionsApi()
-        .MapPublishedApi();
+        .MapPublishedApi()
+        .MapScreenshotApi();
 }

@@ -87,8 +87,10 @@ public static class SessionsApi
         session.Setup = body.Setup;
         session.ProtectedSecrets = secrets.Protect(body.Secrets);
         session.SecretNames = body.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray() ?? [];
-        // A started computer of the warm pool, if one waits: the session takes its reserved id, and its agent the session.
-        var warm = computers.Value is { Enabled: true, WarmPool: > 0 } settings
+        session.Desktop = body.Desktop ?? computers.Value.Desktop;
+        // A started computer of the warm pool, if one waits (pooled computers are plain, so a desktop session never takes
+        // one): the session takes its reserved id, and its agent the session.
+        var warm = !session.Desktop && computers.Value is { Enabled: true, WarmPool: > 0 } settings
             ? await WarmPoolClaims.TryClaimAsync(db, WarmPool.Fingerprint(settings), cancellationToken)
             : null;
         if (warm is not null)

@@ -59,7 +59,7 @@ public sealed class ComputerWork(
 
         var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
         var handle = await computers.CreateAsync(new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
-            AgentEnvironment(session, sessionSecrets), IssueHostToken(session)), cancellationToken);
+            AgentEnvironment(session, sessionSecrets), IssueHostToken(session), session.Desktop), cancellationToken);
 
         // The agent runs setup.sh before it reports ready, so a session with a setup script gets the script's time limit too.
         var settings = computerOptions.Value;

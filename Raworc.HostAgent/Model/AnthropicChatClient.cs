@@ -12,7 +12,9 @@ namespace Raworc.HostAgent.Model;
 /// <param name="apiKey">The key, or the Host token through the gateway.</param>
 /// <param name="model">The model used when the options name none.</param>
 /// <param name="maxTokens">The most tokens of an answer when the options set none (the protocol requires a number).</param>
-internal sealed class AnthropicChatClient(HttpClient http, Uri baseUrl, string apiKey, string model, int maxTokens)
+/// <param name="computerTool">The computer-use tool type the <c>computer</c> tool is declared as (<see cref="ModelOptions.AnthropicComputerTool"/>).</param>
+internal sealed class AnthropicChatClient(HttpClient http, Uri baseUrl, string apiKey, string model, int maxTokens,
+    string computerTool = ModelOptions.DefaultAnthropicComputerTool)
     : ProviderChatClient(http, new ChatClientMetadata(ModelOptions.Anthropic, baseUrl, model))
 {
     /// <summary>The protocol version sent in <c>anthropic-version</c>.</summary>
@@ -27,7 +29,8 @@ internal sealed class AnthropicChatClient(HttpClient http, Uri baseUrl, string a
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var history = messages.ToList();
-        var tools = Functions(options).Select(f => new AnthropicTool(f.Name, f.Description, Schema(f))).ToList();
+        var tools = Functions(options).Select(Tool).ToList();
+        var computerUse = tools.Any(t => t.Type is not null);
         var request = new AnthropicRequest(options?.ModelId ?? model, options?.MaxOutputTokens ?? maxTokens, Conversation(history))
         {
             System = SystemText(history, options),
@@ -40,6 +43,10 @@ internal sealed class AnthropicChatClient(HttpClient http, Uri baseUrl, string a
         {
             headers.Add("x-api-key", apiKey);
             headers.Add("anthropic-version", ProtocolVersion);
+            if (computerUse)
+            {
+                headers.Add("anthropic-beta", BetaFlag(computerTool));
+            }
         }, cancellationToken);
 
         var contents = new List<AIContent>();
@@ -73,11 +80,34 @@ internal sealed class AnthropicChatClient(HttpClient http, Uri baseUrl, string a
         };
     }
 
+    /// <summary>
+    /// The beta flag that enables a computer-use tool type: <c>computer_YYYYMMDD</c> → <c>computer-use-YYYY-MM-DD</c>
+    /// (<c>computer_20250124</c> → <c>computer-use-2025-01-24</c>).
+    /// </summary>
+    public static string BetaFlag(string computerTool) => computerTool is ['c', 'o', 'm', 'p', 'u', 't', 'e', 'r', '_', .. var date] && date.Length == 8
+        ? $"computer-use-{date[..4]}-{date[4..6]}-{date[6..]}"
+        : throw new ArgumentException($"'{computerTool}' is not a computer-use tool type (computer_YYYYMMDD).", nameof(computerTool));
+
+    // The computer tool is declared as Anthropic's computer-use tool (its schema is built in); the others as custom tools.
+    private AnthropicTool Tool(AIFunctionDeclaration function) =>
+        function.AdditionalProperties.TryGetValue(Tools.ComputerDisplay.PropertyName, out var value) && value is Tools.ComputerDisplay display
+            ? new AnthropicTool(function.Name, null, null)
+            {
+                Type = computerTool,
+                DisplayWidthPx = display.ScaledWidth,
+                DisplayHeightPx = display.ScaledHeight,
+                DisplayNumber = HostAgentVariables.DisplayNumber,
+                // Zoom came with computer_20251124; earlier types refuse the field.
+                EnableZoom = string.CompareOrdinal(computerTool, "computer_20251124") >= 0 ? true : null,
+            }
+            : new AnthropicTool(function.Name, function.Description, Schema(function));
+
     // User turns carry text and tool results, assistant turns text and tool use; consecutive turns of one role are
     // merged, so that the results of one round of tool calls form the single user turn the protocol expects.
     private static List<AnthropicMessage> Conversation(IEnumerable<ChatMessage> messages)
     {
         var conversation = new List<AnthropicMessage>();
+        var withImages = ImageResults(messages);
         foreach (var message in messages.Where(m => m.Role != ChatRole.System))
         {
             var role = message.Role == ChatRole.Assistant ? "assistant" : "user";
@@ -96,7 +126,7 @@ internal sealed class AnthropicChatClient(HttpClient http, Uri baseUrl, string a
                         blocks.Add(new AnthropicBlock("tool_result")
                         {
                             ToolUseId = result.CallId,
-                            Content = ResultText(result),
+                            Content = ResultContent(result, withImages.Contains(result.CallId)),
                             IsError = result.Exception is null ? null : true,
                         });
                         break;
@@ -119,6 +149,32 @@ internal sealed class AnthropicChatClient(HttpClient http, Uri baseUrl, string a
         }
 
         return conversation;
+    }
+
+    // Text, or text and the result's screenshots as image blocks; a result whose screenshot is left out says so.
+    private static System.Text.Json.Nodes.JsonNode ResultContent(FunctionResultContent result, bool withImages)
+    {
+        var text = ResultText(result);
+        if (!withImages)
+        {
+            return ResultImages(result).Any() ? text + " (Its screenshot is no longer shown.)" : text;
+        }
+
+        var blocks = new System.Text.Json.Nodes.JsonArray((System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["type"] = "text", ["text"] = text });
+        foreach (var image in ResultImages(result))
+        {
+            blocks.Add((System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["type"] = "image",
+                ["source"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["type"] = "base64",
+                    ["media_type"] = image.MediaType,
+                    ["data"] = Convert.ToBase64String(image.Data.Span),
+                },
+            });
+        }
+        return blocks;
     }
 
     private static Uri WithSlash(Uri url) => url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");

@@ -37,7 +37,8 @@ public static class ChatClientFactory
     }
 
     private static IChatClient CreateAnthropic(ModelOptions options, HttpClient http) => new AnthropicChatClient(
-        http, options.BaseUrl ?? AnthropicChatClient.PublicOrigin, options.ApiKey ?? "", options.EffectiveModel, options.MaxOutputTokens);
+        http, options.BaseUrl ?? AnthropicChatClient.PublicOrigin, options.ApiKey ?? "", options.EffectiveModel, options.MaxOutputTokens,
+        options.AnthropicComputerTool);
 
     // Local OpenAI-compatible servers accept any key; an empty bearer header would be refused by some.
     private static IChatClient CreateOpenAI(ModelOptions options, HttpClient http) => new OpenAIChatClient(

@@ -22,6 +22,15 @@ public sealed record ModelOptions
     /// <summary>The model used with OpenAI when none is named.</summary>
     public const string DefaultOpenAIModel = "gpt-4.1";
 
+    /// <summary>The computer-use tool type the <c>computer</c> tool is declared as with Anthropic (Claude 4 and 3.7 models).</summary>
+    public const string DefaultAnthropicComputerTool = "computer_20250124";
+
+    /// <summary>
+    /// The computer-use tool type for Anthropic (<c>RAWORC_ANTHROPIC_COMPUTER_TOOL</c>, default
+    /// <see cref="DefaultAnthropicComputerTool"/>); <c>computer_20251124</c> (Claude Opus 4.5) adds <c>zoom</c>.
+    /// </summary>
+    public string AnthropicComputerTool { get; init; } = DefaultAnthropicComputerTool;
+
     /// <summary><c>anthropic</c>, <c>openai</c>, or null when nothing is configured.</summary>
     public string? Provider { get; init; }
 

@@ -37,7 +37,7 @@ internal sealed class OpenAIChatClient(HttpClient http, Uri endpoint, string api
 
         var choice = answer.Choices is [var first, ..] ? first : null;
         var contents = new List<AIContent>();
-        if (choice?.Message?.Content is { Length: > 0 } text)
+        if (choice?.Message?.Text is { Length: > 0 } text)
         {
             contents.Add(new TextContent(text));
         }
@@ -75,12 +75,31 @@ internal sealed class OpenAIChatClient(HttpClient http, Uri endpoint, string api
             conversation.Add(new OpenAIMessage("system", system));
         }
 
+        var withImages = ImageResults(messages);
         foreach (var message in messages.Where(m => m.Role != ChatRole.System))
         {
-            // Each result is a message of its own, right after the assistant message that made the calls.
+            // Each result is a message of its own, right after the assistant message that made the calls. A tool message
+            // carries text only, so the screenshots of these results follow in one user message.
+            var images = new System.Text.Json.Nodes.JsonArray();
             foreach (var result in message.Contents.OfType<FunctionResultContent>())
             {
-                conversation.Add(new OpenAIMessage("tool", ResultText(result)) { ToolCallId = result.CallId });
+                var sent = withImages.Contains(result.CallId);
+                var omitted = !sent && ResultImages(result).Any() ? " (Its screenshot is no longer shown.)" : "";
+                conversation.Add(new OpenAIMessage("tool", ResultText(result) + omitted) { ToolCallId = result.CallId });
+                foreach (var image in sent ? ResultImages(result) : [])
+                {
+                    images.Add((System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["type"] = "text", ["text"] = $"Screenshot of tool call {result.CallId}:" });
+                    images.Add((System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["type"] = "image_url",
+                        ["image_url"] = new System.Text.Json.Nodes.JsonObject { ["url"] = DataUrl(image) },
+                    });
+                }
+            }
+
+            if (images.Count > 0)
+            {
+                conversation.Add(new OpenAIMessage("user", images));
             }
 
             var text = string.Concat(message.Contents.OfType<TextContent>().Select(t => t.Text));

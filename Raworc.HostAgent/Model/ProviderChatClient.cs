@@ -97,11 +97,32 @@ internal abstract class ProviderChatClient(HttpClient http, ChatClientMetadata m
     protected static Dictionary<string, object?> Arguments(JsonObject? json) =>
         (json ?? []).ToDictionary(pair => pair.Key, object? (pair) => pair.Value is null ? null : JsonSerializer.SerializeToElement(pair.Value, ProviderJson.Default.JsonNode));
 
+    /// <summary>The most screenshots one request carries: older ones are left out (their text stays), as each costs ~1,000+ tokens.</summary>
+    public const int MaxImagesPerRequest = 3;
+
+    /// <summary>The images of a function's result (the <c>computer</c> tool's screenshots), in order.</summary>
+    protected static IEnumerable<DataContent> ResultImages(FunctionResultContent result) =>
+        result.Result is IEnumerable<AIContent> contents ? contents.OfType<DataContent>().Where(d => d.HasTopLevelMediaType("image")) : [];
+
+    /// <summary>
+    /// The call ids whose result images this request sends: those of the last <see cref="MaxImagesPerRequest"/> results
+    /// with an image. Earlier results go as text only, noting that their screenshot was left out.
+    /// </summary>
+    protected static HashSet<string> ImageResults(IEnumerable<ChatMessage> messages) =>
+    [
+        .. messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>().Where(r => ResultImages(r).Any())
+            .Select(r => r.CallId).Reverse().Take(MaxImagesPerRequest),
+    ];
+
+    /// <summary>The base64 <c>data:</c> URL of an image.</summary>
+    protected static string DataUrl(DataContent image) => $"data:{image.MediaType};base64,{Convert.ToBase64String(image.Data.Span)}";
+
     /// <summary>A function's result as the text the model reads.</summary>
     protected static string ResultText(FunctionResultContent result) => result.Result switch
     {
         null => result.Exception is { } exception ? "Error: " + exception.Message : "",
         string text => text,
+        IEnumerable<AIContent> contents => string.Concat(contents.OfType<TextContent>().Select(t => t.Text)),
         JsonElement element => element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText(),
         var other => ToNode(other)?.ToJsonString() ?? "",
     };

@@ -36,7 +36,8 @@ internal sealed record AnthropicMessage(string Role, List<AnthropicBlock> Conten
 
 /// <summary>
 /// A content block: <c>text</c> (<see cref="Text"/>), <c>tool_use</c> (<see cref="Id"/>, <see cref="Name"/>,
-/// <see cref="Input"/>) or <c>tool_result</c> (<see cref="ToolUseId"/>, <see cref="Content"/>, <see cref="IsError"/>).
+/// <see cref="Input"/>) or <c>tool_result</c> (<see cref="ToolUseId"/>, <see cref="Content"/>: a string, or an array of
+/// <c>text</c> and <c>image</c> blocks, <see cref="IsError"/>).
 /// Other block types in an answer (thinking, say) are read and skipped.
 /// </summary>
 internal sealed record AnthropicBlock(string Type)
@@ -51,13 +52,27 @@ internal sealed record AnthropicBlock(string Type)
 
     public string? ToolUseId { get; init; }
 
-    public string? Content { get; init; }
+    public JsonNode? Content { get; init; }
 
     public bool? IsError { get; init; }
 }
 
-/// <summary>A tool offered to the model; <see cref="InputSchema"/> is the JSON schema of its arguments.</summary>
-internal sealed record AnthropicTool(string Name, string? Description, JsonNode? InputSchema);
+/// <summary>
+/// A tool offered to the model: a custom tool (<see cref="InputSchema"/> is the JSON schema of its arguments), or, with
+/// <see cref="Type"/> set (<c>computer_20250124</c>), Anthropic's computer-use tool, declared by its screen size only.
+/// </summary>
+internal sealed record AnthropicTool(string Name, string? Description, JsonNode? InputSchema)
+{
+    public string? Type { get; init; }
+
+    public int? DisplayWidthPx { get; init; }
+
+    public int? DisplayHeightPx { get; init; }
+
+    public int? DisplayNumber { get; init; }
+
+    public bool? EnableZoom { get; init; }
+}
 
 /// <summary><c>auto</c>, <c>any</c> or <c>none</c>.</summary>
 internal sealed record AnthropicToolChoice(string Type);
@@ -84,10 +99,15 @@ internal sealed record OpenAIRequest(string Model, IReadOnlyList<OpenAIMessage> 
 
 /// <summary>
 /// A chat message: <c>system</c>, <c>user</c>, <c>assistant</c> (text and/or <see cref="ToolCalls"/>) or <c>tool</c>
-/// (a result, <see cref="ToolCallId"/>). <see cref="Content"/> is always written: null is valid only beside tool calls.
+/// (a result, <see cref="ToolCallId"/>). <see cref="Content"/> is always written: null is valid only beside tool calls;
+/// it is a string, or for a user message an array of <c>text</c> and <c>image_url</c> parts (screenshots).
 /// </summary>
-internal sealed record OpenAIMessage(string Role, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Content)
+internal sealed record OpenAIMessage(string Role, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] JsonNode? Content)
 {
+    /// <summary>The content when it is a string (as in every answer), else null.</summary>
+    [JsonIgnore]
+    public string? Text => Content is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
     public List<OpenAIToolCall>? ToolCalls { get; init; }
 
     public string? ToolCallId { get; init; }

@@ -8,4 +8,7 @@ namespace Raworc.HostAgent.Tools;
 /// <param name="Description">What the tool does, for the model.</param>
 /// <param name="Schema">JSON schema (an object schema) of the arguments.</param>
 /// <param name="RunAsync">Runs one call with the model's arguments; refusals surface as <see cref="ToolException"/>.</param>
-public sealed record AgentTool(string Name, string Description, JsonElement Schema, Func<JsonObject, CancellationToken, Task<ToolResult>> RunAsync);
+/// <param name="Display">For the <c>computer</c> tool: the screen, so a provider with a computer-use tool type (Anthropic)
+/// can declare it as such instead of as a function.</param>
+public sealed record AgentTool(string Name, string Description, JsonElement Schema, Func<JsonObject, CancellationToken, Task<ToolResult>> RunAsync,
+    ComputerDisplay? Display = null);

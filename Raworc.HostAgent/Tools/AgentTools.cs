@@ -3,7 +3,10 @@ using System.Text.Json.Nodes;
 
 namespace Raworc.HostAgent.Tools;
 
-/// <summary>The Host's tool set: <c>bash</c> and <c>str_replace_based_edit_tool</c>, with their argument schemas.</summary>
+/// <summary>
+/// The Host's tool set: <c>bash</c> and <c>str_replace_based_edit_tool</c>, plus <c>computer</c> when the session has a
+/// desktop, with their argument schemas.
+/// </summary>
 public static class AgentTools
 {
     /// <summary>The name of the shell tool.</summary>
@@ -39,8 +42,24 @@ public static class AgentTools
         _ => tool,
     };
 
-    /// <summary>Builds both tools over the given implementations.</summary>
-    public static IReadOnlyList<AgentTool> Create(BashTool bash, TextEditorTool editor) =>
+    /// <summary>The name of the desktop tool.</summary>
+    public const string ComputerName = "computer";
+
+    private static readonly JsonElement ComputerSchema = JsonDocument.Parse("""
+        {"type":"object","properties":{
+          "action":{"type":"string","enum":["screenshot","mouse_move","left_click","right_click","middle_click","double_click","triple_click","left_click_drag","left_mouse_down","left_mouse_up","type","key","hold_key","scroll","wait","cursor_position","zoom"]},
+          "coordinate":{"type":"array","items":{"type":"integer"},"description":"[x, y] in screenshot pixels: where to move, click or scroll; the end of a drag."},
+          "start_coordinate":{"type":"array","items":{"type":"integer"},"description":"left_click_drag: [x, y] where the drag starts."},
+          "text":{"type":"string","description":"type: the text; key and hold_key: xdotool key names joined with + (ctrl+alt+t, Return); clicks and scroll: modifier keys to hold."},
+          "scroll_direction":{"type":"string","enum":["up","down","left","right"]},
+          "scroll_amount":{"type":"integer","description":"scroll: wheel clicks (default 3)."},
+          "duration":{"type":"number","description":"wait and hold_key: seconds (0-60)."},
+          "region":{"type":"array","items":{"type":"integer"},"description":"zoom: [x0, y0, x1, y1], the area to see at full resolution."}},
+         "required":["action"]}
+        """).RootElement.Clone();
+
+    /// <summary>Builds both tools over the given implementations, and the <c>computer</c> tool when <paramref name="computer"/> is given.</summary>
+    public static IReadOnlyList<AgentTool> Create(BashTool bash, TextEditorTool editor, ComputerTool? computer = null) =>
     [
         new(BashName,
             $"Run a shell command in {bash.Options.WorkingDirectory}. Returns the exit code, stdout and stderr (each capped to {bash.Options.MaxOutputChars} characters). Commands are killed after their timeout.",
@@ -50,7 +69,31 @@ public static class AgentTools
             $"View, create and edit files under {editor.Paths.Root}: view (file with line numbers or directory listing), create, str_replace (old_str must occur exactly once), insert (after insert_line), undo_edit.",
             EditorSchema,
             (arguments, _) => Task.FromResult(RunEditor(editor, arguments))),
+        .. computer is null ? Array.Empty<AgentTool>() : [Computer(computer)],
     ];
+
+    private static AgentTool Computer(ComputerTool computer)
+    {
+        var display = computer.Display;
+        return new(ComputerName,
+            $"Use the session's desktop ({display.ScaledWidth}x{display.ScaledHeight} screenshots; x 0-{display.ScaledWidth - 1}, y 0-{display.ScaledHeight - 1}) with the mouse and keyboard. "
+            + "Every action but cursor_position returns a screenshot. Ctrl+Alt+T opens a terminal (in /session), Ctrl+Alt+B the browser; right-click the background for the menu.",
+            ComputerSchema,
+            (arguments, cancellationToken) => RunComputerAsync(computer, arguments, cancellationToken),
+            display);
+    }
+
+    private static async Task<ToolResult> RunComputerAsync(ComputerTool computer, JsonObject arguments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await computer.RunAsync(ComputerAction.Parse(arguments, computer.Display), cancellationToken);
+        }
+        catch (ToolException ex)
+        {
+            return new ToolResult($"Error: {ex.Message}", 1);
+        }
+    }
 
     private static async Task<ToolResult> RunBashAsync(BashTool bash, JsonObject arguments, CancellationToken cancellationToken)
     {

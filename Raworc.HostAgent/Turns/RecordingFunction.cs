@@ -9,6 +9,8 @@ namespace Raworc.HostAgent.Turns;
 /// <summary>
 /// Exposes an <see cref="AgentTool"/> to <see cref="FunctionInvokingChatClient"/> and reports every call
 /// (arguments, duration, exit code, redacted output) to <paramref name="onCall"/> before the model sees the result.
+/// The result is the output text, or, when the tool gave an image (the <c>computer</c> tool's screenshots), a list of
+/// a <see cref="TextContent"/> and a <see cref="DataContent"/> (<c>image/png</c>), which the provider clients send as an image.
 /// </summary>
 /// <param name="tool">The tool.</param>
 /// <param name="redactor">Applied to the output the model and the user see.</param>
@@ -23,6 +25,12 @@ internal sealed class RecordingFunction(AgentTool tool, Redactor redactor, Func<
 
     /// <inheritdoc />
     public override JsonElement JsonSchema => tool.Schema;
+
+    /// <inheritdoc />
+    /// <remarks>Holds the tool's <see cref="ComputerDisplay"/> under <see cref="ComputerDisplay.PropertyName"/>, for the computer tool.</remarks>
+    public override IReadOnlyDictionary<string, object?> AdditionalProperties { get; } = tool.Display is null
+        ? new Dictionary<string, object?>()
+        : new Dictionary<string, object?> { [ComputerDisplay.PropertyName] = tool.Display };
 
     /// <inheritdoc />
     protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
@@ -42,7 +50,7 @@ internal sealed class RecordingFunction(AgentTool tool, Redactor redactor, Func<
         stopwatch.Stop();
         var output = redactor.Redact(result.Output);
         await onCall(new ToolCallRecord(tool.Name, json, stopwatch.ElapsedMilliseconds, result.ExitCode, output), cancellationToken);
-        return output;
+        return result.Image is null ? output : new List<AIContent> { new TextContent(output), new DataContent(result.Image, "image/png") };
     }
 
     private static JsonObject ToJson(AIFunctionArguments arguments)

@@ -95,9 +95,12 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
     {
         var arguments = redactor.Redact(call.Arguments);
         await _toolLog.AppendAsync(call.Tool, arguments, call.DurationMs, call.ExitCode, call.Output, cancellationToken);
-        var headline = call.Tool == AgentTools.BashName
-            ? "$ " + call.Arguments["command"]?.ToString()
-            : $"{call.Tool} {call.Arguments["command"]} {call.Arguments["path"]}";
+        var headline = call.Tool switch
+        {
+            AgentTools.BashName => "$ " + call.Arguments["command"]?.ToString(),
+            AgentTools.ComputerName => $"computer {call.Arguments["action"]}",
+            _ => $"{call.Tool} {call.Arguments["command"]} {call.Arguments["path"]}",
+        };
         var content = redactor.Redact(headline) + "\n" + CappedText.Cap(call.Output, options.MaxToolMessageChars);
         var message = new NewMessage(CappedText.Cap(content, MaxContentChars), new JsonObject
         {
@@ -108,6 +111,11 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
             ["duration_ms"] = call.DurationMs,
             ["exit_code"] = call.ExitCode,
         });
+        if (call.Tool == AgentTools.ComputerName)
+        {
+            // The event stream reports a screen change after such a message; the screenshot itself went to the model only.
+            message.Metadata!["tool_type"] = AgentTools.ComputerName;
+        }
         lock (posted)
         {
             posted.Add(message);

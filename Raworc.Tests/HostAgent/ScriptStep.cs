@@ -8,6 +8,17 @@ public abstract record ScriptStep
     /// <summary>Answer with one tool call.</summary>
     public static ScriptStep CallTool(string name, JsonObject arguments) => new ToolCallStep(name, arguments);
 
+    /// <summary>Answer with one call of the <c>computer</c> tool: <paramref name="action"/> plus the given fields (e.g. <c>("text", "ctrl+alt+t")</c>).</summary>
+    public static ScriptStep UseComputer(string action, params (string Name, JsonNode? Value)[] fields)
+    {
+        var arguments = new JsonObject { ["action"] = action };
+        foreach (var (name, value) in fields)
+        {
+            arguments[name] = value;
+        }
+        return new ToolCallStep("computer", arguments);
+    }
+
     /// <summary>Answer with a fixed text and end the model's turn.</summary>
     public static ScriptStep Answer(string text) => new AnswerStep(_ => text);
 
@@ -71,6 +82,15 @@ public sealed record RecordedRequest(
 
     /// <summary>The usage the stand-in reported in its answer (input, output tokens); null for errors.</summary>
     public (long Input, long Output)? ReportedUsage { get; set; }
+
+    /// <summary>
+    /// The images the request carried, decoded, in order: Anthropic <c>image</c> blocks inside tool results, OpenAI
+    /// <c>image_url</c> parts (base64 <c>data:</c> URLs) of user messages.
+    /// </summary>
+    public IReadOnlyList<byte[]> Images { get; init; } = [];
+
+    /// <summary>The <c>anthropic-beta</c> header, as received (empty when absent).</summary>
+    public string AnthropicBeta { get; init; } = "";
 
     /// <summary>The newest tool result, or an empty string.</summary>
     public string LastToolResult => ToolResults.Count == 0 ? "" : ToolResults[^1];

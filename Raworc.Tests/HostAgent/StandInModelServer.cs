@@ -108,7 +108,12 @@ public sealed class StandInModelServer : IAsyncDisposable
             ? header
             : context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
         var request = (protocol == "anthropic" ? StandInProtocols.ParseAnthropic(body, apiKey) : StandInProtocols.ParseOpenAI(body, apiKey))
-            with { Credentials = $"{context.Request.Headers.Authorization} {context.Request.Headers["x-api-key"]}" };
+            with
+            {
+                Credentials = $"{context.Request.Headers.Authorization} {context.Request.Headers["x-api-key"]}",
+                Images = StandInProtocols.Images(body),
+                AnthropicBeta = context.Request.Headers["anthropic-beta"].ToString(),
+            };
         lock (_requests)
         {
             _requests.Add(request);

@@ -73,6 +73,52 @@ internal static class StandInProtocols
         return new RecordedRequest("openai", apiKey, system.ToString(), messages, results, tools, body);
     }
 
+    /// <summary>
+    /// Every image in a request of either protocol, decoded: Anthropic <c>image</c> blocks (base64 sources, inside tool
+    /// results or not) and OpenAI <c>image_url</c> parts with a base64 <c>data:</c> URL.
+    /// </summary>
+    public static IReadOnlyList<byte[]> Images(JsonObject body)
+    {
+        var images = new List<byte[]>();
+        void Visit(JsonNode? node)
+        {
+            if (node is JsonArray array)
+            {
+                foreach (var child in array)
+                {
+                    Visit(child);
+                }
+                return;
+            }
+            if (node is not JsonObject block)
+            {
+                return;
+            }
+            var type = block["type"] is JsonValue value && value.TryGetValue<string>(out var name) ? name : null;
+            var source = block["source"] as JsonObject;
+            var url = (block["image_url"] as JsonObject)?["url"]?.GetValue<string>() ?? "";
+            var at = url.IndexOf(";base64,", StringComparison.Ordinal);
+            if (type == "image" && source?["data"] is JsonValue data)
+            {
+                images.Add(Convert.FromBase64String(data.GetValue<string>()));
+            }
+            else if (type == "image_url" && at > 0)
+            {
+                images.Add(Convert.FromBase64String(url[(at + ";base64,".Length)..]));
+            }
+            else
+            {
+                foreach (var (_, child) in block)
+                {
+                    Visit(child);
+                }
+            }
+        }
+
+        Visit(body["messages"]);
+        return images;
+    }
+
     public static JsonObject AnthropicToolUse(string model, string id, string name, JsonObject arguments, (long In, long Out) usage) =>
         AnthropicMessage(model, id, "tool_use", usage, new JsonObject { ["type"] = "tool_use", ["id"] = id, ["name"] = name, ["input"] = arguments.DeepClone() });
 

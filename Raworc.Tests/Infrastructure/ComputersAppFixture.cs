@@ -20,6 +20,13 @@ public class ComputersAppFixture : RaworcAppFixture
     /// <remarks>Declared after <see cref="SourceImage"/>, which it is made from.</remarks>
     public static string Image { get; } = $"{SourceImage}-tests".Replace(":latest-tests", ":tests", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The image of desktop computers, which <c>eng/host-agent-desktop-image.sh</c> built: <c>RAWORC_DESKTOP_IMAGE</c>, as for
+    /// the script, or <c>raworc/host-agent-desktop:latest</c>.
+    /// </summary>
+    public static string DesktopImage { get; } = Environment.GetEnvironmentVariable("RAWORC_DESKTOP_IMAGE") is { Length: > 0 } desktop
+        ? desktop : "raworc/host-agent-desktop:latest";
+
     /// <summary>Most disk a session's volume may take in these tests, MiB.</summary>
     public const int MaxVolumeMiB = 64;
 
@@ -42,7 +49,7 @@ public class ComputersAppFixture : RaworcAppFixture
 
     protected override bool Computers => true;
 
-    protected override IEnumerable<string> ExtraArguments => [$"--Raworc:HostAgentImage={Image}"];
+    protected override IEnumerable<string> ExtraArguments => [$"--Raworc:HostAgentImage={Image}", $"--Raworc:HostAgentDesktopImage={DesktopImage}"];
 
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>
     {

@@ -269,6 +269,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("created_by_type");
 
+                    b.Property<bool>("Desktop")
+                        .HasColumnType("boolean")
+                        .HasColumnName("desktop");
+
                     b.Property<string>("Error")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")

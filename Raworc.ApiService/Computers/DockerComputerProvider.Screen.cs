@@ -1,0 +1,67 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Raworc.ApiService.Computers;
+
+public sealed partial class DockerComputerProvider
+{
+    /// <summary>The screenshot command run in a desktop computer: ImageMagick's <c>import</c> of the root window, PNG on stdout.</summary>
+    internal static readonly IList<string> ScreenshotCommand = ["/usr/bin/import", "-silent", "-window", "root", "png:-"];
+
+    /// <summary>How long one screenshot may take, engine calls included.</summary>
+    private static readonly TimeSpan ScreenshotTimeout = TimeSpan.FromSeconds(15);
+
+    /// <inheritdoc />
+    public async Task<byte[]?> CaptureScreenAsync(Guid sessionId, int maxBytes, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ScreenshotTimeout);
+        ContainerExecCreateResponse exec;
+        try
+        {
+            // The user and the display are set here, not taken from the container: the session's code may have changed
+            // its own environment, never this exec's.
+            exec = await docker.Exec.ExecCreateContainerAsync(NameOf(sessionId), new ContainerExecCreateParameters
+            {
+                Cmd = ScreenshotCommand,
+                User = ContainerUser,
+                Env = [$"{HostAgentVariables.Display}=:{HostAgentVariables.DisplayNumber}"],
+                AttachStdout = true,
+                AttachStderr = true,
+            }, timeout.Token);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+        catch (DockerApiException exception) when (exception.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            // The container exists but does not run.
+            return null;
+        }
+
+        using var stream = await docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, timeout.Token);
+        using var output = new MemoryStream();
+        var buffer = new byte[81920];
+        while (true)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, timeout.Token);
+            if (read.EOF)
+            {
+                break;
+            }
+            if (read.Target != MultiplexedStream.TargetStream.StandardOut)
+            {
+                continue;
+            }
+            // Past the cap the rest is not read: the answer is refused anyway.
+            var room = maxBytes - (int)output.Length;
+            output.Write(buffer, 0, Math.Min(room, read.Count));
+            if (read.Count >= room)
+            {
+                break;
+            }
+        }
+        return output.ToArray();
+    }
+}
