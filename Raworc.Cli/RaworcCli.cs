@@ -103,6 +103,11 @@ public sealed class CliContext(CliConsole console) : IDisposable
             await console.Error.WriteLineAsync($"raworc: the server could not be reached: {e.Message}");
             return 1;
         }
+        catch (System.Text.Json.JsonException)
+        {
+            await console.Error.WriteLineAsync("raworc: the server's answer was not the JSON of the Raworc API v0; is --url a Raworc server?");
+            return 1;
+        }
         catch (CliException e)
         {
             await console.Error.WriteLineAsync($"raworc: {e.Message}");

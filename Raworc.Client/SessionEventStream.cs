@@ -149,10 +149,12 @@ public sealed class SessionEventStream : IAsyncDisposable
     {
         "message" => new MessageEvent(null, Deserialize(data, WireJson.Default.Message)),
         "state" => new StateEvent(null, Deserialize(data, WireJson.Default.Session)),
-        "screen" => Deserialize(data, WireJson.Default.SessionSignal) is var s ? new ScreenEvent(null, s.SessionId, s.At ?? default) : null,
+        "screen" => Screen(Deserialize(data, WireJson.Default.SessionSignal)),
         "deleted" => new DeletedEvent(null, Deserialize(data, WireJson.Default.SessionSignal).SessionId),
         _ => null,
     };
+
+    private static ScreenEvent Screen(SessionSignal signal) => new(null, signal.SessionId, signal.At ?? default);
 
     private static T Deserialize<T>(ReadOnlySpan<byte> data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         JsonSerializer.Deserialize(data, type) ?? throw new JsonException("An event carried null data.");

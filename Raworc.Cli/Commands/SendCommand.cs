@@ -31,11 +31,11 @@ public static class SendCommand
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(parse.GetValue(timeout)));
 
-            // Connected before posting, so the message and everything after it are on the stream.
-            await using var events = await client.OpenEventsAsync(name, cancellationToken: deadline.Token);
-            var posted = await client.PostMessageAsync(name, parse.GetRequiredValue(text), cancellationToken: deadline.Token);
             try
             {
+                // Connected before posting, so the message and everything after it are on the stream.
+                await using var events = await client.OpenEventsAsync(name, cancellationToken: deadline.Token);
+                var posted = await client.PostMessageAsync(name, parse.GetRequiredValue(text), cancellationToken: deadline.Token);
                 return await FollowAsync(context.Console, events, posted, deadline.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
