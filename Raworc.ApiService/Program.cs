@@ -1,5 +1,6 @@
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Events;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Models;
 using Raworc.ApiService.Operators;
@@ -16,6 +17,7 @@ builder.AddRaworcRateLimits();
 builder.AddOperators();
 builder.AddSessions();
 builder.AddMessages();
+builder.AddEvents();
 builder.AddSessionComputers();
 builder.AddComputerSocket();
 builder.AddModelGateway();
@@ -33,6 +35,7 @@ app.MapAuthApi();
 app.MapOperatorsApi();
 app.MapSessionApis();
 app.MapMessagesApi();
+app.MapEventsApi();
 app.MapModelGatewayApi();
 
 await app.MigrateDatabaseAsync();

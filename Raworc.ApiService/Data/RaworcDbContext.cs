@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Events;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Operators;
 using Raworc.ApiService.Sessions;
@@ -25,6 +26,9 @@ public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) :
 
     /// <summary>Messages of all sessions.</summary>
     public DbSet<Message> Messages => Set<Message>();
+
+    /// <summary>State changes of all sessions (their event stream's <c>state</c> events).</summary>
+    public DbSet<StateChange> StateChanges => Set<StateChange>();
 
     /// <summary>The queue of computer work.</summary>
     public DbSet<WorkItem> WorkItems => Set<WorkItem>();

@@ -23,6 +23,12 @@ public sealed class Message
 
     /// <summary>Arrival time (UTC).</summary>
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that stored it (at most 55 characters), or null when it was not traced:
+    /// the Host's request that fetches a user message links its span to this trace (<see cref="TurnTracing"/>). Never on the wire.
+    /// </summary>
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>Message roles.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Raworc.ApiService.Messages;
@@ -27,7 +28,7 @@ public sealed record MessageCountResponse(int Count);
 /// <summary>Builds message rows.</summary>
 public static class MessageFactory
 {
-    /// <summary>A new message (its sequence number is assigned by the database on insert).</summary>
+    /// <summary>A new message (its sequence number is assigned by the database on insert), carrying the current trace's context.</summary>
     public static Message Create(Guid sessionId, string role, string content, JsonObject? metadata, DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(),
@@ -36,5 +37,6 @@ public static class MessageFactory
         Content = content,
         Metadata = (metadata ?? []).ToJsonString(),
         CreatedAt = now,
+        TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } activity ? activity.Id : null,
     };
 }

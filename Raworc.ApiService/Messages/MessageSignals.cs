@@ -5,30 +5,37 @@ using StackExchange.Redis;
 namespace Raworc.ApiService.Messages;
 
 /// <summary>
-/// Wakes waiting long-polls when a message is stored, on this or any other replica: one Redis pattern
-/// subscription per process fans out to the in-process waiters of each session. A session's entry lives only while
+/// Wakes waiting long-polls when a message is stored, and event streams when a message is stored, the state changes or the
+/// session is deleted, on this or any other replica: one Redis pattern subscription per process fans out to the
+/// in-process waiters of each session (the payload says which kind of wake-up it is, see <see cref="RedisStore"/>). A session's entry lives only while
 /// it has waiters: the last one to leave removes it, so the table does not grow with every session ever polled.
 /// </summary>
 public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedService
 {
     private readonly ConcurrentDictionary<Guid, WaiterSet> _waiters = new();
 
+    // The AsyncState of a waiter's TaskCompletionSource: set for an event stream's waiter, which every wake-up reaches.
+    private static readonly object AnyWakeUp = new();
+
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(RedisStore.MessageChannelPrefix + "*"), (channel, _) =>
+        redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(RedisStore.MessageChannelPrefix + "*"), (channel, value) =>
         {
             var text = channel.ToString();
             if (Guid.TryParse(text.AsSpan(RedisStore.MessageChannelPrefix.Length), out var sessionId))
             {
-                Signal(sessionId);
+                Signal(sessionId, message: value != RedisStore.StateSignal && value != RedisStore.DeletedSignal);
             }
         });
 
     /// <summary>Sessions with at least one waiter (for tests: no entry outlives its last waiter).</summary>
     internal int WaitingSessions => _waiters.Count;
 
-    /// <summary>Wakes every waiter of <paramref name="sessionId"/> in this process (a message of it was stored).</summary>
-    internal void Signal(Guid sessionId)
+    /// <summary>
+    /// Wakes the waiters of <paramref name="sessionId"/> in this process: all of them when a message of it was stored
+    /// (<paramref name="message"/>), else (a state change or deletion) only event streams' waiters.
+    /// </summary>
+    internal void Signal(Guid sessionId, bool message = true)
     {
         if (_waiters.TryGetValue(sessionId, out var waiters))
         {
@@ -36,7 +43,10 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
             {
                 foreach (var waiter in waiters)
                 {
-                    waiter.TrySetResult();
+                    if (message || waiter.Task.AsyncState == AnyWakeUp)
+                    {
+                        waiter.TrySetResult();
+                    }
                 }
             }
         }
@@ -50,9 +60,16 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
     /// Registers interest in the next message of a session. Register before querying, then await
     /// <see cref="Waiter.Signalled"/>: a message stored between the query and the wait still wakes it.
     /// </summary>
-    public Waiter Register(Guid sessionId)
+    public Waiter Register(Guid sessionId) => Register(sessionId, anyWakeUp: false);
+
+    /// <summary>
+    /// Like <see cref="Register(Guid)"/>, for an event stream: woken also when the session's state changes or it is deleted.
+    /// </summary>
+    public Waiter RegisterForEvents(Guid sessionId) => Register(sessionId, anyWakeUp: true);
+
+    private Waiter Register(Guid sessionId, bool anyWakeUp)
     {
-        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = new TaskCompletionSource(anyWakeUp ? AnyWakeUp : null, TaskCreationOptions.RunContinuationsAsynchronously);
         while (true)
         {
             var waiters = _waiters.GetOrAdd(sessionId, _ => new());

@@ -60,6 +60,10 @@ public static class MessagesApi
             cancellationToken.ThrowIfCancellationRequested();
             messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
         }
+        if (caller.IsHostOf(session))
+        {
+            TurnTracing.LinkToUserMessages(session.Id, messages);
+        }
         return TypedResults.Ok(messages.Select(MessageResponse.From).ToList());
     }
 

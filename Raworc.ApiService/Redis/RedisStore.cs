@@ -17,8 +17,20 @@ public sealed class RedisStore(IConnectionMultiplexer redis, ILogger<RedisStore>
     /// <summary>Sorted set: session id → idle deadline (Unix ms).</summary>
     public const string IdleDeadlinesKey = "raworc:idle-deadlines";
 
-    /// <summary>Channel prefix: one channel per session, published when a message is stored.</summary>
+    /// <summary>
+    /// Channel prefix: one channel per session, published when a message is stored (payload <see cref="MessageSignal"/>),
+    /// its state changes (<see cref="StateSignal"/>) or it is deleted (<see cref="DeletedSignal"/>).
+    /// </summary>
     public const string MessageChannelPrefix = "raworc:messages:";
+
+    /// <summary>Payload of a message's wake-up (wakes long-polls and event streams).</summary>
+    public const string MessageSignal = "1";
+
+    /// <summary>Payload of a state change's wake-up (wakes event streams only).</summary>
+    public const string StateSignal = "s";
+
+    /// <summary>Payload of a deletion's wake-up (wakes event streams only).</summary>
+    public const string DeletedSignal = "d";
 
     /// <summary>Channel published when work is queued.</summary>
     public const string WorkChannel = "raworc:work";
@@ -48,8 +60,16 @@ public sealed class RedisStore(IConnectionMultiplexer redis, ILogger<RedisStore>
     }
 
     /// <summary>Wakes long-polls of a session's messages (every replica); a hint (see remarks).</summary>
-    public void PublishMessage(Guid sessionId) => Hint("message wake-up", _ =>
-        redis.GetSubscriber().Publish(RedisChannel.Literal(MessageChannelPrefix + sessionId), "1", CommandFlags.FireAndForget));
+    public void PublishMessage(Guid sessionId) => Publish(sessionId, MessageSignal);
+
+    /// <summary>Wakes event streams of a session whose state changed (every replica); a hint (see remarks).</summary>
+    public void PublishStateChange(Guid sessionId) => Publish(sessionId, StateSignal);
+
+    /// <summary>Wakes event streams of a deleted session, which then end (every replica); a hint (see remarks).</summary>
+    public void PublishDeleted(Guid sessionId) => Publish(sessionId, DeletedSignal);
+
+    private void Publish(Guid sessionId, string signal) => Hint("session wake-up", _ =>
+        redis.GetSubscriber().Publish(RedisChannel.Literal(MessageChannelPrefix + sessionId), signal, CommandFlags.FireAndForget));
 
     /// <summary>Wakes the work queue's workers (every replica); a hint (see remarks).</summary>
     public void PublishWork() => Hint("work wake-up", _ =>

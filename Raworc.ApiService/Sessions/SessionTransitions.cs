@@ -1,5 +1,8 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Raworc.ApiService.Events;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Redis;
 using Raworc.ApiService.Work;
@@ -10,11 +13,12 @@ namespace Raworc.ApiService.Sessions;
 /// Moves sessions through their states race-free: each transition is one conditional statement
 /// (<c>UPDATE sessions SET … WHERE id = @id AND state = @observed</c>); when a concurrent request changed
 /// the state first, the update matches no row and the event is re-evaluated against the new state.
-/// The queued work and any message of the event commit in the same transaction; Redis presence follows
-/// after the commit.
+/// The queued work, any message of the event and, when the state changed, a <see cref="StateChange"/> row (the event
+/// stream's <c>state</c> event, after the message) commit in the same transaction; Redis presence and the wake-up of
+/// long-polls and event streams follow after the commit.
 /// </summary>
 public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, SessionQuotas quotas, RedisStore presence,
-    IOptions<SessionOptions> sessionOptions, TimeProvider clock)
+    IOptions<SessionOptions> sessionOptions, IOptions<JsonOptions> json, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
 
@@ -76,17 +80,41 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
                 db.Messages.Add(message);
             }
             await db.SaveChangesAsync(cancellationToken);
+            var changed = next == observed ? null : await RecordStateChangeAsync(sessionId, next, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
 
-            var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
+            var session = changed ?? await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
             FollowInRedis(session, work is not null);
             if (message is not null)
             {
                 presence.PublishMessage(sessionId);
             }
+            else if (changed is not null)
+            {
+                presence.PublishStateChange(sessionId);
+            }
             return TransitionResult.Done(session);
         }
         return TransitionResult.Refused(TransitionOutcome.NotAllowed, "The session is changing too quickly; try again.");
+    }
+
+    /// <summary>
+    /// Inserts the <c>state</c> event of a change, after the event's message (so a stream shows the message that caused a
+    /// change before the change), and returns the session as the change left it: read under the row lock this transaction
+    /// holds, so no later change shows in it.
+    /// </summary>
+    private async Task<Session> RecordStateChangeAsync(Guid sessionId, string next, CancellationToken cancellationToken)
+    {
+        var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
+        db.StateChanges.Add(new StateChange
+        {
+            SessionId = sessionId,
+            State = next,
+            Session = JsonSerializer.Serialize(SessionResponse.From(session), json.Value.SerializerOptions),
+            CreatedAt = clock.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return session;
     }
 
     private Task<int> UpdateAsync(Guid id, string observed, string next, SessionEvent @event, string? error, CancellationToken ct)

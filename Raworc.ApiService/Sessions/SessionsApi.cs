@@ -176,12 +176,16 @@ public static class SessionsApi
         }
     }
 
-    /// <summary>After deleted sessions committed: forgets their idle deadlines in Redis and wakes the workers (hints that never throw).</summary>
+    /// <summary>
+    /// After deleted sessions committed: forgets their idle deadlines in Redis, ends their event streams and wakes the
+    /// workers (hints that never throw).
+    /// </summary>
     public static void AfterDelete(RedisStore presence, WorkQueue work, IReadOnlyCollection<Guid> ids)
     {
         foreach (var id in ids)
         {
             presence.ClearIdleDeadline(id);
+            presence.PublishDeleted(id);
         }
         if (ids.Count > 0)
         {

@@ -44,6 +44,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.HasIndex(m => new { m.SessionId, m.Seq }).IsUnique();
         builder.Property(m => m.Role).HasMaxLength(16);
         builder.Property(m => m.Metadata).HasColumnType("jsonb");
+        builder.Property(m => m.TraceParent).HasMaxLength(55);
         builder.HasOne<Session>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
     }
 }

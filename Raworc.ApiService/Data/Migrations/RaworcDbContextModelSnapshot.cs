@@ -45,6 +45,42 @@ namespace Raworc.ApiService.Data.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Raworc.ApiService.Events.StateChange", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq")
+                        .HasDefaultValueSql("nextval('messages_seq_seq'::regclass)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Session")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("session");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("session_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.HasKey("Seq")
+                        .HasName("pk_state_changes");
+
+                    b.HasIndex("SessionId", "Seq")
+                        .HasDatabaseName("ix_state_changes_session_id_seq");
+
+                    b.ToTable("state_changes", (string)null);
+                });
+
             modelBuilder.Entity("Raworc.ApiService.Messages.Message", b =>
                 {
                     b.Property<Guid>("Id")
@@ -82,6 +118,11 @@ namespace Raworc.ApiService.Data.Migrations
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid")
                         .HasColumnName("session_id");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(55)
+                        .HasColumnType("character varying(55)")
+                        .HasColumnName("trace_parent");
 
                     b.HasKey("Id")
                         .HasName("pk_messages");
@@ -374,6 +415,16 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasDatabaseName("ix_work_items_session_id_id");
 
                     b.ToTable("work_items", (string)null);
+                });
+
+            modelBuilder.Entity("Raworc.ApiService.Events.StateChange", b =>
+                {
+                    b.HasOne("Raworc.ApiService.Sessions.Session", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_state_changes_sessions_session_id");
                 });
 
             modelBuilder.Entity("Raworc.ApiService.Messages.Message", b =>
