@@ -85,8 +85,8 @@ public sealed class EventStream(EventFeed feed, MessageSignals signals, IHostApp
         var id = Id(row.Seq);
         if (row.Kind == StateEvent)
         {
-            // The stored wire JSON, written as it is (a string is not serialised again).
-            yield return new SseItem<object>(row.Snapshot!, StateEvent) { EventId = id };
+            // The stored wire JSON as a JSON tree: an SseItem<object> holding a string is serialised again, as a JSON string.
+            yield return new SseItem<object>(JsonNode.Parse(row.Snapshot!)!, StateEvent) { EventId = id };
             yield break;
         }
         var metadata = JsonNode.Parse(row.Metadata!);
