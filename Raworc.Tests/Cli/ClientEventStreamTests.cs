@@ -8,7 +8,7 @@ namespace Raworc.Tests.Cli;
 
 /// <summary>The client's event stream and <c>raworc watch</c> against the real API (no computers).</summary>
 [Collection(RaworcAppCollection.Name)]
-public sealed class EventStreamTests(RaworcAppFixture fixture) : IDisposable
+public sealed class ClientEventStreamTests(RaworcAppFixture fixture) : IDisposable
 {
     private readonly CliRun _cli = new();
 
