@@ -30,14 +30,15 @@ public sealed class CommandLineTests(ComputersAppFixture fixture) : IDisposable
         await Waits.UntilAsync(() => Task.FromResult(watch.Error.Contains("Watching", StringComparison.Ordinal)), "watch is connected");
         fixture.Model.EnqueueFor(key,
             ScriptStep.CallTool("bash", new JsonObject { ["command"] = "printf 'one\\ntwo\\n'" }),
-            ScriptStep.Answer(request => $"The tool said: {request.LastToolResult.Trim().Replace('\n', ' ')}"));
+            ScriptStep.Answer(request => request.LastToolResult.Contains("one\ntwo", StringComparison.Ordinal) ? "The tool printed two lines." : "Unexpected tool output."));
 
         var sent = await _cli.RunAsync(["send", name, "Run the tool, please."], timeout: TimeSpan.FromMinutes(2));
 
         Assert.True(sent.ExitCode == 0, sent.Error);
-        Assert.Equal(4, sent.Lines.Length);
         Assert.Matches(@"^\[bash\] \$ printf 'one\\ntwo\\n' \(exit 0, \d+ ms\)$", sent.Lines[0]);
-        Assert.Equal(["  one", "  two", "The tool said: one two"], sent.Lines[1..]);
+        // The tool run's output as the Host recorded it, indented under its headline; then the answer.
+        string[] toolOutput = ["  exit_code: 0", "  <stdout>", "  one", "  two", "  ", "  </stdout>", "  <stderr>", "  ", "  </stderr>"];
+        Assert.Equal([.. toolOutput, "The tool printed two lines."], sent.Lines[1..]);
         Assert.Contains("state: busy", sent.Error.Split('\n'));
 
         await Waits.UntilAsync(() => Task.FromResult(watch.Out.Contains("state: idle", StringComparison.Ordinal)), "watch saw the session go idle");
@@ -45,7 +46,7 @@ public sealed class CommandLineTests(ComputersAppFixture fixture) : IDisposable
         var watched = await watch.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(0, watched.ExitCode);
         var lines = watched.Lines;
-        Assert.Equal(["user: Run the tool, please.", sent.Lines[0], "  one", "  two", "host: The tool said: one two"],
+        Assert.Equal(["user: Run the tool, please.", sent.Lines[0], .. toolOutput, "host: The tool printed two lines."],
             lines.Where(l => !l.StartsWith("state: ", StringComparison.Ordinal)).ToArray());
         Assert.Equal("state: idle", lines[^1]);
         Assert.Contains("state: busy", lines);
