@@ -1,0 +1,3 @@
+using Raworc.Cli;
+
+return await RaworcCli.RunAsync(args, CliConsole.System, CancellationToken.None);
