@@ -81,7 +81,7 @@ public static class MessagesApi
         var byHost = caller.IsHostOf(session);
 
         var (result, stored) = await conversation.AppendAsync(session.Id, byHost ? MessageRoles.Host : MessageRoles.User, body.Content!,
-            body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken);
+            body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken, observedState: session.State);
         switch (result.Outcome)
         {
             case TransitionOutcome.Gone:
