@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using Raworc.ApiService.Redis;
 using StackExchange.Redis;
 
@@ -8,9 +9,17 @@ namespace Raworc.ApiService.Messages;
 /// Wakes waiting long-polls when a message is stored, on this or any other replica: one Redis pattern
 /// subscription per process fans out to the in-process waiters of each session. A session's entry lives only while
 /// it has waiters: the last one to leave removes it, so the table does not grow with every session ever polled.
+/// A wake-up costs one database read however many wait: the signal starts one <see cref="WakeRead"/> for the session's
+/// waiting waiters (from the lowest <c>after</c> among them) and hands it to each; no waiter holds a connection while it waits.
 /// </summary>
-public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedService
+/// <param name="redis">The Redis connection whose pattern subscription carries the wake-ups of every replica.</param>
+/// <param name="scopes">Scopes for the shared reads (each its own pooled context); without it (tests of the signalling alone)
+/// waiters are woken with no read and read for themselves.</param>
+public sealed class MessageSignals(IConnectionMultiplexer redis, IServiceScopeFactory? scopes = null) : IHostedService
 {
+    // A shared read that takes longer than this fails its waiters (they answer 503) rather than hold them.
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(30);
+
     private readonly ConcurrentDictionary<Guid, WaiterSet> _waiters = new();
 
     /// <inheritdoc />
@@ -30,29 +39,53 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
     /// <summary>Wakes every waiter of <paramref name="sessionId"/> in this process (a message of it was stored).</summary>
     internal void Signal(Guid sessionId)
     {
-        if (_waiters.TryGetValue(sessionId, out var waiters))
+        if (!_waiters.TryGetValue(sessionId, out var waiters))
         {
-            lock (waiters)
+            return;
+        }
+        lock (waiters)
+        {
+            var waiting = waiters.Where(w => !w.Source.Task.IsCompleted).ToList();
+            if (waiting.Count == 0)
             {
-                foreach (var waiter in waiters)
-                {
-                    waiter.TrySetResult();
-                }
+                return;
+            }
+            var read = scopes is null ? null : ReadAsync(sessionId, waiting.Min(w => w.AfterSeq));
+            foreach (var waiter in waiting)
+            {
+                waiter.Read = read;
+                waiter.Source.TrySetResult();
             }
         }
+    }
+
+    private async Task<WakeRead> ReadAsync(Guid sessionId, long afterSeq)
+    {
+        // Off the caller's thread (the Redis subscription's, or a request's): the read is awaited by the woken waiters.
+        await Task.Yield();
+        await using var scope = scopes!.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
+        var maxBytes = scope.ServiceProvider.GetRequiredService<IOptions<MessageOptions>>().Value.MaxPageBytes;
+        using var timeout = new CancellationTokenSource(ReadTimeout);
+        return await WakeRead.LoadAsync(db, sessionId, afterSeq, maxBytes, timeout.Token);
     }
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken) =>
         redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Pattern(RedisStore.MessageChannelPrefix + "*"));
 
+    /// <summary>Registers interest in the next message of a session, polling from its start (see the other overload).</summary>
+    public Waiter Register(Guid sessionId) => RegisterAfter(sessionId, 0);
+
     /// <summary>
     /// Registers interest in the next message of a session. Register before querying, then await
     /// <see cref="Waiter.Signalled"/>: a message stored between the query and the wait still wakes it.
     /// </summary>
-    public Waiter Register(Guid sessionId)
+    /// <param name="sessionId">The session.</param>
+    /// <param name="afterSeq">The sequence number the waiter polls after (its <c>after</c>; 0 for the start).</param>
+    public Waiter RegisterAfter(Guid sessionId, long afterSeq)
     {
-        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = new Registration(afterSeq);
         while (true)
         {
             var waiters = _waiters.GetOrAdd(sessionId, _ => new());
@@ -68,7 +101,7 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
         }
     }
 
-    private void Unregister(Guid sessionId, TaskCompletionSource source)
+    private void Unregister(Guid sessionId, Registration source)
     {
         if (!_waiters.TryGetValue(sessionId, out var waiters))
         {
@@ -87,19 +120,43 @@ public sealed class MessageSignals(IConnectionMultiplexer redis) : IHostedServic
     }
 
     /// <summary>The waiters of one session; guarded by locking the set itself.</summary>
-    private sealed class WaiterSet : HashSet<TaskCompletionSource>
+    private sealed class WaiterSet : HashSet<Registration>
     {
         /// <summary>Emptied and removed from the table: no waiter may join it any more.</summary>
         public bool Retired { get; set; }
     }
 
-    /// <summary>One registered interest; dispose to unregister.</summary>
-    public sealed class Waiter(MessageSignals owner, Guid sessionId, TaskCompletionSource source) : IDisposable
+    /// <summary>A waiter's entry: its <c>after</c>, its wake-up, and the read shared with those woken with it.</summary>
+    internal sealed class Registration(long afterSeq)
     {
+        public long AfterSeq { get; } = afterSeq;
+
+        public TaskCompletionSource Source { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Set (under the set's lock) before <see cref="Source"/> completes.</summary>
+        public Task<WakeRead>? Read { get; set; }
+    }
+
+    /// <summary>One registered interest; dispose to unregister.</summary>
+    public sealed class Waiter : IDisposable
+    {
+        private readonly MessageSignals _owner;
+        private readonly Guid _sessionId;
+        private readonly Registration _source;
+
+        internal Waiter(MessageSignals owner, Guid sessionId, Registration source) =>
+            (_owner, _sessionId, _source) = (owner, sessionId, source);
+
         /// <summary>Completes when a message of the session is stored.</summary>
-        public Task Signalled => source.Task;
+        public Task Signalled => _source.Source.Task;
+
+        /// <summary>
+        /// Once <see cref="Signalled"/> completed: the read shared by the waiters woken with this one, or null when the
+        /// signals run without a database (then the waiter reads for itself).
+        /// </summary>
+        internal Task<WakeRead>? SharedRead => _source.Read;
 
         /// <inheritdoc />
-        public void Dispose() => owner.Unregister(sessionId, source);
+        public void Dispose() => _owner.Unregister(_sessionId, _source);
     }
 }

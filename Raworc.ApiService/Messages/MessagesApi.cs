@@ -49,16 +49,21 @@ public static class MessagesApi
         }
 
         var maxBytes = options.Value.MaxPageBytes;
-        using var waiter = wait is > 0 ? signals.Register(session.Id) : null;
+        using var waiter = wait is > 0 ? signals.RegisterAfter(session.Id, afterSeq) : null;
         var messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
         if (messages.Count == 0 && waiter is not null)
         {
-            // A stopping API answers waiting polls at once (they poll again), instead of holding its shutdown for up to 30 s.
+            // No connection is held here: the context opens one per statement. A stopping API answers waiting polls at
+            // once (they poll again), instead of holding its shutdown for up to 30 s.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
             timeout.CancelAfter(TimeSpan.FromSeconds(wait!.Value));
             await waiter.Signalled.WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             cancellationToken.ThrowIfCancellationRequested();
-            messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
+            // Woken: the read shared by every waiter of this wake-up, unless it cannot hold this page; timed out: a read of its own.
+            var shared = waiter.Signalled.IsCompleted && waiter.SharedRead is { } read
+                ? (await read.WaitAsync(cancellationToken)).TryPage(afterSeq, page, maxBytes, response)
+                : null;
+            messages = shared ?? await MessagePages.ReadAsync(db, session.Id, afterSeq, page, maxBytes, response, cancellationToken);
         }
         return TypedResults.Ok(messages.Select(MessageResponse.From).ToList());
     }
