@@ -29,6 +29,8 @@ public static class AuthExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<PrincipalCache>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PrincipalCache>());
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -62,7 +64,7 @@ public static class AuthExtensions
 
     /// <summary>
     /// Refuses tokens whose principal is gone: an operator deleted, deactivated or recreated under the same
-    /// name, or whose tokens were revoked (a password change or a revoke raised its token generation). The role is read from the database here, so a demotion takes effect on the next request.
+    /// name, or whose tokens were revoked (a password change or a revoke raised its token generation). The role is read from the database here (through <see cref="PrincipalCache"/>, which every operator change invalidates), so a demotion takes effect on the next request.
     /// </summary>
     private static async Task CheckPrincipalIsCurrentAsync(TokenValidatedContext context)
     {
@@ -71,7 +73,7 @@ public static class AuthExtensions
         switch (principal.FindFirstValue(RaworcClaims.SubjectType))
         {
             case PrincipalTypes.Operator:
-                var db = context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>();
+                var services = context.HttpContext.RequestServices;
                 var name = principal.FindFirstValue(RaworcClaims.Subject);
                 _ = Guid.TryParse(principal.FindFirstValue(RaworcClaims.OperatorId), out var operatorId);
                 // Tokens issued before generations existed carry none: they are generation 0.
@@ -82,11 +84,9 @@ public static class AuthExtensions
                     context.Fail("The token's generation is malformed.");
                     return;
                 }
-                var current = await db.Operators.AsNoTracking()
-                    .Where(o => o.Name == name && o.Id == operatorId && o.IsActive && o.TokenGeneration == generation)
-                    .Select(o => new { o.IsAdmin })
-                    .FirstOrDefaultAsync(context.HttpContext.RequestAborted);
-                if (current is null)
+                var current = await services.GetRequiredService<PrincipalCache>().GetAsync(
+                    services.GetRequiredService<RaworcDbContext>(), operatorId, context.HttpContext.RequestAborted);
+                if (current is null || current.Name != name || !current.IsActive || current.TokenGeneration != generation)
                 {
                     context.Fail("The operator no longer exists, is inactive, or revoked its tokens.");
                     return;

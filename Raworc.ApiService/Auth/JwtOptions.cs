@@ -29,4 +29,12 @@ public sealed class JwtOptions
     /// <summary>Default token lifetime (24 h).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Seconds an operator row read for the authentication check is reused (<see cref="PrincipalCache"/>), 0 to read it on
+    /// every request; default 5. Changes made through the API invalidate it at once; this bounds what a lost Redis message
+    /// to another replica, or a change made in the database by hand, can take to be seen.
+    /// </summary>
+    [Range(0, 300)]
+    public int PrincipalCacheSeconds { get; set; } = 5;
 }

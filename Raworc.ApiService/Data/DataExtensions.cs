@@ -18,10 +18,37 @@ public static class DataExtensions
         // No automatic retries: state changes run in explicit transactions, and a failed statement is
         // answered as 503 rather than replayed behind the caller's back.
         builder.AddNpgsqlDbContext<RaworcDbContext>(ResourceNames.Database,
-            settings => settings.DisableRetry = true,
+            settings =>
+            {
+                settings.DisableRetry = true;
+                settings.ConnectionString = WithPoolBound(settings.ConnectionString);
+            },
             configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
         builder.AddRedisClient(ResourceNames.Redis);
         return builder;
+    }
+
+    /// <summary>Connections one API process opens at most unless the connection string says otherwise.</summary>
+    public const int DefaultMaxPoolSize = 50;
+
+    /// <summary>
+    /// Bounds the pool below Postgres's <c>max_connections</c> (100 by default, Npgsql's own pool bound too): a burst of
+    /// requests (a thousand long-polls arriving) then waits for a pooled connection instead of being refused by Postgres
+    /// with 53300. A pool bound set in the connection string is kept.
+    /// </summary>
+    private static string? WithPoolBound(string? connectionString)
+    {
+        if (connectionString is null)
+        {
+            return null;
+        }
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+        return builder.ConnectionString;
     }
 
     /// <summary>

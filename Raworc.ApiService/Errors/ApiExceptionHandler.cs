@@ -25,7 +25,9 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             // Every text field is checked before the database sees it; this catches one a future change forgets.
             _ when IsUnstorableText(exception) => (422, "A text value holds a character the database cannot store (U+0000).",
                 new Dictionary<string, string[]> { ["body"] = [Platform.TextRules.NulProblem] }),
-            NpgsqlException or RedisException or TimeoutException => (503, null, null),
+            // EF Core wraps a transient driver failure (53300 too many clients, a pool timeout) in an
+            // InvalidOperationException when no retrying strategy runs: look through the chain.
+            _ when IsUnavailable(exception) => (503, null, null),
             _ => (500, null, null),
         };
 
@@ -42,8 +44,32 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         }
 
         httpContext.Response.StatusCode = status;
+        if (status == 503)
+        {
+            // A dependency out of connections or briefly away: a client may try again shortly.
+            httpContext.Response.Headers.RetryAfter = RetryAfterSeconds;
+        }
         await httpContext.Response.WriteAsJsonAsync(ApiErrors.Body(status, message, details), cancellationToken);
         return true;
+    }
+
+    /// <summary>The <c>Retry-After</c> of a 503 (seconds): a pool frees a connection within that, typically.</summary>
+    public const string RetryAfterSeconds = "1";
+
+    /// <summary>
+    /// True when the failure, or one it wraps, is the database or Redis being unavailable: a driver exception (Postgres
+    /// out of connections, 53300; the pool exhausted; a broken connection) or a timeout.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is NpgsqlException or RedisException or TimeoutException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     // 22021 character_not_in_repertoire (U+0000 in text), 22P05 untranslatable_character (\u0000 in jsonb).

@@ -19,12 +19,14 @@ public sealed class Conversation(SessionTransitions transitions, TimeProvider cl
     /// <see cref="SessionEvent.Touch"/> for the Host's or a notice that changes no state, or another (a close with its reason).</param>
     /// <param name="byHost">The session's own Host sent it.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
+    /// <param name="observedState">The session's state as the caller just read it, if it has (saves a read; see <see cref="SessionTransitions.ApplyAsync"/>).</param>
     /// <returns>The transition's result and the message, which is stored only when the transition was applied.</returns>
     public async Task<(TransitionResult Result, Message Message)> AppendAsync(Guid sessionId, string role, string content, JsonObject? metadata,
-        SessionEvent @event, bool byHost = false, CancellationToken cancellationToken = default)
+        SessionEvent @event, bool byHost = false, CancellationToken cancellationToken = default, string? observedState = null)
     {
         var message = MessageFactory.Create(sessionId, role, content, metadata, clock.GetUtcNow());
-        var result = await transitions.ApplyAsync(sessionId, @event, byHost, message, cancellationToken: cancellationToken);
+        var result = await transitions.ApplyAsync(sessionId, @event, byHost, message, cancellationToken: cancellationToken,
+            observedState: observedState);
         return (result, message);
     }
 }

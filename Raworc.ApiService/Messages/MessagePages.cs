@@ -46,11 +46,17 @@ internal static class MessagePages
             """, maxBytes, sessionId, afterSeq, beforeSeq, offset, limit)).SingleAsync(cancellationToken);
         var messages = fit.Fitting == 0 ? [] : await query.Skip(offset).Take(fit.Fitting).ToListAsync(cancellationToken);
 
+        WriteHeaders(response, total, offset, limit, truncated: fit.Fitting < fit.Rows);
+        return messages;
+    }
+
+    /// <summary>Writes the page headers: <c>X-Total-Count</c>, <c>X-Page-Offset</c>, <c>X-Page-Limit</c>, <see cref="TruncatedHeader"/>.</summary>
+    public static void WriteHeaders(HttpResponse response, long total, int offset, int limit, bool truncated)
+    {
         response.Headers["X-Total-Count"] = total.ToString(CultureInfo.InvariantCulture);
         response.Headers["X-Page-Offset"] = offset.ToString(CultureInfo.InvariantCulture);
         response.Headers["X-Page-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
-        response.Headers[TruncatedHeader] = fit.Fitting < fit.Rows ? "true" : "false";
-        return messages;
+        response.Headers[TruncatedHeader] = truncated ? "true" : "false";
     }
 
     /// <summary>How many messages the requested window holds, and how many of them fit the size bound.</summary>

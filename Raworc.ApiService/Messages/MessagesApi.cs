@@ -56,16 +56,23 @@ public static class MessagesApi
         var beforeSeq = before is { } beforeId ? await SeqOfAsync(db, session.Id, beforeId, "before", cancellationToken) : long.MaxValue;
 
         var maxBytes = options.Value.MaxPageBytes;
-        using var waiter = wait is > 0 ? signals.Register(session.Id) : null;
+        // The read shared by the waiters of one wake-up pages oldest first with no upper bound: only such polls take it.
+        var sharable = !newestFirst && before is null;
+        using var waiter = wait is > 0 ? (sharable ? signals.RegisterAfter(session.Id, afterSeq) : signals.Register(session.Id)) : null;
         var messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, beforeSeq, newestFirst, page, maxBytes, response, cancellationToken);
         if (messages.Count == 0 && waiter is not null)
         {
-            // A stopping API answers waiting polls at once (they poll again), instead of holding its shutdown for up to 30 s.
+            // No connection is held here: the context opens one per statement. A stopping API answers waiting polls at
+            // once (they poll again), instead of holding its shutdown for up to 30 s.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
             timeout.CancelAfter(TimeSpan.FromSeconds(wait!.Value));
             await waiter.Signalled.WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             cancellationToken.ThrowIfCancellationRequested();
-            messages = await MessagePages.ReadAsync(db, session.Id, afterSeq, beforeSeq, newestFirst, page, maxBytes, response, cancellationToken);
+            // Woken: the read shared by every waiter of this wake-up, unless it cannot hold this page; timed out: a read of its own.
+            var shared = waiter.Signalled.IsCompleted && waiter.SharedRead is { } read
+                ? (await read.WaitAsync(cancellationToken)).TryPage(afterSeq, page, maxBytes, response)
+                : null;
+            messages = shared ?? await MessagePages.ReadAsync(db, session.Id, afterSeq, beforeSeq, newestFirst, page, maxBytes, response, cancellationToken);
         }
         if (caller.IsHostOf(session))
         {
@@ -101,7 +108,7 @@ public static class MessagesApi
         }
 
         var (result, stored) = await conversation.AppendAsync(session.Id, role, body.Content!,
-            body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken);
+            body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken, observedState: session.State);
         switch (result.Outcome)
         {
             case TransitionOutcome.Gone:

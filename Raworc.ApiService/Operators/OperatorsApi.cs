@@ -84,7 +84,7 @@ public static class OperatorsApi
 
     /// <summary><c>PUT /operators/{name}</c>: description, active and admin flags; the last active admin stays one.</summary>
     public static async Task<Results<Ok<OperatorResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> UpdateAsync(
-        string name, UpdateOperatorRequest body, RaworcDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string name, UpdateOperatorRequest body, RaworcDbContext db, PrincipalCache principals, TimeProvider clock, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .When(body is { Description: null, Active: null, Admin: null }, "body", "must set at least one of description, active, admin")
@@ -113,6 +113,7 @@ public static class OperatorsApi
         account.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        principals.Invalidate(account.Id);
         return TypedResults.Ok(OperatorResponse.From(account));
     }
 
@@ -123,9 +124,10 @@ public static class OperatorsApi
     /// </summary>
     public static async Task<Results<NoContent, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> DeleteAsync(
         string name, [FromQuery(Name = "close_sessions")] bool? closeSessions, RaworcDbContext db, WorkQueue work,
-        RedisStore presence, CancellationToken cancellationToken)
+        RedisStore presence, PrincipalCache principals, CancellationToken cancellationToken)
     {
         List<Guid> owned;
+        Guid deleted;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             await db.LockAdminsAsync(cancellationToken);
@@ -154,7 +156,9 @@ public static class OperatorsApi
             db.Operators.Remove(account);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            deleted = account.Id;
         }
+        principals.Invalidate(deleted);
         SessionsApi.AfterDelete(presence, work, owned);
         return TypedResults.NoContent();
     }
@@ -165,7 +169,7 @@ public static class OperatorsApi
     /// </summary>
     public static async Task<Results<Ok<OperatorResponse>, NotFound<ErrorResponse>, JsonHttpResult<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> ChangePasswordAsync(
         string name, ChangePasswordRequest body, ClaimsPrincipal caller, RaworcDbContext db,
-        IPasswordHasher<Operator> hasher, TimeProvider clock, CancellationToken cancellationToken)
+        IPasswordHasher<Operator> hasher, PrincipalCache principals, TimeProvider clock, CancellationToken cancellationToken)
     {
         var self = IsSelf(caller, name);
         if (!self && !caller.IsAdmin())
@@ -195,6 +199,7 @@ public static class OperatorsApi
         await db.Operators.Where(o => o.Id == account.Id).ExecuteUpdateAsync(set => set
             .SetProperty(o => o.PasswordHash, hash).SetProperty(o => o.UpdatedAt, now)
             .SetProperty(o => o.TokenGeneration, o => o.TokenGeneration + 1), cancellationToken);
+        principals.Invalidate(account.Id);
         (account.PasswordHash, account.UpdatedAt) = (hash, now);
         return TypedResults.Ok(OperatorResponse.From(account));
     }
@@ -204,15 +209,20 @@ public static class OperatorsApi
     /// it is refused from now on (its token generation is raised); an admin revokes anyone's, an operator its own.
     /// </summary>
     public static async Task<Results<NoContent, NotFound<ErrorResponse>, JsonHttpResult<ErrorResponse>>> RevokeTokensAsync(
-        string name, ClaimsPrincipal caller, RaworcDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string name, ClaimsPrincipal caller, RaworcDbContext db, PrincipalCache principals, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!caller.IsAdmin() && !IsSelf(caller, name))
         {
             return ApiErrors.Forbidden("Only admins can revoke other operators' tokens.");
         }
+        if (await db.Operators.Where(o => o.Name == name).Select(o => (Guid?)o.Id).FirstOrDefaultAsync(cancellationToken) is not { } id)
+        {
+            return ApiErrors.NotFound($"No operator named '{name}'.");
+        }
         var now = clock.GetUtcNow();
-        var changed = await db.Operators.Where(o => o.Name == name).ExecuteUpdateAsync(set => set
+        var changed = await db.Operators.Where(o => o.Id == id).ExecuteUpdateAsync(set => set
             .SetProperty(o => o.TokenGeneration, o => o.TokenGeneration + 1).SetProperty(o => o.UpdatedAt, now), cancellationToken);
+        principals.Invalidate(id);
         return changed == 0 ? ApiErrors.NotFound($"No operator named '{name}'.") : TypedResults.NoContent();
     }
 

@@ -35,6 +35,9 @@ public sealed class RedisStore(IConnectionMultiplexer redis, ILogger<RedisStore>
     /// <summary>Channel published when work is queued.</summary>
     public const string WorkChannel = "raworc:work";
 
+    /// <summary>Channel published with an operator's id when the operator changed (see <c>Auth.PrincipalCache</c>).</summary>
+    public const string OperatorChannel = "raworc:operators";
+
     private IDatabase Db => redis.GetDatabase();
 
     /// <summary>Sets (or moves) a session's idle deadline; a hint (see remarks).</summary>
@@ -74,6 +77,10 @@ public sealed class RedisStore(IConnectionMultiplexer redis, ILogger<RedisStore>
     /// <summary>Wakes the work queue's workers (every replica); a hint (see remarks).</summary>
     public void PublishWork() => Hint("work wake-up", _ =>
         redis.GetSubscriber().Publish(RedisChannel.Literal(WorkChannel), "1", CommandFlags.FireAndForget));
+
+    /// <summary>Tells every replica that operator <paramref name="operatorId"/> changed; a hint (see remarks).</summary>
+    public void PublishOperatorChange(Guid operatorId) => Hint("operator change", _ =>
+        redis.GetSubscriber().Publish(RedisChannel.Literal(OperatorChannel), operatorId.ToString(), CommandFlags.FireAndForget));
 
     /// <summary>Takes or extends a lock held by <paramref name="owner"/> for <paramref name="ttl"/>; true when held.</summary>
     public async Task<bool> HoldLockAsync(string name, string owner, TimeSpan ttl) =>

@@ -23,6 +23,13 @@ public enum SessionRight
 /// </summary>
 public static class SessionAccess
 {
+    // Compiled once: every session route starts with one of these, so their translation is not repeated per request.
+    private static readonly Func<RaworcDbContext, Guid, CancellationToken, Task<Session?>> ById = EF.CompileAsyncQuery(
+        (RaworcDbContext db, Guid id, CancellationToken _) => db.Sessions.AsNoTracking().FirstOrDefault(s => s.Id == id));
+
+    private static readonly Func<RaworcDbContext, string, CancellationToken, Task<Session?>> ByName = EF.CompileAsyncQuery(
+        (RaworcDbContext db, string name, CancellationToken _) => db.Sessions.AsNoTracking().FirstOrDefault(s => s.Name == name));
+
     /// <summary>
     /// True when the caller created the session: for an operator, the same operator row (not merely the same name); for a
     /// user, the same name.
@@ -43,10 +50,9 @@ public static class SessionAccess
     public static async Task<Session> FindAsync(this RaworcDbContext db, string idOrName, ClaimsPrincipal caller,
         SessionRight right, CancellationToken cancellationToken)
     {
-        var query = db.Sessions.AsNoTracking();
         var session = Guid.TryParse(idOrName, out var id)
-            ? await query.FirstOrDefaultAsync(s => s.Id == id, cancellationToken)
-            : await query.FirstOrDefaultAsync(s => s.Name == idOrName, cancellationToken);
+            ? await ById(db, id, cancellationToken)
+            : await ByName(db, idOrName, cancellationToken);
         var manages = session is not null && (caller.IsAdmin() || caller.Owns(session));
         var hosts = session is not null && caller.IsHostOf(session);
         if (session is null || !(manages || hosts || session.IsPublished))

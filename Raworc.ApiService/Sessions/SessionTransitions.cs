@@ -32,17 +32,20 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
     /// <param name="message">A message committed with the transition (long-polls are woken after the commit); use <see cref="Messages.Conversation"/>.</param>
     /// <param name="error">The reason, for <see cref="SessionEvent.Failed"/>.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
+    /// <param name="observedState">The state the caller has just read, if it has: the first attempt then skips reading it
+    /// (a round trip) when the event is allowed from it; the conditional update still checks it, and a stale one only costs a retry.</param>
     /// <returns>
     /// Applied with the session after the transition; gone; not allowed (naming the state); or over a quota (a restore,
     /// <see cref="SessionQuotas"/>). Only an applied transition writes anything.
     /// </returns>
     public async Task<TransitionResult> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
-        Message? message = null, string? error = null, CancellationToken cancellationToken = default)
+        Message? message = null, string? error = null, CancellationToken cancellationToken = default, string? observedState = null)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var observed = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
-                .Select(s => s.State).FirstOrDefaultAsync(cancellationToken);
+            var observed = attempt == 0 && observedState is not null && SessionTransitionTable.Next(observedState, @event, byHost) is not null
+                ? observedState
+                : await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.State).FirstOrDefaultAsync(cancellationToken);
             if (observed is null)
             {
                 return TransitionResult.NotFound();

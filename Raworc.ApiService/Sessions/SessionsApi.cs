@@ -34,13 +34,22 @@ public static class SessionsApi
         return routes;
     }
 
-    /// <summary><c>GET /sessions?state=</c>: the caller's sessions (an admin's: all), newest first.</summary>
-    public static async Task<Ok<List<SessionResponse>>> ListAsync(string? state, [AsParameters] PageRequest page,
+    /// <summary>
+    /// <c>GET /sessions?state=&amp;limit=&amp;offset=</c> or <c>?after=&lt;cursor&gt;</c>: the caller's sessions (an admin's:
+    /// all), newest first. A full page carries <see cref="SessionCursor.NextHeader"/> and a <c>Link</c> <c>rel="next"</c>
+    /// to the page after it (by cursor: an index range read at any depth). Offset pages carry the contract's exact
+    /// <c>X-Total-Count</c>; cursor pages do not count (that would read every row) and carry <c>X-Page-Limit</c> only.
+    /// </summary>
+    public static async Task<Ok<List<SessionResponse>>> ListAsync(string? state, string? after, [AsParameters] PageRequest page,
         ClaimsPrincipal caller, RaworcDbContext db, HttpResponse response, CancellationToken cancellationToken)
     {
         if (state is not null && !SessionStates.All.Contains(state))
         {
             throw new ApiException(400, $"state must be one of {string.Join(", ", SessionStates.All)}.");
+        }
+        if (after is not null && page.Offset is not null)
+        {
+            throw new ApiException(400, "after and offset cannot be combined: page by one or the other.");
         }
         var query = db.Sessions.AsNoTracking();
         if (!caller.IsAdmin())
@@ -51,8 +60,30 @@ public static class SessionsApi
         {
             query = query.Where(s => s.State == state);
         }
-        var sessions = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-            .PageAsync(page, response, s => s, cancellationToken);
+        var ordered = query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id);
+        List<Session> sessions;
+        int limit;
+        if (after is not null)
+        {
+            var cursor = SessionCursor.Parse(after);
+            (limit, _) = page.Resolve();
+            // A row comparison, (created_at, id) < (…): a range read of the owner's (…, created_at) index, or for an admin of ix_sessions_list_order.
+            sessions = await ordered.Where(s => EF.Functions.LessThan(ValueTuple.Create(s.CreatedAt, s.Id), ValueTuple.Create(cursor.CreatedAt, cursor.Id)))
+                .Take(limit).ToListAsync(cancellationToken);
+            response.Headers["X-Page-Limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            (limit, _) = page.Resolve();
+            sessions = await ordered.PageAsync(page, response, s => s, cancellationToken);
+        }
+        if (sessions.Count == limit)
+        {
+            var next = SessionCursor.After(sessions[^1]).ToString();
+            response.Headers[SessionCursor.NextHeader] = next;
+            var link = $"/api/v0/sessions?after={next}&limit={limit}" + (state is null ? "" : $"&state={state}");
+            response.Headers.Link = $"<{link}>; rel=\"next\"";
+        }
         return TypedResults.Ok(sessions.Select(SessionResponse.From).ToList());
     }
 

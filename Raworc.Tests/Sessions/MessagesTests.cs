@@ -102,6 +102,42 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task LongPollsWokenTogetherEachGetTheirOwnPage()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("crowd");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "first" });
+        var messages = $"/api/v0/sessions/{session.Id()}/messages";
+        var first = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
+        using var host = fixture.CreateHostClient(session.Id());
+
+        // Woken by one message, they share one read; each cuts its own page and headers from it.
+        var polls = Enumerable.Range(0, 8).Select(i => client.GetAsync(i % 2 == 0
+            ? $"{messages}?after={first}&wait=20"
+            : $"{messages}?after={first}&wait=20&limit=1&offset=1")).ToList();
+        await Task.Delay(500);
+        var second = await host.PostOkAsync(messages, new { content = "second" });
+
+        foreach (var (poll, i) in polls.Select((p, i) => (p, i)))
+        {
+            var response = await poll.WaitAsync(TimeSpan.FromSeconds(15));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = await response.ReadArrayAsync();
+            Assert.Equal("1", response.Headers.GetValues("X-Total-Count").Single());
+            if (i % 2 == 0)
+            {
+                Assert.Equal((string)second["id"]!, (string)Assert.Single(page)!["id"]!);
+                Assert.Equal("0", response.Headers.GetValues("X-Page-Offset").Single());
+            }
+            else
+            {
+                Assert.Empty(page);
+                Assert.Equal("1", response.Headers.GetValues("X-Page-Limit").Single());
+            }
+        }
+    }
+
+    [Fact]
     public async Task LongPollWithNothingNewAnswersAnEmptyListWhenTheWaitEnds()
     {
         var (_, client) = await fixture.CreateOperatorAsync("patient");

@@ -86,6 +86,41 @@ public sealed class SessionsTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task ACursorWalksTheListNewestFirstWithoutGapsOrRepeats()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("walker");
+        using var _ = client;
+        var created = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            created.Add((string)(await client.CreateSessionAsync())["id"]!);
+        }
+        created.Reverse();
+
+        var first = await client.GetAsync("/api/v0/sessions?limit=2");
+        Assert.Equal("5", first.Headers.GetValues("X-Total-Count").Single());
+        var seen = (await first.ReadArrayAsync()).Select(s => (string)s!["id"]!).ToList();
+        var next = first.Headers.GetValues("X-Next-Cursor").Single();
+        Assert.Equal($"</api/v0/sessions?after={next}&limit=2>; rel=\"next\"", first.Headers.GetValues("Link").Single());
+        while (true)
+        {
+            var page = await client.GetAsync($"/api/v0/sessions?after={next}&limit=2");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.False(page.Headers.Contains("X-Total-Count"));
+            seen.AddRange((await page.ReadArrayAsync()).Select(s => (string)s!["id"]!));
+            if (!page.Headers.TryGetValues("X-Next-Cursor", out var cursor))
+            {
+                break;
+            }
+            next = cursor.Single();
+        }
+        Assert.Equal(created, seen);
+
+        await (await client.GetAsync("/api/v0/sessions?after=not-a-cursor")).AssertErrorAsync(400, "BAD_REQUEST");
+        await (await client.GetAsync($"/api/v0/sessions?after={next}&offset=2")).AssertErrorAsync(400, "BAD_REQUEST");
+    }
+
+    [Fact]
     public async Task StateFilterListsOnlyThatState()
     {
         var (_, client) = await fixture.CreateOperatorAsync("filter");

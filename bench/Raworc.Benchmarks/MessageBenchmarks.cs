@@ -58,7 +58,8 @@ internal static class MessageBenchmarks
     /// 32 clients post user messages to one idle session with a live agent for a fixed window. The first message makes it
     /// busy; the rest queue up and the agent answers them in batched turns, as it would for a chatty client.
     /// </summary>
-    public static async Task<Figure> PostThroughputAsync(BenchContext context, Guid id, int clients, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<Figure> PostThroughputAsync(BenchContext context, Guid id, int clients, TimeSpan duration, CancellationToken cancellationToken,
+        string route = "")
     {
         // Enough answers for every turn the agent may take during the window.
         context.Fixture.Model.EnqueueFor(context.Api.KeyOf(id), [.. Enumerable.Range(0, 2000).Select(i => ScriptStep.Answer($"batch {i}"))]);
@@ -69,7 +70,7 @@ internal static class MessageBenchmarks
             n => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent($$"""{"content":"load {{n}}"}""", Encoding.UTF8, "application/json") },
             HttpStatusCode.Created, cancellationToken);
         var usage = cpu.Stop(duration.TotalSeconds + 1);
-        return new Figure(PostName, PostTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 1000,
+        return new Figure(PostName + route, PostTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 1000,
             $"{clients} clients, {duration.TotalSeconds:0} s after 1 s warm-up, to one session with a live agent (busy after the first, answering in batches); " +
             $"latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, p95 {Stats.Millis(Stats.P95(result.Latencies))}; {Failures(result)}; {usage}");
     }

@@ -10,7 +10,7 @@ using Raworc.Tests.Infrastructure;
 var table = Console.Out;
 Console.SetOut(Console.Error);
 var runStarted = Stopwatch.GetTimestamp();
-using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 var token = phaseBudget.Token;
 var fixture = new ComputersAppFixture();
 var figures = new List<Figure>();
@@ -80,10 +80,19 @@ try
             () => MessageBenchmarks.LatencyAsync(context, kept[0], 50, token));
         await MeasureAsync(LifecycleBenchmarks.RestoreName, LifecycleBenchmarks.RestoreTarget,
             async () => Floors.Compare(await LifecycleBenchmarks.RestoreAsync(context, kept[1], 10, token), floors));
-        await MeasureAsync(LoadBenchmarks.GetName, LoadBenchmarks.GetTarget,
-            () => LoadBenchmarks.GetThroughputAsync(context, kept[2], 32, TimeSpan.FromSeconds(5), token));
-        await MeasureAsync(MessageBenchmarks.PostName, MessageBenchmarks.PostTarget,
-            () => MessageBenchmarks.PostThroughputAsync(context, kept[3], 32, TimeSpan.FromSeconds(5), token));
+        // Issue 14: against the API's own port (no development proxy), and through the proxy as before.
+        var direct = await ApiScaleBenchmarks.DirectAddressAsync(context, token);
+        var directContext = direct is null ? null : context with { BaseAddress = direct };
+        const string ViaProxy = " (through the DCP proxy)";
+        var ownPort = direct is null ? " (own port not found: through the proxy)" : $" (API's own port {direct.Port})";
+        await MeasureAsync(LoadBenchmarks.GetName + ownPort, LoadBenchmarks.GetTarget,
+            () => LoadBenchmarks.GetThroughputAsync(directContext ?? context, kept[2], 32, TimeSpan.FromSeconds(5), token, ownPort));
+        await MeasureAsync(LoadBenchmarks.GetName + ViaProxy, LoadBenchmarks.GetTarget,
+            () => LoadBenchmarks.GetThroughputAsync(context, kept[2], 32, TimeSpan.FromSeconds(5), token, ViaProxy));
+        await MeasureAsync(MessageBenchmarks.PostName + ownPort, MessageBenchmarks.PostTarget,
+            () => MessageBenchmarks.PostThroughputAsync(directContext ?? context, kept[3], 32, TimeSpan.FromSeconds(5), token, ownPort));
+        await MeasureAsync(MessageBenchmarks.PostName + ViaProxy, MessageBenchmarks.PostTarget,
+            () => MessageBenchmarks.PostThroughputAsync(context, kept[3], 32, TimeSpan.FromSeconds(5), token, ViaProxy));
         // Its backlog of thousands of messages would keep the agent and the API busy during the next phases.
         await api.DeleteAsync(kept[3], token);
         kept.RemoveAt(3);
@@ -91,7 +100,27 @@ try
     await MeasureAsync(LifecycleBenchmarks.DeadlineName, LifecycleBenchmarks.DeadlineTarget,
         () => LifecycleBenchmarks.IdleDeadlineAsync(context, 10, 5, token));
     await MeasureAsync(LoadBenchmarks.DensityName, LoadBenchmarks.DensityTarget,
-        () => LoadBenchmarks.DensityAsync(context, kept, 50, 5, 8, TimeSpan.FromSeconds(5), token));
+        () => LoadBenchmarks.DensityAsync(context, kept, 100, 5, 8, TimeSpan.FromSeconds(5), token));
+    var watchAddress = await ApiScaleBenchmarks.DirectAddressAsync(context, token) ?? context.BaseAddress;
+    if (kept.Count > 0)
+    {
+        await MeasureAsync(ApiScaleBenchmarks.WatchOneName, ApiScaleBenchmarks.WatchTarget,
+            () => ApiScaleBenchmarks.WatchersAsync(context, watchAddress, ApiScaleBenchmarks.WatchOneName, [kept[0]], 1000, token));
+        await MeasureAsync(ApiScaleBenchmarks.WatchSpreadName, ApiScaleBenchmarks.WatchTarget,
+            () => ApiScaleBenchmarks.WatchersAsync(context, watchAddress, ApiScaleBenchmarks.WatchSpreadName, [.. kept.Take(100)], 1000, token));
+    }
+    Log("inserting 100,000 closed sessions into Postgres");
+    try
+    {
+        await ApiScaleBenchmarks.InsertClosedSessionsAsync(context, operatorName, 100_000, token);
+        figures.AddRange(await ApiScaleBenchmarks.ListAsync(context, watchAddress, 20, token));
+        await ApiScaleBenchmarks.DeleteInsertedAsync(context, token);
+    }
+    catch (Exception ex)
+    {
+        Log($"failed: session list: {ex.GetType().Name}: {ex.Message}");
+        figures.Add(Figure.NotMeasured(ApiScaleBenchmarks.ListFirstName, ApiScaleBenchmarks.ListTarget, ex.Message));
+    }
 }
 catch (Exception ex)
 {

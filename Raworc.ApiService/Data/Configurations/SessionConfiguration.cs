@@ -25,6 +25,8 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         builder.Property(s => s.Error).HasMaxLength(1000);
         builder.HasIndex(s => new { s.CreatedBy, s.CreatedByType, s.CreatedAt });
         builder.HasIndex(s => new { s.CreatedByOperatorId, s.CreatedAt });
+        // The session list's keyset order (GET /sessions?after=): newest first, ties by id; an admin's list reads it as is.
+        builder.HasIndex(s => new { s.CreatedAt, s.Id }).HasDatabaseName("ix_sessions_list_order");
         // Deleting an operator deletes its sessions first (OperatorsApi.DeleteAsync); the key makes any miss an error.
         builder.HasOne<Operator>().WithMany().HasForeignKey(s => s.CreatedByOperatorId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(s => s.PublishedAt).HasFilter("is_published");

@@ -386,6 +386,9 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasDatabaseName("ix_sessions_published_at")
                         .HasFilter("is_published");
 
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_sessions_list_order");
+
                     b.HasIndex("CreatedByOperatorId", "CreatedAt")
                         .HasDatabaseName("ix_sessions_created_by_operator_id_created_at");
 

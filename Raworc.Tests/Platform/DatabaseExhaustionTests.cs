@@ -1,0 +1,72 @@
+using Aspire.Hosting.Testing;
+using Npgsql;
+using Raworc.Tests.Infrastructure;
+using Raworc.Tests.Sessions;
+
+namespace Raworc.Tests.Platform;
+
+/// <summary>
+/// A database that has run out of connections (Postgres: 53300 "sorry, too many clients already") is a dependency that is
+/// unavailable for a while: 503 with <c>Retry-After</c> in the error envelope, never a 500.
+/// </summary>
+[Collection(RaworcAppCollection.Name)]
+public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
+{
+    [Fact]
+    public async Task ADatabaseOutOfConnectionsAnswers503WithRetryAfterAndServesAgainOnceOneIsFree()
+    {
+        using var admin = await fixture.AdminClientAsync();
+        var session = await admin.CreateSessionAsync();
+        var path = $"/api/v0/sessions/{session.Id()}";
+        var connectionString = await fixture.App.GetConnectionStringAsync(ResourceNames.Database);
+        var held = new List<NpgsqlConnection>();
+        try
+        {
+            // Every slot Postgres has: fill them, end every other client's connection (the API's pooled ones), take the
+            // slots that frees, until no connection but ours is left (the API may win a freed slot in a round).
+            var ours = new List<int>();
+            for (var round = 0; round < 20; round++)
+            {
+                while (held.Count < 1000)
+                {
+                    var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+                    try
+                    {
+                        await connection.OpenAsync();
+                    }
+                    catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.TooManyConnections)
+                    {
+                        await connection.DisposeAsync();
+                        break;
+                    }
+                    held.Add(connection);
+                    ours.Add(connection.ProcessID);
+                }
+                await using var terminate = new NpgsqlCommand("""
+                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE backend_type = 'client backend' AND NOT (pid = ANY(@ours))
+                    """, held[0]);
+                terminate.Parameters.AddWithValue("ours", ours.ToArray());
+                if ((long)(await terminate.ExecuteScalarAsync())! == 0)
+                {
+                    break;
+                }
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                var response = await admin.GetAsync(path);
+                await response.AssertErrorAsync(503, "SERVICE_UNAVAILABLE");
+                Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            }
+        }
+        finally
+        {
+            foreach (var connection in held)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+        await Waits.UntilAsync(async () => (await admin.GetAsync(path)).IsSuccessStatusCode, "the API to serve again", TimeSpan.FromSeconds(30));
+    }
+}
