@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds raworc/host-agent-desktop:latest, the image of computers of sessions created with "desktop": true: the
 # `desktop` target of eng/images/host-agent/Dockerfile, i.e. the plain agent image's layers plus Xvfb, Openbox,
-# xdotool, ImageMagick, xterm and a browser (BROWSER_PACKAGE, default firefox-esr). Builds the plain image first
+# xdotool, ImageMagick, st (a terminal) and a browser (BROWSER_PACKAGE, default firefox-esr). Builds the plain image first
 # (eng/host-agent-image.sh), whose build context it reuses. The packages come from Debian's apt mirror during the
 # build; their layer is cached, so rebuilding the agent only replaces its last layer.
 # RAWORC_DESKTOP_IMAGE names another tag (RAWORC_AGENT_IMAGE does for the plain image); pass --force to rebuild.

@@ -14,7 +14,7 @@ public sealed class ComputerOptions : IValidatableObject
 
     /// <summary>
     /// Image of the computers of sessions with a desktop (<c>"desktop": true</c>): the plain image plus a virtual X display,
-    /// a window manager, xdotool, ImageMagick, xterm and a browser (<c>eng/host-agent-desktop-image.sh</c>); never pulled.
+    /// a window manager, xdotool, ImageMagick, st (a terminal) and a browser (<c>eng/host-agent-desktop-image.sh</c>); never pulled.
     /// </summary>
     [Required]
     public string DesktopImage { get; set; } = "raworc/host-agent-desktop:latest";

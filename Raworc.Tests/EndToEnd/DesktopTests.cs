@@ -34,7 +34,7 @@ public sealed class DesktopTests(ComputersAppFixture fixture)
         await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
 
         // The terminal is a window of the desktop (its start is the window manager's business, so it is awaited).
-        await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, "DISPLAY=:1 xdotool search --onlyvisible --class xterm")).ExitCode == 0,
+        await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, "DISPLAY=:1 xdotool search --onlyvisible --class raworc-terminal")).ExitCode == 0,
             "a terminal window is shown");
         await client.WaitForStateAsync(id, "idle");
         fixture.Model.EnqueueFor(key,
