@@ -15,6 +15,7 @@ public static partial class ScreenshotApi
     {
         routes.MapGet("/api/v0/sessions/{id}/screenshot", GetAsync).WithTags("Sessions")
             .RequireAuthorization(AuthExtensions.PersonPolicy).WithName("GetSessionScreenshot")
+            .ProducesErrors([.. ErrorMetadata.Authenticated, 403, 404, 409, 502])
             .Produces(StatusCodes.Status200OK, contentType: "image/png");
         return routes;
     }

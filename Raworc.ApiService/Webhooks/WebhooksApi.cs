@@ -18,7 +18,8 @@ public static class WebhooksApi
     /// <summary>Maps the webhook endpoints.</summary>
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v0/webhooks").WithTags("Webhooks").RequireAuthorization(AuthExtensions.PersonPolicy);
+        var group = routes.MapGroup("/api/v0/webhooks").WithTags("Webhooks").RequireAuthorization(AuthExtensions.PersonPolicy)
+            .ProducesErrors(ErrorMetadata.Authenticated);
         group.MapGet("/", ListAsync).WithName("ListWebhooks");
         group.MapPost("/", CreateAsync).WithName("CreateWebhook");
         group.MapGet("/{id:guid}", GetAsync).WithName("GetWebhook");

@@ -50,8 +50,9 @@ public sealed class ComputerFixture : IAsyncLifetime
         }
 
         var errors = new Errors();
+        // The plain computer's target: the Dockerfile's last stage is the desktop variant (README "Desktops: computer use").
         await Docker.Images.BuildImageFromDockerfileAsync(
-            new ImageBuildParameters { Tags = [TestImage], BuildArgs = buildArgs, Remove = true },
+            new ImageBuildParameters { Tags = [TestImage], BuildArgs = buildArgs, Remove = true, Target = "plain" },
             BuildContext(), authConfigs: null, headers: null, errors, timeout.Token);
         if (errors.Messages.Count > 0)
         {

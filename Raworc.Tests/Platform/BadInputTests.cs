@@ -237,7 +237,7 @@ public sealed class BadInputTests(RaworcAppFixture fixture)
         var (_, client) = await fixture.CreateOperatorAsync("unknownfield");
         using var _c = client;
         await AssertBadRequestAsync(await client.PostAsync("/api/v0/sessions", Http.RawJson("""{"nmae": "x"}""")),
-            "Unknown field 'nmae'; this request takes name, metadata, secrets, instructions, setup, prompt, timeout_seconds.");
+            "Unknown field 'nmae'; this request takes name, metadata, secrets, instructions, setup, prompt, timeout_seconds, desktop.");
         Assert.Equal(0, await CountSessionsAsync(client));
         var session = await client.CreateSessionAsync();
         // "role" is a field (Raworc 0.3.5's clients send it; a role other than the token's is a 422, see MessagesTests).

@@ -159,7 +159,7 @@ public sealed class OpenApiTests(RaworcAppFixture fixture)
         Assert.Equal("Raworc API", (string?)document["info"]!["title"]);
         var parameters = document["paths"]!["/api/v0/sessions"]!["get"]!["parameters"]!.AsArray()
             .Select(p => (string)p!["name"]!).Order(StringComparer.Ordinal);
-        Assert.Equal(["limit", "offset", "state"], parameters);
+        Assert.Equal(["after", "limit", "offset", "state"], parameters);
         var schemas = document["components"]!["schemas"]!;
         Assert.Equal("raworc-admin-dev", (string?)schemas["LoginRequest"]!["examples"]![0]!["pass"]);
         Assert.Equal("Write hello.txt", (string?)schemas["CreateSessionRequest"]!["examples"]![0]!["prompt"]);

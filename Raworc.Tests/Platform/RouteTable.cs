@@ -68,8 +68,9 @@ public static partial class RouteTable
     /// <summary>The OpenAPI path of a route: <c>/api/v0/sessions/</c> → <c>/api/v0/sessions</c>.</summary>
     public static string DocumentPath(this RouteEndpoint endpoint)
     {
+        // The document names a parameter without its route constraint: {id:guid} is {id} there.
         var path = "/" + endpoint.RoutePattern.RawText!.Trim('/');
-        return path;
+        return System.Text.RegularExpressions.Regex.Replace(path, @"\{([^}:]+):[^}]+\}", "{$1}");
     }
 
     /// <summary>The endpoint's HTTP methods, lower case as in the document.</summary>

@@ -17,7 +17,7 @@ public sealed class SessionsTests(RaworcAppFixture fixture)
         var session = await response.ReadObjectAsync();
         Assert.Equal($"/api/v0/sessions/{session["id"]}", response.Headers.Location?.ToString());
         Assert.Equal(
-            ["auto_close_at", "closed_at", "container_id", "created_at", "created_by", "error", "id", "is_published", "last_activity_at",
+            ["auto_close_at", "closed_at", "container_id", "created_at", "created_by", "desktop", "error", "id", "is_published", "last_activity_at",
              "metadata", "name", "parent_session_id", "persistent_volume_id", "publish_permissions", "published_at", "published_by",
              "started_at", "state", "timeout_seconds", "usage"],
             session.Select(p => p.Key).Order().ToArray());
