@@ -26,4 +26,10 @@ if [ "$runtime" = runsc ]; then
   bash eng/gvisor.sh
 fi
 export RAWORC_TEST_RUNTIME=$runtime
-exec dotnet test Raworc.sln --filter "FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tests.EndToEnd." "${args[@]}"
+filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tests.EndToEnd."
+if [ "$runtime" = runsc ]; then
+  # Known limit (README "Desktops: computer use"): under gVisor the desktop's window manager does not act on its key
+  # bindings, so the Host's Ctrl+Alt+T opens no terminal; this one test runs under runc only.
+  filter="($filter)&FullyQualifiedName!~DesktopTests.TheHostOpensATerminalOnTheDesktop"
+fi
+exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"
