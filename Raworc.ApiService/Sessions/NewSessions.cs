@@ -46,7 +46,7 @@ public static class NewSessions
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            await db.RecordWebhookEventsAsync(session.Id, stateChanged: true, first, cancellationToken);
+            await db.RecordWebhookEventsAsync(session.Id, changedTo: session, first, cancellationToken);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {

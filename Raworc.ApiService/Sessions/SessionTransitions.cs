@@ -85,7 +85,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
             }
             await db.SaveChangesAsync(cancellationToken);
             var changed = next == observed ? null : await RecordStateChangeAsync(sessionId, next, cancellationToken);
-            await db.RecordWebhookEventsAsync(sessionId, next != observed, message, cancellationToken);
+            await db.RecordWebhookEventsAsync(sessionId, changed, message, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
 
             var session = changed ?? await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);

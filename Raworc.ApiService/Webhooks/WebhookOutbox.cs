@@ -26,13 +26,14 @@ public static class WebhookOutbox
 
     /// <summary>
     /// Records the events of a saved change of session <paramref name="sessionId"/>: <paramref name="message"/> (when
-    /// stored) as <c>session.message</c>, then, when <paramref name="stateChanged"/>, the session as it is now as
-    /// <c>session.state</c>. Call inside the change's transaction, after it was saved; saves what it adds.
+    /// stored) as <c>session.message</c>, then, when the state changed, <paramref name="changedTo"/> (the session as the
+    /// change left it, which the caller has already read) as <c>session.state</c>. Call inside the change's transaction,
+    /// after it was saved; saves what it adds.
     /// </summary>
-    public static async Task RecordWebhookEventsAsync(this RaworcDbContext db, Guid sessionId, bool stateChanged, Message? message,
+    public static async Task RecordWebhookEventsAsync(this RaworcDbContext db, Guid sessionId, Session? changedTo, Message? message,
         CancellationToken cancellationToken)
     {
-        if (message is null && !stateChanged)
+        if (message is null && changedTo is null)
         {
             return;
         }
@@ -47,10 +48,9 @@ public static class WebhookOutbox
         {
             Add(db, hooks, WebhookEventTypes.Message, sessionId, message.CreatedAt, JsonSerializer.SerializeToNode(MessageResponse.From(message), Json));
         }
-        if (stateChanged && hooks.Any(h => h.EventTypes.Contains(WebhookEventTypes.State)))
+        if (changedTo is not null && hooks.Any(h => h.EventTypes.Contains(WebhookEventTypes.State)))
         {
-            var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, cancellationToken);
-            Add(db, hooks, WebhookEventTypes.State, sessionId, session.LastActivityAt, JsonSerializer.SerializeToNode(SessionResponse.From(session), Json));
+            Add(db, hooks, WebhookEventTypes.State, sessionId, changedTo.LastActivityAt, JsonSerializer.SerializeToNode(SessionResponse.From(changedTo), Json));
         }
         await db.SaveChangesAsync(cancellationToken);
     }
