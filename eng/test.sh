@@ -5,6 +5,7 @@
 #                    Raworc.Tests.EndToEnd), with every computer under the OCI runtime NAME
 #                    (RAWORC_TEST_RUNTIME, which the fixtures read). For runsc, eng/gvisor.sh installs
 #                    and registers gVisor first. CI runs these tests once more with --runtime runsc.
+# The Swarm tests (SwarmComputersTests) bring up eng/swarm-cluster.sh's two-node cluster themselves, in the plain run only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +33,8 @@ if [ "$runtime" = runsc ]; then
   # bindings, so the Host's Ctrl+Alt+T opens no terminal; this one test runs under runc only.
   filter="($filter)&FullyQualifiedName!~DesktopTests.TheHostOpensATerminalOnTheDesktop"
 fi
+# The Swarm subset (SwarmComputersTests, on eng/swarm-cluster.sh's two nodes) runs in the plain pass only: a Swarm service
+# cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it under runc.
+filter="($filter)&FullyQualifiedName!~SwarmComputersTests"
+
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"

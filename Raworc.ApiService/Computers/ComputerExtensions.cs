@@ -58,7 +58,17 @@ public static class ComputerExtensions
             return new DockerClientConfiguration(endpoint).CreateClient();
         });
         builder.Services.AddSingleton<ComputerNetwork>();
-        builder.Services.AddSingleton<IComputerProvider, DockerComputerProvider>();
+        if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Provider)}", ComputerProviders.Docker) == ComputerProviders.Swarm)
+        {
+            builder.Services.AddSingleton<Swarm.SwarmNodes>();
+            builder.Services.AddSingleton<IComputerProvider, Swarm.SwarmComputerProvider>();
+            // The warm pool tells a computer's image by its container's image id, which a Swarm task does not report: off.
+            builder.Services.PostConfigure<ComputerOptions>(computers => computers.WarmPool = 0);
+        }
+        else
+        {
+            builder.Services.AddSingleton<IComputerProvider, DockerComputerProvider>();
+        }
         // With computers disabled the engine is not a dependency, so it does not count for readiness.
         if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Enabled)}", true))
         {

@@ -8,6 +8,14 @@ public sealed class ComputerOptions : IValidatableObject
     /// <summary>The configuration section.</summary>
     public const string Section = "Computers";
 
+    /// <summary>
+    /// Where computers run: <c>docker</c> (default), one container per session on the engine at <see cref="DockerEndpoint"/>;
+    /// or <c>swarm</c>, one one-replica service per session on the Docker Swarm whose manager is at <see cref="DockerEndpoint"/>
+    /// (<see cref="Swarm.SwarmComputerProvider"/>; README "Providers: Docker and Swarm").
+    /// </summary>
+    [RegularExpression(@"\A(docker|swarm)\z", ErrorMessage = "Provider must be 'docker' or 'swarm'.")]
+    public string Provider { get; set; } = ComputerProviders.Docker;
+
     /// <summary>Image every computer runs; it must exist on the engine (never pulled).</summary>
     [Required]
     public string Image { get; set; } = "raworc/host-agent:latest";
@@ -204,6 +212,16 @@ public sealed class ComputerOptions : IValidatableObject
                 "DockerEndpoint must be an absolute unix://, tcp://, http(s):// or npipe:// address.", [nameof(DockerEndpoint)]);
         }
     }
+}
+
+/// <summary>Values of <see cref="ComputerOptions.Provider"/>.</summary>
+public static class ComputerProviders
+{
+    /// <summary>One Docker engine (<see cref="DockerComputerProvider"/>).</summary>
+    public const string Docker = "docker";
+
+    /// <summary>A Docker Swarm cluster (<see cref="Swarm.SwarmComputerProvider"/>).</summary>
+    public const string Swarm = "swarm";
 }
 
 /// <summary>Values of <see cref="ComputerOptions.Egress"/>.</summary>

@@ -12,7 +12,11 @@ public sealed partial class DockerComputerProvider
     private static readonly TimeSpan ScreenshotTimeout = TimeSpan.FromSeconds(15);
 
     /// <inheritdoc />
-    public async Task<byte[]?> CaptureScreenAsync(Guid sessionId, int maxBytes, CancellationToken cancellationToken)
+    public Task<byte[]?> CaptureScreenAsync(Guid sessionId, int maxBytes, CancellationToken cancellationToken) =>
+        CaptureContainerScreenAsync(docker, NameOf(sessionId), maxBytes, cancellationToken);
+
+    /// <summary>What <see cref="CaptureScreenAsync"/> does, for any container of any engine (the Swarm provider's nodes too).</summary>
+    internal static async Task<byte[]?> CaptureContainerScreenAsync(IDockerClient docker, string container, int maxBytes, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ScreenshotTimeout);
@@ -21,7 +25,7 @@ public sealed partial class DockerComputerProvider
         {
             // The user and the display are set here, not taken from the container: the session's code may have changed
             // its own environment, never this exec's.
-            exec = await docker.Exec.ExecCreateContainerAsync(NameOf(sessionId), new ContainerExecCreateParameters
+            exec = await docker.Exec.ExecCreateContainerAsync(container, new ContainerExecCreateParameters
             {
                 Cmd = ScreenshotCommand,
                 User = ContainerUser,

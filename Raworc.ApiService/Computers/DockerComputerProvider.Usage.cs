@@ -14,9 +14,13 @@ public sealed partial class DockerComputerProvider
     /// information"), so it is asked directly over the same endpoint; <c>Volumes[].UsageData.Size</c> is the size in
     /// bytes, -1 when the engine did not compute it.
     /// </remarks>
-    public async Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken) =>
+        MeasureEngineVolumesAsync(options.Value.DockerEndpoint, options.Value.Deployment, cancellationToken);
+
+    /// <summary>What <see cref="MeasureVolumesAsync"/> does, for the engine at <paramref name="endpoint"/> (the Swarm provider's nodes too).</summary>
+    internal static async Task<IReadOnlyDictionary<Guid, long>> MeasureEngineVolumesAsync(string endpoint, string deployment, CancellationToken cancellationToken)
     {
-        using var http = EngineHttpClient(options.Value.DockerEndpoint);
+        using var http = EngineHttpClient(endpoint);
         using var response = await http.GetAsync("/v1.41/system/df", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -34,7 +38,6 @@ public sealed partial class DockerComputerProvider
         using var document = await JsonDocument.ParseAsync(bounded, cancellationToken: cancellationToken);
 
         var sizes = new Dictionary<Guid, long>();
-        var deployment = options.Value.Deployment;
         if (!document.RootElement.TryGetProperty("Volumes", out var volumes) || volumes.ValueKind != JsonValueKind.Array)
         {
             return sizes;

@@ -207,12 +207,16 @@ public sealed partial class DockerComputerProvider(
     }
 
     /// <inheritdoc />
-    public async Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken)
+    public Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken) =>
+        ReadContainerFileAsync(docker, NameOf(sessionId), path, cancellationToken);
+
+    /// <summary>What <see cref="ReadFileAsync"/> does, for any container of any engine (the Swarm provider's nodes too).</summary>
+    internal static async Task<string?> ReadContainerFileAsync(IDockerClient docker, string container, string path, CancellationToken cancellationToken)
     {
         try
         {
             var archive = await docker.Containers.GetArchiveFromContainerAsync(
-                NameOf(sessionId), new GetArchiveFromContainerParameters { Path = path }, statOnly: false, cancellationToken);
+                container, new GetArchiveFromContainerParameters { Path = path }, statOnly: false, cancellationToken);
             await using var stream = archive.Stream;
             using var tar = new System.Formats.Tar.TarReader(stream);
             var entry = await tar.GetNextEntryAsync(copyData: true, cancellationToken);
@@ -273,7 +277,7 @@ public sealed partial class DockerComputerProvider(
         }
     }
 
-    private static List<string> BuildEnvironment(ComputerSpec spec, ComputerOptions settings)
+    internal static List<string> BuildEnvironment(ComputerSpec spec, ComputerOptions settings)
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in spec.Secrets)

@@ -102,7 +102,7 @@ public class RaworcAppFixture : IAsyncLifetime
     /// </summary>
     protected virtual string DataVolume => "";
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await BeforeStartAsync();
         await StartAppAsync();

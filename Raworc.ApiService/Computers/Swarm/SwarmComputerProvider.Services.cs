@@ -1,0 +1,194 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Raworc.ApiService.Computers.Swarm;
+
+/// <summary>Listing and changing the sessions' services and tasks.</summary>
+public sealed partial class SwarmComputerProvider
+{
+    /// <summary>Task states before the container runs.</summary>
+    private static readonly HashSet<string> StartingStates = ["new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"];
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One entry per service with a replica: its newest task's container. A task on a node that is not ready lists as
+    /// <see cref="ComputerState.Exited"/> (no exit code): the computer is out of reach, so the reconciler closes its session.
+    /// </remarks>
+    public async Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        var ready = (await nodes.ListAsync(cancellationToken)).Where(node => node.Ready).Select(node => node.Id).ToHashSet();
+        var computers = new List<ComputerInfo>();
+        foreach (var service in await OwnedServicesAsync(cancellationToken))
+        {
+            if (service.Spec.Mode?.Replicated?.Replicas is not > 0
+                || !service.Spec.Labels.TryGetValue(ComputerLabels.Session, out var label) || !Guid.TryParse(label, out var sessionId))
+            {
+                continue;
+            }
+            var task = (await TasksAsync(service.ID, cancellationToken)).OrderByDescending(t => t.Version?.Index ?? 0).FirstOrDefault();
+            if (task is null)
+            {
+                continue;
+            }
+            var state = task.Status?.State.ToString().ToLowerInvariant() ?? "new";
+            var (computerState, exitCode) = !ready.Contains(NodeOf(service) ?? task.NodeID ?? "")
+                ? (ComputerState.Exited, (int?)null)
+                : state switch
+                {
+                    "running" => (ComputerState.Running, (int?)null),
+                    _ when StartingStates.Contains(state) => (ComputerState.Created, (int?)null),
+                    _ => (ComputerState.Exited, (int?)(task.Status?.ContainerStatus?.ExitCode ?? 0)),
+                };
+            computers.Add(new ComputerInfo(sessionId, ContainerOf(task) ?? task.ID, computerState, exitCode));
+        }
+        return computers;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Volumes on every ready node, plus the sessions whose service pins them to a node that is not ready.</remarks>
+    public async Task<IReadOnlyList<Guid>> ListVolumesAsync(CancellationToken cancellationToken)
+    {
+        var sessions = new HashSet<Guid>();
+        var listed = await nodes.ListAsync(cancellationToken);
+        foreach (var node in listed.Where(node => node is { Ready: true, Endpoint: not null }))
+        {
+            sessions.UnionWith(await NodeProvider(node).ListVolumesAsync(cancellationToken));
+        }
+        var down = listed.Where(node => !node.Ready).Select(node => node.Id).ToHashSet();
+        foreach (var service in await OwnedServicesAsync(cancellationToken))
+        {
+            if (down.Contains(NodeOf(service) ?? "")
+                && service.Spec.Labels.TryGetValue(ComputerLabels.Session, out var label) && Guid.TryParse(label, out var id))
+            {
+                sessions.Add(id);
+            }
+        }
+        return [.. sessions];
+    }
+
+    private Dictionary<string, string> Labels(Guid sessionId, bool pooled)
+    {
+        var labels = new Dictionary<string, string> { [ComputerLabels.Managed] = "true", [ComputerLabels.Session] = sessionId.ToString("D") };
+        if (options.Value.Deployment is { Length: > 0 } deployment)
+        {
+            labels[ComputerLabels.Deployment] = deployment;
+        }
+        if (pooled)
+        {
+            labels[DockerComputerProvider.PooledLabel] = "true";
+        }
+        return labels;
+    }
+
+    private async Task<IList<SwarmService>> OwnedServicesAsync(CancellationToken cancellationToken)
+    {
+        var owned = options.Value.Deployment is { Length: > 0 } deployment
+            ? $"{ComputerLabels.Deployment}={deployment}" : $"{ComputerLabels.Managed}=true";
+        var services = await manager.Swarm.ListServicesAsync(new ServicesListParameters
+        {
+            Filters = new ServiceFilter { Label = [owned] },
+        }, cancellationToken);
+        return services.Where(service => !service.Spec.Labels.ContainsKey(ComputerLabels.Role)).ToList();
+    }
+
+    private async Task<SwarmService?> FindServiceAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var service = await manager.Swarm.InspectServiceAsync(DockerComputerProvider.NameOf(sessionId), cancellationToken);
+            // Another deployment's service of the same name is not this one's.
+            return options.Value.Deployment is { Length: > 0 } deployment
+                && (!service.Spec.Labels.TryGetValue(ComputerLabels.Deployment, out var owner) || owner != deployment) ? null : service;
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<IList<TaskResponse>> TasksAsync(string serviceId, CancellationToken cancellationToken) =>
+        await manager.Tasks.ListAsync(new TasksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [serviceId] = true } },
+        }, cancellationToken);
+
+    private async Task RemoveServiceAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await manager.Swarm.RemoveServiceAsync(name, cancellationToken);
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    /// <summary>Scales to 0 and waits until no task of the service runs any more (at most <see cref="TaskTimeout"/>).</summary>
+    private async Task ScaleToZeroAsync(SwarmService service, CancellationToken cancellationToken)
+    {
+        if (service.Spec.Mode?.Replicated?.Replicas is > 0)
+        {
+            service.Spec.Mode.Replicated.Replicas = 0;
+            await manager.Swarm.UpdateServiceAsync(service.ID, new ServiceUpdateParameters
+            {
+                Service = service.Spec,
+                Version = (long)service.Version.Index,
+            }, cancellationToken);
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TaskTimeout + SwarmServiceSpec.StopGrace);
+        // A task on a node that is down cannot be waited for: its node stops it when it comes back (desired state 0).
+        var ready = (await nodes.ListAsync(timeout.Token)).Where(node => node.Ready).Select(node => node.Id).ToHashSet();
+        while ((await TasksAsync(service.ID, timeout.Token)).Any(task => IsActive(task) && ready.Contains(task.NodeID)))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), timeout.Token);
+        }
+    }
+
+    /// <summary>Waits until the service's task has a running container; its id, or an error for a task that failed.</summary>
+    private async Task<string> WaitForContainerAsync(string serviceId, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TaskTimeout);
+        while (true)
+        {
+            foreach (var task in await TasksAsync(serviceId, timeout.Token))
+            {
+                var state = task.Status?.State.ToString().ToLowerInvariant();
+                if (state == "running" && ContainerOf(task) is { } container)
+                {
+                    return container;
+                }
+                if (state is "failed" or "rejected" or "complete" or "shutdown" or "orphaned")
+                {
+                    throw new InvalidOperationException($"The computer's task ended before it ran ({state}: {task.Status?.Err}).");
+                }
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
+        }
+    }
+
+    /// <summary>The engine and container id of the session's running task, or null when it has none.</summary>
+    private async Task<(IDockerClient Engine, string Container)?> RunningContainerAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        if (await FindServiceAsync(sessionId, cancellationToken) is not { } service)
+        {
+            return null;
+        }
+        var task = (await TasksAsync(service.ID, cancellationToken))
+            .FirstOrDefault(t => t.Status?.State.ToString().Equals("running", StringComparison.OrdinalIgnoreCase) == true);
+        if (task is null || ContainerOf(task) is not { } container || await nodes.FindAsync(task.NodeID, cancellationToken) is not { Ready: true } node)
+        {
+            return null;
+        }
+        return (nodes.Engine(node), container);
+    }
+
+    private static bool IsActive(TaskResponse task) =>
+        task.Status?.State.ToString().ToLowerInvariant() is { } state && (state == "running" || StartingStates.Contains(state));
+
+    private static string? ContainerOf(TaskResponse task) => task.Status?.ContainerStatus?.ContainerID is { Length: > 0 } id ? id : null;
+
+    private static string? NodeOf(SwarmService service) =>
+        service.Spec.Labels.TryGetValue(SwarmServiceSpec.NodeLabel, out var node) ? node : null;
+}

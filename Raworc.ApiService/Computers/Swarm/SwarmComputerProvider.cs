@@ -1,0 +1,190 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Options;
+
+namespace Raworc.ApiService.Computers.Swarm;
+
+/// <summary>
+/// Session computers on a Docker Swarm (<c>Computers:Provider=swarm</c>; checked against engines 20.10, API 1.41): each
+/// session's computer is a one-replica service named <c>raworc-session-&lt;id&gt;</c> with the Docker provider's labels,
+/// limits, user, environment and mounts (<see cref="SwarmServiceSpec"/>), on a volume of the same name that lives on one
+/// node; the service is pinned to that node (<c>node.id==…</c>, and the label <c>raworc.node</c>) so every restore finds
+/// the files. A new session's node is the one the Swarm scheduler picks within the session's reservations
+/// (<see cref="PlaceAsync"/>); a remix's child is pinned beside its parent, whose node holds the files it copies.
+/// </summary>
+/// <remarks>
+/// Stop scales the service to 0 replicas and keeps it: the service remembers the node, even while that node is down.
+/// A computer whose node is down lists as <see cref="ComputerState.Exited"/>, so the reconciler closes its session (files
+/// kept); a restore then fails with <see cref="ComputerNodeUnavailableException"/> until the node is back.
+/// The manager is <see cref="ComputerOptions.DockerEndpoint"/>; per-node work goes to each node's engine
+/// (<see cref="SwarmNodes"/>). The Host token is written into the volume before the service exists, never into the spec.
+/// </remarks>
+public sealed partial class SwarmComputerProvider(
+    IDockerClient manager, SwarmNodes nodes, IOptions<ComputerOptions> options, ILoggerFactory loggers) : IComputerProvider
+{
+    private readonly ILogger _logger = loggers.CreateLogger<SwarmComputerProvider>();
+
+    /// <summary>How long a create waits for its task's container, and a stop for the task to end.</summary>
+    private static readonly TimeSpan TaskTimeout = TimeSpan.FromSeconds(60);
+
+    /// <inheritdoc />
+    public async Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var name = DockerComputerProvider.NameOf(spec.SessionId);
+        var image = spec.Desktop ? settings.DesktopImage : settings.Image;
+        var memory = (spec.Desktop ? Math.Max(settings.DesktopMemoryMiB, settings.MemoryMiB) : settings.MemoryMiB) * 1024L * 1024L;
+        var env = DockerComputerProvider.BuildEnvironment(spec, settings);
+        var labels = Labels(spec.SessionId, spec.PoolToken is not null);
+
+        var node = await PlaceAsync(spec.SessionId, image, memory, cancellationToken);
+        var engine = nodes.Engine(node);
+        var network = await EnsureNetworkAsync(cancellationToken);
+        // The previous service (stopped at 0 replicas, or one whose task exited) is replaced by a fresh one.
+        await RemoveServiceAsync(name, cancellationToken);
+        var isNewVolume = await SeedAsync(engine, spec, image, cancellationToken);
+        try
+        {
+            var created = await manager.Swarm.CreateServiceAsync(new ServiceCreateParameters
+            {
+                Service = SwarmServiceSpec.Build(name, image, env, labels, node.Id, memory, settings, network),
+            }, cancellationToken);
+            var containerId = await WaitForContainerAsync(created.ID, cancellationToken);
+            LogStarted(spec.SessionId, node.Id, containerId, isNewVolume);
+            return new ComputerHandle(containerId, name);
+        }
+        catch (Exception)
+        {
+            await RemoveServiceAsync(name, CancellationToken.None);
+            if (isNewVolume)
+            {
+                await RemoveVolumeAsync(engine, name, CancellationToken.None);
+            }
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        var service = await FindServiceAsync(sessionId, cancellationToken);
+        if (service is null)
+        {
+            return;
+        }
+        await ScaleToZeroAsync(service, cancellationToken);
+        LogStopped(sessionId);
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveComputerAsync(ComputerInfo computer, CancellationToken cancellationToken)
+    {
+        var service = await FindServiceAsync(computer.SessionId, cancellationToken);
+        if (service is null)
+        {
+            return;
+        }
+        // Only the very task that was listed: a restore since then made a new service, whose task is left alone.
+        var tasks = await TasksAsync(service.ID, cancellationToken);
+        if (tasks.Any(task => ContainerOf(task) == computer.ContainerId))
+        {
+            await ScaleToZeroAsync(service, cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        var name = DockerComputerProvider.NameOf(sessionId);
+        var pinned = (await FindServiceAsync(sessionId, cancellationToken)) is { } service ? NodeOf(service) : null;
+        await RemoveServiceAsync(name, cancellationToken);
+        foreach (var node in await nodes.ListAsync(cancellationToken))
+        {
+            if (!node.Ready)
+            {
+                // The node that holds the files must take part: a delete is retried until it is back.
+                if (node.Id == pinned)
+                {
+                    throw new ComputerNodeUnavailableException(node.Id, "it is down, drained or has left the cluster");
+                }
+                continue;
+            }
+            // A Docker provider on the node engine removes what it holds: remix helpers and the volume.
+            await NodeProvider(node).DeleteAsync(sessionId, cancellationToken);
+        }
+        LogDeleted(sessionId);
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> ReadFileAsync(Guid sessionId, string path, CancellationToken cancellationToken) =>
+        await RunningContainerAsync(sessionId, cancellationToken) is var (engine, container)
+            ? await DockerComputerProvider.ReadContainerFileAsync(engine, container, path, cancellationToken)
+            : null;
+
+    /// <inheritdoc />
+    public async Task<byte[]?> CaptureScreenAsync(Guid sessionId, int maxBytes, CancellationToken cancellationToken) =>
+        await RunningContainerAsync(sessionId, cancellationToken) is var (engine, container)
+            ? await DockerComputerProvider.CaptureContainerScreenAsync(engine, container, maxBytes, cancellationToken)
+            : null;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken)
+    {
+        var sizes = new Dictionary<Guid, long>();
+        foreach (var node in (await nodes.ListAsync(cancellationToken)).Where(node => node is { Ready: true, Endpoint: not null }))
+        {
+            foreach (var (session, bytes) in await DockerComputerProvider.MeasureEngineVolumesAsync(node.Endpoint!, options.Value.Deployment, cancellationToken))
+            {
+                sizes[session] = bytes;
+            }
+        }
+        return sizes;
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> ImageIdAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await manager.Images.InspectImageAsync(options.Value.Image, cancellationToken)).ID;
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await manager.System.PingAsync(timeout.Token);
+            return true;
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable(exception.GetType().Name);
+            return false;
+        }
+    }
+
+    /// <summary>The Docker provider on one node's engine: volumes, helpers and copies are single-engine work.</summary>
+    private DockerComputerProvider NodeProvider(SwarmNode node) => new(
+        nodes.Engine(node), options, new ComputerNetwork(nodes.Engine(node), options, loggers.CreateLogger<ComputerNetwork>()),
+        loggers.CreateLogger<DockerComputerProvider>());
+
+    [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} started on node {NodeId}: container {ContainerId}, new volume: {NewVolume}")]
+    private partial void LogStarted(Guid sessionId, string nodeId, string containerId, bool newVolume);
+
+    [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} scaled to 0; its service and volume are kept")]
+    private partial void LogStopped(Guid sessionId);
+
+    [LoggerMessage(LogLevel.Information, "Computer and volume of session {SessionId} deleted")]
+    private partial void LogDeleted(Guid sessionId);
+
+    [LoggerMessage(LogLevel.Warning, "Swarm manager unreachable: {ExceptionType}")]
+    private partial void LogUnreachable(string exceptionType);
+}

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using Docker.DotNet;
+
+namespace Raworc.ApiService.Computers.Swarm;
+
+/// <summary>
+/// The Swarm's nodes as the manager reports them, and one Docker client per node engine. A node names its engine's
+/// address with the node label <c>raworc.engine</c> (<c>unix:///…</c> or <c>tcp://host:port</c>, set with
+/// <c>docker node update --label-add raworc.engine=…</c>; <c>eng/swarm-cluster.sh</c> does it for the test cluster):
+/// volumes, seeding, remix copies, file reads, screenshots and disk measurements are per-node operations that the
+/// Swarm API does not offer.
+/// </summary>
+/// <param name="manager">The client of the manager (<see cref="ComputerOptions.DockerEndpoint"/>).</param>
+public sealed class SwarmNodes(IDockerClient manager) : IDisposable
+{
+    /// <summary>The node label that holds the node engine's address.</summary>
+    public const string EngineLabel = "raworc.engine";
+
+    private readonly ConcurrentDictionary<string, DockerClient> _clients = new(StringComparer.Ordinal);
+
+    /// <summary>Every node of the Swarm, ready or not.</summary>
+    /// <param name="cancellationToken">Cancels the manager call.</param>
+    public async Task<IReadOnlyList<SwarmNode>> ListAsync(CancellationToken cancellationToken)
+    {
+        var nodes = await manager.Swarm.ListNodesAsync(cancellationToken);
+        return nodes.Select(node => new SwarmNode(
+                node.ID,
+                node.Status?.State == "ready" && node.Spec?.Availability == "active",
+                node.Spec?.Labels is { } labels && labels.TryGetValue(EngineLabel, out var endpoint) ? endpoint : null))
+            .ToList();
+    }
+
+    /// <summary>The node with this id, or <see langword="null"/> when the Swarm has none (it was removed).</summary>
+    /// <param name="nodeId">A node id.</param>
+    /// <param name="cancellationToken">Cancels the manager call.</param>
+    public async Task<SwarmNode?> FindAsync(string nodeId, CancellationToken cancellationToken) =>
+        (await ListAsync(cancellationToken)).FirstOrDefault(node => node.Id == nodeId);
+
+    /// <summary>The engine client of a ready node.</summary>
+    /// <param name="node">A node from <see cref="ListAsync"/>.</param>
+    /// <exception cref="ComputerNodeUnavailableException">The node is not ready or names no engine.</exception>
+    public IDockerClient Engine(SwarmNode node) => node is { Ready: true, Endpoint: { } endpoint }
+        ? _clients.GetOrAdd(endpoint, address => new DockerClientConfiguration(new Uri(address)).CreateClient())
+        : throw new ComputerNodeUnavailableException(node.Id, node.Ready
+            ? $"it has no '{EngineLabel}' label naming its engine"
+            : "it is down, drained or has left the cluster");
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
+    }
+}
+
+/// <summary>A Swarm node.</summary>
+/// <param name="Id">The Swarm's node id.</param>
+/// <param name="Ready">Its status is <c>ready</c> and its availability <c>active</c>: it can run computers now.</param>
+/// <param name="Endpoint">Its engine's address (label <see cref="SwarmNodes.EngineLabel"/>), when set.</param>
+public sealed record SwarmNode(string Id, bool Ready, string? Endpoint);
+
+/// <summary>
+/// The node that holds a session's volume cannot be used now (down, drained, gone, or without an engine address). The
+/// session's files are kept on that node; a restore succeeds once the node is back. The message is meant for users.
+/// </summary>
+/// <param name="nodeId">The Swarm node id.</param>
+/// <param name="why">What is wrong with it, in words.</param>
+public sealed class ComputerNodeUnavailableException(string nodeId, string why)
+    : Exception($"The cluster node that holds this session's files ({nodeId}) is not available: {why}. Its files are kept there; restore the session again once the node is back.")
+{
+    /// <summary>The Swarm node id.</summary>
+    public string NodeId { get; } = nodeId;
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Raworc.ApiService.Computers;
+using Raworc.ApiService.Computers.Swarm;
+using Raworc.Tests.Computers;
+
+namespace Raworc.Tests.Infrastructure;
+
+/// <summary>
+/// The whole system with computers on the two-node test Swarm of <c>eng/swarm-cluster.sh</c> (<c>Computers:Provider=swarm</c>,
+/// the manager's socket as <c>Computers:DockerEndpoint</c>); otherwise as <see cref="ComputersAppFixture"/>. The cluster is
+/// brought up (and the test image copied to both nodes) before the AppHost starts; it is left running for the next run
+/// (<c>eng/swarm-cluster.sh down</c> removes it; CI does).
+/// </summary>
+public sealed class SwarmAppFixture : ComputersAppFixture
+{
+    /// <summary>The manager's engine (node 1 of the test cluster).</summary>
+    public const string ManagerEndpoint = "unix:///run/raworc-swarm-1.sock";
+
+    /// <summary>The Swarm manager.</summary>
+    public DockerClient Manager { get; } = new DockerClientConfiguration(new Uri(ManagerEndpoint)).CreateClient();
+
+    protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
+    {
+        ["Computers__Provider"] = ComputerProviders.Swarm,
+        ["Computers__DockerEndpoint"] = ManagerEndpoint,
+    };
+
+    /// <summary>Starts nothing where the cluster cannot run: every test of the collection is skipped then (<see cref="SwarmFactAttribute"/>).</summary>
+    public override Task InitializeAsync() => SwarmCluster.CannotRunReason is null ? base.InitializeAsync() : Task.CompletedTask;
+
+    protected override async Task BeforeStartAsync()
+    {
+        await base.BeforeStartAsync();
+        var (code, output) = await SwarmCluster.RunAsync("up", Image);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"eng/swarm-cluster.sh up failed ({code}): {output}");
+        }
+    }
+
+    /// <summary>The engine of the node with this Swarm id (from its <c>raworc.engine</c> label).</summary>
+    public async Task<DockerClient> NodeEngineAsync(string nodeId)
+    {
+        var node = await Manager.Swarm.InspectNodeAsync(nodeId);
+        return new DockerClientConfiguration(new Uri(node.Spec.Labels[SwarmNodes.EngineLabel])).CreateClient();
+    }
+
+    /// <summary>The session's service as the manager reports it, or null.</summary>
+    public async Task<SwarmService?> ServiceAsync(Guid sessionId)
+    {
+        try
+        {
+            return await Manager.Swarm.InspectServiceAsync(DockerComputerProvider.NameOf(sessionId));
+        }
+        catch (DockerApiException exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Reads a session's volume on the node that holds it.</summary>
+    public async Task<DockerProbe> NodeProbeAsync(string nodeId) => new(await NodeEngineAsync(nodeId), Image);
+
+    public override async Task DisposeAsync()
+    {
+        if (SwarmCluster.CannotRunReason is not null)
+        {
+            return;
+        }
+        var deployment = Assert.Single(await QueryAsync<string>("SELECT id FROM deployment"));
+        await base.DisposeAsync();
+        // What this run left on the cluster: its services, then the volumes on every node.
+        var owned = $"{ComputerLabels.Deployment}={deployment}";
+        foreach (var service in await Manager.Swarm.ListServicesAsync(new ServicesListParameters { Filters = new ServiceFilter { Label = [owned] } }))
+        {
+            await Manager.Swarm.RemoveServiceAsync(service.ID);
+        }
+        foreach (var node in await Manager.Swarm.ListNodesAsync())
+        {
+            if (node.Status.State != "ready" || !node.Spec.Labels.TryGetValue(SwarmNodes.EngineLabel, out var endpoint))
+            {
+                continue;
+            }
+            using var engine = new DockerClientConfiguration(new Uri(endpoint)).CreateClient();
+            var filter = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [owned] = true } };
+            // The services' containers go away with them, but asynchronously: a volume still in use is retried briefly.
+            await Waits.UntilAsync(async () =>
+                (await engine.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter })).Count == 0,
+                "the removed services' containers are gone", TimeSpan.FromSeconds(30));
+            foreach (var volume in (await engine.Volumes.ListAsync(new VolumesListParameters { Filters = filter })).Volumes ?? [])
+            {
+                await engine.Volumes.RemoveAsync(volume.Name, force: true);
+            }
+        }
+        Manager.Dispose();
+    }
+}
+
+/// <summary>Runs <c>eng/swarm-cluster.sh</c> from the repository, and says whether this machine can run it at all.</summary>
+public static class SwarmCluster
+{
+    /// <summary>Why the cluster cannot run here (the tests are then skipped with this reason), or null when it can.</summary>
+    public static string? CannotRunReason { get; } = Check();
+
+    /// <summary>Runs the script with these arguments; its exit code and output (stdout and stderr).</summary>
+    public static async Task<(int Code, string Output)> RunAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "eng", "swarm-cluster.sh"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string? Check()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            return "the Swarm test cluster (eng/swarm-cluster.sh) needs root on Linux (network namespaces and extra dockerd instances)";
+        }
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':');
+        foreach (var tool in new[] { "dockerd", "nsenter", "ip" })
+        {
+            if (!path.Any(folder => File.Exists(Path.Combine(folder, tool))) && !File.Exists(Path.Combine("/usr/sbin", tool)))
+            {
+                return $"the Swarm test cluster (eng/swarm-cluster.sh) needs {tool}, which this machine lacks";
+            }
+        }
+        return null;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Raworc.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+        throw new InvalidOperationException("Raworc.sln not found above the test assembly.");
+    }
+}
+
+/// <summary>A test on the Swarm test cluster: skipped, with the reason, where <c>eng/swarm-cluster.sh</c> cannot run.</summary>
+public sealed class SwarmFactAttribute : FactAttribute
+{
+    public SwarmFactAttribute()
+    {
+        if (SwarmCluster.CannotRunReason is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}
+
+/// <summary>Tests on the Swarm test cluster share one started system.</summary>
+[CollectionDefinition(Name)]
+public sealed class SwarmAppCollection : ICollectionFixture<SwarmAppFixture>
+{
+    public const string Name = "Raworc with computers on a Swarm";
+}

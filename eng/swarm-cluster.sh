@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# A two-node Docker Swarm test cluster on this machine, for Computers:Provider=swarm (README "Providers: Docker and
+# Swarm"). The main engine (/var/run/docker.sock) is never touched: each node is a dockerd of its own, in a network
+# namespace of its own, with its own data root, and the two namespaces are joined by one veth pair, so the cluster's
+# traffic (Swarm's 2377/7946/4789 and the overlay) never leaves them.
+#   up [IMAGE...]   starts the nodes (if not running), makes the swarm (node 1 manager, node 2 worker), labels each node
+#                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to both nodes when the node's
+#                   copy differs (docker save | docker load: there is no registry).
+#   down            stops both engines, removes the namespaces and the data roots.
+#   env             prints the variables that point Raworc at the cluster (Computers__Provider=swarm, …).
+# Exit status 2: this machine cannot run the cluster (not root, no dockerd/nsenter/ip); the tests then skip.
+#   RAWORC_SWARM_NAME   prefix of the namespaces, sockets and data roots (default raworc-swarm)
+set -euo pipefail
+export PATH="/usr/local/bin:$PATH"
+
+name=${RAWORC_SWARM_NAME:-raworc-swarm}
+state=/var/lib/$name
+# Addresses of the veth pair; they exist only inside the two namespaces.
+addr1=10.213.7.1 addr2=10.213.7.2
+
+sock() { echo "/run/$name-$1.sock"; }
+node() { docker -H "unix://$(sock "$1")" "${@:2}"; }
+
+cannot() { echo "swarm-cluster: cannot run here: $*" >&2; exit 2; }
+
+check() {
+  [ "$(id -u)" = 0 ] || cannot "needs root (network namespaces, dockerd)"
+  for tool in dockerd nsenter ip docker; do command -v "$tool" >/dev/null || cannot "$tool is missing"; done
+}
+
+start_node() {
+  local n=$1 ns="$name-$1"
+  if node "$n" info >/dev/null 2>&1; then return; fi
+  mkdir -p "$state/$n/data" "$state/$n/exec"
+  # --iptables stays on (its rules live in the node's own namespace); bip and pools keep clear of the veth pair.
+  # --no-new-privileges: a Swarm service (API 1.41) cannot ask for it per container, so the node sets it for all.
+  nohup nsenter --net="/var/run/netns/$ns" dockerd \
+    --data-root "$state/$n/data" --exec-root "$state/$n/exec" --pidfile "$state/$n/dockerd.pid" \
+    -H "unix://$(sock "$n")" --bip "172.30.$n.1/24" --default-address-pool "base=172.31.0.0/16,size=24" \
+    --storage-driver overlay2 --no-new-privileges >"$state/$n/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do
+    if node "$n" info >/dev/null 2>&1; then return; fi
+    sleep 0.5
+  done
+  echo "swarm-cluster: node $n did not start; see $state/$n/dockerd.log" >&2
+  exit 1
+}
+
+network() {
+  if ! ip netns list | grep -qw "$name-1"; then ip netns add "$name-1"; fi
+  if ! ip netns list | grep -qw "$name-2"; then ip netns add "$name-2"; fi
+  if ! ip -n "$name-1" link show "${name:0:8}-v1" >/dev/null 2>&1; then
+    ip link add "${name:0:8}-v1" netns "$name-1" type veth peer name "${name:0:8}-v2" netns "$name-2"
+    ip -n "$name-1" addr add "$addr1/24" dev "${name:0:8}-v1"
+    ip -n "$name-2" addr add "$addr2/24" dev "${name:0:8}-v2"
+  fi
+  for n in 1 2; do
+    ip -n "$name-$n" link set lo up
+    ip -n "$name-$n" link set "${name:0:8}-v$n" up
+  done
+}
+
+swarm() {
+  if [ "$(node 1 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    node 1 swarm init --advertise-addr "$addr1" --listen-addr "$addr1:2377" >/dev/null
+  fi
+  if [ "$(node 2 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    node 2 swarm join --token "$(node 1 swarm join-token -q worker)" --advertise-addr "$addr2" "$addr1:2377" >/dev/null
+  fi
+  for n in 1 2; do
+    local id
+    id=$(node "$n" info --format '{{.Swarm.NodeID}}')
+    node 1 node update --label-add "raworc.engine=unix://$(sock "$n")" "$id" >/dev/null
+  done
+}
+
+# The Docker provider's two host rules (README "Security model"), in each node's namespace: nothing a computer sends on
+# the computers' bridge reaches the node itself, and no link-local address (metadata services) is reached.
+firewall() {
+  local n=$1 bridge=${RAWORC_SWARM_BRIDGE:-raworc0}
+  local ipt=(nsenter --net="/var/run/netns/$name-$n" iptables -w)
+  "${ipt[@]}" -C INPUT -i "$bridge" -j DROP 2>/dev/null || "${ipt[@]}" -I INPUT -i "$bridge" -j DROP
+  "${ipt[@]}" -C DOCKER-USER -i "$bridge" -d 169.254.0.0/16 -j DROP 2>/dev/null \
+    || "${ipt[@]}" -I DOCKER-USER -i "$bridge" -d 169.254.0.0/16 -j DROP
+}
+
+load() {
+  local image=$1 want
+  want=$(docker image inspect --format '{{.Id}}' "$image")
+  for n in 1 2; do
+    if [ "$(node "$n" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)" != "$want" ]; then
+      docker save "$image" | node "$n" load -q >/dev/null
+      echo "swarm-cluster: $image loaded on node $n"
+    fi
+  done
+}
+
+case "${1:-}" in
+  up)
+    check
+    shift
+    network
+    start_node 1
+    start_node 2
+    swarm
+    firewall 1
+    firewall 2
+    for image in "$@"; do load "$image"; done
+    echo "swarm-cluster: up ($(node 1 node ls --format '{{.Hostname}} {{.Status}}' | tr '\n' ' '))"
+    ;;
+  down)
+    check
+    for n in 1 2; do
+      if [ -f "$state/$n/dockerd.pid" ]; then
+        pid=$(cat "$state/$n/dockerd.pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      fi
+      ip netns del "$name-$n" 2>/dev/null || true
+    done
+    # Leftover mounts of the engines' data roots (overlay layers, netns files) go before the files.
+    grep -o " $state/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "$state"
+    echo "swarm-cluster: down"
+    ;;
+  env)
+    echo "Computers__Provider=swarm"
+    echo "Computers__DockerEndpoint=unix://$(sock 1)"
+    ;;
+  *)
+    echo "usage: $0 up [IMAGE...] | down | env" >&2
+    exit 64
+    ;;
+esac
