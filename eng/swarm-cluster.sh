@@ -6,6 +6,7 @@
 #   up [IMAGE...]   starts the nodes (if not running), makes the swarm (node 1 manager, node 2 worker), labels each node
 #                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to both nodes when the node's
 #                   copy differs (docker save | docker load: there is no registry).
+#   stop N          stops node N's engine and keeps its data (a node that leaves; `up` brings it back, its files intact).
 #   down            stops both engines, removes the namespaces and the data roots.
 #   env             prints the variables that point Raworc at the cluster (Computers__Provider=swarm, …).
 # Exit status 2: this machine cannot run the cluster (not root, no dockerd/nsenter/ip); the tests then skip.
@@ -44,6 +45,14 @@ start_node() {
   done
   echo "swarm-cluster: node $n did not start; see $state/$n/dockerd.log" >&2
   exit 1
+}
+
+stop_node() {
+  local pidfile="$state/$1/dockerd.pid" pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
 }
 
 network() {
@@ -108,14 +117,14 @@ case "${1:-}" in
     for image in "$@"; do load "$image"; done
     echo "swarm-cluster: up ($(node 1 node ls --format '{{.Hostname}} {{.Status}}' | tr '\n' ' '))"
     ;;
+  stop)
+    check
+    stop_node "${2:?stop needs a node number}"
+    ;;
   down)
     check
     for n in 1 2; do
-      if [ -f "$state/$n/dockerd.pid" ]; then
-        pid=$(cat "$state/$n/dockerd.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      fi
+      stop_node "$n"
       ip netns del "$name-$n" 2>/dev/null || true
     done
     # Leftover mounts of the engines' data roots (overlay layers, netns files) go before the files.

@@ -35,6 +35,10 @@ public static class ComputerExtensions
         builder.Services.AddHostedService<Work.ComputerReconciler>();
         builder.Services.AddSingleton<WarmPool>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WarmPool>());
+        if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Provider)}", ComputerProviders.Docker) == ComputerProviders.Swarm)
+        {
+            builder.Services.AddHostedService<Swarm.SwarmNodeWatch>();
+        }
         return builder;
     }
 
@@ -61,7 +65,8 @@ public static class ComputerExtensions
         if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Provider)}", ComputerProviders.Docker) == ComputerProviders.Swarm)
         {
             builder.Services.AddSingleton<Swarm.SwarmNodes>();
-            builder.Services.AddSingleton<IComputerProvider, Swarm.SwarmComputerProvider>();
+            builder.Services.AddSingleton<Swarm.SwarmComputerProvider>();
+            builder.Services.AddSingleton<IComputerProvider>(services => services.GetRequiredService<Swarm.SwarmComputerProvider>());
             // The warm pool tells a computer's image by its container's image id, which a Swarm task does not report: off.
             builder.Services.PostConfigure<ComputerOptions>(computers => computers.WarmPool = 0);
         }

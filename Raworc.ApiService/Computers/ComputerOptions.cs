@@ -211,6 +211,13 @@ public sealed class ComputerOptions : IValidatableObject
             yield return new ValidationResult(
                 "DockerEndpoint must be an absolute unix://, tcp://, http(s):// or npipe:// address.", [nameof(DockerEndpoint)]);
         }
+        if (Provider == ComputerProviders.Swarm && Egress == ComputerEgress.None)
+        {
+            // A Swarm service that joins no network gets the node's default bridge, where computers can reach each other.
+            yield return new ValidationResult(
+                "Egress 'none' is not available with Provider 'swarm' (a service without a network joins the node's default bridge).",
+                [nameof(Egress)]);
+        }
     }
 }
 

@@ -93,4 +93,53 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         Assert.Equal("parent\n", files["data/from-setup"].Text);
         Assert.DoesNotContain(files.Keys, path => path.StartsWith("code/", StringComparison.Ordinal));
     }
+
+    [SwarmFact]
+    public async Task ANodeThatLeavesClosesItsSessionsWithAMessageAndRestoreWorksOnceItIsBack()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("swarm-leaver");
+        using var _ = client;
+        var worker = (await fixture.Manager.Swarm.ListNodesAsync()).Single(node => node.ManagerStatus is null).ID;
+        // The scheduler spreads new sessions over the nodes: within a few, one lands on the worker (the manager must stay).
+        Guid id = default;
+        for (var attempt = 0; attempt < 4 && id == default; attempt++)
+        {
+            var candidate = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+            await client.WaitForStateAsync(candidate, "idle");
+            if ((await fixture.ServiceAsync(candidate))!.Spec.Labels["raworc.node"] == worker)
+            {
+                id = candidate;
+            }
+        }
+        Assert.NotEqual(default, id);
+        var blob = RandomNumberGenerator.GetBytes(4096);
+        var container = (string)(await client.GetSessionAsync(id.ToString()))["container_id"]!;
+        await (await fixture.NodeProbeAsync(worker)).PutFileAsync(container, "data/kept.bin", blob);
+
+        Assert.Equal(0, (await SwarmCluster.RunAsync("stop", "2")).Code);
+        try
+        {
+            await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(90));
+            var notice = (await client.GetMessagesAsync(id.ToString())).Last(m => (string?)m!["role"] == "system")!;
+            Assert.Equal("node_unavailable", (string?)notice["metadata"]!["type"]);
+            Assert.Equal(worker, (string?)notice["metadata"]!["node"]);
+
+            await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+            var refused = await client.WaitForStateAsync(id, "errored");
+            Assert.Equal(
+                $"The cluster node that holds this session's files ({worker}) is not available: it is down, drained or has left the cluster. "
+                + "Its files are kept there; restore the session again once the node is back.",
+                (string?)refused["error"]);
+        }
+        finally
+        {
+            Assert.Equal(0, (await SwarmCluster.RunAsync("up")).Code);
+        }
+        await Waits.UntilAsync(async () => (await fixture.Manager.Swarm.InspectNodeAsync(worker)).Status.State == "ready",
+            "the worker is ready again", TimeSpan.FromSeconds(60));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(90));
+        Assert.Equal(blob, (await (await fixture.NodeProbeAsync(worker)).ReadVolumeAsync(id))["data/kept.bin"].Content);
+    }
 }

@@ -12,7 +12,7 @@ public sealed partial class SwarmComputerProvider
     /// <inheritdoc />
     /// <remarks>
     /// One entry per service with a replica: its newest task's container. A task on a node that is not ready lists as
-    /// <see cref="ComputerState.Exited"/> (no exit code): the computer is out of reach, so the reconciler closes its session.
+    /// <see cref="ComputerState.Running"/>: <see cref="SwarmNodeWatch"/>, not the reconciler, closes its session.
     /// </remarks>
     public async Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken)
     {
@@ -31,8 +31,10 @@ public sealed partial class SwarmComputerProvider
                 continue;
             }
             var state = task.Status?.State.ToString().ToLowerInvariant() ?? "new";
+            // A node that is down says nothing about its task; SwarmNodeWatch closes such sessions with a message saying why,
+            // so here the computer counts as running (else the reconciler would close it first, without a word).
             var (computerState, exitCode) = !ready.Contains(NodeOf(service) ?? task.NodeID ?? "")
-                ? (ComputerState.Exited, (int?)null)
+                ? (ComputerState.Running, (int?)null)
                 : state switch
                 {
                     "running" => (ComputerState.Running, (int?)null),
@@ -64,6 +66,23 @@ public sealed partial class SwarmComputerProvider
             }
         }
         return [.. sessions];
+    }
+
+    /// <summary>The sessions whose service has a replica and is pinned to a node that is not ready (or gone): session → node id.</summary>
+    /// <param name="cancellationToken">Cancels the manager calls.</param>
+    public async Task<IReadOnlyDictionary<Guid, string>> StrandedAsync(CancellationToken cancellationToken)
+    {
+        var ready = (await nodes.ListAsync(cancellationToken)).Where(node => node.Ready).Select(node => node.Id).ToHashSet();
+        var stranded = new Dictionary<Guid, string>();
+        foreach (var service in await OwnedServicesAsync(cancellationToken))
+        {
+            if (service.Spec.Mode?.Replicated?.Replicas is > 0 && NodeOf(service) is { } node && !ready.Contains(node)
+                && service.Spec.Labels.TryGetValue(ComputerLabels.Session, out var label) && Guid.TryParse(label, out var id))
+            {
+                stranded[id] = node;
+            }
+        }
+        return stranded;
     }
 
     private Dictionary<string, string> Labels(Guid sessionId, bool pooled)

@@ -14,8 +14,8 @@ namespace Raworc.ApiService.Computers.Swarm;
 /// </summary>
 /// <remarks>
 /// Stop scales the service to 0 replicas and keeps it: the service remembers the node, even while that node is down.
-/// A computer whose node is down lists as <see cref="ComputerState.Exited"/>, so the reconciler closes its session (files
-/// kept); a restore then fails with <see cref="ComputerNodeUnavailableException"/> until the node is back.
+/// A session whose node is down is closed by <see cref="SwarmNodeWatch"/> with a <c>system</c> message (files kept); a
+/// restore then fails with <see cref="ComputerNodeUnavailableException"/>'s message until the node is back.
 /// The manager is <see cref="ComputerOptions.DockerEndpoint"/>; per-node work goes to each node's engine
 /// (<see cref="SwarmNodes"/>). The Host token is written into the volume before the service exists, never into the spec.
 /// </remarks>
