@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+using Raworc.ApiService.Computers;
+
+namespace Raworc.Tests.Computers;
+
+/// <summary><c>Computers:Provider</c> as the API validates it at start-up (no engine involved).</summary>
+public sealed class ComputerProviderOptionsTests
+{
+    private static List<string?> Errors(ComputerOptions options)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        return [.. results.Select(result => result.ErrorMessage)];
+    }
+
+    [Fact]
+    public void DockerIsTheDefaultAndSwarmIsAccepted()
+    {
+        Assert.Equal("docker", new ComputerOptions().Provider);
+        Assert.Empty(Errors(new ComputerOptions { Provider = "swarm" }));
+    }
+
+    [Fact]
+    public void AnUnknownProviderIsRefused() =>
+        Assert.Equal(["Provider must be 'docker' or 'swarm'."], Errors(new ComputerOptions { Provider = "kubernetes" }));
+
+    [Fact]
+    public void SwarmWithoutNetworkIsRefusedBecauseAServiceWouldJoinTheDefaultBridge() =>
+        Assert.Equal(
+            ["Egress 'none' is not available with Provider 'swarm' (a service without a network joins the node's default bridge)."],
+            Errors(new ComputerOptions { Provider = "swarm", Egress = "none" }));
+}
