@@ -62,6 +62,11 @@ public static class AuthExtensions
         return builder;
     }
 
+    // Every request of a Host runs it: compiled once, so its translation is not looked up per request.
+    private static readonly Func<RaworcDbContext, Guid, int, CancellationToken, Task<bool>> HostComputerIsLive = EF.CompileAsyncQuery(
+        (RaworcDbContext db, Guid sessionId, int start, CancellationToken _) => db.Sessions.Any(s => s.Id == sessionId && s.ComputerStart == start
+            && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy)));
+
     /// <summary>
     /// Refuses tokens whose principal is gone: an operator deleted, deactivated or recreated under the same
     /// name, or whose tokens were revoked (a password change or a revoke raised its token generation). The role is read from the database here (through <see cref="PrincipalCache"/>, which every operator change invalidates), so a demotion takes effect on the next request.
@@ -101,9 +106,7 @@ public static class AuthExtensions
                     System.Globalization.CultureInfo.InvariantCulture, out var start):
                 // A Host token is good for one start of one live computer: a close, an error or a restore raises
                 // the start, so an agent of an earlier start (still stopping, say) changes nothing.
-                var sessions = context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>().Sessions;
-                if (!await sessions.AnyAsync(s => s.Id == sessionId && s.ComputerStart == start
-                    && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy),
+                if (!await HostComputerIsLive(context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>(), sessionId, start,
                     context.HttpContext.RequestAborted))
                 {
                     context.Fail("The token's session no longer exists or its computer has stopped.");

@@ -18,7 +18,7 @@ namespace Raworc.ApiService.Sessions;
 /// stream's <c>state</c> event, after the message) commit in the same transaction; Redis presence and the wake-up of
 /// long-polls and event streams follow after the commit.
 /// </summary>
-public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, SessionQuotas quotas, RedisStore presence,
+public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, SessionQuotas quotas, RedisStore presence,
     IOptions<SessionOptions> sessionOptions, IOptions<JsonOptions> json, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
@@ -41,6 +41,7 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
     public async Task<TransitionResult> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
         Message? message = null, string? error = null, CancellationToken cancellationToken = default, string? observedState = null)
     {
+        var triedOneStatement = false;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var observed = attempt == 0 && observedState is not null && SessionTransitionTable.Next(observedState, @event, byHost) is not null
@@ -54,6 +55,18 @@ public sealed class SessionTransitions(RaworcDbContext db, WorkQueue workQueue, 
             {
                 return TransitionResult.Refused(TransitionOutcome.NotAllowed,
                     $"The session is {observed}; cannot {SessionTransitionTable.Verb(@event)}.");
+            }
+
+            if (!triedOneStatement && AppendsInOneStatement(message, observed, next))
+            {
+                // Tried once: when it writes nothing (a webhook to feed, or the state moved) the transaction below decides.
+                triedOneStatement = true;
+                if (await AppendInOneStatementAsync(sessionId, observed, message!, cancellationToken) is { } appended)
+                {
+                    FollowInRedis(appended, queuedWork: false);
+                    presence.PublishMessage(sessionId);
+                    return TransitionResult.Done(appended);
+                }
             }
 
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

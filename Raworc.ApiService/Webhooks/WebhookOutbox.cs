@@ -13,7 +13,8 @@ namespace Raworc.ApiService.Webhooks;
 /// session: <see cref="SessionTransitions"/> (messages and state changes), <see cref="NewSessions"/> (creation and the
 /// first prompt) and <see cref="SessionsApi.DeleteSessionsAsync"/> (deletion). An event goes to every enabled webhook of
 /// the session's owning operator that lists its type; a session a token user owns has none. With no such webhook the
-/// cost is one indexed query.
+/// cost is one indexed query; a message that changes no state makes that check inside its one statement instead
+/// (<c>SessionTransitions.Append.cs</c>) and comes here only when a webhook wants it.
 /// </summary>
 /// <remarks>
 /// The payload is the body sent, built here once: <c>{"id","type","created_at","session_id","data"}</c> with the same

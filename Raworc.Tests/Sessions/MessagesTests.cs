@@ -83,6 +83,46 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task AReaderPagingAfterTheLastMessageItSawGetsEveryMessageOfConcurrentWritersOnceInOrder()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("walker");
+        using var _ = client;
+        var session = await client.CreateSessionAsync();
+        using var host = fixture.CreateHostClient(session.Id());
+        await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/idle");
+        var path = $"/api/v0/sessions/{session.Id()}/messages";
+
+        // The first user message makes the session busy (a state change); the rest, the user's and the Host's, leave it busy.
+        var writers = new[] { ("user", client), ("user", client), ("host", host) }.Select((writer, w) => Task.Run(async () =>
+        {
+            for (var i = 0; i < 15; i++)
+            {
+                await writer.Item2.PostOkAsync(path, new { content = $"{writer.Item1}{w}-{i}" });
+            }
+        })).ToArray();
+        var walked = new List<string>();
+        var after = "";
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            timeout.Token.ThrowIfCancellationRequested();
+            var done = writers.All(t => t.IsCompleted);
+            var page = await client.GetMessagesAsync(session.Id().ToString(), $"?limit=100{after}");
+            walked.AddRange(page.Select(m => (string)m!["id"]!));
+            after = walked.Count > 0 ? $"&after={walked[^1]}" : "";
+            if (done && page.Count == 0)
+            {
+                break;
+            }
+        }
+        await Task.WhenAll(writers);
+
+        var listed = (await client.GetMessagesAsync(session.Id().ToString(), "?limit=100")).Select(m => (string)m!["id"]!).ToArray();
+        Assert.Equal(45, listed.Length);
+        Assert.Equal(listed, walked);
+    }
+
+    [Fact]
     public async Task LongPollReturnsAsSoonAsAMessageArrives()
     {
         var (_, client) = await fixture.CreateOperatorAsync("poller");

@@ -10,6 +10,9 @@ using Raworc.Tests.Infrastructure;
 var table = Console.Out;
 Console.SetOut(Console.Error);
 var runStarted = Stopwatch.GetTimestamp();
+// `--throughput`: only the four throughput rows (GET and POST, own port and proxy) on two fresh sessions; a short run
+// (about a minute plus the system's start) for comparing request-path changes back to back.
+var throughputOnly = args.Contains("--throughput");
 using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 var token = phaseBudget.Token;
 var fixture = new ComputersAppFixture();
@@ -35,6 +38,24 @@ async Task MeasureAsync(string name, string target, Func<Task<Figure>> measure)
     }
 }
 
+// Issue 14's throughput rows: GET on one idle session and POST …/messages to another with a live agent, each against the
+// API's own port (no development proxy) and through the proxy.
+async Task MeasureThroughputAsync(BenchContext context, Guid readSession, Guid postSession)
+{
+    var direct = await ApiScaleBenchmarks.DirectAddressAsync(context, token);
+    var directContext = direct is null ? null : context with { BaseAddress = direct };
+    const string ViaProxy = " (through the DCP proxy)";
+    var ownPort = direct is null ? " (own port not found: through the proxy)" : $" (API's own port {direct.Port})";
+    await MeasureAsync(LoadBenchmarks.GetName + ownPort, LoadBenchmarks.GetTarget,
+        () => LoadBenchmarks.GetThroughputAsync(directContext ?? context, readSession, 32, TimeSpan.FromSeconds(5), token, ownPort));
+    await MeasureAsync(LoadBenchmarks.GetName + ViaProxy, LoadBenchmarks.GetTarget,
+        () => LoadBenchmarks.GetThroughputAsync(context, readSession, 32, TimeSpan.FromSeconds(5), token, ViaProxy));
+    await MeasureAsync(MessageBenchmarks.PostName + ownPort, MessageBenchmarks.PostTarget,
+        () => MessageBenchmarks.PostThroughputAsync(directContext ?? context, postSession, 32, TimeSpan.FromSeconds(5), token, ownPort));
+    await MeasureAsync(MessageBenchmarks.PostName + ViaProxy, MessageBenchmarks.PostTarget,
+        () => MessageBenchmarks.PostThroughputAsync(context, postSession, 32, TimeSpan.FromSeconds(5), token, ViaProxy));
+}
+
 try
 {
     Log("starting the system (Postgres, Redis, API, stand-in model)");
@@ -50,6 +71,17 @@ try
     api = new BenchApi(http);
     var context = new BenchContext(fixture, api, http.BaseAddress!, bearer);
     var kept = new List<Guid>();
+    if (throughputOnly)
+    {
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            var created = await api.CreateAsync(BenchContext.KeepTimeoutSeconds, token);
+            await api.WaitForStateAsync(created.Id, "idle", BenchContext.FastPoll, BenchContext.StateTimeout, token);
+            kept.Add(created.Id);
+        }
+        await MeasureThroughputAsync(context, kept[0], kept[1]);
+        goto Measured;
+    }
 
     await MeasureAsync(LifecycleBenchmarks.CreateName, LifecycleBenchmarks.CreateTarget,
         () => LifecycleBenchmarks.CreateToIdleAsync(context, 20, kept, token));
@@ -80,19 +112,7 @@ try
             () => MessageBenchmarks.LatencyAsync(context, kept[0], 50, token));
         await MeasureAsync(LifecycleBenchmarks.RestoreName, LifecycleBenchmarks.RestoreTarget,
             async () => Floors.Compare(await LifecycleBenchmarks.RestoreAsync(context, kept[1], 10, token), floors));
-        // Issue 14: against the API's own port (no development proxy), and through the proxy as before.
-        var direct = await ApiScaleBenchmarks.DirectAddressAsync(context, token);
-        var directContext = direct is null ? null : context with { BaseAddress = direct };
-        const string ViaProxy = " (through the DCP proxy)";
-        var ownPort = direct is null ? " (own port not found: through the proxy)" : $" (API's own port {direct.Port})";
-        await MeasureAsync(LoadBenchmarks.GetName + ownPort, LoadBenchmarks.GetTarget,
-            () => LoadBenchmarks.GetThroughputAsync(directContext ?? context, kept[2], 32, TimeSpan.FromSeconds(5), token, ownPort));
-        await MeasureAsync(LoadBenchmarks.GetName + ViaProxy, LoadBenchmarks.GetTarget,
-            () => LoadBenchmarks.GetThroughputAsync(context, kept[2], 32, TimeSpan.FromSeconds(5), token, ViaProxy));
-        await MeasureAsync(MessageBenchmarks.PostName + ownPort, MessageBenchmarks.PostTarget,
-            () => MessageBenchmarks.PostThroughputAsync(directContext ?? context, kept[3], 32, TimeSpan.FromSeconds(5), token, ownPort));
-        await MeasureAsync(MessageBenchmarks.PostName + ViaProxy, MessageBenchmarks.PostTarget,
-            () => MessageBenchmarks.PostThroughputAsync(context, kept[3], 32, TimeSpan.FromSeconds(5), token, ViaProxy));
+        await MeasureThroughputAsync(context, kept[2], kept[3]);
         // Its backlog of thousands of messages would keep the agent and the API busy during the next phases.
         await api.DeleteAsync(kept[3], token);
         kept.RemoveAt(3);
@@ -121,6 +141,7 @@ try
         Log($"failed: session list: {ex.GetType().Name}: {ex.Message}");
         figures.Add(Figure.NotMeasured(ApiScaleBenchmarks.ListFirstName, ApiScaleBenchmarks.ListTarget, ex.Message));
     }
+Measured:;
 }
 catch (Exception ex)
 {
@@ -140,6 +161,7 @@ finally
 
 // The warm pool in a system of its own, with its own time budget (the main system runs without a pool).
 using (var warmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+if (!throughputOnly)
 {
     await MeasureAsync(WarmPoolBenchmark.Name, WarmPoolBenchmark.Target, () => WarmPoolBenchmark.CreateToIdleAsync(20, warmBudget.Token));
 }
