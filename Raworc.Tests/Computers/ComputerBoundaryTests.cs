@@ -337,6 +337,25 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task SessionThatMakesItsFilesUnmeasurableIsClosedLikeOneOverTheDiskLimit()
+    {
+        // Found by a break-out attempt: a path longer than 4,096 characters fails the engine's walk of the volume, which
+        // it then reports as -1 bytes; such a volume was never judged, so its session could fill the engine's disk.
+        var (client, id) = await IdleSessionAsync("deep");
+        using var _ = client;
+
+        // 25 folders of 180 characters: a path of 4,538 characters (with /session/data), past the kernel's 4,096.
+        var deep = await fixture.RunInsideAsync(id,
+            "name=$(printf 'd%.0s' $(seq 180)); cd /session/data && for i in $(seq 25); do mkdir $name && cd $name || exit 1; done; echo ${#PWD}");
+        Assert.Equal("4538\n", deep.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        Assert.Equal(VolumeLimit.UnmeasuredText(ComputersAppFixture.MaxVolumeMiB), (string?)notice["content"]);
+        Assert.Equal("""{"type":"volume_limit","measured":false,"limit_mib":64}""", notice["metadata"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task BusySessionClosedAndMessagedAtOnceAnswersTheMessageAfterItsRestore()
     {
         var key = ComputersAppFixture.NewModelKey();
