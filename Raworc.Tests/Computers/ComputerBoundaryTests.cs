@@ -356,6 +356,48 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task DesktopWhoseDisplayNeverAnswersGivesA502AndNoScreenshotProcessStaysBehind()
+    {
+        // Found by a break-out attempt: the session's code replaced its X server by a socket that accepts and never
+        // answers; every screenshot then was a 500 INTERNAL_ERROR after 15 s and left an import process waiting for ever.
+        var (_, client) = await fixture.CreateOperatorAsync("mute");
+        var id = (await client.CreateSessionAsync(new { desktop = true, secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(120));
+        var mute = await fixture.RunInsideAsync(id, """
+            pkill -x Xvfb; while pgrep -x Xvfb >/dev/null; do sleep 0.1; done; rm -f /tmp/.X11-unix/X1
+            setsid python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.bind("/tmp/.X11-unix/X1"); s.listen(64)
+            c = []
+            while True: c.append(s.accept())' </dev/null >/dev/null 2>&1 &
+            until [ -S /tmp/.X11-unix/X1 ]; do sleep 0.1; done; echo muted
+            """);
+        Assert.Equal("muted\n", mute.Stdout);
+
+        await (await client.GetAsync($"/api/v0/sessions/{id}/screenshot")).AssertErrorAsync(502, "BAD_GATEWAY");
+
+        await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, "pgrep -x import; echo $?")).Stdout == "1\n",
+            "no screenshot process is left in the computer", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task CommandWhoseOutputHoldsANulByteIsStillShownAsAToolExecution()
+    {
+        // Found by a break-out attempt: one NUL byte in a command's output made the API refuse the tool_execution
+        // message (422), so the session's code could hide from the history any command it ran.
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("nul", key);
+        using var _ = client;
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = "printf 'hidden\\0run'" }),
+            ScriptStep.Answer("done"));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Run it." });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+
+        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
+        Assert.Equal("$ printf 'hidden\\0run'\nexit_code: 0\n<stdout>\nhidden\uFFFDrun\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+    }
+
+    [Fact]
     public async Task BusySessionClosedAndMessagedAtOnceAnswersTheMessageAfterItsRestore()
     {
         var key = ComputersAppFixture.NewModelKey();
