@@ -5,10 +5,20 @@ namespace Raworc.ApiService.Computers;
 
 public sealed partial class DockerComputerProvider
 {
-    /// <summary>The screenshot command run in a desktop computer: ImageMagick's <c>import</c> of the root window, PNG on stdout.</summary>
-    internal static readonly IList<string> ScreenshotCommand = ["/usr/bin/import", "-silent", "-window", "root", "png:-"];
+    /// <summary>
+    /// The screenshot command run in a desktop computer: ImageMagick's <c>import</c> of the root window, PNG on stdout,
+    /// killed after <see cref="ScreenshotCommandSeconds"/> by coreutils' <c>timeout</c> (the image's, on its read-only
+    /// root): the display is the session's, and a display that never answers must not leave an <c>import</c> behind
+    /// at every request.
+    /// </summary>
+    internal static readonly IList<string> ScreenshotCommand =
+        ["/usr/bin/timeout", "-s", "KILL", ScreenshotCommandSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "/usr/bin/import", "-silent", "-window", "root", "png:-"];
 
-    /// <summary>How long one screenshot may take, engine calls included.</summary>
+    /// <summary>Seconds the screenshot command may run in the computer.</summary>
+    private const int ScreenshotCommandSeconds = 10;
+
+    /// <summary>How long one screenshot may take, engine calls included; past it the answer is empty (the caller's 502).</summary>
     private static readonly TimeSpan ScreenshotTimeout = TimeSpan.FromSeconds(15);
 
     /// <inheritdoc />
@@ -20,6 +30,19 @@ public sealed partial class DockerComputerProvider
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ScreenshotTimeout);
+        try
+        {
+            return await CaptureAsync(sessionId, maxBytes, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The computer (its display, its engine calls) did not answer in time: no screenshot, the same as a bad one.
+            return [];
+        }
+    }
+
+    private async Task<byte[]?> CaptureAsync(Guid sessionId, int maxBytes, CancellationToken cancellationToken)
+    {
         ContainerExecCreateResponse exec;
         try
         {
@@ -32,7 +55,7 @@ public sealed partial class DockerComputerProvider
                 Env = [$"{HostAgentVariables.Display}=:{HostAgentVariables.DisplayNumber}"],
                 AttachStdout = true,
                 AttachStderr = true,
-            }, timeout.Token);
+            }, cancellationToken);
         }
         catch (DockerContainerNotFoundException)
         {
@@ -44,12 +67,12 @@ public sealed partial class DockerComputerProvider
             return null;
         }
 
-        using var stream = await docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, timeout.Token);
+        using var stream = await docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, cancellationToken);
         using var output = new MemoryStream();
         var buffer = new byte[81920];
         while (true)
         {
-            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, timeout.Token);
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken);
             if (read.EOF)
             {
                 break;

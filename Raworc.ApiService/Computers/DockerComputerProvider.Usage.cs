@@ -12,7 +12,7 @@ public sealed partial class DockerComputerProvider
     /// <remarks>
     /// Docker.DotNet 3.125 has no call for the engine's <c>GET /system/df</c> (Docker Engine API 1.41, "Get data usage
     /// information"), so it is asked directly over the same endpoint; <c>Volumes[].UsageData.Size</c> is the size in
-    /// bytes, -1 when the engine did not compute it.
+    /// bytes, -1 when the engine did not compute it (then -1 here too).
     /// </remarks>
     public Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken) =>
         MeasureEngineVolumesAsync(options.Value.DockerEndpoint, options.Value.Deployment, cancellationToken);
@@ -47,10 +47,11 @@ public sealed partial class DockerComputerProvider
             if (volume.TryGetProperty("Labels", out var labels) && labels.ValueKind == JsonValueKind.Object
                 && labels.TryGetProperty(SessionLabel, out var session) && Guid.TryParse(session.GetString(), out var sessionId)
                 && (deployment.Length == 0 || (labels.TryGetProperty(DeploymentLabel, out var owner) && owner.GetString() == deployment))
-                && volume.TryGetProperty("UsageData", out var usage) && usage.TryGetProperty("Size", out var size)
-                && size.TryGetInt64(out var bytes) && bytes >= 0)
+                && volume.TryGetProperty("UsageData", out var usage) && usage.ValueKind == JsonValueKind.Object
+                && usage.TryGetProperty("Size", out var size) && size.TryGetInt64(out var bytes))
             {
-                sizes[sessionId] = bytes;
+                // -1: the engine's walk of the volume failed, e.g. on a path longer than PATH_MAX (the session's code can do that).
+                sizes[sessionId] = Math.Max(bytes, -1);
             }
         }
         return sizes;

@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Text.RegularExpressions;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -218,13 +219,14 @@ public sealed partial class DockerComputerProvider(
             var archive = await docker.Containers.GetArchiveFromContainerAsync(
                 container, new GetArchiveFromContainerParameters { Path = path }, statOnly: false, cancellationToken);
             await using var stream = archive.Stream;
-            using var tar = new System.Formats.Tar.TarReader(stream);
-            var entry = await tar.GetNextEntryAsync(copyData: true, cancellationToken);
-            if (entry?.DataStream is null)
+            using var tar = new TarReader(stream);
+            // Not copied: copyData would buffer the whole entry (a sparse file of terabytes, say) before the cap below.
+            var entry = await tar.GetNextEntryAsync(copyData: false, cancellationToken);
+            if (entry is not { EntryType: TarEntryType.RegularFile or TarEntryType.V7RegularFile, DataStream: not null })
             {
                 return null;
             }
-            // The file comes from the session's code: read at most MaxReadBytes of it.
+            // The file comes from the session's code: read at most MaxReadBytes of it; the rest is never read.
             var buffer = new byte[MaxReadBytes];
             var length = 0;
             for (int read; length < buffer.Length && (read = await entry.DataStream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0;)

@@ -85,7 +85,8 @@ public interface IComputerProvider
 
     /// <summary>
     /// How much disk each session volume of this deployment takes, as the engine measures it (bytes, by session id).
-    /// A volume the engine could not measure is absent. Costs a walk of every volume on the engine: call it rarely.
+    /// A volume the engine could not measure (its walk failed, say on a path longer than 4,096 characters) has -1. Costs a
+    /// walk of every volume on the engine: call it rarely.
     /// </summary>
     /// <param name="cancellationToken">Cancels the engine call.</param>
     Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken);

@@ -21,7 +21,9 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
     {
         var limitMiB = options.Value.MaxVolumeMiB;
         var limit = limitMiB * 1024L * 1024L;
-        var over = (await computers.MeasureVolumesAsync(cancellationToken)).Where(pair => pair.Value > limit).ToDictionary();
+        // A volume the engine could not measure is closed too: else the session's code could make its own volume
+        // unmeasurable (a folder nested past 4,096 characters of path does) and then fill the engine's disk.
+        var over = (await computers.MeasureVolumesAsync(cancellationToken)).Where(pair => pair.Value > limit || pair.Value < 0).ToDictionary();
         if (over.Count == 0)
         {
             return [];
@@ -34,20 +36,39 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
         foreach (var id in live)
         {
             using var activity = Platform.Telemetry.StartBackgroundWork("close oversized session", id);
+            var measured = over[id] >= 0;
             var usedMiB = over[id] / (1024 * 1024);
-            var text = $"The session was closed: its files take {usedMiB} MiB, more than the limit of {limitMiB} MiB per session "
-                + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.";
-            var (result, _) = await conversation.AppendAsync(id, MessageRoles.System, text,
-                new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }, SessionEvent.Close,
+            var text = measured
+                ? $"The session was closed: its files take {usedMiB} MiB, more than the limit of {limitMiB} MiB per session "
+                    + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder."
+                : UnmeasuredText(limitMiB);
+            var metadata = measured
+                ? new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }
+                : new JsonObject { ["type"] = "volume_limit", ["measured"] = false, ["limit_mib"] = limitMiB };
+            var (result, _) = await conversation.AppendAsync(id, MessageRoles.System, text, metadata, SessionEvent.Close,
                 cancellationToken: cancellationToken);
             if (!result.IsApplied)
             {
                 // Closed or deleted since it was read.
                 continue;
             }
-            logger.LogWarning("Closed session {SessionId}: its volume takes {UsedMiB} MiB, over {LimitMiB} MiB", id, usedMiB, limitMiB);
+            if (measured)
+            {
+                logger.LogWarning("Closed session {SessionId}: its volume takes {UsedMiB} MiB, over {LimitMiB} MiB", id, usedMiB, limitMiB);
+            }
+            else
+            {
+                logger.LogWarning("Closed session {SessionId}: the engine could not measure its volume", id);
+            }
             closed.Add(id);
         }
         return closed;
     }
+
+    /// <summary>The <c>system</c> message of a session closed because the engine could not measure its volume.</summary>
+    /// <param name="limitMiB">The limit, MiB.</param>
+    public static string UnmeasuredText(int limitMiB) =>
+        $"The session was closed: the engine could not measure its files (a folder nested so deep that a path is longer than "
+        + $"4,096 characters does that), so the limit of {limitMiB} MiB per session (Computers:MaxVolumeMiB) could not be checked. "
+        + "Nothing was deleted; remix it without that folder, or restore it and remove the folder at once.";
 }

@@ -8,7 +8,8 @@ namespace Raworc.ApiService.Webhooks;
 /// unspecified (<c>0.0.0.0/8</c>, <c>::</c>), loopback (<c>127.0.0.0/8</c>, <c>::1</c>), link-local
 /// (<c>169.254.0.0/16</c>, <c>fe80::/10</c>), private (<c>10.0.0.0/8</c>, <c>172.16.0.0/12</c>, <c>192.168.0.0/16</c>,
 /// <c>100.64.0.0/10</c>, <c>fc00::/7</c>, <c>fec0::/10</c>), multicast and reserved (<c>224.0.0.0/3</c>, <c>ff00::/8</c>);
-/// an IPv4-mapped IPv6 address counts as its IPv4 address. Checked at registration (the URL's literal address, or every
+/// an IPv4-mapped IPv6 address counts as its IPv4 address, and so does one that carries an IPv4 address for a
+/// translator or tunnel (NAT64, 6to4, Teredo, IPv4-compatible). Checked at registration (the URL's literal address, or every
 /// address its name resolves to; <c>localhost</c> by name) and again at every connection (the address actually
 /// connected to, see <see cref="WebhookSender"/>).
 /// </summary>
@@ -26,6 +27,11 @@ public static class WebhookTargets
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
+        }
+        else if (EmbeddedIPv4(address) is { } embedded)
+        {
+            // A translator (NAT64) or tunnel (6to4, Teredo) on the way delivers to the IPv4 address inside.
+            address = embedded;
         }
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
@@ -62,6 +68,40 @@ public static class WebhookTargets
             _ when first == 0xfe && (second & 0xc0) == 0x80 => "link-local",
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// The IPv4 address an IPv6 address carries for a translator or tunnel, or null: NAT64 (<c>64:ff9b::/96</c>, and
+    /// <c>64:ff9b:1::/48</c>, whose position varies: its last four bytes are taken), 6to4 (<c>2002::/16</c>, bytes 2–5),
+    /// Teredo (<c>2001::/32</c>, the client's address in the last four bytes, inverted) and the deprecated IPv4-compatible
+    /// form (<c>::/96</c> but <c>::</c> and <c>::1</c>).
+    /// </summary>
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return null;
+        }
+        var b = address.GetAddressBytes();
+        var last = b.AsSpan(12, 4);
+        if ((b[0], b[1], b[2], b[3]) == (0x00, 0x64, 0xff, 0x9b) && (b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0 || (b[4], b[5]) == (0x00, 0x01)))
+        {
+            return new IPAddress(last);
+        }
+        if ((b[0], b[1]) == (0x20, 0x02))
+        {
+            return new IPAddress(b.AsSpan(2, 4));
+        }
+        if ((b[0], b[1], b[2], b[3]) == (0x20, 0x01, 0x00, 0x00))
+        {
+            return new IPAddress(new byte[] { (byte)~b[12], (byte)~b[13], (byte)~b[14], (byte)~b[15] });
+        }
+        if (b.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && last.IndexOfAnyExcept((byte)0) >= 0
+            && !address.Equals(IPAddress.IPv6Loopback))
+        {
+            return new IPAddress(last);
+        }
+        return null;
     }
 
     /// <summary>

@@ -87,7 +87,7 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
             metadata["limit_reached"] = true;
         }
 
-        posted.Add(new NewMessage(CappedText.Cap(redactor.Redact(answer), MaxContentChars), metadata));
+        posted.Add(new NewMessage(Storable(CappedText.Cap(redactor.Redact(answer), MaxContentChars)), metadata));
         return posted;
     }
 
@@ -102,7 +102,7 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
             _ => $"{call.Tool} {call.Arguments["command"]} {call.Arguments["path"]}",
         };
         var content = redactor.Redact(headline) + "\n" + CappedText.Cap(call.Output, options.MaxToolMessageChars);
-        var message = new NewMessage(CappedText.Cap(content, MaxContentChars), new JsonObject
+        var message = new NewMessage(Storable(CappedText.Cap(content, MaxContentChars)), new JsonObject
         {
             ["type"] = MessageTypes.ToolExecution,
             ["tool"] = call.Tool,
@@ -126,6 +126,13 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
             await onToolMessage(message, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// <paramref name="text"/> with each U+0000 replaced by U+FFFD: the API refuses a message holding U+0000 (422), and
+    /// a command's output is the session's to write, so one NUL byte in it would drop the <c>tool_execution</c> message
+    /// that shows the command ran.
+    /// </summary>
+    public static string Storable(string text) => text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;
 
     private async Task<string> SystemPromptAsync(CancellationToken cancellationToken)
     {

@@ -337,6 +337,75 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task SessionThatMakesItsFilesUnmeasurableIsClosedLikeOneOverTheDiskLimit()
+    {
+        // Found by a break-out attempt: a path longer than 4,096 characters fails the engine's walk of the volume, which
+        // it then reports as -1 bytes; such a volume was never judged, so its session could fill the engine's disk.
+        var (client, id) = await IdleSessionAsync("deep");
+        using var _ = client;
+
+        // 25 folders of 180 characters: a path of 4,538 characters with /session/data, past the kernel's 4,096. Made
+        // through folder descriptors, as the path is too long for one call (and for bash's cd under gVisor).
+        var deep = await fixture.RunInsideAsync(id, """
+            python3 -c '
+            import os
+            fd = os.open("/session/data", os.O_RDONLY)
+            for depth in range(1, 26):
+                os.mkdir("d" * 180, dir_fd=fd)
+                fd = os.open("d" * 180, os.O_RDONLY, dir_fd=fd)
+            print(depth)'
+            """);
+        Assert.Equal("25\n", deep.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        Assert.Equal(VolumeLimit.UnmeasuredText(ComputersAppFixture.MaxVolumeMiB), (string?)notice["content"]);
+        Assert.Equal("""{"type":"volume_limit","measured":false,"limit_mib":64}""", notice["metadata"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task DesktopWhoseDisplayNeverAnswersGivesA502AndNoScreenshotProcessStaysBehind()
+    {
+        // Found by a break-out attempt: the session's code replaced its X server by a socket that accepts and never
+        // answers; every screenshot then was a 500 INTERNAL_ERROR after 15 s and left an import process waiting for ever.
+        var (_, client) = await fixture.CreateOperatorAsync("mute");
+        var id = (await client.CreateSessionAsync(new { desktop = true, secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(120));
+        var mute = await fixture.RunInsideAsync(id, """
+            pkill -x Xvfb; while pgrep -x Xvfb >/dev/null; do sleep 0.1; done; rm -f /tmp/.X11-unix/X1
+            setsid python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.bind("/tmp/.X11-unix/X1"); s.listen(64)
+            c = []
+            while True: c.append(s.accept())' </dev/null >/dev/null 2>&1 &
+            until [ -S /tmp/.X11-unix/X1 ]; do sleep 0.1; done; echo muted
+            """);
+        Assert.Equal("muted\n", mute.Stdout);
+
+        await (await client.GetAsync($"/api/v0/sessions/{id}/screenshot")).AssertErrorAsync(502, "BAD_GATEWAY");
+
+        await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, "pgrep -x import; echo $?")).Stdout == "1\n",
+            "no screenshot process is left in the computer", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task CommandWhoseOutputHoldsANulByteIsStillShownAsAToolExecution()
+    {
+        // Found by a break-out attempt: one NUL byte in a command's output made the API refuse the tool_execution
+        // message (422), so the session's code could hide from the history any command it ran.
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("nul", key);
+        using var _ = client;
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = "printf 'hidden\\0run'" }),
+            ScriptStep.Answer("done"));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Run it." });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+
+        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
+        Assert.Equal("$ printf 'hidden\\0run'\nexit_code: 0\n<stdout>\nhidden\uFFFDrun\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+    }
+
+    [Fact]
     public async Task BusySessionClosedAndMessagedAtOnceAnswersTheMessageAfterItsRestore()
     {
         var key = ComputersAppFixture.NewModelKey();

@@ -257,6 +257,30 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task SetupStatusTheSessionsCodeMadeEnormousIsReadOnlyAsFarAsItsFirst64KiB()
+    {
+        // Found by a break-out attempt: the API read the whole file into memory before its 64 KiB cap, so a sparse
+        // file of a few GiB (it takes no disk) made the API allocate gigabytes at every ready report of the session.
+        var id = _probe.NewSession();
+        const string Enormous = """
+            printf 'result=failed\nexit_code=7\n' > /session/logs/setup.status
+            truncate -s 3G /session/logs/setup.status
+            mkdir /session/logs/setup.status.tmp
+            echo done > /session/logs/enormous
+            """;
+        await _provider.CreateAsync(Spec(id, setup: Enormous), CancellationToken.None);
+        await Waits.UntilAsync(async () => await _provider.ReadFileAsync(id, "/session/logs/enormous", CancellationToken.None) == "done\n",
+            "the setup script made its enormous status file", SetupWait);
+
+        var text = await _provider.ReadFileAsync(id, SetupReport.StatusPath, CancellationToken.None);
+
+        Assert.NotNull(text);
+        Assert.Equal(DockerComputerProvider.MaxReadBytes, text.Length);
+        Assert.StartsWith("result=failed\nexit_code=7\n\0", text, StringComparison.Ordinal);
+        Assert.Null(await _provider.ReadFileAsync(id, SetupReport.StatusPath + ".tmp", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task SetupThatNeverEndsIsCutOffAtItsTimeLimitAndTheAgentStillStarts()
     {
         var id = _probe.NewSession();

@@ -16,6 +16,12 @@ public sealed class WebhookRegistrationTests(RaworcAppFixture fixture)
     [InlineData("http://localhost:9000/hook")]
     [InlineData("http://[::1]/hook")]
     [InlineData("http://192.168.1.10/hook")]
+    // IPv4 addresses inside IPv6 ones (NAT64, 6to4, IPv4-compatible, Teredo): found by a break-out attempt, accepted before.
+    [InlineData("http://[64:ff9b::a9fe:a9fe]/latest/meta-data/")]
+    [InlineData("http://[64:ff9b::10.0.0.1]/hook")]
+    [InlineData("http://[2002:7f00:1::]/hook")]
+    [InlineData("http://[::127.0.0.1]/hook")]
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook")]
     public async Task PrivateTargetsAreRefusedWhenTheSettingIsOff(string url)
     {
         var (_, client) = await fixture.CreateOperatorAsync("ssrf");
