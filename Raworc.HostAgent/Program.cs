@@ -4,9 +4,14 @@ using Raworc.HostAgent;
 ProcessProtection.MakeNotDumpable();
 // No appsettings files (their watcher would sit on the session folder), no telemetry exporters (a computer has no
 // collector to reach): the environment and the console are all the agent uses.
-// A warm-pool computer first waits for the session that claims it; its variables then join this process's environment.
-var handover = await Raworc.HostAgent.Api.PoolClaim.WaitIfPooledAsync(CancellationToken.None);
+// The builder and its logging hold nothing of a session, so a warm-pool computer makes them while it waits for its claim.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = true });
+builder.Logging.AddSimpleConsole();
+// Four lines per API call (the long-poll every 30 s) would bury the agent's own log; failures are still logged.
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+// A warm-pool computer first waits for the session that claims it; its variables then join this process's environment,
+// so the environment is read into the configuration only after the claim.
+var handover = await Raworc.HostAgent.Api.PoolClaim.WaitIfPooledAsync(CancellationToken.None);
 builder.Configuration.AddEnvironmentVariables();
 if (handover is not null)
 {
@@ -17,8 +22,5 @@ if (handover is not null)
     ]);
 }
 builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-builder.Logging.AddSimpleConsole();
-// Four lines per API call (the long-poll every 30 s) would bury the agent's own log; failures are still logged.
-builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.AddHostAgent();
 await builder.Build().RunAsync();

@@ -193,8 +193,8 @@ public sealed class ComputerOptions : IValidatableObject
     /// <summary>
     /// How many started, unassigned computers the deployment keeps waiting for new sessions (default 2; 0 turns the warm
     /// pool off and every session starts its own computer). A new session claims one and is <c>idle</c> as soon as its agent
-    /// has taken the session over; the pool is refilled in the background. Pooled computers come on top of
-    /// <see cref="Capacity"/>, which counts sessions. See README, "Warm pool".
+    /// has taken the session over; the pool is refilled in the background. Pooled computers count against
+    /// <see cref="Capacity"/>: the pool fills only what the live sessions leave of it. See README, "Warm pool".
     /// </summary>
     [Range(0, 64)]
     public int WarmPool { get; set; } = 2;

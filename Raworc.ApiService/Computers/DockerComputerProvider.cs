@@ -54,7 +54,11 @@ public sealed partial class DockerComputerProvider(
     public static string NameOf(Guid sessionId) => $"raworc-session-{sessionId:D}";
 
     /// <inheritdoc />
-    public async Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken)
+    public Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken) => CreateAsync(spec, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<ComputerHandle> CreateAsync(ComputerSpec spec, Func<ComputerHandle, CancellationToken, Task>? beforeStart,
+        CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var env = BuildEnvironment(spec, settings);
@@ -88,10 +92,15 @@ public sealed partial class DockerComputerProvider(
             using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout(spec.HostToken);
             await docker.Containers.ExtractArchiveToContainerAsync(
                 created.ID, new ContainerPathStatParameters { Path = SessionPath }, archive, cancellationToken);
+            var handle = new ComputerHandle(created.ID, name);
+            if (beforeStart is not null)
+            {
+                await beforeStart(handle, cancellationToken);
+            }
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
 
             LogStarted(spec.SessionId, created.ID, isNewVolume);
-            return new ComputerHandle(created.ID, name);
+            return handle;
         }
         catch (Exception exception)
         {

@@ -20,7 +20,19 @@ public interface IComputerProvider
     /// <exception cref="ComputerImageNotFoundException">The configured image is not on the engine.</exception>
     /// <exception cref="ComputerRuntimeNotFoundException">The configured OCI runtime is not registered with the engine.</exception>
     /// <exception cref="ArgumentException">A secret or environment name is not a valid variable name.</exception>
-    Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken);
+    Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken) => CreateAsync(spec, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(ComputerSpec, CancellationToken)"/>, and calls <paramref name="beforeStart"/> once the container
+    /// exists with its files in place but before it starts: no process of the computer (its agent) runs until it returns,
+    /// so whatever it records about the computer is there before the agent can report anything. When it throws, the computer
+    /// is removed as for any failed start and the exception propagates.
+    /// </summary>
+    /// <param name="spec">What the computer receives.</param>
+    /// <param name="beforeStart">Called with the created container's id and the volume's name; null for nothing.</param>
+    /// <param name="cancellationToken">Cancels the engine calls (and is passed to <paramref name="beforeStart"/>).</param>
+    /// <returns>The started container's id and the volume's name.</returns>
+    Task<ComputerHandle> CreateAsync(ComputerSpec spec, Func<ComputerHandle, CancellationToken, Task>? beforeStart, CancellationToken cancellationToken);
 
     /// <summary>Stops and removes the session's container, keeping its volume. Does nothing when there is none.</summary>
     /// <param name="sessionId">The session.</param>

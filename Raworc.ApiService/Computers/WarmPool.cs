@@ -14,6 +14,9 @@ namespace Raworc.ApiService.Computers;
 /// more than the pool's size) and starts the missing ones, a few at a time. A pooled computer is started like a session's,
 /// with the same limits and hardening, for a session id reserved in its <see cref="WarmComputer"/> row (inserted before the
 /// container exists, so the reconciler never takes it for an orphan). With the pool at 0 every pooled computer is removed.
+/// With <see cref="ComputerOptions.Capacity"/> set, pooled computers count against it: the pool holds at most what the live
+/// sessions leave of the capacity, so live sessions plus pooled computers stay within it (a create that starts its own
+/// computer may pass it for up to a round, until the pool gives one back).
 /// </summary>
 public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider computers, RedisStore presence,
     IOptions<ComputerOptions> options, TimeProvider clock, ILogger<WarmPool> logger) : BackgroundService
@@ -82,12 +85,19 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
         var imageId = settings.WarmPool > 0 ? await computers.ImageIdAsync(cancellationToken) : null;
         var now = clock.GetUtcNow();
         List<WarmComputer> rows;
+        var size = settings.WarmPool;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            rows = await scope.ServiceProvider.GetRequiredService<RaworcDbContext>().WarmComputers.AsNoTracking()
-                .OrderBy(w => w.CreatedAt).ToListAsync(cancellationToken);
+            var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
+            rows = await db.WarmComputers.AsNoTracking().OrderBy(w => w.CreatedAt).ToListAsync(cancellationToken);
+            if (size > 0 && settings.Capacity > 0)
+            {
+                // Pooled computers count against the capacity: the pool fills only what the live sessions leave of it.
+                var live = await db.Sessions.CountAsync(s => Sessions.SessionQuotas.LiveStates.Contains(s.State), cancellationToken);
+                size = Math.Clamp(settings.Capacity - live, 0, size);
+            }
         }
-        if (rows.Count == 0 && settings.WarmPool == 0)
+        if (rows.Count == 0 && size == 0)
         {
             return;
         }
@@ -101,7 +111,7 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
                     ? now - row.CreatedAt < TimeSpan.FromSeconds(settings.WorkTimeoutSeconds)
                     : containers.TryGetValue(row.Id, out var computer) && computer.ContainerId == row.ContainerId
                         && computer.State == ComputerState.Running && computer.ImageId == imageId);
-            if (fits && keep.Count < settings.WarmPool)
+            if (fits && keep.Count < size)
             {
                 keep.Add(row);
             }
@@ -114,7 +124,7 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
         {
             return;
         }
-        var missing = settings.WarmPool - keep.Count;
+        var missing = size - keep.Count;
         for (var started = 0; started < missing; started += ParallelStarts)
         {
             await Task.WhenAll(Enumerable.Range(0, Math.Min(ParallelStarts, missing - started)).Select(_ => StartOneAsync(fingerprint, cancellationToken)));

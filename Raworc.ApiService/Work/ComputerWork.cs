@@ -58,17 +58,28 @@ public sealed class ComputerWork(
         }
 
         var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
-        var handle = await computers.CreateAsync(new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
-            AgentEnvironment(session, sessionSecrets), IssueHostToken(session), session.Desktop), cancellationToken);
+        await computers.CreateAsync(new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
+            AgentEnvironment(session, sessionSecrets), IssueHostToken(session), session.Desktop),
+            (handle, ct) => RecordComputerAsync(session, handle, ct), cancellationToken);
+    }
 
+    /// <summary>
+    /// Records the computer on its session while the container exists but has not started: its agent cannot run before
+    /// this, so when the agent reports ready (init → idle) the session already shows its container. The row is matched by this start (<see cref="Session.ComputerStart"/>, which the Host token carries) and a
+    /// live state, not by <c>init</c>: a ready report of this very computer that came first (a Host token used from outside)
+    /// never makes the record miss, while a close, error or restore since then does (the close queued after this item removes
+    /// the container).
+    /// </summary>
+    private async Task RecordComputerAsync(Session session, ComputerHandle handle, CancellationToken cancellationToken)
+    {
         // The agent runs setup.sh before it reports ready, so a session with a setup script gets the script's time limit too.
         var settings = computerOptions.Value;
-        var deadline = clock.GetUtcNow().AddSeconds(settings.StartDeadlineSeconds + (session.Setup is null ? 0 : settings.SetupTimeoutSeconds));
-        // No row matches when the session was closed while starting: the close item queued after this one removes the container.
-        await db.Sessions.Where(s => s.Id == sessionId && s.State == SessionStates.Init)
+        DateTimeOffset? deadline = clock.GetUtcNow().AddSeconds(settings.StartDeadlineSeconds + (session.Setup is null ? 0 : settings.SetupTimeoutSeconds));
+        await db.Sessions.Where(s => s.Id == session.Id && s.ComputerStart == session.ComputerStart
+                && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
             .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, handle.ContainerId)
                 .SetProperty(s => s.PersistentVolumeId, handle.VolumeName)
-                .SetProperty(s => s.ReadyDeadlineAt, deadline), cancellationToken);
+                .SetProperty(s => s.ReadyDeadlineAt, s => s.State == SessionStates.Init ? deadline : s.ReadyDeadlineAt), cancellationToken);
     }
 
     /// <summary>Lifetime of a pool token; the warm pool replaces computers older than half of it.</summary>
