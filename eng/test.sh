@@ -27,9 +27,4 @@ if [ "$runtime" = runsc ]; then
 fi
 export RAWORC_TEST_RUNTIME=$runtime
 filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tests.EndToEnd."
-if [ "$runtime" = runsc ]; then
-  # Known limit (README "Desktops: computer use"): under gVisor the desktop's window manager does not act on its key
-  # bindings, so the Host's Ctrl+Alt+T opens no terminal; this one test runs under runc only.
-  filter="($filter)&FullyQualifiedName!~DesktopTests.TheHostOpensATerminalOnTheDesktop"
-fi
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"
