@@ -42,7 +42,8 @@ public sealed class TurnTraceTests(ComputersAppFixture fixture)
         await client.WaitForMessagesAsync(id, m => m.HasResponse());
         await client.WaitForStateAsync(id, "idle");
         await Waits.UntilAsync(() => Task.FromResult(fixture.Traces.Spans.Any(s => s.TraceId == messageTrace && Route(s) == "POST /api/v0/sessions/{id}/idle")),
-            "the turn's last call is exported");
+            $"the turn's last call is exported (spans of the trace so far: {string.Join(", ", fixture.Traces.Spans.Where(s => s.TraceId == messageTrace).Select(Route))}; " +
+            $"unreadable exports: {fixture.Traces.Unreadable})");
 
         // Creation: request → the worker's "work create" → the engine calls.
         var spans = fixture.Traces.Spans;

@@ -73,6 +73,8 @@ public class ComputersAppFixture : RaworcAppFixture
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
         // Spans leave in batches; a short delay lets a test see a trace soon after it ends.
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        // The default queue (2048 spans) drops what a burst brings beyond it; a test looking for one span must not lose it.
+        ["OTEL_BSP_MAX_QUEUE_SIZE"] = "65536",
     };
 
     protected override async Task BeforeStartAsync()

@@ -17,11 +17,15 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly List<ReceivedSpan> _spans = [];
+    private int _unreadable;
 
     private OtlpTraceReceiver(WebApplication app) => _app = app;
 
     /// <summary>The base URL to give as <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (with <c>OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf</c>).</summary>
     public Uri Endpoint { get; private set; } = null!;
+
+    /// <summary>Export requests this reader could not decode (their spans are missing from <see cref="Spans"/>).</summary>
+    public int Unreadable => Volatile.Read(ref _unreadable);
 
     /// <summary>Every span received so far.</summary>
     public IReadOnlyList<ReceivedSpan> Spans
@@ -47,7 +51,16 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
         {
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
-            var spans = OtlpSpanReader.ReadExportRequest(body.ToArray());
+            List<ReceivedSpan> spans;
+            try
+            {
+                spans = OtlpSpanReader.ReadExportRequest(body.ToArray());
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                Interlocked.Increment(ref receiver._unreadable);
+                return Results.BadRequest();
+            }
             lock (receiver._spans)
             {
                 receiver._spans.AddRange(spans.Take(MaxSpans - receiver._spans.Count));
