@@ -79,6 +79,8 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
 
     private async Task RunTurnAsync(IReadOnlyList<SessionMessage> history, SessionMessage newest, CancellationToken stoppingToken)
     {
+        // Every call of the turn, the heartbeat's too, joins the trace of the message it answers.
+        using var trace = TurnTrace.Begin(newest.TraceParent);
         await SetBusyAsync(stoppingToken);
         using var turnDone = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var heartbeat = BeatAsync(turnDone.Token);

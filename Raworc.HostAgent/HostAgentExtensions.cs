@@ -34,7 +34,8 @@ public static class HostAgentExtensions
             http.BaseAddress = agent.ApiUrl;
             http.DefaultRequestHeaders.Authorization = new("Bearer", agent.HostToken);
             http.Timeout = TimeSpan.FromSeconds(agent.PollWaitSeconds + 30);
-        }).ConfigurePrimaryHttpMessageHandler(() => ApiTransport.CreateHandler(agent));
+        }).ConfigurePrimaryHttpMessageHandler(() => ApiTransport.CreateHandler(agent))
+            .AddHttpMessageHandler(() => new TurnTrace.Handler());
 
         // The standard handler's 10 s attempt timeout would cut long-polls, and its retries could post a message
         // twice; the agent's loop retries with backoff instead. The API is marked experimental (EXTEXP0001).
@@ -48,7 +49,7 @@ public static class HostAgentExtensions
         {
             // Through the gateway, model calls take the same way to the API as the agent's other calls (its socket, if any).
             services.AddSingleton(provider => ChatClientFactory.Create(model, provider.GetService<ILoggerFactory>(),
-                model.Gateway ? ApiTransport.CreateHandler(agent) : null));
+                model.Gateway ? new TurnTrace.Handler(ApiTransport.CreateHandler(agent)) : null));
         }
 
         services.AddSingleton(provider =>

@@ -37,7 +37,7 @@ dotnet publish "$root/Raworc.HostAgent" -c Release -r linux-x64 -p:DebugType=non
 cp "$work/publish/Raworc.HostAgent" "$work/context/raworc-host-agent"
 cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-entry.sh" \
   "$root/eng/images/host-agent/raworc-setup.sh" "$root/eng/images/host-agent/raworc-desktop.sh" \
-  "$root/eng/images/host-agent/openbox-rc.xml" "$work/context/"
+  "$root/eng/images/host-agent/openbox-rc.xml" "$root/eng/images/host-agent/sxhkdrc" "$work/context/"
 chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh" "$work/context/raworc-setup.sh" \
   "$work/context/raworc-desktop.sh"
 

@@ -29,12 +29,10 @@ fi
 export RAWORC_TEST_RUNTIME=$runtime
 filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tests.EndToEnd."
 if [ "$runtime" = runsc ]; then
-  # Known limit (README "Desktops: computer use"): under gVisor the desktop's window manager does not act on its key
-  # bindings, so the Host's Ctrl+Alt+T opens no terminal; this one test runs under runc only.
-  filter="($filter)&FullyQualifiedName!~DesktopTests.TheHostOpensATerminalOnTheDesktop"
+  # The Swarm subset (SwarmComputersTests, on eng/swarm-cluster.sh's two nodes) runs in the plain pass only: a Swarm
+  # service cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it
+  # under runc.
+  filter="($filter)&FullyQualifiedName!~SwarmComputersTests"
 fi
-# The Swarm subset (SwarmComputersTests, on eng/swarm-cluster.sh's two nodes) runs in the plain pass only: a Swarm service
-# cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it under runc.
-filter="($filter)&FullyQualifiedName!~SwarmComputersTests"
 
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"

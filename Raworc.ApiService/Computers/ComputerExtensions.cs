@@ -44,7 +44,7 @@ public static class ComputerExtensions
 
     /// <summary>
     /// Registers <see cref="ComputerOptions"/> (section <c>Computers</c>, validated at start-up), one
-    /// <see cref="IDockerClient"/> for <see cref="ComputerOptions.DockerEndpoint"/>, the
+    /// <see cref="IDockerClient"/> for <see cref="ComputerOptions.DockerEndpoint"/> (its calls traced, see <see cref="DockerTracing"/>), the
     /// <see cref="IComputerProvider"/> on Docker, and the health check <c>docker</c> (unless
     /// <c>Computers:Enabled</c> is false).
     /// </summary>
@@ -59,7 +59,7 @@ public static class ComputerExtensions
         builder.Services.AddSingleton<IDockerClient>(services =>
         {
             var endpoint = new Uri(services.GetRequiredService<IOptions<ComputerOptions>>().Value.DockerEndpoint);
-            return new DockerClientConfiguration(endpoint).CreateClient();
+            return DockerTracing.CreateClient(endpoint);
         });
         builder.Services.AddSingleton<ComputerNetwork>();
         if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Provider)}", ComputerProviders.Docker) == ComputerProviders.Swarm)

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Raworc.ApiService.Messages;
 
@@ -10,10 +10,19 @@ namespace Raworc.ApiService.Messages;
 /// <param name="Content">Text.</param>
 /// <param name="Metadata">JSON object (<c>{}</c> when none).</param>
 /// <param name="CreatedAt">Arrival (UTC).</param>
-public sealed record MessageResponse(Guid Id, Guid SessionId, string Role, string Content, JsonNode? Metadata, DateTimeOffset CreatedAt)
+/// <param name="TraceParent">
+/// Only in the session's Host's reads, and only for a user message that was traced: the W3C <c>traceparent</c> of the
+/// request that posted it (55 characters). The Host sends it as its own <c>traceparent</c> header on the calls of the
+/// turn that answers the message, which puts the turn in that request's trace. Left out everywhere else.
+/// </param>
+public sealed record MessageResponse(Guid Id, Guid SessionId, string Role, string Content, JsonNode? Metadata, DateTimeOffset CreatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null)
 {
     /// <summary>The wire shape of a stored message.</summary>
     public static MessageResponse From(Message m) => new(m.Id, m.SessionId, m.Role, m.Content, JsonNode.Parse(m.Metadata), m.CreatedAt);
+
+    /// <summary>The wire shape of a stored message as its session's Host reads it: with <see cref="TraceParent"/> on user messages.</summary>
+    public static MessageResponse ForHost(Message m) => From(m) with { TraceParent = m.Role == MessageRoles.User ? m.TraceParent : null };
 }
 
 /// <summary>Body of <c>POST /sessions/{id}/messages</c>.</summary>
@@ -42,6 +51,6 @@ public static class MessageFactory
         Content = content,
         Metadata = (metadata ?? []).ToJsonString(),
         CreatedAt = now,
-        TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } activity ? activity.Id : null,
+        TraceParent = Platform.Telemetry.CurrentTraceParent(),
     };
 }

@@ -77,6 +77,7 @@ public static class MessagesApi
         if (caller.IsHostOf(session))
         {
             TurnTracing.LinkToUserMessages(session.Id, messages);
+            return TypedResults.Ok(messages.Select(MessageResponse.ForHost).ToList());
         }
         return TypedResults.Ok(messages.Select(MessageResponse.From).ToList());
     }

@@ -90,7 +90,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             return false;
         }
 
-        using var activity = Telemetry.StartBackgroundWork($"work {item.Kind}", item.SessionId);
+        using var activity = Telemetry.StartBackgroundWork($"work {item.Kind}", item.SessionId, item.TraceParent);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         attempt.CancelAfter(item.Kind == WorkKinds.Remix ? remixTimeout : timeout);
         try

@@ -37,6 +37,12 @@ public sealed class WorkItem
     /// Null when no worker holds it.
     /// </summary>
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that queued the work (at most 55 characters), or null when none was
+    /// traced: the worker's span is a child of it, so the request's trace shows the engine calls made for it.
+    /// </summary>
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>The kinds of computer work.</summary>

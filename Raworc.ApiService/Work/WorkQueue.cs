@@ -18,11 +18,14 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
                FOR UPDATE SKIP LOCKED)
             """, cancellationToken);
 
-    /// <summary>Adds an item to the context (saved with the caller's transaction).</summary>
+    /// <summary>Adds an item to the context (saved with the caller's transaction), carrying the current trace's context.</summary>
     public WorkItem Add(Guid sessionId, string kind, string payload = "{}")
     {
         var now = clock.GetUtcNow();
-        var item = new WorkItem { SessionId = sessionId, Kind = kind, Payload = payload, CreatedAt = now, NotBefore = now };
+        var item = new WorkItem
+        {
+            SessionId = sessionId, Kind = kind, Payload = payload, CreatedAt = now, NotBefore = now, TraceParent = Platform.Telemetry.CurrentTraceParent(),
+        };
         db.WorkItems.Add(item);
         return item;
     }

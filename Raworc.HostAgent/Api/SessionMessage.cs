@@ -12,7 +12,12 @@ namespace Raworc.HostAgent.Api;
 /// <param name="Content">The text, 1…100,000 characters.</param>
 /// <param name="Metadata">A JSON object or null; host messages carry <c>type</c> (<c>response</c>, <c>error</c>, <c>tool_execution</c>).</param>
 /// <param name="CreatedAt">Arrival time (UTC).</param>
-public sealed record SessionMessage(string Id, string SessionId, string Role, string Content, JsonObject? Metadata, DateTimeOffset CreatedAt)
+/// <param name="TraceParent">
+/// On user messages, when the API traced their request: its W3C <c>traceparent</c> (only the session's Host gets it). The
+/// turn that answers the message sends it on its calls (<see cref="TurnTrace"/>).
+/// </param>
+public sealed record SessionMessage(string Id, string SessionId, string Role, string Content, JsonObject? Metadata, DateTimeOffset CreatedAt,
+    string? TraceParent = null)
 {
     /// <summary>The role of the user's messages.</summary>
     public const string UserRole = "user";

@@ -37,9 +37,13 @@ public class ComputersAppFixture : RaworcAppFixture
     public const int StartDeadlineSeconds = 45;
 
     private StandInModelServer? _model;
+    private OtlpTraceReceiver? _traces;
 
     /// <summary>The stand-in model provider.</summary>
     public StandInModelServer Model => _model ?? throw new InvalidOperationException("Not started.");
+
+    /// <summary>The spans the API exported (it sends them here over OTLP, as it would to the Aspire dashboard).</summary>
+    public OtlpTraceReceiver Traces => _traces ?? throw new InvalidOperationException("Not started.");
 
     /// <summary>A Docker client for looking at the computers.</summary>
     public DockerClient Docker { get; } = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
@@ -65,11 +69,18 @@ public class ComputersAppFixture : RaworcAppFixture
         ["Models__Model"] = "stand-in-model",
         ["Models__BaseUrl"] = Model.OpenAIBaseUrl.ToString(),
         ["Models__OpenAiApiKey"] = "platform-key",
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Traces.Endpoint.ToString(),
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        // Spans leave in batches; a short delay lets a test see a trace soon after it ends.
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        // The default queue (2048 spans) drops what a burst brings beyond it; a test looking for one span must not lose it.
+        ["OTEL_BSP_MAX_QUEUE_SIZE"] = "65536",
     };
 
     protected override async Task BeforeStartAsync()
     {
         _model = await StandInModelServer.StartAsync();
+        _traces = await OtlpTraceReceiver.StartAsync();
         await TagImageAsync();
     }
 
@@ -131,6 +142,10 @@ public class ComputersAppFixture : RaworcAppFixture
         if (_model is not null)
         {
             await _model.DisposeAsync();
+        }
+        if (_traces is not null)
+        {
+            await _traces.DisposeAsync();
         }
         Docker.Dispose();
     }

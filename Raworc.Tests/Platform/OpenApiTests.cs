@@ -170,6 +170,21 @@ public sealed class OpenApiTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task SessionsShowTheirDesktopWhileThePublishedViewKeepsToTheContractsFields()
+    {
+        using var client = fixture.CreateApiClient();
+        var schemas = (await (await client.GetAsync("/openapi/v1.json")).ReadObjectAsync())["components"]!["schemas"]!;
+        string[] Properties(string schema) => [.. schemas[schema]!["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal)];
+
+        Assert.Contains("desktop", Properties("SessionResponse"));
+        // spec/API.md "Published sessions": the view carries only these; whether a published session has a desktop is in
+        // GET /sessions/{id}, which any authenticated caller may read for it.
+        Assert.Equal(["created_at", "created_by", "id", "metadata", "name", "publish_permissions", "published_at", "published_by", "state"],
+            Properties("PublishedSessionResponse"));
+        Assert.Contains("trace_parent", Properties("MessageResponse"));
+    }
+
+    [Fact]
     public async Task TheReferencePageIsServedWithoutATokenAndReadsTheDocument()
     {
         using var client = fixture.CreateApiClient();

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
+using Raworc.ApiService.Computers;
 using Raworc.ApiService.Data;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Platform;
@@ -54,6 +55,29 @@ public sealed class QuietTelemetryTests(RaworcAppFixture fixture)
             Assert.True(query!.Recorded);
         }
         Assert.Equal(["close idle session"], collector.Roots(Telemetry.SourceName).Select(a => a.DisplayName));
+    }
+
+    [Fact]
+    public async Task AnEngineCallStartsNoTraceOfItsOwnAndIsASpanInsideTheWorkThatMadeIt()
+    {
+        var collector = new RootCollector();
+        await using var app = await BuildApiServicesAsync(TimeProvider.System, collector);
+        using var docker = DockerTracing.CreateClient(new Uri("unix:///var/run/docker.sock"));
+
+        // A loop's poll of the engine (the reconciler lists containers every few seconds) leaves nothing.
+        await docker.Containers.ListContainersAsync(new Docker.DotNet.Models.ContainersListParameters { Limit = 1 });
+        Assert.Empty(collector.All);
+
+        var session = Guid.NewGuid();
+        using (Telemetry.StartBackgroundWork("reconcile lost computer", session))
+        {
+            await docker.Containers.ListContainersAsync(new Docker.DotNet.Models.ContainersListParameters { Limit = 1 });
+        }
+        var work = Assert.Single(collector.Roots(Telemetry.SourceName));
+        var call = Assert.Single(collector.All, a => a.Kind == ActivityKind.Client);
+        Assert.Equal(("docker GET /containers/json", work.SpanId, 200), (call.DisplayName, call.ParentSpanId, (int?)call.GetTagItem("http.response.status_code")));
+        Assert.Equal("docker POST /containers/{id}/start", DockerTracing.SpanName("POST", "/v1.45/containers/raworc-0b5e/start"));
+        Assert.Equal("docker DELETE /images/{id}", DockerTracing.SpanName("DELETE", "/images/raworc/host-agent:tests"));
     }
 
     [Fact]

@@ -21,12 +21,12 @@ internal sealed class BenchApi(HttpClient client)
 
     public string KeyOf(Guid id) => _created[id];
 
-    /// <summary>Creates a session with its own <c>OPENAI_API_KEY</c> secret; returns it in <c>init</c>.</summary>
-    public async Task<SessionView> CreateAsync(int timeoutSeconds, CancellationToken cancellationToken)
+    /// <summary>Creates a session with its own <c>OPENAI_API_KEY</c> secret (a desktop one when asked); returns it in <c>init</c>.</summary>
+    public async Task<SessionView> CreateAsync(int timeoutSeconds, CancellationToken cancellationToken, bool desktop = false)
     {
         var key = $"bench-{Guid.NewGuid():N}";
         var response = await client.PostAsJsonAsync("/api/v0/sessions",
-            new { secrets = new Dictionary<string, string> { ["OPENAI_API_KEY"] = key }, timeout_seconds = timeoutSeconds }, cancellationToken);
+            new { secrets = new Dictionary<string, string> { ["OPENAI_API_KEY"] = key }, timeout_seconds = timeoutSeconds, desktop }, cancellationToken);
         var session = SessionView.From(await ReadAsync<JsonObject>(response, HttpStatusCode.Created, cancellationToken));
         _created[session.Id] = key;
         return session;

@@ -9,6 +9,12 @@ using Raworc.Tests.Infrastructure;
 // logger, made when the fixture builds the host) goes to standard error from here on.
 var table = Console.Out;
 Console.SetOut(Console.Error);
+// `--desktop`: only the desktop rows of issue 16, in a run of a few minutes.
+if (args is ["--desktop"])
+{
+    await DesktopBenchmarks.RunAloneAsync(table, 5);
+    return;
+}
 var runStarted = Stopwatch.GetTimestamp();
 // `--throughput`: only the four throughput rows (GET and POST, own port and proxy) on two fresh sessions; a short run
 // (about a minute plus the system's start) for comparing request-path changes back to back.
@@ -103,6 +109,16 @@ try
     if (createIndex >= 0)
     {
         figures[createIndex] = Floors.Compare(figures[createIndex], floors);
+    }
+    try
+    {
+        Log("measuring: desktop computers beside plain ones");
+        figures.AddRange(await DesktopBenchmarks.MeasureAsync(context, 5, token));
+    }
+    catch (Exception ex)
+    {
+        Log($"failed: desktop computers: {ex.GetType().Name}: {ex.Message}");
+        figures.Add(Figure.NotMeasured(DesktopBenchmarks.CreateName, "—", token.IsCancellationRequested ? "the run's time budget ran out" : ex.Message));
     }
     // Four sessions serve the single-session phases: messages, restore, reads, writes.
     if (kept.Count >= 4)

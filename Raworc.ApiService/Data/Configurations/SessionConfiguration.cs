@@ -62,6 +62,7 @@ internal sealed class WorkItemConfiguration : IEntityTypeConfiguration<WorkItem>
         builder.Property(w => w.Kind).HasMaxLength(16);
         builder.Property(w => w.Payload).HasColumnType("jsonb");
         builder.Property(w => w.LastError).HasMaxLength(1000);
+        builder.Property(w => w.TraceParent).HasMaxLength(55);
         builder.HasIndex(w => new { w.SessionId, w.Id });
     }
 }
