@@ -28,11 +28,9 @@ if [ "$runtime" = runsc ]; then
 fi
 export RAWORC_TEST_RUNTIME=$runtime
 filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tests.EndToEnd."
-if [ "$runtime" = runsc ]; then
-  # The Swarm subset (SwarmComputersTests, on eng/swarm-cluster.sh's two nodes) runs in the plain pass only: a Swarm
-  # service cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it
-  # under runc.
-  filter="($filter)&FullyQualifiedName!~SwarmComputersTests"
-fi
+# The Swarm subset (SwarmComputersTests, on eng/swarm-cluster.sh's two nodes) runs in the plain pass only: a Swarm
+# service cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it
+# under runc.
+filter="($filter)&FullyQualifiedName!~SwarmComputersTests"
 
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"
