@@ -28,7 +28,16 @@ public sealed partial class SwarmComputerProvider(
     private static readonly TimeSpan TaskTimeout = TimeSpan.FromSeconds(60);
 
     /// <inheritdoc />
-    public async Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken)
+    public Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken) => CreateAsync(spec, null, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Swarm starts a task's container itself, so <paramref name="beforeStart"/> runs as soon as the task's container is
+    /// known, which may be after its agent started: the record it makes is matched by the start's generation and a live
+    /// state rather than by <c>init</c>, so an early ready report cannot make it miss (README "Warm pool").
+    /// </remarks>
+    public async Task<ComputerHandle> CreateAsync(
+        ComputerSpec spec, Func<ComputerHandle, CancellationToken, Task>? beforeStart, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var name = DockerComputerProvider.NameOf(spec.SessionId);
@@ -50,8 +59,13 @@ public sealed partial class SwarmComputerProvider(
                 Service = SwarmServiceSpec.Build(name, image, env, labels, node.Id, memory, settings, network),
             }, cancellationToken);
             var containerId = await WaitForContainerAsync(created.ID, cancellationToken);
+            var handle = new ComputerHandle(containerId, name);
+            if (beforeStart is not null)
+            {
+                await beforeStart(handle, cancellationToken);
+            }
             LogStarted(spec.SessionId, node.Id, containerId, isNewVolume);
-            return new ComputerHandle(containerId, name);
+            return handle;
         }
         catch (Exception)
         {
