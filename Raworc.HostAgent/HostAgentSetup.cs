@@ -34,10 +34,13 @@ public static class HostAgentSetup
             model = model with { AnthropicComputerTool = computerTool };
         }
 
-        // One client for every API call. No resilience handler: a per-attempt timeout would cut long-polls and a retry
-        // could post a message twice; the agent's loop retries with backoff instead.
-#pragma warning disable CA2000 // The client owns the handler; both live as long as the process.
-        var http = new HttpClient(ApiTransport.CreateHandler(agent))
+        // One connection pool to the API for everything: its calls and, through the gateway, the model's, so that a
+        // turn's first model call finds a connection already open (a computer's first answer pays no connect).
+        // No resilience handler on the API's calls: a per-attempt timeout would cut long-polls and a retry could post a
+        // message twice; the agent's loop retries with backoff instead.
+#pragma warning disable CA2000 // The handler and the clients live as long as the process.
+        var transport = ApiTransport.CreateHandler(agent);
+        var http = new HttpClient(transport, disposeHandler: false)
         {
             BaseAddress = agent.ApiUrl,
             Timeout = TimeSpan.FromSeconds(agent.PollWaitSeconds + 30),
@@ -49,7 +52,7 @@ public static class HostAgentSetup
             .Concat([agent.HostToken, environment[HostAgentVariables.AnthropicApiKey], environment[HostAgentVariables.OpenAiApiKey]]));
         // Through the gateway, model calls take the same way to the API as the agent's other calls (its socket, if any).
         IChatClient? chat = model.ConfigurationProblem is null
-            ? ChatClientFactory.Create(model, log, model.Gateway ? ApiTransport.CreateHandler(agent) : null)
+            ? ChatClientFactory.Create(model, log, model.Gateway ? transport : null)
             : null;
 
         var root = agent.SessionDirectory;
