@@ -10,15 +10,27 @@ namespace Raworc.HostAgent;
 /// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
 /// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history.
 /// </summary>
-public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOptions options, ILogger<AgentService> logger) : BackgroundService
+public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOptions options, ILogger<AgentService> logger)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the agent repeats <c>POST /busy</c> during a turn: the API keeps it as a heartbeat (60 s TTL in Redis).</summary>
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
 
-    /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Runs the loop until <paramref name="stoppingToken"/> is cancelled (then completes without an exception).</summary>
+    /// <param name="stoppingToken">The agent stopping (SIGTERM in a computer).</param>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await LoopAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
     {
         logger.LogInformation("Host agent serving session {SessionId}", options.SessionId);
         if (options.SetupCommand is { } setup)

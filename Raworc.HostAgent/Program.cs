@@ -1,26 +1,43 @@
+using System.Runtime.InteropServices;
+using Raworc;
 using Raworc.HostAgent;
 
+// A plain program: no host, no DI container, no configuration framework, no console logger queue (each would stay in
+// every idle computer's memory). The environment and the console are all the agent uses; SIGTERM (docker stop) or
+// Ctrl+C stops the loop, which still reports idle if a turn was running.
 // Before anything reads the Host token: from here on no other process of the computer can read this one's memory.
 ProcessProtection.MakeNotDumpable();
-// No appsettings files (their watcher would sit on the session folder), no telemetry exporters (a computer has no
-// collector to reach): the environment and the console are all the agent uses.
-// The builder and its logging hold nothing of a session, so a warm-pool computer makes them while it waits for its claim.
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = true });
-builder.Logging.AddSimpleConsole();
-// Four lines per API call (the long-poll every 30 s) would bury the agent's own log; failures are still logged.
-builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-// A warm-pool computer first waits for the session that claims it; its variables then join this process's environment,
-// so the environment is read into the configuration only after the claim.
-var handover = await Raworc.HostAgent.Api.PoolClaim.WaitIfPooledAsync(CancellationToken.None);
-builder.Configuration.AddEnvironmentVariables();
-if (handover is not null)
+using var stopping = new CancellationTokenSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var log = new AgentLog();
+try
 {
-    // The Host token in memory only: the environment would hand it to every process the tools start.
-    builder.Configuration.AddInMemoryCollection([
-        new(Raworc.HostAgentVariables.HostToken, handover.HostToken),
-        new(Raworc.HostAgentVariables.SessionId, handover.SessionId),
-    ]);
+    // A warm-pool computer first waits for the session that claims it; its variables then join this process's
+    // environment, except the Host token, which stays in memory only (the environment would hand it to every tool).
+    var handover = await Raworc.HostAgent.Api.PoolClaim.WaitIfPooledAsync(stopping.Token);
+    var environment = AgentEnvironment.FromProcess(handover is null ? null : new Dictionary<string, string>
+    {
+        [HostAgentVariables.HostToken] = handover.HostToken,
+        [HostAgentVariables.SessionId] = handover.SessionId,
+    });
+    await HostAgentSetup.Create(environment, log).RunAsync(stopping.Token);
+    return 0;
 }
-builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-builder.AddHostAgent();
-await builder.Build().RunAsync();
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    return 0;
+}
+catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+{
+    // A setting is missing or malformed, or a warm computer left the pool: say which, without a stack trace.
+    await Console.Error.WriteLineAsync($"The Host agent cannot run: {ex.Message}");
+    return 1;
+}
+
+void Stop(PosixSignalContext context)
+{
+    // The loop ends by itself once cancelled; the process then exits from Main.
+    context.Cancel = true;
+    stopping.Cancel();
+}

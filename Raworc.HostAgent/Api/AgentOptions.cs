@@ -38,7 +38,7 @@ public sealed record AgentOptions
 
     /// <summary>Reads the settings.</summary>
     /// <exception cref="InvalidOperationException">A required variable is missing or malformed; the message names it (never a value).</exception>
-    public static AgentOptions FromConfiguration(IConfiguration configuration)
+    public static AgentOptions FromEnvironment(AgentEnvironment configuration)
     {
         var wait = configuration[HostAgentVariables.PollWaitSeconds];
         return new AgentOptions
@@ -75,7 +75,7 @@ public sealed record AgentOptions
     /// Takes the token from <c>RAWORC_HOST_TOKEN_FILE</c> and deletes the file, so that no later process of the computer
     /// (setup.sh, the tools) finds it; falls back to <c>RAWORC_HOST_TOKEN</c>.
     /// </summary>
-    private static string HostTokenFrom(IConfiguration configuration)
+    private static string HostTokenFrom(AgentEnvironment configuration)
     {
         return configuration[HostAgentVariables.HostTokenFile] is { Length: > 0 } path
             ? TakeTokenFile(path, HostAgentVariables.HostTokenFile, "Host token")
@@ -113,6 +113,6 @@ public sealed record AgentOptions
     /// <summary>Never prints the token.</summary>
     public override string ToString() => $"AgentOptions {{ ApiUrl = {ApiUrl}, SessionId = {SessionId}, SessionDirectory = {SessionDirectory} }}";
 
-    private static string Required(IConfiguration configuration, string name) =>
+    private static string Required(AgentEnvironment configuration, string name) =>
         configuration[name] is { Length: > 0 } value ? value : throw new InvalidOperationException($"The environment variable {name} is required.");
 }

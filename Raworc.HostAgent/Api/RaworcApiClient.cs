@@ -8,7 +8,7 @@ namespace Raworc.HostAgent.Api;
 /// <c>BaseAddress</c> is the API's origin (e.g. <c>http://127.0.0.1:9000/</c>); paths start with <c>api/v0/</c>.
 /// Errors surface as <see cref="RaworcApiException"/> or <see cref="HttpRequestException"/>.
 /// </summary>
-/// <param name="http">Configured by <see cref="HostAgentExtensions.AddHostAgent"/> (base address, bearer token, timeout).</param>
+/// <param name="http">Configured by <see cref="HostAgentSetup.Create"/> (base address, bearer token, timeout).</param>
 /// <param name="options">Names the session.</param>
 public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
 {

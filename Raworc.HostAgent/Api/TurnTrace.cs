@@ -26,13 +26,9 @@ public static class TurnTrace
     /// <summary>A handler that adds the current turn's <c>traceparent</c> to requests that carry none.</summary>
     public sealed class Handler : DelegatingHandler
     {
-        /// <summary>A handler over <paramref name="inner"/>, or over nothing yet when the client factory sets it.</summary>
-        public Handler(HttpMessageHandler? inner = null)
+        /// <summary>A handler that adds the header, then sends through <paramref name="inner"/> (the API's transport).</summary>
+        public Handler(HttpMessageHandler inner) : base(inner)
         {
-            if (inner is not null)
-            {
-                InnerHandler = inner;
-            }
         }
 
         /// <inheritdoc />

@@ -3,7 +3,7 @@ using Raworc.HostAgent.Api;
 namespace Raworc.HostAgent.Model;
 
 /// <summary>
-/// Which model the Host talks to and how patiently. Read from the environment by <see cref="FromConfiguration"/>:
+/// Which model the Host talks to and how patiently. Read from the environment by <see cref="FromEnvironment"/>:
 /// <c>RAWORC_MODEL_PROVIDER</c> (<c>anthropic</c> | <c>openai</c>), <c>RAWORC_MODEL</c>, <c>RAWORC_MODEL_BASE_URL</c>,
 /// and the key from <c>ANTHROPIC_API_KEY</c> or <c>OPENAI_API_KEY</c> by provider; or, with
 /// <c>RAWORC_MODEL_GATEWAY=true</c> (how Raworc starts its computers), the API's model gateway (<see cref="ThroughGateway"/>).
@@ -88,7 +88,7 @@ public sealed record ModelOptions
     /// Optional: <c>RAWORC_MAX_MODEL_CALLS</c> (per turn).
     /// </summary>
     /// <exception cref="FormatException"><c>RAWORC_MODEL_BASE_URL</c> or <c>RAWORC_MAX_MODEL_CALLS</c> is malformed.</exception>
-    public static ModelOptions FromConfiguration(IConfiguration configuration)
+    public static ModelOptions FromEnvironment(AgentEnvironment configuration)
     {
         if (string.Equals(NonEmpty(configuration[ModelGatewayContract.EnabledVariable]), "true", StringComparison.OrdinalIgnoreCase))
         {
@@ -135,7 +135,7 @@ public sealed record ModelOptions
     /// <summary>Never prints the key.</summary>
     public override string ToString() => $"ModelOptions {{ Provider = {Provider}, Model = {EffectiveModel}, BaseUrl = {BaseUrl}, Gateway = {Gateway} }}";
 
-    private static int MaxCalls(IConfiguration configuration) => NonEmpty(configuration[HostAgentVariables.MaxModelCalls]) is { } text
+    private static int MaxCalls(AgentEnvironment configuration) => NonEmpty(configuration[HostAgentVariables.MaxModelCalls]) is { } text
         ? int.TryParse(text, out var calls) && calls > 0 ? calls : throw new FormatException("RAWORC_MAX_MODEL_CALLS must be a positive integer.")
         : 30;
 

@@ -48,7 +48,7 @@ public sealed class Redactor
     };
 
     /// <summary>Reads the secret values from the environment: the variables named, comma separated, in <c>RAWORC_SECRET_NAMES</c>.</summary>
-    public static Redactor FromEnvironment(IConfiguration configuration)
+    public static Redactor FromEnvironment(AgentEnvironment configuration)
     {
         var names = (configuration[HostAgentVariables.SecretNames] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return new Redactor(names.Select(name => configuration[name]));

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Configuration;
+using Raworc.HostAgent;
 using Raworc.HostAgent.Api;
 
 namespace Raworc.Tests.HostAgent;
@@ -11,7 +11,7 @@ public sealed class AgentOptionsTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static AgentOptions Read(Dictionary<string, string?> values) =>
-        AgentOptions.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+        AgentOptions.FromEnvironment(AgentEnvironment.From(values));
 
     private static Dictionary<string, string?> Base() => new()
     {

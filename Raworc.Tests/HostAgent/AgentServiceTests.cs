@@ -166,15 +166,14 @@ public sealed class AgentServiceTests
     }
 
     /// <summary>The real <see cref="AgentService"/> against the stand-in API and model, stopped on dispose.</summary>
-    private sealed class RunningAgent(AgentService service) : IAsyncDisposable
+    private sealed class RunningAgent(Task running, CancellationTokenSource stopping) : IAsyncDisposable
     {
-        public static async Task<RunningAgent> StartAsync(StandInApi api, AgentHarness harness, string protocol)
+        public static Task<RunningAgent> StartAsync(StandInApi api, AgentHarness harness, string protocol)
         {
             var options = OptionsFor(api, harness.Root);
             var service = new AgentService(new RaworcApiClient(CreateHttpClient(api), options), harness.CreateRunner(protocol), options, NullLogger<AgentService>.Instance);
-            using var cts = new CancellationTokenSource(WaitTimeout);
-            await service.StartAsync(cts.Token);
-            return new RunningAgent(service);
+            var stopping = new CancellationTokenSource();
+            return Task.FromResult(new RunningAgent(Task.Run(() => service.RunAsync(stopping.Token)), stopping));
         }
 
         public static AgentOptions OptionsFor(StandInApi api, string root) => new()
@@ -195,9 +194,9 @@ public sealed class AgentServiceTests
 
         public async ValueTask DisposeAsync()
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await service.StopAsync(cts.Token);
-            service.Dispose();
+            await stopping.CancelAsync();
+            await running.WaitAsync(TimeSpan.FromSeconds(30));
+            stopping.Dispose();
         }
     }
 }

@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Raworc.HostAgent;
 using Raworc.HostAgent.Api;
 
@@ -19,9 +16,7 @@ public sealed class HostAgentWiringTests
             ScriptStep.Answer(request => request.LastToolResult));
         await using var api = await StandInApi.StartAsync();
         api.AddUserMessage("show the secret");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var environment = AgentEnvironment.From(new Dictionary<string, string?>
         {
             ["RAWORC_API_URL"] = new Uri(api.BaseUrl, "api/v0").ToString(),
             ["RAWORC_SESSION_ID"] = StandInApi.SessionId,
@@ -35,14 +30,12 @@ public sealed class HostAgentWiringTests
             ["RAWORC_SECRET_NAMES"] = "MY_TOKEN, OTHER",
             ["MY_TOKEN"] = secret,
         });
-        builder.AddServiceDefaults();
-        builder.AddHostAgent();
-        using var host = builder.Build();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var stopping = new CancellationTokenSource();
 
-        await host.StartAsync(cts.Token);
+        var running = Task.Run(() => HostAgentSetup.Create(environment, NullLoggerFactory.Instance).RunAsync(stopping.Token));
         await api.WaitForAsync(messages => messages.Any(m => m.EndsTurn), TimeSpan.FromSeconds(60));
-        await host.StopAsync(cts.Token);
+        await stopping.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(60));
 
         var posted = api.Messages.Where(m => m.Role == "host").ToList();
         Assert.Equal([MessageTypes.ToolExecution, MessageTypes.Response], posted.Select(m => m.Type));

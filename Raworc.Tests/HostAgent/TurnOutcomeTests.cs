@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Configuration;
+using Raworc.HostAgent;
 using Raworc.HostAgent.Api;
 using Raworc.HostAgent.Model;
 using Raworc.HostAgent.Turns;
@@ -178,7 +178,7 @@ public sealed class TurnOutcomeTests
     [Fact]
     public async Task NoModelConfiguredAnswersWithHowToConfigureOne()
     {
-        var options = ModelOptions.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection([]).Build());
+        var options = ModelOptions.FromEnvironment(AgentEnvironment.From(new Dictionary<string, string?>()));
         var runner = new TurnRunner(null, options, [], new TurnOptions { InstructionsPath = "/nonexistent", LogsDirectory = Path.GetTempPath() }, Redactor.None);
 
         var posted = await runner.RunAsync([AgentHarness.User("hi")], CancellationToken.None).WaitAsync(TurnTimeout);

@@ -124,6 +124,12 @@ try
     if (kept.Count >= 4)
     {
         await MeasureAsync(LoadBenchmarks.MemoryName, LoadBenchmarks.MemoryTarget, () => LoadBenchmarks.MemoryAsync(context, kept, token));
+        // Issue 14, goal 2: computers that never answered (kept[4..8], untouched so far), before kept[0] answers 50.
+        if (kept.Count >= 9)
+        {
+            await MeasureAsync(MessageBenchmarks.FirstName, MessageBenchmarks.FirstTarget,
+                () => MessageBenchmarks.FirstAnswerAsync(context, kept.GetRange(4, 5), token));
+        }
         await MeasureAsync(MessageBenchmarks.LatencyName, MessageBenchmarks.LatencyTarget,
             () => MessageBenchmarks.LatencyAsync(context, kept[0], 50, token));
         await MeasureAsync(LifecycleBenchmarks.RestoreName, LifecycleBenchmarks.RestoreTarget,
