@@ -32,7 +32,7 @@ public sealed partial class DockerComputerProvider
         timeout.CancelAfter(ScreenshotTimeout);
         try
         {
-            return await CaptureAsync(sessionId, maxBytes, timeout.Token);
+            return await CaptureAsync(docker, container, maxBytes, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -41,7 +41,7 @@ public sealed partial class DockerComputerProvider
         }
     }
 
-    private async Task<byte[]?> CaptureAsync(Guid sessionId, int maxBytes, CancellationToken cancellationToken)
+    private static async Task<byte[]?> CaptureAsync(IDockerClient docker, string container, int maxBytes, CancellationToken cancellationToken)
     {
         ContainerExecCreateResponse exec;
         try
