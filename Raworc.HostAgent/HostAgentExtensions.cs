@@ -58,6 +58,7 @@ public static class HostAgentExtensions
             {
                 WorkingDirectory = root,
                 ProcessLimit = int.TryParse(configuration[HostAgentVariables.ToolProcessLimit], out var processes) && processes > 0 ? processes : null,
+                StandbyShell = true,
             });
             var editor = new TextEditorTool(new ConfinedPaths(root));
             var turn = new TurnOptions
