@@ -254,8 +254,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         using var __ = neighbour;
 
         // The Host's own bash tool runs a fork bomb: a process of its own (so the command returns) tries 2,000 forks of
-        // `sleep` processes that live for 60 s, reports, then for 40 s more takes every slot that frees, as a real bomb
-        // does. Python's fork fails at once at the limit (bash's would retry). Small processes: under gVisor a burst of
+        // `sleep` processes that live for 10 minutes, reports, then for up to 5 minutes more takes every slot that frees,
+        // as a real bomb does; the test closes the session at its end. Python's fork fails at once at the limit (bash's would retry). Small processes: under gVisor a burst of
         // large ones meets the memory limit first, which ends the whole computer (README, gVisor). At most 511 start
         // besides what already runs. While the bomb holds every slot the tools can reach, the Host must still answer
         // and run another command (a process and threads of its own), and the Host of another session must answer.
@@ -276,14 +276,14 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
                     return False
                 if pid == 0:
                     try:
-                        os.execv("/bin/sleep", ["sleep", "60"])
+                        os.execv("/bin/sleep", ["sleep", "600"])
                     finally:
                         os._exit(1)
                 return True
             started = sum(sleeper() for _ in range(2000))
             os.write(write, f"started={started} failed={2000 - started}".encode())
             os.close(write)
-            deadline = time.monotonic() + 40
+            deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 sleeper() or time.sleep(0.01)
             '
@@ -296,12 +296,21 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
             ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = countSleeping }),
             ScriptStep.Answer(request => request.ToolResults[^1]));
         fixture.Model.EnqueueFor(neighbourKey, ScriptStep.Answer("next door"));
-        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "fork" });
-        var first = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
-        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you alive?" });
-        await neighbour.PostOkAsync($"/api/v0/sessions/{neighbourId}/messages", new { content = "hello" });
-        var messages = await client.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2);
-        var nextDoor = await neighbour.WaitForMessagesAsync(neighbourId, m => m.HasResponse());
+        System.Text.Json.Nodes.JsonArray first, messages, nextDoor;
+        try
+        {
+            await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "fork" });
+            first = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+            await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you alive?" });
+            await neighbour.PostOkAsync($"/api/v0/sessions/{neighbourId}/messages", new { content = "hello" });
+            messages = await client.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2);
+            nextDoor = await neighbour.WaitForMessagesAsync(neighbourId, m => m.HasResponse());
+        }
+        finally
+        {
+            // Ends the bomb with the computer.
+            await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        }
 
         var report = (string)first.Single(m => (string?)m!["metadata"]?["type"] == "response")!["content"]!;
         var figures = System.Text.RegularExpressions.Regex.Match(report, @"started=(\d+) failed=(\d+)");
