@@ -61,6 +61,8 @@ public static class HostAgentSetup
         {
             WorkingDirectory = root,
             ProcessLimit = int.TryParse(environment[HostAgentVariables.ToolProcessLimit], out var processes) && processes > 0 ? processes : null,
+            // A shell started ahead of each command holds the slot it needs (README "The Host's own survival").
+            StandbyShell = true,
         });
         var editor = new TextEditorTool(new ConfinedPaths(root));
         var turn = new TurnOptions

@@ -17,6 +17,14 @@ public sealed record BashOptions
     /// </summary>
     public int? ProcessLimit { get; init; }
 
+    /// <summary>
+    /// When true, the shell of the next command is started ahead, while the current one runs (one idle <c>bash</c>
+    /// waiting on its stdin): under <c>runc</c> the computer's process limit is one pids cgroup shared by the agent and
+    /// its tools, and no smaller budget can be given to the tools there (README, "The Host's own survival"), so the
+    /// agent holds the process of its next command before a command can take every slot. Default false.
+    /// </summary>
+    public bool StandbyShell { get; init; }
+
     /// <summary>The most characters kept of stdout and, separately, of stderr (head and tail); default 30,000.</summary>
     public int MaxOutputChars { get; init; } = 30_000;
 

@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.Diagnostics;
+using System.Text;
 
 namespace Raworc.HostAgent.Tools;
 
@@ -6,8 +8,29 @@ namespace Raworc.HostAgent.Tools;
 /// The <c>bash</c> tool: runs one command with <c>/bin/bash -c</c> in its own session and process group
 /// (through <c>setsid</c>), so that on timeout or cancellation the whole tree, grandchildren included, is killed.
 /// </summary>
-public sealed class BashTool(BashOptions options)
+/// <remarks>
+/// Every command starts as a small launcher shell that reads the command (UTF-8, ended by a NUL) from its stdin, then
+/// replaces itself with <c>setsid [prlimit] /bin/bash -c command</c>; stdin is then at its end. With
+/// <see cref="BashOptions.StandbyShell"/> the next launcher is started ahead, while the current command runs: its
+/// process already counts against the computer's process limit, so a command that takes every process slot that frees
+/// (a fork bomb) cannot keep the Host from starting the next one.
+/// </remarks>
+public sealed class BashTool
 {
+    private readonly BashOptions options;
+    private Process? _standby;
+
+    /// <summary>Creates the tool; with <see cref="BashOptions.StandbyShell"/> the first launcher starts at once.</summary>
+    /// <param name="options">The settings in force.</param>
+    public BashTool(BashOptions options)
+    {
+        this.options = options;
+        if (options.StandbyShell)
+        {
+            KeepStandby();
+        }
+    }
+
     /// <summary>Exit code reported when the timeout killed the command (as coreutils' <c>timeout</c> does).</summary>
     public const int TimeoutExitCode = 124;
 
@@ -25,33 +48,8 @@ public sealed class BashTool(BashOptions options)
     public async Task<BashResult> RunAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var limit = timeout ?? options.Timeout;
-        Directory.CreateDirectory(options.WorkingDirectory);
-        var startInfo = new ProcessStartInfo("setsid")
-        {
-            WorkingDirectory = options.WorkingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (options.ProcessLimit is { } processes)
-        {
-            startInfo.ArgumentList.Add("prlimit");
-            startInfo.ArgumentList.Add($"--nproc={processes}:{processes}");
-            startInfo.ArgumentList.Add("--");
-        }
-        startInfo.ArgumentList.Add("/bin/bash");
-        startInfo.ArgumentList.Add("-c");
-        startInfo.ArgumentList.Add(command);
-        foreach (var name in options.HiddenVariables)
-        {
-            startInfo.Environment.Remove(name);
-        }
-
         var stopwatch = Stopwatch.StartNew();
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("setsid could not be started.");
-        // Commands that read stdin get end-of-file instead of hanging.
-        process.StandardInput.Close();
+        using var process = await LaunchAsync(command, cancellationToken);
         var stdout = new CappedText(options.MaxOutputChars);
         var stderr = new CappedText(options.MaxOutputChars);
         var readers = Task.WhenAll(DrainAsync(process.StandardOutput, stdout), DrainAsync(process.StandardError, stderr));
@@ -78,6 +76,95 @@ public sealed class BashTool(BashOptions options)
         stopwatch.Stop();
         var exitCode = timedOut ? TimeoutExitCode : process.ExitCode;
         return new BashResult(stdout.ToString(), stderr.ToString(), exitCode, timedOut, stopwatch.Elapsed);
+    }
+
+    /// <summary>The launcher's script: <c>$1</c> is the process limit (empty for none).</summary>
+    private const string Launcher = """
+        IFS= read -r -d '' command || exit 125
+        if [ -n "$1" ]; then exec setsid prlimit --nproc="$1:$1" -- /bin/bash -c "$command"; fi
+        exec setsid /bin/bash -c "$command"
+        """;
+
+    // The standby launcher if it is still waiting, else a new one; then the command goes to its stdin.
+    private async Task<Process> LaunchAsync(string command, CancellationToken cancellationToken)
+    {
+        var process = Interlocked.Exchange(ref _standby, null);
+        if (options.StandbyShell)
+        {
+            KeepStandby();
+        }
+        if (process is not null && await TrySendAsync(process, command, cancellationToken))
+        {
+            return process;
+        }
+        process?.Dispose();
+        process = StartLauncher();
+        if (await TrySendAsync(process, command, cancellationToken))
+        {
+            return process;
+        }
+        process.Dispose();
+        throw new InvalidOperationException("The command's shell ended before it could read the command.");
+    }
+
+    private static async Task<bool> TrySendAsync(Process process, string command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (process.HasExited)
+            {
+                return false;
+            }
+            await process.StandardInput.WriteAsync((command + "\0").AsMemory(), cancellationToken);
+            // Commands that read stdin get end-of-file instead of hanging.
+            process.StandardInput.Close();
+            return true;
+        }
+        catch (IOException)
+        {
+            // The standby was ended meanwhile (a command may kill any process of its user).
+            return false;
+        }
+    }
+
+    // Starts the next launcher ahead; when no process can be started now (every slot taken), the next command tries again.
+    private void KeepStandby()
+    {
+        try
+        {
+            var fresh = StartLauncher();
+            if (Interlocked.CompareExchange(ref _standby, fresh, null) is not null)
+            {
+                fresh.Kill();
+                fresh.Dispose();
+            }
+        }
+        catch (Win32Exception)
+        {
+        }
+    }
+
+    private Process StartLauncher()
+    {
+        Directory.CreateDirectory(options.WorkingDirectory);
+        var startInfo = new ProcessStartInfo("/bin/bash")
+        {
+            WorkingDirectory = options.WorkingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add(Launcher);
+        startInfo.ArgumentList.Add("bash");
+        startInfo.ArgumentList.Add(options.ProcessLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
+        foreach (var name in options.HiddenVariables)
+        {
+            startInfo.Environment.Remove(name);
+        }
+        return Process.Start(startInfo) ?? throw new InvalidOperationException("bash could not be started.");
     }
 
     private static async Task DrainAsync(StreamReader reader, CappedText sink)

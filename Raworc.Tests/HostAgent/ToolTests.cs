@@ -28,6 +28,23 @@ public sealed class ToolTests : IDisposable
     }
 
     [Fact]
+    public async Task StandbyShellRunsCommandsIntactAndReplacesAStandbyACommandEnded()
+    {
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true });
+
+        // Quotes, a newline and a non-ASCII letter travel through the launcher's stdin; `cat` then meets end-of-file.
+        var first = await bash.RunAsync("printf '%s|' \"é\" 'a  b'\ncat; echo end").WaitAsync(TimeSpan.FromSeconds(30));
+        // The launcher started ahead for the next command is a child of this process waiting on its stdin; end it.
+        var killer = await bash.RunAsync("pkill -P $PPID -f 'IFS= rea[d] -r'; echo $?").WaitAsync(TimeSpan.FromSeconds(30));
+        var after = await bash.RunAsync("echo again").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("é|a  b|end\n", first.Stdout);
+        Assert.Equal("0\n", killer.Stdout);
+        Assert.Equal("again\n", after.Stdout);
+        Assert.Equal(0, after.ExitCode);
+    }
+
+    [Fact]
     public async Task SleepPastTheTimeoutIsKilledWithItsWholeProcessTree()
     {
         var marker = "raworc-" + Guid.NewGuid().ToString("N")[..8];
