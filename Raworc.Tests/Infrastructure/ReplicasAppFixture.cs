@@ -146,13 +146,15 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
 
     /// <summary>
     /// The replica whose process answers on the computers' socket (<c>api.sock</c> in the deployment's socket folder): a
-    /// connection is opened to it, and the process holding the other end is looked up in <c>/proc</c>. Null when no replica accepts.
+    /// connection is opened to it, and the process holding the accepted end (a new socket bound in that folder) is looked
+    /// up in <c>/proc</c>. Null when no replica accepts.
     /// </summary>
     public async Task<Replica?> ComputerSocketReplicaAsync(IReadOnlyList<Replica> replicas)
     {
         var deployment = Assert.Single(await QueryAsync<string>("SELECT id FROM deployment"));
         var path = Path.Combine(Path.GetTempPath(), $"raworc-{deployment}", "api.sock");
-        var before = UnixInodes(path);
+        var folder = Path.GetDirectoryName(path)!;
+        var before = UnixInodes(folder);
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
             System.Net.Sockets.ProtocolType.Unspecified);
         try
@@ -167,7 +169,7 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(10))
         {
-            var accepted = UnixInodes(path).Except(before).ToHashSet();
+            var accepted = UnixInodes(folder).Except(before).ToHashSet();
             foreach (var replica in replicas)
             {
                 if (SocketInodes(replica.ProcessId).Overlaps(accepted))
@@ -180,9 +182,10 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
         return null;
     }
 
-    private static HashSet<string> UnixInodes(string path) => File.ReadLines("/proc/net/unix").Skip(1)
+    /// <summary>Inodes of the Unix sockets bound in <paramref name="folder"/> (an accepted connection shows its listener's path).</summary>
+    private static HashSet<string> UnixInodes(string folder) => File.ReadLines("/proc/net/unix").Skip(1)
         .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        .Where(fields => fields.Length >= 8 && fields[7] == path)
+        .Where(fields => fields.Length >= 8 && fields[7].StartsWith(folder + "/", StringComparison.Ordinal))
         .Select(fields => fields[6]).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Kills the replica's process outright (no shutdown: what a crash or a lost machine does).</summary>
