@@ -15,58 +15,76 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
     /// <summary>How many replicas run.</summary>
     public const int ReplicaCount = 2;
 
-    /// <summary>One running replica: its Aspire instance name, process id and HTTP address.</summary>
-    public sealed record Replica(string ResourceId, int ProcessId, Uri Address);
+    /// <summary>One running replica: its process id and its own HTTP address.</summary>
+    public sealed record Replica(int ProcessId, Uri Address);
+
+    // Marks this fixture's API processes, so they are told from other runs' on the same machine.
+    private readonly string _run = Guid.NewGuid().ToString("N");
 
     protected override IEnumerable<string> ExtraArguments => [.. base.ExtraArguments, $"--Raworc:ApiReplicas={ReplicaCount}"];
 
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
     {
-        // Each work item's run is counted; quick retries keep a replica's death from showing as a long wait.
-        ["Computers__WorkConcurrency"] = "2",
+        ["RAWORC_TEST_RUN"] = _run,
     };
 
-    /// <summary>The replicas as they run now, in a stable order (by instance name); waits until <see cref="ReplicaCount"/> are up and healthy.</summary>
+    /// <summary>
+    /// The replicas as they run now, ordered by process id; waits until <see cref="ReplicaCount"/> processes of this run
+    /// listen and answer <c>/health</c>. Found in <c>/proc</c>: Aspire's health check goes through its proxy, which says
+    /// nothing of each replica.
+    /// </summary>
     public async Task<IReadOnlyList<Replica>> ReplicasAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
-        var found = new Dictionary<string, ResourceEvent>();
-        await foreach (var change in App.ResourceNotifications.WatchAsync(cts.Token))
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        while (true)
         {
-            if (change.Resource.Name != ResourceNames.Api)
+            var replicas = new List<Replica>();
+            foreach (var pid in ProcessesOfThisRun())
+            {
+                if (ListeningAddress(pid) is { } address
+                    && await probe.GetAsync(new Uri(address, "/health"), cts.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result.IsSuccessStatusCode, TaskScheduler.Default))
+                {
+                    replicas.Add(new Replica(pid, address));
+                }
+            }
+            if (replicas.Count == ReplicaCount)
+            {
+                return replicas;
+            }
+            await Task.Delay(200, cts.Token);
+        }
+    }
+
+    private IEnumerable<int> ProcessesOfThisRun()
+    {
+        var marker = $"RAWORC_TEST_RUN={_run}";
+        foreach (var dir in Directory.EnumerateDirectories("/proc").OrderBy(d => d, StringComparer.Ordinal))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
             {
                 continue;
             }
-            found[change.ResourceId] = change;
-            var healthy = found.Values.Where(e => e.Snapshot.State?.Text == KnownResourceStates.Running
-                && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
-                && ProcessIdOf(e.Snapshot) is not null).ToList();
-            if (healthy.Count == ReplicaCount)
+            string environ;
+            try
             {
-                return healthy.OrderBy(e => e.ResourceId, StringComparer.Ordinal)
-                    .Select(e => new Replica(e.ResourceId, ProcessIdOf(e.Snapshot)!.Value, AddressOf(ProcessIdOf(e.Snapshot)!.Value)))
-                    .ToList();
+                environ = File.ReadAllText($"{dir}/environ");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (environ.Split('\0').Contains(marker))
+            {
+                yield return pid;
             }
         }
-        throw new InvalidOperationException("unreachable");
     }
 
-    // Aspire's name for an executable's process id (its KnownProperties are internal).
-    private const string PidProperty = "executable.pid";
-
-    private static int? ProcessIdOf(CustomResourceSnapshot snapshot) =>
-        snapshot.Properties.FirstOrDefault(p => p.Name == PidProperty)?.Value switch
-        {
-            int pid => pid,
-            long pid => (int)pid,
-            string text when int.TryParse(text, CultureInfo.InvariantCulture, out var pid) => pid,
-            _ => null,
-        };
-
-    /// <summary>The replica's own HTTP address: the TCP port its process listens on (from <c>/proc</c>), on loopback.</summary>
-    private static Uri AddressOf(int pid)
+    /// <summary>The TCP address a process itself listens on (from <c>/proc</c>), on loopback; null when none.</summary>
+    private static Uri? ListeningAddress(int pid)
     {
-        var sockets = SocketInodes(pid);
+        var sockets = OwnSocketInodes(pid);
         foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
         {
             foreach (var line in File.ReadLines(table).Skip(1))
@@ -80,57 +98,35 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
                 }
             }
         }
-        throw new InvalidOperationException($"process {pid} listens on no TCP port");
+        return null;
     }
 
-    /// <summary>
-    /// The inodes of the open sockets of a process and its descendants (Aspire's process is <c>dotnet run</c>; the API is
-    /// its child).
-    /// </summary>
-    private static HashSet<string> SocketInodes(int pid)
+    /// <summary>The inodes of a process's open sockets.</summary>
+    private static HashSet<string> OwnSocketInodes(int pid)
     {
         var inodes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var fd in ProcessTree(pid).SelectMany(p => Directory.Exists($"/proc/{p}/fd") ? Directory.EnumerateFiles($"/proc/{p}/fd") : []))
+        try
         {
-            try
-            {
-                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
-                {
-                    inodes.Add(target[8..^1]);
-                }
-            }
-            catch (IOException)
-            {
-                // Closed while listed.
-            }
-        }
-        return inodes;
-    }
-
-    private static List<int> ProcessTree(int root)
-    {
-        var parents = new Dictionary<int, int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
+            foreach (var fd in Directory.EnumerateFiles($"/proc/{pid}/fd"))
             {
                 try
                 {
-                    // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
-                    var stat = File.ReadAllText($"{dir}/stat");
-                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                    if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                    {
+                        inodes.Add(target[8..^1]);
+                    }
                 }
                 catch (IOException)
                 {
+                    // Closed while listed.
                 }
             }
         }
-        var tree = new List<int> { root };
-        for (var i = 0; i < tree.Count; i++)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            tree.AddRange(parents.Where(p => p.Value == tree[i]).Select(p => p.Key));
+            // The process ended.
         }
-        return tree;
+        return inodes;
     }
 
     /// <summary>A client that talks to replica <paramref name="replica"/> only, with <paramref name="token"/> as its bearer token if given.</summary>
@@ -172,7 +168,7 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
             var accepted = UnixInodes(folder).Except(before).ToHashSet();
             foreach (var replica in replicas)
             {
-                if (SocketInodes(replica.ProcessId).Overlaps(accepted))
+                if (OwnSocketInodes(replica.ProcessId).Overlaps(accepted))
                 {
                     return replica;
                 }
@@ -192,15 +188,23 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
     public static void Kill(Replica replica)
     {
         using var process = Process.GetProcessById(replica.ProcessId);
-        process.Kill(entireProcessTree: true);
+        process.Kill();
         process.WaitForExit(TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>Starts a killed replica again (Aspire's restart command on that instance) and waits until both run.</summary>
-    public async Task<IReadOnlyList<Replica>> RestartAsync(Replica replica)
+    /// <summary>Starts the replica that exited again (Aspire's restart command on that instance) and waits until both run.</summary>
+    public async Task<IReadOnlyList<Replica>> RestartExitedAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await App.ResourceCommands.ExecuteCommandAsync(replica.ResourceId, KnownResourceCommands.RestartCommand, cts.Token);
+        await foreach (var change in App.ResourceNotifications.WatchAsync(cts.Token))
+        {
+            if (change.Resource.Name == ResourceNames.Api
+                && change.Snapshot.State?.Text is { } state && state != KnownResourceStates.Running && state != KnownResourceStates.Starting)
+            {
+                await App.ResourceCommands.ExecuteCommandAsync(change.ResourceId, KnownResourceCommands.RestartCommand, cts.Token);
+                break;
+            }
+        }
         return await ReplicasAsync();
     }
 }
