@@ -11,7 +11,12 @@ namespace Raworc.Tests.EndToEnd;
 /// The API as two replicas (issue 17 item 5; README "Running several API replicas"): each step goes to one replica directly,
 /// the next to the other, and the work, the deadlines and the wake-ups still happen exactly once.
 /// </summary>
+/// <remarks>
+/// The test that kills a replica runs last (its name sorts last): the killed replica is not started again, since a restart
+/// of one instance of a replicated resource did not always come back in time on a loaded machine.
+/// </remarks>
 [Collection(ReplicasAppCollection.Name)]
+[TestCaseOrderer(AlphabeticalOrderer.TypeName, AlphabeticalOrderer.AssemblyName)]
 public sealed class ReplicasTests(ReplicasAppFixture fixture)
 {
     private async Task<(HttpClient A, HttpClient B, IReadOnlyList<ReplicasAppFixture.Replica> Replicas)> ClientsAsync(string prefix)
@@ -99,7 +104,7 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
     }
 
     [Fact]
-    public async Task KillingTheReplicaThatServesTheComputersMidTurnLosesNoMessageAndStrandsNoSession()
+    public async Task WhenTheReplicaThatServesTheComputersIsKilledMidTurnNoMessageIsLostAndNoSessionIsStranded()
     {
         var (a, b, replicas) = await ClientsAsync("killed");
         var key = ComputersAppFixture.NewModelKey();
@@ -111,32 +116,25 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         using var _a = a;
         using var _b = b;
         using var _s = survivor;
-        try
-        {
-            // The tool runs for a few seconds; the replica the Host talks to dies meanwhile.
-            var marker = $"/tmp/turn-{Guid.NewGuid():N}";
-            fixture.Model.EnqueueFor(key,
-                ScriptStep.CallTool("bash", new JsonObject { ["command"] = $"touch {marker}; sleep 4; echo slept" }),
-                ScriptStep.Answer(request => request.LastToolResult.Contains("slept", StringComparison.Ordinal) ? "survived" : $"unexpected: {request.LastToolResult}"));
-            await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "sleep a little" });
-            await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, $"test -e {marker}")).ExitCode == 0, "the tool runs");
-            ReplicasAppFixture.Kill(serving);
+        // The tool runs for a few seconds; the replica the Host talks to dies meanwhile.
+        var marker = $"/tmp/turn-{Guid.NewGuid():N}";
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = $"touch {marker}; sleep 4; echo slept" }),
+            ScriptStep.Answer(request => request.LastToolResult.Contains("slept", StringComparison.Ordinal) ? "survived" : $"unexpected: {request.LastToolResult}"));
+        await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "sleep a little" });
+        await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, $"test -e {marker}")).ExitCode == 0, "the tool runs");
+        ReplicasAppFixture.Kill(serving);
 
-            var messages = await survivor.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(90));
-            Assert.Equal(["user", "host:tool_execution", "host:response"],
-                messages.Select(m => (string)m!["role"]! == "host" ? $"host:{m["metadata"]!["type"]}" : (string)m["role"]!).ToArray());
-            Assert.Equal("survived", (string?)messages.Last()!["content"]);
-            await survivor.WaitForStateAsync(id, "idle");
+        var messages = await survivor.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(90));
+        Assert.Equal(["user", "host:tool_execution", "host:response"],
+            messages.Select(m => (string)m!["role"]! == "host" ? $"host:{m["metadata"]!["type"]}" : (string)m["role"]!).ToArray());
+        Assert.Equal("survived", (string?)messages.Last()!["content"]);
+        await survivor.WaitForStateAsync(id, "idle");
 
-            // The session goes on through the survivor alone.
-            fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
-            await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "still there?" });
-            messages = await survivor.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2, TimeSpan.FromSeconds(60));
-            Assert.Equal("still here", (string?)messages.Last()!["content"]);
-        }
-        finally
-        {
-            await fixture.RestartExitedAsync();
-        }
+        // The session goes on through the survivor alone.
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+        await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "still there?" });
+        messages = await survivor.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2, TimeSpan.FromSeconds(60));
+        Assert.Equal("still here", (string?)messages.Last()!["content"]);
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Aspire.Hosting.ApplicationModel;
 
 namespace Raworc.Tests.Infrastructure;
 
@@ -190,22 +189,6 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
         using var process = Process.GetProcessById(replica.ProcessId);
         process.Kill();
         process.WaitForExit(TimeSpan.FromSeconds(30));
-    }
-
-    /// <summary>Starts the replica that exited again (Aspire's restart command on that instance) and waits until both run.</summary>
-    public async Task<IReadOnlyList<Replica>> RestartExitedAsync()
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await foreach (var change in App.ResourceNotifications.WatchAsync(cts.Token))
-        {
-            if (change.Resource.Name == ResourceNames.Api
-                && change.Snapshot.State?.Text is { } state && state != KnownResourceStates.Running && state != KnownResourceStates.Starting)
-            {
-                await App.ResourceCommands.ExecuteCommandAsync(change.ResourceId, KnownResourceCommands.RestartCommand, cts.Token);
-                break;
-            }
-        }
-        return await ReplicasAsync();
     }
 }
 
