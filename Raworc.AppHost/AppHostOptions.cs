@@ -39,6 +39,7 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
             section["DataVolume"] ?? DefaultDataVolume)
         {
             HostAgentDesktopImage = section["HostAgentDesktopImage"] is { Length: > 0 } desktop ? desktop : "raworc/host-agent-desktop:latest",
+            ApiReplicas = section.GetValue("ApiReplicas", 1),
         };
     }
 
@@ -47,6 +48,12 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
     /// <c>raworc/host-agent-desktop:latest</c>, built by <c>eng/host-agent-desktop-image.sh</c>).
     /// </summary>
     public string HostAgentDesktopImage { get; init; } = "raworc/host-agent-desktop:latest";
+
+    /// <summary>
+    /// How many processes of the API run side by side (<c>Raworc__ApiReplicas</c>, default 1), behind one port that
+    /// Aspire's proxy spreads over them (<c>WithReplicas</c>). README "Running several API replicas".
+    /// </summary>
+    public int ApiReplicas { get; init; } = 1;
 
     /// <summary>The data volume's name without its version suffix when <c>Raworc__DataVolume</c> is unset.</summary>
     public const string DefaultDataVolume = "raworc-postgres-data";

@@ -17,7 +17,7 @@ var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(opti
 var database = postgres.AddDatabase(ResourceNames.Database);
 var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options);
 
-builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
+var api = builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
     .WithEndpoint("http", endpoint => endpoint.Port = options.ApiPort)
     .WithHttpHealthCheck("/health")
     .WithReference(database).WaitFor(database)
@@ -33,5 +33,9 @@ builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
     .WithEnvironment("Models__Model", options.Model)
     .WithEnvironment("Models__BaseUrl", options.ModelBaseUrl)
     .WithSessionComputers(database);
+if (options.ApiReplicas > 1)
+{
+    api.WithReplicas(options.ApiReplicas);
+}
 
 builder.Build().Run();

@@ -135,6 +135,10 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(10, 24 * 3600)]
     public int WorkTimeoutSeconds { get; set; } = 300;
 
+    /// <summary>Days a run of a work item is kept in <c>work_runs</c> (default 7); older runs are removed by the reconciler.</summary>
+    [Range(1, 3650)]
+    public int WorkRunRetentionDays { get; set; } = 7;
+
     /// <summary>Seconds between two measurements of the session volumes.</summary>
     [Range(1, 24 * 3600)]
     public int VolumeCheckSeconds { get; set; } = 30;

@@ -42,6 +42,8 @@ public static class ComputerSocket
         var settings = builder.Configuration.GetSection(ComputerOptions.Section).Get<ComputerOptions>() ?? new ComputerOptions();
         var limit = new SocketConnectionLimit(settings.SocketConnectionsPerComputer, settings.SocketConnections);
         builder.Services.AddSingleton(limit);
+        builder.Services.AddSingleton<ComputerSocketKeeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ComputerSocketKeeper>());
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(endpoint =>
         {
             if (endpoint.SocketPath is not null)
@@ -53,9 +55,10 @@ public static class ComputerSocket
     }
 
     /// <summary>
-    /// Adds the socket to the server's addresses, beside the configured HTTP ones; a stale socket file of an earlier run
-    /// is removed. Call after the database is migrated (the default path needs the deployment id) and before the server
-    /// starts.
+    /// Adds this process's own socket (<see cref="ComputerSocketKeeper.OwnPath"/>, in the folder of the computers' socket) to
+    /// the server's addresses, beside the configured HTTP ones; the keeper points the computers' socket at it when no other
+    /// replica answers there. Call after the database is migrated (the default path needs the deployment id) and before
+    /// the server starts.
     /// </summary>
     public static WebApplication ListenForComputers(this WebApplication app)
     {
@@ -63,7 +66,7 @@ public static class ComputerSocket
         {
             return app;
         }
-        var path = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComputerOptions>>().Value.HostSocketPath;
+        var path = app.Services.GetRequiredService<ComputerSocketKeeper>().OwnPath;
         var folder = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(folder);
         // Computers (another uid) must be able to enter the folder; nothing else is in it.
@@ -98,7 +101,7 @@ public static class ComputerSocket
     {
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            var socket = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComputerOptions>>().Value.HostSocketPath;
+            var socket = app.Services.GetService<ComputerSocketKeeper>()?.OwnPath ?? "";
             if (!OperatingSystem.IsWindows() && socket.Length > 0 && File.Exists(socket))
             {
                 // Kestrel creates it with the umask's mode; connecting needs write permission for the computer's uid.

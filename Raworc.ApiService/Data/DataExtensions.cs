@@ -51,20 +51,45 @@ public static class DataExtensions
         return builder.ConnectionString;
     }
 
+    /// <summary>Key of the Postgres advisory lock that start-up's migrations run under (<c>raworc</c> in ASCII).</summary>
+    public const long MigrationLockKey = 0x7261776F7263;
+
     /// <summary>
-    /// Applies pending migrations and creates the bootstrap admin before the API serves. EF Core takes a database lock while migrating,
-    /// so several replicas starting at once apply each migration exactly once.
+    /// Applies pending migrations and creates the bootstrap admin before the API serves, under a session-level Postgres
+    /// advisory lock (<see cref="MigrationLockKey"/>): replicas starting at once take turns, and the later ones find
+    /// nothing left to apply. EF Core's own migration lock did not keep two replicas from applying one migration twice
+    /// (the second failed with 42701 "column already exists" and its process exited); the advisory lock is held on one
+    /// connection across every migration's own transaction and released when that connection closes, even on a crash.
     /// </summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
-        await db.EnsureMigrationsHistoryAsync(app.Lifetime.ApplicationStopping);
-        await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
-        await BootstrapAdmin.EnsureAsync(scope.ServiceProvider, app.Lifetime.ApplicationStopping);
+        var stopping = app.Lifetime.ApplicationStopping;
+        var locked = await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(stopping);
+        if (locked)
+        {
+            // Opened here, the context keeps this one connection until it is disposed: the lock and the migrations share it.
+            await db.Database.OpenConnectionAsync(stopping);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})", stopping);
+        }
+        try
+        {
+            await db.EnsureMigrationsHistoryAsync(stopping);
+            await db.Database.MigrateAsync(stopping);
+            await BootstrapAdmin.EnsureAsync(scope.ServiceProvider, stopping);
+        }
+        finally
+        {
+            if (locked)
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+                await db.Database.CloseConnectionAsync();
+            }
+        }
         if (scope.ServiceProvider.GetService<Computers.DeploymentIdentity>() is { } deployment)
         {
-            await deployment.LoadAsync(db, app.Lifetime.ApplicationStopping);
+            await deployment.LoadAsync(db, stopping);
         }
     }
 

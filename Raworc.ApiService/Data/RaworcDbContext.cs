@@ -34,6 +34,9 @@ public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) :
     /// <summary>The queue of computer work.</summary>
     public DbSet<WorkItem> WorkItems => Set<WorkItem>();
 
+    /// <summary>Runs of work items (<c>work_runs</c>), kept after the items are done.</summary>
+    public DbSet<WorkRun> WorkRuns => Set<WorkRun>();
+
     /// <summary>Started computers of the warm pool that no session has claimed yet.</summary>
     public DbSet<Computers.WarmComputer> WarmComputers => Set<Computers.WarmComputer>();
 

@@ -25,6 +25,8 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     private readonly string _owner = $"{Environment.MachineName}:{Guid.NewGuid():N}";
     private DateTimeOffset _volumesCheckedAt = DateTimeOffset.MinValue;
+    private DateTimeOffset _runsPrunedAt = DateTimeOffset.MinValue;
+    private static readonly TimeSpan PruneRunsEvery = TimeSpan.FromMinutes(10);
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -41,6 +43,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
                 {
                     await ReconcileAsync(stoppingToken);
                     await CheckVolumesWhenDueAsync(stoppingToken);
+                    await PruneWorkRunsWhenDueAsync(stoppingToken);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -143,5 +146,19 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         _volumesCheckedAt = now;
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<VolumeLimit>().CloseOversizedAsync(cancellationToken);
+    }
+
+    /// <summary>Every ten minutes: removes runs of work items older than <see cref="ComputerOptions.WorkRunRetentionDays"/>.</summary>
+    private async Task PruneWorkRunsWhenDueAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (now - _runsPrunedAt < PruneRunsEvery)
+        {
+            return;
+        }
+        _runsPrunedAt = now;
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<WorkQueue>()
+            .PruneRunsAsync(now.AddDays(-options.Value.WorkRunRetentionDays), cancellationToken);
     }
 }

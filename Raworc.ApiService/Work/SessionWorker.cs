@@ -103,7 +103,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down: give the item back at once, for another replica or the next start.
-            await queue.ReleaseAsync(item.Id, item.Attempts, clock.GetUtcNow(), item.LastError, CancellationToken.None);
+            await queue.ReleaseAsync(item.Id, item.Attempts, clock.GetUtcNow(), item.LastError, CancellationToken.None, WorkRunOutcomes.Released);
             throw;
         }
         catch (Exception ex) when (IsTransient(ex, item))
@@ -118,7 +118,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         catch (Exception ex)
         {
             await FailSessionAsync(item, Reason(ex, item.Kind), CancellationToken.None);
-            await queue.CompleteAsync(item.Id, CancellationToken.None);
+            await queue.CompleteAsync(item.Id, CancellationToken.None, WorkRunOutcomes.Failed);
         }
         return true;
     }

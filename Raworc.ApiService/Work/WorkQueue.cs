@@ -43,29 +43,63 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
     public async Task<WorkItem?> ClaimAsync(TimeSpan lease, TimeSpan remixLease, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        // The run is recorded in the claiming statement itself: no claim without its row, and no row without a claim.
         return (await db.WorkItems.FromSql($"""
-            UPDATE work_items SET lease_expires_at = CASE kind WHEN {WorkKinds.Remix} THEN {now + remixLease} ELSE {now + lease} END
-            WHERE id = (
-              SELECT w.id FROM work_items w
-              WHERE w.not_before <= {now}
-                AND (w.lease_expires_at IS NULL OR w.lease_expires_at < {now})
-                AND NOT EXISTS (SELECT 1 FROM work_items older WHERE older.session_id = w.session_id AND older.id < w.id)
-              ORDER BY w.id
-              LIMIT 1
-              FOR UPDATE SKIP LOCKED)
-            RETURNING *
+            WITH claimed AS (
+              UPDATE work_items SET lease_expires_at = CASE kind WHEN {WorkKinds.Remix} THEN {now + remixLease} ELSE {now + lease} END
+              WHERE id = (
+                SELECT w.id FROM work_items w
+                WHERE w.not_before <= {now}
+                  AND (w.lease_expires_at IS NULL OR w.lease_expires_at < {now})
+                  AND NOT EXISTS (SELECT 1 FROM work_items older WHERE older.session_id = w.session_id AND older.id < w.id)
+                ORDER BY w.id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+              RETURNING *),
+            run AS (
+              INSERT INTO work_runs (work_item_id, session_id, kind, worker, started_at)
+              SELECT id, session_id, kind, {WorkRun.ThisWorker}, {now} FROM claimed)
+            SELECT * FROM claimed
             """).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
     }
 
-    /// <summary>Removes a finished item (its lease ends with it).</summary>
-    public Task<int> CompleteAsync(long id, CancellationToken cancellationToken) =>
-        db.WorkItems.Where(w => w.Id == id).ExecuteDeleteAsync(cancellationToken);
+    /// <summary>
+    /// Removes a finished item (its lease ends with it) and ends its open run with <paramref name="outcome"/>
+    /// (<see cref="WorkRunOutcomes.Done"/> or <see cref="WorkRunOutcomes.Failed"/>), in one transaction.
+    /// </summary>
+    public async Task CompleteAsync(long id, CancellationToken cancellationToken, string outcome = WorkRunOutcomes.Done)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await EndRunAsync(id, outcome, cancellationToken);
+        await db.WorkItems.Where(w => w.Id == id).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
 
-    /// <summary>Gives a claimed item back: no lease, tried again from <paramref name="notBefore"/>.</summary>
-    public Task<int> ReleaseAsync(long id, int attempts, DateTimeOffset notBefore, string? lastError, CancellationToken cancellationToken) =>
-        db.WorkItems.Where(w => w.Id == id).ExecuteUpdateAsync(set => set
+    /// <summary>
+    /// Gives a claimed item back: no lease, tried again from <paramref name="notBefore"/>; its open run ends with
+    /// <paramref name="outcome"/> (<see cref="WorkRunOutcomes.Retry"/> or <see cref="WorkRunOutcomes.Released"/>).
+    /// </summary>
+    public async Task ReleaseAsync(long id, int attempts, DateTimeOffset notBefore, string? lastError, CancellationToken cancellationToken,
+        string outcome = WorkRunOutcomes.Retry)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await EndRunAsync(id, outcome, cancellationToken);
+        await db.WorkItems.Where(w => w.Id == id).ExecuteUpdateAsync(set => set
             .SetProperty(w => w.LeaseExpiresAt, (DateTimeOffset?)null)
             .SetProperty(w => w.Attempts, attempts)
             .SetProperty(w => w.NotBefore, notBefore)
             .SetProperty(w => w.LastError, lastError), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private Task<int> EndRunAsync(long itemId, string outcome, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return db.WorkRuns.Where(r => r.WorkItemId == itemId && r.Worker == WorkRun.ThisWorker && r.FinishedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(r => r.FinishedAt, now).SetProperty(r => r.Outcome, outcome), cancellationToken);
+    }
+
+    /// <summary>Removes runs that started before <paramref name="cutoff"/> (UTC); returns how many.</summary>
+    public Task<int> PruneRunsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        db.WorkRuns.Where(r => r.StartedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
 }

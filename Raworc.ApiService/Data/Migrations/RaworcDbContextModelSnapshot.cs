@@ -646,6 +646,63 @@ namespace Raworc.ApiService.Data.Migrations
                     b.ToTable("work_items", (string)null);
                 });
 
+            modelBuilder.Entity("Raworc.ApiService.Work.WorkRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("session_id");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<long>("WorkItemId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("work_item_id");
+
+                    b.Property<string>("Worker")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("worker");
+
+                    b.HasKey("Id")
+                        .HasName("pk_work_runs");
+
+                    b.HasIndex("SessionId")
+                        .HasDatabaseName("ix_work_runs_session_id");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_work_runs_started_at");
+
+                    b.HasIndex("WorkItemId")
+                        .HasDatabaseName("ix_work_runs_work_item_id");
+
+                    b.ToTable("work_runs", (string)null);
+                });
+
             modelBuilder.Entity("Raworc.ApiService.Events.StateChange", b =>
                 {
                     b.HasOne("Raworc.ApiService.Sessions.Session", null)

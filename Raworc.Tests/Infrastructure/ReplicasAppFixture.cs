@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Raworc.Tests.Infrastructure;
+
+/// <summary>
+/// The whole system with computers and the API as two replicas (<c>Raworc:ApiReplicas=2</c>, Aspire's <c>WithReplicas</c>):
+/// two processes on one database, one Redis and one Docker engine. <see cref="RaworcAppFixture.CreateApiClient()"/> goes
+/// through Aspire's proxy, which spreads requests over both; <see cref="CreateReplicaClient"/> talks to one replica
+/// directly (its own port, read from the process's listening sockets).
+/// </summary>
+public sealed class ReplicasAppFixture : ComputersAppFixture
+{
+    /// <summary>How many replicas run.</summary>
+    public const int ReplicaCount = 2;
+
+    /// <summary>One running replica: its process id and its own HTTP address.</summary>
+    public sealed record Replica(int ProcessId, Uri Address);
+
+    // Marks this fixture's API processes, so they are told from other runs' on the same machine.
+    private readonly string _run = Guid.NewGuid().ToString("N");
+
+    protected override IEnumerable<string> ExtraArguments => [.. base.ExtraArguments, $"--Raworc:ApiReplicas={ReplicaCount}"];
+
+    protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
+    {
+        ["RAWORC_TEST_RUN"] = _run,
+    };
+
+    /// <summary>
+    /// The replicas as they run now, ordered by process id; waits until <see cref="ReplicaCount"/> processes of this run
+    /// listen and answer <c>/health</c>. Found in <c>/proc</c>: Aspire's health check goes through its proxy, which says
+    /// nothing of each replica.
+    /// </summary>
+    public async Task<IReadOnlyList<Replica>> ReplicasAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        while (true)
+        {
+            var replicas = new List<Replica>();
+            foreach (var pid in ProcessesOfThisRun())
+            {
+                if (ListeningAddress(pid) is { } address
+                    && await probe.GetAsync(new Uri(address, "/health"), cts.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result.IsSuccessStatusCode, TaskScheduler.Default))
+                {
+                    replicas.Add(new Replica(pid, address));
+                }
+            }
+            if (replicas.Count == ReplicaCount)
+            {
+                return replicas;
+            }
+            await Task.Delay(200, cts.Token);
+        }
+    }
+
+    private IEnumerable<int> ProcessesOfThisRun()
+    {
+        var marker = $"RAWORC_TEST_RUN={_run}";
+        foreach (var dir in Directory.EnumerateDirectories("/proc").OrderBy(d => d, StringComparer.Ordinal))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+            string environ;
+            try
+            {
+                environ = File.ReadAllText($"{dir}/environ");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (environ.Split('\0').Contains(marker))
+            {
+                yield return pid;
+            }
+        }
+    }
+
+    /// <summary>The TCP address a process itself listens on (from <c>/proc</c>), on loopback; null when none.</summary>
+    private static Uri? ListeningAddress(int pid)
+    {
+        var sockets = OwnSocketInodes(pid);
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the inode.
+                if (fields[3] == "0A" && sockets.Contains(fields[9]))
+                {
+                    var port = int.Parse(fields[1].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                    return new Uri($"http://127.0.0.1:{port}");
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The inodes of a process's open sockets.</summary>
+    private static HashSet<string> OwnSocketInodes(int pid)
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var fd in Directory.EnumerateFiles($"/proc/{pid}/fd"))
+            {
+                try
+                {
+                    if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                    {
+                        inodes.Add(target[8..^1]);
+                    }
+                }
+                catch (IOException)
+                {
+                    // Closed while listed.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The process ended.
+        }
+        return inodes;
+    }
+
+    /// <summary>A client that talks to replica <paramref name="replica"/> only, with <paramref name="token"/> as its bearer token if given.</summary>
+    public HttpClient CreateReplicaClient(Replica replica, string? token = null)
+    {
+        var client = new HttpClient { BaseAddress = replica.Address, Timeout = TimeSpan.FromSeconds(100) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        }
+        return client;
+    }
+
+    /// <summary>
+    /// The replica whose process answers on the computers' socket (<c>api.sock</c> in the deployment's socket folder): a
+    /// connection is opened to it, and the process holding the accepted end (a new socket bound in that folder) is looked
+    /// up in <c>/proc</c>. Null when no replica accepts.
+    /// </summary>
+    public async Task<Replica?> ComputerSocketReplicaAsync(IReadOnlyList<Replica> replicas)
+    {
+        var deployment = Assert.Single(await QueryAsync<string>("SELECT id FROM deployment"));
+        var path = Path.Combine(Path.GetTempPath(), $"raworc-{deployment}", "api.sock");
+        var folder = Path.GetDirectoryName(path)!;
+        var before = UnixInodes(folder);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return null;
+        }
+        // The accepted end shows in /proc/net/unix under the listener's path; its owner holds its inode.
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var accepted = UnixInodes(folder).Except(before).ToHashSet();
+            foreach (var replica in replicas)
+            {
+                if (OwnSocketInodes(replica.ProcessId).Overlaps(accepted))
+                {
+                    return replica;
+                }
+            }
+            await Task.Delay(50);
+        }
+        return null;
+    }
+
+    /// <summary>Inodes of the Unix sockets bound in <paramref name="folder"/> (an accepted connection shows its listener's path).</summary>
+    private static HashSet<string> UnixInodes(string folder) => File.ReadLines("/proc/net/unix").Skip(1)
+        .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        .Where(fields => fields.Length >= 8 && fields[7].StartsWith(folder + "/", StringComparison.Ordinal))
+        .Select(fields => fields[6]).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Kills the replica's process outright (no shutdown: what a crash or a lost machine does).</summary>
+    public static void Kill(Replica replica)
+    {
+        using var process = Process.GetProcessById(replica.ProcessId);
+        process.Kill();
+        process.WaitForExit(TimeSpan.FromSeconds(30));
+    }
+}
+
+/// <summary>Tests of the API as two replicas share one system.</summary>
+[CollectionDefinition(Name)]
+public sealed class ReplicasAppCollection : ICollectionFixture<ReplicasAppFixture>
+{
+    public const string Name = "Raworc with two API replicas";
+}
