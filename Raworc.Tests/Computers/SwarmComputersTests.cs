@@ -113,8 +113,13 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         }
         Assert.NotEqual(default, id);
         var blob = RandomNumberGenerator.GetBytes(4096);
-        var container = (string)(await client.GetSessionAsync(id.ToString()))["container_id"]!;
-        await (await fixture.NodeProbeAsync(worker)).PutFileAsync(container, "data/kept.bin", blob);
+        // Swarm starts the task's container itself, so its agent can report ready before the provider has seen the task's
+        // container and recorded it (README "Providers: Docker and Swarm"): the id follows within the task poll.
+        string? container = null;
+        await Waits.UntilAsync(async () =>
+            (container = (string?)(await client.GetSessionAsync(id.ToString()))["container_id"]) is not null,
+            "the session shows its container");
+        await (await fixture.NodeProbeAsync(worker)).PutFileAsync(container!, "data/kept.bin", blob);
 
         Assert.Equal(0, (await SwarmCluster.RunAsync("stop", "2")).Code);
         try
