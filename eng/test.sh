@@ -32,10 +32,5 @@ filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tes
 # service cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it
 # under runc.
 filter="($filter)&FullyQualifiedName!~SwarmComputersTests"
-if [ "$runtime" = runsc ]; then
-  # Open defect (README "Telemetry"): under gVisor the turn's last call (idle) was once not exported within the test's
-  # wait; the one-trace test runs in the plain pass only until that is understood.
-  filter="($filter)&FullyQualifiedName!~TurnTraceTests"
-fi
 
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"

@@ -9,7 +9,10 @@ namespace Raworc.ApiService.Messages;
 /// <see cref="MessageOptions.MaxPageBytes"/> of stored text), from which each waiter cuts its own page in memory.
 /// </summary>
 /// <param name="AfterSeq">The sequence number the read started after.</param>
-/// <param name="Rows">The messages read, oldest first, with their stored size.</param>
+/// <param name="Rows">
+/// The messages read, oldest first, with their stored size and every column a page shows, the request's trace context
+/// included (the Host's page carries it: a Host woken here starts its turn in the message's trace).
+/// </param>
 /// <param name="Total">How many messages follow <paramref name="AfterSeq"/> in all.</param>
 internal sealed record WakeRead(long AfterSeq, IReadOnlyList<WakeRead.Row> Rows, long Total)
 {
@@ -22,9 +25,9 @@ internal sealed record WakeRead(long AfterSeq, IReadOnlyList<WakeRead.Row> Rows,
     public static async Task<WakeRead> LoadAsync(RaworcDbContext db, Guid sessionId, long afterSeq, int maxBytes, CancellationToken cancellationToken)
     {
         var rows = await db.Database.SqlQuery<Loaded>($"""
-            SELECT id, seq, session_id, role, content, metadata, created_at, size, total
+            SELECT id, seq, session_id, role, content, metadata, created_at, trace_parent, size, total
             FROM (
-                SELECT id, seq, session_id, role, content, metadata::text AS metadata, created_at,
+                SELECT id, seq, session_id, role, content, metadata::text AS metadata, created_at, trace_parent,
                        (octet_length(content) + octet_length(metadata::text))::bigint AS size,
                        sum(octet_length(content) + octet_length(metadata::text)) OVER w AS running,
                        row_number() OVER w AS n,
@@ -40,7 +43,7 @@ internal sealed record WakeRead(long AfterSeq, IReadOnlyList<WakeRead.Row> Rows,
             [.. rows.Select(r => new Row(new Message
             {
                 Id = r.Id, Seq = r.Seq, SessionId = r.SessionId, Role = r.Role, Content = r.Content, Metadata = r.Metadata,
-                CreatedAt = r.CreatedAt,
+                CreatedAt = r.CreatedAt, TraceParent = r.TraceParent,
             }, r.Size))],
             rows.Count == 0 ? 0 : rows[0].Total);
     }
@@ -75,5 +78,5 @@ internal sealed record WakeRead(long AfterSeq, IReadOnlyList<WakeRead.Row> Rows,
     }
 
     private sealed record Loaded(Guid Id, long Seq, Guid SessionId, string Role, string Content, string Metadata,
-        DateTimeOffset CreatedAt, long Size, long Total);
+        DateTimeOffset CreatedAt, string? TraceParent, long Size, long Total);
 }

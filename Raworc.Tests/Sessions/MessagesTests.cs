@@ -142,6 +142,30 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task AHostWokenByAUserMessageGetsTheTraceContextOfTheMessagesRequest()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("traced-poller");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "first" });
+        var first = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
+        using var host = fixture.CreateHostClient(session.Id());
+
+        // Woken by the message, the Host's poll is answered from the wake-up's shared read, which must carry the context too.
+        var poll = host.GetAsync($"/api/v0/sessions/{session.Id()}/messages?after={first}&wait=20");
+        await Task.Delay(300);
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"/api/v0/sessions/{session.Id()}/messages")
+        {
+            Content = Http.Json(new { content = "second" }),
+        };
+        post.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        Assert.Equal(HttpStatusCode.Created, (await client.SendAsync(post)).StatusCode);
+
+        var message = Assert.Single(await (await poll.WaitAsync(TimeSpan.FromSeconds(10))).ReadArrayAsync())!;
+        Assert.Equal(("second", traceId), ((string?)message["content"], ((string?)message["trace_parent"])?.Split('-')[1]));
+    }
+
+    [Fact]
     public async Task LongPollsWokenTogetherEachGetTheirOwnPage()
     {
         var (_, client) = await fixture.CreateOperatorAsync("crowd");
