@@ -52,7 +52,8 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         var (_, client) = await fixture.CreateOperatorAsync("swarm-keeper");
         using var _ = client;
         var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
-        var first = (string)(await client.WaitForStateAsync(id, "idle"))["container_id"]!;
+        await client.WaitForStateAsync(id, "idle");
+        var first = await ContainerOfAsync(client, id);
         var node = (await fixture.ServiceAsync(id))!.Spec.Labels["raworc.node"];
         var probe = await fixture.NodeProbeAsync(node);
         var blob = RandomNumberGenerator.GetBytes(64 * 1024);
@@ -64,8 +65,9 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         Assert.True(await probe.VolumeExistsAsync(id));
 
         await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
-        var restored = await client.WaitForStateAsync(id, "idle");
-        Assert.NotEqual(first, (string)restored["container_id"]!);
+        await client.WaitForStateAsync(id, "idle");
+        // A new task, so a new container (waiting for one that is not the first is the check).
+        await ContainerOfAsync(client, id, not: first);
         Assert.Equal(node, (await fixture.ServiceAsync(id))!.Spec.Labels["raworc.node"]);
         Assert.Equal(blob, (await probe.ReadVolumeAsync(id))["data/blob.bin"].Content);
     }
@@ -113,13 +115,7 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         }
         Assert.NotEqual(default, id);
         var blob = RandomNumberGenerator.GetBytes(4096);
-        // Swarm starts the task's container itself, so its agent can report ready before the provider has seen the task's
-        // container and recorded it (README "Providers: Docker and Swarm"): the id follows within the task poll.
-        string? container = null;
-        await Waits.UntilAsync(async () =>
-            (container = (string?)(await client.GetSessionAsync(id.ToString()))["container_id"]) is not null,
-            "the session shows its container");
-        await (await fixture.NodeProbeAsync(worker)).PutFileAsync(container!, "data/kept.bin", blob);
+        await (await fixture.NodeProbeAsync(worker)).PutFileAsync(await ContainerOfAsync(client, id), "data/kept.bin", blob);
 
         Assert.Equal(0, (await SwarmCluster.RunAsync("stop", "2")).Code);
         try
@@ -146,5 +142,19 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
         await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(90));
         Assert.Equal(blob, (await (await fixture.NodeProbeAsync(worker)).ReadVolumeAsync(id))["data/kept.bin"].Content);
+    }
+
+    /// <summary>
+    /// The container the session shows, once it shows one other than <paramref name="not"/>: Swarm starts a task's container
+    /// itself, so its agent can report ready before the provider has seen that container and recorded it (README
+    /// "Providers: Docker and Swarm"); the id follows within the provider's task poll.
+    /// </summary>
+    private static async Task<string> ContainerOfAsync(HttpClient client, Guid id, string? not = null)
+    {
+        string? container = null;
+        await Waits.UntilAsync(async () =>
+            (container = (string?)(await client.GetSessionAsync(id.ToString()))["container_id"]) is { } shown && shown != not,
+            "the session shows its computer's container");
+        return container!;
     }
 }
