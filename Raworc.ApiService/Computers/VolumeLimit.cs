@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Sessions;
@@ -29,9 +28,7 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
             return [];
         }
         var ids = over.Keys.ToList();
-        var live = await db.Sessions.AsNoTracking()
-            .Where(s => ids.Contains(s.Id) && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
-            .Select(s => s.Id).ToListAsync(cancellationToken);
+        var live = await db.Sessions.LiveIdsAsync(ids, cancellationToken);
         var closed = new List<Guid>();
         foreach (var id in live)
         {

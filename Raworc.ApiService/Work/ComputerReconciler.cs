@@ -100,9 +100,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         // Read before the live sessions: a claim turns a pooled id into a live session's in one commit, so in this order an
         // id claimed meanwhile is seen as one or the other (the other order could miss it in both and remove its computer).
         var pooled = await db.WarmComputers.AsNoTracking().Where(w => ids.Contains(w.Id)).Select(w => w.Id).ToListAsync(cancellationToken);
-        var live = await db.Sessions.AsNoTracking()
-            .Where(s => ids.Contains(s.Id) && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
-            .Select(s => s.Id).ToListAsync(cancellationToken);
+        var live = await db.Sessions.LiveIdsAsync(ids, cancellationToken);
         var pending = await db.WorkItems.AsNoTracking().Where(w => ids.Contains(w.SessionId)).Select(w => w.SessionId).Distinct()
             .ToListAsync(cancellationToken);
         pending.AddRange(pooled);

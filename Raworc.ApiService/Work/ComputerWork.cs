@@ -76,7 +76,7 @@ public sealed class ComputerWork(
         var settings = computerOptions.Value;
         DateTimeOffset? deadline = clock.GetUtcNow().AddSeconds(settings.StartDeadlineSeconds + (session.Setup is null ? 0 : settings.SetupTimeoutSeconds));
         await db.Sessions.Where(s => s.Id == session.Id && s.ComputerStart == session.ComputerStart
-                && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
+                && SessionQuotas.LiveStates.Contains(s.State))
             .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, handle.ContainerId)
                 .SetProperty(s => s.PersistentVolumeId, handle.VolumeName)
                 .SetProperty(s => s.ReadyDeadlineAt, s => s.State == SessionStates.Init ? deadline : s.ReadyDeadlineAt), cancellationToken);

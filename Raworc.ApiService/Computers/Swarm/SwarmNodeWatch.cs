@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Sessions;
 
@@ -48,9 +47,7 @@ public sealed partial class SwarmNodeWatch(IServiceScopeFactory scopes, SwarmCom
         var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
         var conversation = scope.ServiceProvider.GetRequiredService<Conversation>();
         var ids = stranded.Keys.ToList();
-        var live = await db.Sessions.AsNoTracking()
-            .Where(s => ids.Contains(s.Id) && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy))
-            .Select(s => s.Id).ToListAsync(cancellationToken);
+        var live = await db.Sessions.LiveIdsAsync(ids, cancellationToken);
         var closed = new List<Guid>();
         foreach (var id in live)
         {
