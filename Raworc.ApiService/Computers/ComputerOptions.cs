@@ -129,11 +129,20 @@ public sealed class ComputerOptions : IValidatableObject
 
     /// <summary>
     /// The longest one piece of computer work (create, restore, close, delete) may take, engine calls included, in seconds;
-    /// a remix gets <see cref="CopyTimeoutSeconds"/> more. Past it the attempt is abandoned and retried with backoff. A
-    /// claimed item's lease is this plus a minute, so a worker that died gives its item back after that long.
+    /// a remix gets <see cref="CopyTimeoutSeconds"/> more. Past it the attempt is abandoned and retried with backoff. The
+    /// item's lease is not tied to it: see <see cref="WorkLeaseSeconds"/>.
     /// </summary>
     [Range(10, 24 * 3600)]
     public int WorkTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// How long a claimed work item stays its worker's without a renewal, in seconds (default 60). The worker renews the
+    /// lease every third of this while its attempt runs, so the item of a worker that died (process killed, machine lost)
+    /// is taken by another replica at most this long after its last renewal. A worker that cannot renew in time (the
+    /// database out of reach, the process stalled) abandons its attempt, since another may hold the item by then.
+    /// </summary>
+    [Range(3, 3600)]
+    public int WorkLeaseSeconds { get; set; } = 60;
 
     /// <summary>Days a run of a work item is kept in <c>work_runs</c> (default 7); older runs are removed by the reconciler.</summary>
     [Range(1, 3650)]

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
@@ -57,7 +58,7 @@ public static class DataExtensions
     /// <summary>
     /// Applies pending migrations and creates the bootstrap admin before the API serves, under a session-level Postgres
     /// advisory lock (<see cref="MigrationLockKey"/>): replicas starting at once take turns, and the later ones find
-    /// nothing left to apply. EF Core's own migration lock did not keep two replicas from applying one migration twice
+    /// nothing left to apply, and the Data Protection key that the first one made. EF Core's own migration lock did not keep two replicas from applying one migration twice
     /// (the second failed with 42701 "column already exists" and its process exited); the advisory lock is held on one
     /// connection across every migration's own transaction and released when that connection closes, even on a crash.
     /// </summary>
@@ -78,6 +79,11 @@ public static class DataExtensions
             await db.EnsureMigrationsHistoryAsync(stopping);
             await db.Database.MigrateAsync(stopping);
             await BootstrapAdmin.EnsureAsync(scope.ServiceProvider, stopping);
+            // The key ring is loaded here, under the lock, so only the first replica of an empty database makes a key and
+            // the others find it. Replicas that made their first keys at once each sealed with their own, and once Data
+            // Protection's two-minute window of reloading on an unknown key had passed, one could not open what the other
+            // sealed (session secrets, webhook secrets) until its key ring's daily reload.
+            scope.ServiceProvider.GetService<IDataProtectionProvider>()?.CreateProtector("Raworc.KeyRing").Protect([0]);
         }
         finally
         {

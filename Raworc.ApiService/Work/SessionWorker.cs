@@ -12,19 +12,18 @@ namespace Raworc.ApiService.Work;
 
 /// <summary>
 /// The session controller: turns queued work into computer operations. Several loops per process (and any
-/// number of replicas) claim items with a lease committed before any engine call (<see cref="WorkQueue.ClaimAsync"/>), and
-/// every attempt has a time limit (<see cref="ComputerOptions.WorkTimeoutSeconds"/>); a Redis message wakes them the moment
-/// work is queued, and a short poll covers a lost message. A failure of the engine itself (unreachable,
-/// 5xx) is retried with backoff for as long as it lasts and never errors a session; a failure of the
-/// session's own computer (missing image, unknown runtime, bad copy) makes the session <c>errored</c> with the reason.
+/// number of replicas) claim items with a lease committed before any engine call (<see cref="WorkQueue.ClaimAsync"/>) and
+/// renewed while the attempt runs (<see cref="ComputerOptions.WorkLeaseSeconds"/>), and every attempt has a time limit
+/// (<see cref="ComputerOptions.WorkTimeoutSeconds"/>); a Redis message wakes them the moment work is queued, and a short
+/// poll covers a lost message. A failure of the engine itself (unreachable, 5xx) is retried with backoff for as long as it
+/// lasts and never errors a session; a failure of the session's own computer (missing image, unknown runtime, bad copy)
+/// makes the session <c>errored</c> with the reason.
 /// </summary>
 public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<ComputerOptions> options,
     TimeProvider clock, ILogger<SessionWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-    /// <summary>A lease outlives its attempt's time limit by this much, so a live worker always finishes first.</summary>
-    private static readonly TimeSpan LeaseMargin = TimeSpan.FromMinutes(1);
     private const int MaxAttemptsForUnknownFailures = 5;
 
     private readonly Channel<bool> _wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -81,10 +80,11 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         var settings = options.Value;
         var timeout = TimeSpan.FromSeconds(settings.WorkTimeoutSeconds);
         var remixTimeout = timeout + TimeSpan.FromSeconds(settings.CopyTimeoutSeconds);
+        var leaseTime = TimeSpan.FromSeconds(settings.WorkLeaseSeconds);
         await using var scope = scopes.CreateAsyncScope();
         var queue = scope.ServiceProvider.GetRequiredService<WorkQueue>();
         // The claim commits on its own: no transaction or row lock is held through the engine calls below.
-        var item = await queue.ClaimAsync(timeout + LeaseMargin, remixTimeout + LeaseMargin, stoppingToken);
+        var item = await queue.ClaimAsync(leaseTime, stoppingToken);
         if (item is null)
         {
             return false;
@@ -93,34 +93,120 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         using var activity = Telemetry.StartBackgroundWork($"work {item.Kind}", item.SessionId, item.TraceParent);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         attempt.CancelAfter(item.Kind == WorkKinds.Remix ? remixTimeout : timeout);
+        var lease = new HeldLease(item.LeaseExpiresAt!.Value);
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewAsync(item, lease, leaseTime, attempt, renewing.Token);
         try
         {
             await using var workScope = scopes.CreateAsyncScope();
             await workScope.ServiceProvider.GetRequiredService<ComputerWork>().RunAsync(item, attempt.Token);
-            await queue.CompleteAsync(item.Id, CancellationToken.None);
+            await StopRenewingAsync();
+            await queue.CompleteAsync(item.Id, CancellationToken.None, heldUntil: lease.Until);
             logger.LogInformation("Work {Kind} for session {SessionId} done", item.Kind, item.SessionId);
+        }
+        catch (OperationCanceledException) when (lease.Lost)
+        {
+            await StopRenewingAsync();
+            // Another worker may hold the item now: it is left alone, only this run is ended.
+            await queue.EndRunAsync(item.Id, WorkRunOutcomes.Lost, CancellationToken.None);
+            logger.LogWarning("Work {Kind} for session {SessionId} abandoned: its lease could not be renewed in time", item.Kind, item.SessionId);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            await StopRenewingAsync();
             // Shutting down: give the item back at once, for another replica or the next start.
-            await queue.ReleaseAsync(item.Id, item.Attempts, clock.GetUtcNow(), item.LastError, CancellationToken.None, WorkRunOutcomes.Released);
+            await queue.ReleaseAsync(item.Id, item.Attempts, clock.GetUtcNow(), item.LastError, CancellationToken.None, WorkRunOutcomes.Released, lease.Until);
             throw;
         }
         catch (Exception ex) when (IsTransient(ex, item))
         {
+            await StopRenewingAsync();
             var attempts = item.Attempts + 1;
             var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 10)) / 2));
             var reason = ex is OperationCanceledException ? "timed out" : ex.GetType().Name;
-            await queue.ReleaseAsync(item.Id, attempts, clock.GetUtcNow() + backoff, reason, CancellationToken.None);
+            await queue.ReleaseAsync(item.Id, attempts, clock.GetUtcNow() + backoff, reason, CancellationToken.None, heldUntil: lease.Until);
             logger.LogWarning("Work {Kind} for session {SessionId} failed ({Reason}); retrying in {Backoff}",
                 item.Kind, item.SessionId, reason, backoff);
         }
         catch (Exception ex)
         {
+            await StopRenewingAsync();
             await FailSessionAsync(item, Reason(ex, item.Kind), CancellationToken.None);
-            await queue.CompleteAsync(item.Id, CancellationToken.None, WorkRunOutcomes.Failed);
+            await queue.CompleteAsync(item.Id, CancellationToken.None, WorkRunOutcomes.Failed, lease.Until);
+        }
+        finally
+        {
+            await StopRenewingAsync();
         }
         return true;
+
+        // The renewal loop must have ended before the item is completed or given back: it would renew a lease that is gone.
+        async Task StopRenewingAsync()
+        {
+            await renewing.CancelAsync();
+            await renewal;
+        }
+    }
+
+    /// <summary>The end of the lease this worker set last; <see cref="Lost"/> once a renewal found the item taken or came too late.</summary>
+    private sealed class HeldLease(DateTimeOffset until)
+    {
+        private long _untilTicks = until.UtcTicks;
+        private int _lost;
+
+        public DateTimeOffset Until
+        {
+            get => new(Interlocked.Read(ref _untilTicks), TimeSpan.Zero);
+            set => Interlocked.Exchange(ref _untilTicks, value.UtcTicks);
+        }
+
+        public bool Lost
+        {
+            get => Volatile.Read(ref _lost) == 1;
+            set => Volatile.Write(ref _lost, value ? 1 : 0);
+        }
+    }
+
+    /// <summary>
+    /// Renews the item's lease every third of <paramref name="leaseTime"/> until <paramref name="stop"/>. When the item turns
+    /// out to be another worker's, or no renewal succeeded before the lease ended, the attempt is cancelled and the lease
+    /// marked lost. Never throws.
+    /// </summary>
+    private async Task RenewAsync(WorkItem item, HeldLease lease, TimeSpan leaseTime, CancellationTokenSource attempt, CancellationToken stop)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var queue = scope.ServiceProvider.GetRequiredService<WorkQueue>();
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(leaseTime / 3, clock, stop);
+                // Not cancelled once sent: a renewal that committed unseen would leave the worker holding a lease it does
+                // not know, and its completion would then leave the item to run again.
+                var renewed = await queue.RenewAsync(item.Id, lease.Until, leaseTime, CancellationToken.None);
+                if (renewed is { } until)
+                {
+                    lease.Until = until;
+                    continue;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Renewing the lease of work {Kind} for session {SessionId} failed: {ExceptionType}",
+                    item.Kind, item.SessionId, ex.GetType().Name);
+                if (clock.GetUtcNow() < lease.Until)
+                {
+                    continue;
+                }
+            }
+            lease.Lost = true;
+            await attempt.CancelAsync();
+            return;
+        }
     }
 
     /// <summary>The engine being away is transient; the session's own problem is not; a delete is always retried.</summary>

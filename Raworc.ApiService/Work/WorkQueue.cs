@@ -35,18 +35,19 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
 
     /// <summary>
     /// Claims the oldest ready item whose session has no older item, and commits the claim at once: the item gets a lease
-    /// of <paramref name="lease"/> (<paramref name="remixLease"/> for a remix) and no transaction or row lock is held while
-    /// the worker talks to the engine. Two workers never claim the same item (<c>FOR UPDATE SKIP LOCKED</c> on the pick);
-    /// an item whose lease ran out is ready again; a later item of the same session waits until this one is removed.
-    /// Returns null when nothing is ready.
+    /// of <paramref name="lease"/> (its end is the returned item's <see cref="WorkItem.LeaseExpiresAt"/>, whole
+    /// microseconds as Postgres keeps it) and no transaction or row lock is held while the worker talks to the engine. Two
+    /// workers never claim the same item (<c>FOR UPDATE SKIP LOCKED</c> on the pick); an item whose lease ran out is ready
+    /// again; a later item of the same session waits until this one is removed. Returns null when nothing is ready.
     /// </summary>
-    public async Task<WorkItem?> ClaimAsync(TimeSpan lease, TimeSpan remixLease, CancellationToken cancellationToken)
+    public async Task<WorkItem?> ClaimAsync(TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var until = Microseconds(now + lease);
         // The run is recorded in the claiming statement itself: no claim without its row, and no row without a claim.
         return (await db.WorkItems.FromSql($"""
             WITH claimed AS (
-              UPDATE work_items SET lease_expires_at = CASE kind WHEN {WorkKinds.Remix} THEN {now + remixLease} ELSE {now + lease} END
+              UPDATE work_items SET lease_expires_at = {until}
               WHERE id = (
                 SELECT w.id FROM work_items w
                 WHERE w.not_before <= {now}
@@ -64,27 +65,43 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
     }
 
     /// <summary>
-    /// Removes a finished item (its lease ends with it) and ends its open run with <paramref name="outcome"/>
-    /// (<see cref="WorkRunOutcomes.Done"/> or <see cref="WorkRunOutcomes.Failed"/>), in one transaction.
+    /// Moves the lease of item <paramref name="id"/> from <paramref name="heldUntil"/> (the end this worker set last) to
+    /// now plus <paramref name="lease"/>. Returns the new end, or null when the item is no longer this worker's: its lease
+    /// was taken by another claim (or the item is gone).
     /// </summary>
-    public async Task CompleteAsync(long id, CancellationToken cancellationToken, string outcome = WorkRunOutcomes.Done)
+    public async Task<DateTimeOffset?> RenewAsync(long id, DateTimeOffset heldUntil, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var until = Microseconds(clock.GetUtcNow() + lease);
+        var renewed = await db.WorkItems.Where(w => w.Id == id && w.LeaseExpiresAt == heldUntil)
+            .ExecuteUpdateAsync(set => set.SetProperty(w => w.LeaseExpiresAt, until), cancellationToken);
+        return renewed == 1 ? until : null;
+    }
+
+    /// <summary>
+    /// Removes a finished item (its lease ends with it) and ends its open run with <paramref name="outcome"/>
+    /// (<see cref="WorkRunOutcomes.Done"/> or <see cref="WorkRunOutcomes.Failed"/>), in one transaction. With
+    /// <paramref name="heldUntil"/> (the lease's end this worker set last), an item another worker claimed since is left to it.
+    /// </summary>
+    public async Task CompleteAsync(long id, CancellationToken cancellationToken, string outcome = WorkRunOutcomes.Done,
+        DateTimeOffset? heldUntil = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await EndRunAsync(id, outcome, cancellationToken);
-        await db.WorkItems.Where(w => w.Id == id).ExecuteDeleteAsync(cancellationToken);
+        await db.WorkItems.Where(w => w.Id == id && (heldUntil == null || w.LeaseExpiresAt == heldUntil)).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>
     /// Gives a claimed item back: no lease, tried again from <paramref name="notBefore"/>; its open run ends with
-    /// <paramref name="outcome"/> (<see cref="WorkRunOutcomes.Retry"/> or <see cref="WorkRunOutcomes.Released"/>).
+    /// <paramref name="outcome"/> (<see cref="WorkRunOutcomes.Retry"/> or <see cref="WorkRunOutcomes.Released"/>). With
+    /// <paramref name="heldUntil"/> (the lease's end this worker set last), an item another worker claimed since is left to it.
     /// </summary>
     public async Task ReleaseAsync(long id, int attempts, DateTimeOffset notBefore, string? lastError, CancellationToken cancellationToken,
-        string outcome = WorkRunOutcomes.Retry)
+        string outcome = WorkRunOutcomes.Retry, DateTimeOffset? heldUntil = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await EndRunAsync(id, outcome, cancellationToken);
-        await db.WorkItems.Where(w => w.Id == id).ExecuteUpdateAsync(set => set
+        await db.WorkItems.Where(w => w.Id == id && (heldUntil == null || w.LeaseExpiresAt == heldUntil)).ExecuteUpdateAsync(set => set
             .SetProperty(w => w.LeaseExpiresAt, (DateTimeOffset?)null)
             .SetProperty(w => w.Attempts, attempts)
             .SetProperty(w => w.NotBefore, notBefore)
@@ -92,7 +109,11 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private Task<int> EndRunAsync(long itemId, string outcome, CancellationToken cancellationToken)
+    /// <summary>A time cut to whole microseconds, as Postgres stores it, so a lease read back compares equal to the one written.</summary>
+    private static DateTimeOffset Microseconds(DateTimeOffset time) => new(time.UtcTicks - time.UtcTicks % 10, TimeSpan.Zero);
+
+    /// <summary>Ends this worker's open run of item <paramref name="itemId"/> with <paramref name="outcome"/>; the item itself is not touched.</summary>
+    public Task<int> EndRunAsync(long itemId, string outcome, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         return db.WorkRuns.Where(r => r.WorkItemId == itemId && r.Worker == WorkRun.ThisWorker && r.FinishedAt == null)

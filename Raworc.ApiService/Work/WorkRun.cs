@@ -47,4 +47,9 @@ public static class WorkRunOutcomes
     public const string Failed = "failed";
     /// <summary>Given back unfinished because its process was shutting down; another run picks it up.</summary>
     public const string Released = "released";
+    /// <summary>
+    /// Abandoned because its lease could not be renewed in time (<see cref="Computers.ComputerOptions.WorkLeaseSeconds"/>:
+    /// the database out of reach, the process stalled); the item was left to whichever worker claims it next.
+    /// </summary>
+    public const string Lost = "lost";
 }

@@ -1,9 +1,11 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Docker.DotNet.Models;
 using Raworc.ApiService.Computers;
 using Raworc.Tests.HostAgent;
 using Raworc.Tests.Infrastructure;
 using Raworc.Tests.Sessions;
+using Raworc.Tests.Webhooks;
 
 namespace Raworc.Tests.EndToEnd;
 
@@ -37,6 +39,117 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
 
     private Task<List<string>> StatesAsync(Guid session) =>
         fixture.QueryAsync<string>("SELECT state FROM state_changes WHERE session_id = @id ORDER BY seq", ("id", session));
+
+    [Fact]
+    public async Task AnOperatorRevokedOrGivenANewPasswordThroughOneReplicaIsRefusedThroughTheOtherBeforeItsCacheEnds()
+    {
+        var replicas = await fixture.ReplicasAsync();
+        foreach (var change in new[] { "revoke", "password" })
+        {
+            var (name, proxied) = await fixture.CreateOperatorAsync($"cached-{change}");
+            proxied.Dispose();
+            var token = await fixture.LoginAsync(name, "operator-pass-1");
+            using var a = fixture.CreateReplicaClient(replicas[0], token);
+            using var b = fixture.CreateReplicaClient(replicas[1], token);
+            // B has the operator in its principal cache (kept 300 s here, the most the setting allows).
+            Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/api/v0/auth")).StatusCode);
+
+            var response = change == "revoke"
+                ? await a.PostAsync($"/api/v0/operators/{name}/revoke", null)
+                : await a.PutAsync($"/api/v0/operators/{name}/password", Http.Json(new { current_password = "operator-pass-1", new_password = "operator-pass-2" }));
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+
+            Assert.Equal(HttpStatusCode.Unauthorized, (await a.GetAsync("/api/v0/auth")).StatusCode);
+            // B hears of it through Redis: refused long before its cache entry ends.
+            await Waits.UntilAsync(async () => (await b.GetAsync("/api/v0/auth")).StatusCode == HttpStatusCode.Unauthorized,
+                $"replica B refuses the token after the {change}", TimeSpan.FromSeconds(20));
+        }
+    }
+
+    /// <remarks>Runs first (its name sorts first): its first step needs replicas that have sealed nothing yet.</remarks>
+    [Fact]
+    public async Task ASecretSealedThroughOneReplicaOpensOnTheOtherAndBothSealWithOneKeyFromTheStart()
+    {
+        var (a, b, replicas) = await ClientsAsync("sealed");
+        using var _a = a;
+        using var _b = b;
+
+        // The first secrets either replica seals, at once on both (webhook secrets of an operator with no sessions): one key
+        // between them, made at start-up. Two keys made at once left each replica sealing with its own, and two minutes
+        // after start (Data Protection's refresh on an unknown key) neither could open the other's.
+        var (_, proxied) = await fixture.CreateOperatorAsync("sealer");
+        var sealerToken = proxied.DefaultRequestHeaders.Authorization!.Parameter!;
+        proxied.Dispose();
+        using var sealerA = fixture.CreateReplicaClient(replicas[0], sealerToken);
+        using var sealerB = fixture.CreateReplicaClient(replicas[1], sealerToken);
+        var registrations = await Task.WhenAll(new[] { sealerA, sealerB }.Select(client =>
+            client.PostAsync("/api/v0/webhooks", Http.Json(new { url = "http://127.0.0.1:9/unused", event_types = new[] { "session.state" } }))));
+        Assert.All(registrations, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        Assert.Equal([1L], await fixture.QueryAsync<long>("SELECT count(*) FROM data_protection_keys"));
+
+        var secret = $"sealed-on-a-{Guid.NewGuid():N}";
+        var id = (await a.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey(), SEALED = secret } })).Id();
+        await b.WaitForStateAsync(id, "idle");
+        await b.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>("SELECT count(*) FROM work_items WHERE session_id = @id", ("id", id)))[0] == 0,
+            "the close is done");
+
+        // With A stopped, B restores the session: it opens the secrets A sealed, and the computer gets them.
+        using (ReplicasAppFixture.Freeze(replicas[0]))
+        {
+            await b.PostOkAsync($"/api/v0/sessions/{id}/restore");
+            await Waits.UntilAsync(async () => (await fixture.QueryAsync<string>(
+                "SELECT coalesce(outcome, 'running') FROM work_runs WHERE session_id = @id AND kind = 'restore'", ("id", id))).SequenceEqual(["done"]),
+                "B's restore is done", TimeSpan.FromSeconds(60));
+        }
+        var restoredBy = Assert.Single(await fixture.QueryAsync<string>("SELECT worker FROM work_runs WHERE session_id = @id AND kind = 'restore'", ("id", id)));
+        Assert.Equal(replicas[1], ReplicasAppFixture.ReplicaOfWorker(replicas, restoredBy));
+        await a.WaitForStateAsync(id, "idle");
+        Assert.Equal(secret, (await fixture.RunInsideAsync(id, "printf %s \"$SEALED\"")).Stdout);
+    }
+
+    [Fact]
+    public async Task EachWebhookEventIsDeliveredExactlyOnceByTheTwoReplicasAndSignedWithTheSecretEitherOpens()
+    {
+        var (a, b, replicas) = await ClientsAsync("hooked");
+        using var _a = a;
+        using var _b = b;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var id = (await a.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await b.WaitForStateAsync(id, "idle");
+        var path = $"/hooks/{Guid.NewGuid():N}";
+        var registered = await a.PostAsync("/api/v0/webhooks", Http.Json(new { url = receiver.UrlFor(path), event_types = new[] { "session.message" } }));
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var webhook = await registered.ReadObjectAsync();
+        var (webhookId, secret) = (Guid.Parse((string)webhook["id"]!), (string)webhook["secret"]!);
+        using var hostA = fixture.CreateReplicaHostClient(replicas[0], id);
+        using var hostB = fixture.CreateReplicaHostClient(replicas[1], id);
+
+        // Events stored through both replicas, sent by both dispatchers.
+        var contents = Enumerable.Range(0, 12).Select(i => $"note {i}").ToList();
+        foreach (var (content, i) in contents.Select((c, i) => (c, i)))
+        {
+            await (i % 2 == 0 ? hostA : hostB).PostOkAsync($"/api/v0/sessions/{id}/messages", new { content, metadata = new { type = "tool_execution" } });
+        }
+        async Task<bool> AllDeliveredAsync(int count) => (await fixture.QueryAsync<long>(
+            "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = @id AND delivered_at IS NOT NULL", ("id", webhookId)))[0] == count;
+        await Waits.UntilAsync(() => AllDeliveredAsync(contents.Count), "the events are delivered", TimeSpan.FromSeconds(60));
+
+        // With A stopped, B sends the next one, signed with the secret A sealed.
+        using (ReplicasAppFixture.Freeze(replicas[0]))
+        {
+            contents.Add("while A is stopped");
+            await hostB.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = contents[^1], metadata = new { type = "tool_execution" } });
+            await Waits.UntilAsync(() => AllDeliveredAsync(contents.Count), "B delivers", TimeSpan.FromSeconds(30));
+        }
+
+        var received = receiver.AcceptedAt(path);
+        Assert.Equal(contents, received.Select(r => (string)r.Event["data"]!["content"]!).ToList());
+        Assert.Equal(contents.Count, received.Select(r => r.EventId).Distinct().Count());
+        Assert.All(received, r => Assert.True(WebhookReceiver.Verifies(secret, r.Signature, r.Body), $"signature of {r.Body}"));
+        Assert.Equal(Enumerable.Repeat(1, contents.Count), await fixture.QueryAsync<int>(
+            "SELECT attempts FROM webhook_deliveries WHERE webhook_id = @id ORDER BY id", ("id", webhookId)));
+    }
 
     [Fact]
     public async Task TheMainJobCloseRestoreAndTheIdleDeadlineWorkThroughEitherReplicaAndEachWorkItemRunsOnce()
@@ -103,8 +216,42 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         Assert.Equal(["create x1 done"], await RunsAsync(id));
     }
 
+    /// <summary>
+    /// Makes replica <paramref name="holder"/> claim the next work item of <paramref name="id"/> (queued by
+    /// <paramref name="queue"/>) and stop inside it: the item waits behind a leased stand-in item while the session's row is
+    /// locked on <paramref name="gate"/> (a transaction the caller ends), then the other replica is frozen and the stand-in
+    /// removed, so <paramref name="holder"/> claims it, creates the computer and blocks recording it on the session's row.
+    /// Returns the blocked run's worker.
+    /// </summary>
+    private async Task<string> HoldNextItemAsync(Guid id, ReplicasAppFixture.Replica holder, ReplicasAppFixture.Replica other,
+        Npgsql.NpgsqlConnection gate, Func<Task> queue)
+    {
+        var standIn = (await fixture.QueryAsync<long>(
+            """
+            INSERT INTO work_items (session_id, kind, payload, created_at, not_before, attempts, lease_expires_at)
+            VALUES (@id, 'close', '{}', now(), now(), 0, now() + interval '1 hour') RETURNING id
+            """, ("id", id)))[0];
+        await queue();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("BEGIN; SELECT 1 FROM sessions WHERE id = @id FOR UPDATE", gate))
+        {
+            lockRow.Parameters.AddWithValue("id", id);
+            await lockRow.ExecuteNonQueryAsync();
+        }
+        using (ReplicasAppFixture.Freeze(other))
+        {
+            await fixture.QueryAsync<long>("DELETE FROM work_items WHERE id = @id RETURNING id", ("id", standIn));
+            await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%container_id%'"))[0] >= 1,
+                "the holder's worker waits for the session's row", TimeSpan.FromSeconds(60));
+        }
+        var worker = Assert.Single(await fixture.QueryAsync<string>(
+            "SELECT worker FROM work_runs WHERE session_id = @id AND finished_at IS NULL", ("id", id)));
+        Assert.Equal(holder, ReplicasAppFixture.ReplicaOfWorker([holder, other], worker));
+        return worker;
+    }
+
     [Fact]
-    public async Task WhenTheReplicaThatServesTheComputersIsKilledMidTurnNoMessageIsLostAndNoSessionIsStranded()
+    public async Task WhenTheReplicaThatServesTheComputersIsKilledMidTurnAndMidWorkItemNoMessageIsLostAndTheItemRunsOnceMore()
     {
         var (a, b, replicas) = await ClientsAsync("killed");
         var key = ComputersAppFixture.NewModelKey();
@@ -112,10 +259,27 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         await b.WaitForStateAsync(id, "idle");
         var serving = await fixture.ComputerSocketReplicaAsync(replicas);
         Assert.NotNull(serving);
-        var survivor = fixture.CreateReplicaClient(replicas.Single(r => r != serving), await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword));
+        var survivingReplica = replicas.Single(r => r != serving);
+        var survivor = fixture.CreateReplicaClient(survivingReplica, await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword));
         using var _a = a;
         using var _b = b;
         using var _s = survivor;
+
+        // A second session, closed; the serving replica claims its restore and is inside it (computer created, not yet
+        // recorded) when it dies.
+        var heldKey = ComputersAppFixture.NewModelKey();
+        var held = (await a.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = heldKey } })).Id();
+        await b.WaitForStateAsync(held, "idle");
+        await a.PostOkAsync($"/api/v0/sessions/{held}/close");
+        await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>("SELECT count(*) FROM work_items WHERE session_id = @id", ("id", held)))[0] == 0,
+            "the close is done");
+        fixture.Model.EnqueueFor(heldKey, ScriptStep.Answer("restored elsewhere"));
+        await using var gate = await fixture.OpenDatabaseAsync();
+        // The owner's message (an admin's would not restore it), through the replica that will survive.
+        var ownerOnSurvivor = survivingReplica == replicas[0] ? a : b;
+        var killedWorker = await HoldNextItemAsync(held, serving, survivingReplica, gate,
+            () => ownerOnSurvivor.PostOkAsync($"/api/v0/sessions/{held}/messages", new { content = "wake up" }));
+
         // The tool runs for a few seconds; the replica the Host talks to dies meanwhile.
         var marker = $"/tmp/turn-{Guid.NewGuid():N}";
         fixture.Model.EnqueueFor(key,
@@ -124,6 +288,8 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "sleep a little" });
         await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, $"test -e {marker}")).ExitCode == 0, "the tool runs");
         ReplicasAppFixture.Kill(serving);
+        // The dead replica's blocked statement may still run once the row is free: what the second run must cope with.
+        await new Npgsql.NpgsqlCommand("COMMIT", gate).ExecuteNonQueryAsync();
 
         var messages = await survivor.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(90));
         Assert.Equal(["user", "host:tool_execution", "host:response"],
@@ -136,5 +302,16 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "still there?" });
         messages = await survivor.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2, TimeSpan.FromSeconds(60));
         Assert.Equal("still here", (string?)messages.Last()!["content"]);
+
+        // The held restore: taken by the survivor once the dead replica's lease ran out, run once more, and the message that
+        // asked for it answered; the dead run stays open (no process was left to end it).
+        messages = await survivor.WaitForMessagesAsync(held, m => m.HasResponse(), TimeSpan.FromSeconds(90));
+        Assert.Equal("restored elsewhere", (string?)messages.Last()!["content"]);
+        await survivor.WaitForStateAsync(held, "idle");
+        Assert.Equal(["create x1 done", "close x1 done", "restore x2 running,done"], await RunsAsync(held));
+        var restoreWorkers = await fixture.QueryAsync<string>("SELECT worker FROM work_runs WHERE session_id = @id AND kind = 'restore' ORDER BY id", ("id", held));
+        Assert.Equal(killedWorker, restoreWorkers[0]);
+        Assert.Equal(survivingReplica, ReplicasAppFixture.ReplicaOfWorker(replicas, restoreWorkers[1]));
+        Assert.Equal(["idle", "closed", "init", "busy", "idle"], await StatesAsync(held));
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Aspire.Hosting.Testing;
 
 namespace Raworc.Tests.Infrastructure;
 
@@ -22,9 +23,21 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
 
     protected override IEnumerable<string> ExtraArguments => [.. base.ExtraArguments, $"--Raworc:ApiReplicas={ReplicaCount}"];
 
+    /// <summary>
+    /// <c>Computers:WorkLeaseSeconds</c> here, seconds: short, so the item of a killed replica is taken by the other within
+    /// a test's wait; long enough that a live worker on a loaded machine keeps renewing it (every third of it).
+    /// </summary>
+    public const int WorkLeaseSeconds = 15;
+
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
     {
         ["RAWORC_TEST_RUN"] = _run,
+        ["Computers__WorkLeaseSeconds"] = WorkLeaseSeconds.ToString(CultureInfo.InvariantCulture),
+        // The tests' webhook receiver listens on 127.0.0.1; dispatchers look for due deliveries often.
+        ["Webhooks__AllowPrivateTargets"] = "true",
+        ["Webhooks__PollMilliseconds"] = "100",
+        // Long, so that only the other replica's invalidation (Redis), never the cache's lifetime, can make a revoke count there.
+        ["Jwt__PrincipalCacheSeconds"] = "300",
     };
 
     /// <summary>
@@ -182,6 +195,45 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
         .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         .Where(fields => fields.Length >= 8 && fields[7].StartsWith(folder + "/", StringComparison.Ordinal))
         .Select(fields => fields[6]).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A client that talks to replica <paramref name="replica"/> only with the Host token of <paramref name="sessionId"/>'s start <paramref name="start"/>.</summary>
+    public HttpClient CreateReplicaHostClient(Replica replica, Guid sessionId, int start = 0) => CreateReplicaClient(replica,
+        Auth.TokenForgery.Create(JwtSigningKey, subject: $"host-{sessionId}", type: "Host",
+            extra: new Dictionary<string, object> { ["session_id"] = sessionId.ToString(), ["start"] = start }));
+
+    /// <summary>The replica that a <c>work_runs.worker</c> value (<c>host:pid</c>) names.</summary>
+    public static Replica ReplicaOfWorker(IEnumerable<Replica> replicas, string worker) =>
+        replicas.Single(r => worker.EndsWith($":{r.ProcessId}", StringComparison.Ordinal));
+
+    /// <summary>An open connection to the API's database (for a test that holds a row lock).</summary>
+    public async Task<Npgsql.NpgsqlConnection> OpenDatabaseAsync()
+    {
+        var connection = new Npgsql.NpgsqlConnection(await App.GetConnectionStringAsync(ResourceNames.Database));
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>
+    /// Stops the replica's process (SIGSTOP) until the result is disposed (SIGCONT): it holds its connections, locks and
+    /// leases but does nothing, so whatever happens meanwhile is done by the other replica.
+    /// </summary>
+    public static IDisposable Freeze(Replica replica)
+    {
+        Signal(replica, "STOP");
+        return new Thaw(replica);
+    }
+
+    private static void Signal(Replica replica, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", replica.ProcessId.ToString(CultureInfo.InvariantCulture)]))!;
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    private sealed class Thaw(Replica replica) : IDisposable
+    {
+        public void Dispose() => Signal(replica, "CONT");
+    }
 
     /// <summary>Kills the replica's process outright (no shutdown: what a crash or a lost machine does).</summary>
     public static void Kill(Replica replica)

@@ -70,7 +70,7 @@ public sealed class WorkQueueTests(RaworcAppFixture fixture) : IAsyncLifetime
         var id = await AddAsync(session, WorkKinds.Create);
         await using var db = NewContext();
 
-        var claimed = await Queue(db).ClaimAsync(Lease, Lease, CancellationToken.None);
+        var claimed = await Queue(db).ClaimAsync(Lease, CancellationToken.None);
 
         Assert.Equal(id, claimed!.Id);
         // From another connection, at once: the lease is visible (committed) and the row is not locked.
@@ -94,12 +94,12 @@ public sealed class WorkQueueTests(RaworcAppFixture fixture) : IAsyncLifetime
         await using var db = NewContext();
         var queue = Queue(db);
 
-        Assert.Equal(create, (await queue.ClaimAsync(Lease, Lease, CancellationToken.None))!.Id);
-        Assert.Equal(other, (await queue.ClaimAsync(Lease, Lease, CancellationToken.None))!.Id);
-        Assert.Null(await queue.ClaimAsync(Lease, Lease, CancellationToken.None));
+        Assert.Equal(create, (await queue.ClaimAsync(Lease, CancellationToken.None))!.Id);
+        Assert.Equal(other, (await queue.ClaimAsync(Lease, CancellationToken.None))!.Id);
+        Assert.Null(await queue.ClaimAsync(Lease, CancellationToken.None));
 
         await queue.CompleteAsync(create, CancellationToken.None);
-        Assert.Equal(close, (await queue.ClaimAsync(Lease, Lease, CancellationToken.None))!.Id);
+        Assert.Equal(close, (await queue.ClaimAsync(Lease, CancellationToken.None))!.Id);
     }
 
     [Fact]
@@ -110,10 +110,36 @@ public sealed class WorkQueueTests(RaworcAppFixture fixture) : IAsyncLifetime
         var queue = Queue(db);
 
         // A worker that claimed it with a lease that has already ended (as if it had died long ago).
-        Assert.Equal(id, (await queue.ClaimAsync(TimeSpan.Zero, TimeSpan.Zero, CancellationToken.None))!.Id);
+        Assert.Equal(id, (await queue.ClaimAsync(TimeSpan.Zero, CancellationToken.None))!.Id);
 
-        Assert.Equal(id, (await queue.ClaimAsync(Lease, Lease, CancellationToken.None))!.Id);
-        Assert.Null(await queue.ClaimAsync(Lease, Lease, CancellationToken.None));
+        Assert.Equal(id, (await queue.ClaimAsync(Lease, CancellationToken.None))!.Id);
+        Assert.Null(await queue.ClaimAsync(Lease, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ALeaseRenewedByItsHolderStaysAndOneTakenByAnotherClaimIsNotTouchedByTheFirstHolder()
+    {
+        var id = await AddAsync(Guid.NewGuid(), WorkKinds.Restore);
+        await using var db = NewContext();
+        var queue = Queue(db);
+        var first = (await queue.ClaimAsync(TimeSpan.FromSeconds(30), CancellationToken.None))!.LeaseExpiresAt!.Value;
+
+        // The holder renews: its lease moves, and no other claim gets the item.
+        var renewed = await queue.RenewAsync(id, first, Lease, CancellationToken.None);
+        Assert.NotNull(renewed);
+        Assert.Equal([renewed.Value], await db.WorkItems.Where(w => w.Id == id).Select(w => w.LeaseExpiresAt!.Value).ToListAsync());
+        Assert.Null(await queue.ClaimAsync(Lease, CancellationToken.None));
+
+        // A holder that missed its renewals (its lease ran out) and was overtaken: its renewal, completion and release find
+        // the item another's, and leave it as the new holder has it.
+        await db.WorkItems.Where(w => w.Id == id).ExecuteUpdateAsync(set => set.SetProperty(w => w.LeaseExpiresAt, (DateTimeOffset?)DateTimeOffset.UtcNow.AddSeconds(-1)));
+        var stale = (await db.WorkItems.AsNoTracking().SingleAsync(w => w.Id == id)).LeaseExpiresAt!.Value;
+        var second = (await queue.ClaimAsync(Lease, CancellationToken.None))!.LeaseExpiresAt!.Value;
+        Assert.Null(await queue.RenewAsync(id, stale, Lease, CancellationToken.None));
+        await queue.CompleteAsync(id, CancellationToken.None, heldUntil: stale);
+        await queue.ReleaseAsync(id, 1, DateTimeOffset.UtcNow, "late", CancellationToken.None, heldUntil: stale);
+        Assert.Equal([second], await db.WorkItems.Where(w => w.Id == id).Select(w => w.LeaseExpiresAt!.Value).ToListAsync());
+        Assert.Equal([0], await db.WorkItems.Where(w => w.Id == id).Select(w => w.Attempts).ToListAsync());
     }
 
     [Fact]
@@ -124,7 +150,7 @@ public sealed class WorkQueueTests(RaworcAppFixture fixture) : IAsyncLifetime
         var close = await AddAsync(session, WorkKinds.Close);
         await using var db = NewContext();
         var queue = Queue(db);
-        await queue.ClaimAsync(Lease, Lease, CancellationToken.None);
+        await queue.ClaimAsync(Lease, CancellationToken.None);
 
         await queue.DropPendingAsync(session, CancellationToken.None);
 
