@@ -115,6 +115,32 @@ public sealed class EventStreamTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task UnpublishingEndsTheStreamOfAReaderWhoSawTheSessionOnlyBecauseItWasPublishedAndItsReconnectIsRefused()
+    {
+        var (_, owner) = await fixture.CreateOperatorAsync("publisher");
+        var (_, reader) = await fixture.CreateOperatorAsync("onlooker");
+        using var _ = owner;
+        using var __ = reader;
+        var session = (await owner.CreateSessionAsync()).Id().ToString();
+        using var host = fixture.CreateHostClient(Guid.Parse(session));
+        await owner.PostOkAsync($"/api/v0/sessions/{session}/publish");
+        await using var ownerStream = await EventStreamClient.OpenAsync(owner, session);
+        await using var readerStream = await EventStreamClient.OpenAsync(reader, session);
+        await host.PostOkAsync($"/api/v0/sessions/{session}/messages", new { content = "while published" });
+        var seen = await readerStream.NextAsync();
+
+        await owner.PostOkAsync($"/api/v0/sessions/{session}/unpublish");
+        await host.PostOkAsync($"/api/v0/sessions/{session}/messages", new { content = "after the unpublish" });
+
+        Assert.Equal("message:host:while published", Describe(seen));
+        Assert.True(await readerStream.EndedAsync(), "the reader's stream went on after the unpublish");
+        await (await EventStreamClient.SendAsync(reader, session, lastEventId: seen.Id)).AssertErrorAsync(404, "NOT_FOUND");
+        // The owner's stream goes on.
+        Assert.Equal(["message:host:while published", "message:host:after the unpublish"],
+            new[] { Describe(await ownerStream.NextAsync()), Describe(await ownerStream.NextAsync()) });
+    }
+
+    [Fact]
     public async Task DeletingTheSessionSendsDeletedAndEndsTheStream()
     {
         var (_, client) = await fixture.CreateOperatorAsync("ender");
