@@ -33,6 +33,12 @@ var api = builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
     .WithEnvironment("Models__Model", options.Model)
     .WithEnvironment("Models__BaseUrl", options.ModelBaseUrl)
     .WithSessionComputers(database);
+// The engine is the AppHost's setting too (environment Computers__DockerEndpoint, user secrets, arguments): the API runs
+// the computers there and the dashboard watches the same engine.
+if (builder.Configuration[DockerEngineSetting.Key] is { Length: > 0 } engine)
+{
+    api.WithEnvironment(DockerEngineSetting.Variable, engine);
+}
 if (options.ApiReplicas > 1)
 {
     api.WithReplicas(options.ApiReplicas);

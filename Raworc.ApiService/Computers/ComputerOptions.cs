@@ -168,7 +168,7 @@ public sealed class ComputerOptions : IValidatableObject
 
     /// <summary>Engine address: <c>unix:///var/run/docker.sock</c> (default) or <c>tcp://host:port</c>.</summary>
     [Required]
-    public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";
+    public string DockerEndpoint { get; set; } = DockerEngineSetting.DefaultEndpoint;
 
     /// <summary>Time limit of <c>setup.sh</c> at each start, in seconds (passed as <c>RAWORC_SETUP_TIMEOUT</c>).</summary>
     [Range(1, 24 * 3600)]

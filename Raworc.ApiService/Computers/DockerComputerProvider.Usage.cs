@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Raworc.ApiService.Computers;
@@ -66,23 +65,7 @@ public sealed partial class DockerComputerProvider
             var scheme = uri.Scheme == "https" ? "https" : "http";
             return new HttpClient { BaseAddress = new Uri($"{scheme}://{uri.Authority}"), Timeout = TimeSpan.FromMinutes(2) };
         }
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(uri.LocalPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
+        var handler = new SocketsHttpHandler { ConnectCallback = UnixSocketConnector.To(uri.LocalPath) };
         return new HttpClient(handler) { BaseAddress = new Uri("http://docker"), Timeout = TimeSpan.FromMinutes(2) };
     }
 }

@@ -71,10 +71,12 @@ public sealed class EventFeed(IServiceScopeFactory scopes, IHostApplicationLifet
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
-        // One statement, so one snapshot of both tables: a message and a state change committed between two separate
-        // reads could otherwise be seen out of order. Sizes are summed in Postgres, so only what fits is loaded.
+        // One statement, so one snapshot of both tables and of the session's publication: a message and a state change
+        // committed between two separate reads could otherwise be seen out of order, and a row committed after an unpublish
+        // could be sent as if the session were still published. Sizes are summed in Postgres, so only what fits is loaded.
         var rows = await db.Database.SqlQuery<EventRow>($"""
-            SELECT seq, kind, id, role, content, metadata, at, snapshot FROM (
+            SELECT seq, kind, id, role, content, metadata, at, snapshot,
+                   (SELECT s.is_published FROM sessions s WHERE s.id = {sessionId}) AS published FROM (
                 SELECT e.*, row_number() OVER w AS n, sum(e.size) OVER w AS running
                 FROM (
                     SELECT m.seq, 'message' AS kind, m.id, m.role, m.content, m.metadata::text AS metadata, m.created_at AS at,
@@ -92,10 +94,11 @@ public sealed class EventFeed(IServiceScopeFactory scopes, IHostApplicationLifet
             """).ToListAsync(cancellationToken);
         if (rows.Count > 0)
         {
-            return new EventBatch(true, rows);
+            return new EventBatch(true, rows[0].Published, rows);
         }
         // Nothing new: either the session is quiet or it is gone (its rows went with it).
-        return new EventBatch(await db.Sessions.AnyAsync(s => s.Id == sessionId, cancellationToken), rows);
+        var published = await db.Sessions.Where(s => s.Id == sessionId).Select(s => (bool?)s.IsPublished).FirstOrDefaultAsync(cancellationToken);
+        return new EventBatch(published is not null, published == true, rows);
     }
 
     /// <summary>One read in flight, and the order point it started at.</summary>
@@ -109,8 +112,9 @@ public sealed class EventFeed(IServiceScopeFactory scopes, IHostApplicationLifet
 
 /// <summary>What one read found.</summary>
 /// <param name="SessionExists">False once the session was deleted (then <paramref name="Events"/> is empty).</param>
+/// <param name="IsPublished">Whether the session was published when the read ran (in the snapshot that read the events).</param>
 /// <param name="Events">The events, oldest first.</param>
-public sealed record EventBatch(bool SessionExists, IReadOnlyList<EventRow> Events);
+public sealed record EventBatch(bool SessionExists, bool IsPublished, IReadOnlyList<EventRow> Events);
 
 /// <summary>
 /// One stored event: a message (<paramref name="Kind"/> <c>message</c>, with its fields) or a state change (<c>state</c>,
@@ -124,4 +128,6 @@ public sealed record EventBatch(bool SessionExists, IReadOnlyList<EventRow> Even
 /// <param name="Metadata">The message metadata (JSON text); null for a state change.</param>
 /// <param name="At">When it was stored (UTC).</param>
 /// <param name="Snapshot">The session JSON of a state change; null for a message.</param>
-public sealed record EventRow(long Seq, string Kind, Guid? Id, string? Role, string? Content, string? Metadata, DateTimeOffset At, string? Snapshot);
+/// <param name="Published">Whether the session was published in the read's snapshot (the same on every row of a read).</param>
+public sealed record EventRow(long Seq, string Kind, Guid? Id, string? Role, string? Content, string? Metadata, DateTimeOffset At, string? Snapshot,
+    bool Published);

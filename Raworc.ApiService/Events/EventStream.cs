@@ -26,15 +26,19 @@ public sealed class EventStream(EventFeed feed, MessageSignals signals, IHostApp
 
     /// <summary>
     /// The events of <paramref name="sessionId"/> after position <paramref name="afterSeq"/>; ends after a <c>deleted</c>
-    /// event, when the request is aborted, or when the API stops (the client resumes elsewhere with its last id).
+    /// event, when the request is aborted, when the API stops (the client resumes elsewhere with its last id), or, for a
+    /// caller who may read the session only because it is published, as soon as a read finds it unpublished (with no
+    /// event: nothing that read found is sent, and a reconnect is refused with 404 when the stream is opened again).
     /// </summary>
     /// <param name="sessionId">The session (visibility already checked).</param>
     /// <param name="afterSeq">The position to start after.</param>
     /// <param name="live">True when nothing is replayed: <c>screen</c> events are sent from the start (else once caught up).</param>
+    /// <param name="whilePublished">True when the caller reads the session only because it is published (not its owner,
+    /// an admin or its Host).</param>
     /// <param name="response">The response, for the heartbeat comments.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
-    public async IAsyncEnumerable<SseItem<object>> ReadAsync(Guid sessionId, long afterSeq, bool live, HttpResponse response,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<SseItem<object>> ReadAsync(Guid sessionId, long afterSeq, bool live, bool whilePublished,
+        HttpResponse response, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Headers go out at once, so a client knows the stream is open before the first event.
         await response.Body.FlushAsync(cancellationToken);
@@ -46,6 +50,11 @@ public sealed class EventStream(EventFeed feed, MessageSignals signals, IHostApp
             using (var waiter = signals.RegisterForEvents(sessionId))
             {
                 batch = await feed.ReadAsync(sessionId, position, feed.Mark(), cancellationToken);
+                if (whilePublished && batch.SessionExists && !batch.IsPublished)
+                {
+                    // Unpublished: this reader may no longer see the session, nor anything the read found.
+                    yield break;
+                }
                 if (batch.Events.Count == 0 && batch.SessionExists)
                 {
                     live = true;

@@ -35,7 +35,8 @@ public static class EventsApi
 
     /// <summary>
     /// Starts the stream: 400 <c>BAD_REQUEST</c> for an id that is not a non-negative integer, 404 <c>NOT_FOUND</c> for a
-    /// session that does not exist or that the caller may not read (owner, admin, its Host, anyone when published).
+    /// session that does not exist or that the caller may not read (owner, admin, its Host, anyone when published). The
+    /// stream of a caller who reads it only because it is published ends when the session is unpublished.
     /// </summary>
     public static async Task<Results<ServerSentEventsResult<object>, BadRequest<ErrorResponse>, NotFound<ErrorResponse>>> StreamAsync(
         string id, string? after, [FromHeader(Name = LastEventIdHeader)] string? lastEventId, ClaimsPrincipal caller,
@@ -63,7 +64,8 @@ public static class EventsApi
         response.Headers.CacheControl = "no-cache";
         // Tells a buffering reverse proxy (nginx) to pass each event on at once.
         response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(stream.ReadAsync(session.Id, start, live: position is null, response, cancellationToken));
+        var whilePublished = !caller.MayReadUnpublished(session);
+        return TypedResults.ServerSentEvents(stream.ReadAsync(session.Id, start, live: position is null, whilePublished, response, cancellationToken));
     }
 }
 

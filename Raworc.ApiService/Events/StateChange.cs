@@ -4,7 +4,8 @@ namespace Raworc.ApiService.Events;
 /// One state change of a session (table <c>state_changes</c>), written in the transaction of the change itself, so the
 /// event stream replays exactly what happened. Its <see cref="Seq"/> is drawn from the same sequence as
 /// <see cref="Messages.Message.Seq"/> and, like a message's, under the session's row lock: within a session the two
-/// together are one strictly increasing order, committed in that order. Deleted with its session.
+/// together are one strictly increasing order, committed in that order. Deleted with its session, or earlier by
+/// <see cref="StateChangePruner"/> once a later change superseded it before the retention window.
 /// </summary>
 public sealed class StateChange
 {

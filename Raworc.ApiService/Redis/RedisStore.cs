@@ -65,7 +65,10 @@ public sealed class RedisStore(IConnectionMultiplexer redis, ILogger<RedisStore>
     /// <summary>Wakes long-polls of a session's messages (every replica); a hint (see remarks).</summary>
     public void PublishMessage(Guid sessionId) => Publish(sessionId, MessageSignal);
 
-    /// <summary>Wakes event streams of a session whose state changed (every replica); a hint (see remarks).</summary>
+    /// <summary>
+    /// Wakes event streams of a session whose state or publication changed (every replica), so each reads again; a hint
+    /// (see remarks).
+    /// </summary>
     public void PublishStateChange(Guid sessionId) => Publish(sessionId, StateSignal);
 
     /// <summary>Wakes event streams of a deleted session, which then end (every replica); a hint (see remarks).</summary>

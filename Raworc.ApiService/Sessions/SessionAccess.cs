@@ -45,6 +45,13 @@ public static class SessionAccess
     /// <summary>True when the caller is the session's own Host agent.</summary>
     public static bool IsHostOf(this ClaimsPrincipal caller, Session session) => caller.HostSessionId() == session.Id;
 
+    /// <summary>
+    /// True when the caller may read the session whether or not it is published: its owner, an admin or its Host. Anyone
+    /// else reads it only while it is published.
+    /// </summary>
+    public static bool MayReadUnpublished(this ClaimsPrincipal caller, Session session) =>
+        caller.IsAdmin() || caller.Owns(session) || caller.IsHostOf(session);
+
     /// <summary>Loads the session <paramref name="idOrName"/> if the caller has <paramref name="right"/> on it.</summary>
     /// <exception cref="ApiException">404 when absent or invisible to the caller; 403 when visible but not allowed.</exception>
     public static async Task<Session> FindAsync(this RaworcDbContext db, string idOrName, ClaimsPrincipal caller,

@@ -6,6 +6,7 @@ using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Platform;
+using Raworc.ApiService.Redis;
 using Raworc.ApiService.Work;
 
 namespace Raworc.ApiService.Sessions;
@@ -190,13 +191,18 @@ public static class SessionActionsApi
         return TypedResults.Ok(SessionResponse.From(await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken)));
     }
 
-    /// <summary><c>POST /unpublish</c>.</summary>
-    public static async Task<Ok<SessionResponse>> UnpublishAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>POST /unpublish</c>. Wakes the session's event streams, so those of readers who saw it only because it was
+    /// published end at once (README "Live events").
+    /// </summary>
+    public static async Task<Ok<SessionResponse>> UnpublishAsync(string id, ClaimsPrincipal caller, RaworcDbContext db, RedisStore presence,
+        CancellationToken cancellationToken)
     {
         var session = await db.FindAsync(id, caller, SessionRight.Manage, cancellationToken);
         await db.Sessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(set => set
             .SetProperty(s => s.IsPublished, false).SetProperty(s => s.PublishedAt, (DateTimeOffset?)null)
             .SetProperty(s => s.PublishedBy, (string?)null), cancellationToken);
+        presence.PublishStateChange(session.Id);
         return TypedResults.Ok(SessionResponse.From(await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken)));
     }
 }

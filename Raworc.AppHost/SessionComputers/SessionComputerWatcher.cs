@@ -10,15 +10,17 @@ namespace Raworc.AppHost.SessionComputers;
 
 /// <summary>
 /// Keeps the dashboard's list of session computers current. Once the API is healthy it reads the deployment id from
-/// the database (table <c>deployment</c>, the id the API labels its containers with), subscribes to the Docker engine's
-/// container events for the label <c>raworc.deployment=&lt;id&gt;</c>, lists the containers that exist, and publishes one
+/// the database (table <c>deployment</c>, the id the API labels its containers with), subscribes to the container events
+/// for the label <c>raworc.deployment=&lt;id&gt;</c> of the Docker engine the API was given (<see cref="EngineOfAsync"/>),
+/// lists the containers that exist, and publishes one
 /// <see cref="SessionComputerResource"/> per session computer (helper containers, labelled <c>raworc.role</c>, are left
 /// out): state, image, container id, runtime, session id, created/started/stopped times and exit code. A computer that
 /// is removed is hidden (state <c>Removed</c>); one that comes back under the same name (a restored session) shows
 /// again. A dropped event stream is re-opened with a backoff of 1 s doubling to 30 s, after a fresh listing.
 /// </summary>
-internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnectionString database, ResourceNotificationService notifications,
-    ResourceLoggerService loggers, ILogger<SessionComputerWatcher> logger) : BackgroundService
+internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnectionString database,
+    DistributedApplicationExecutionContext executionContext, ResourceNotificationService notifications, ResourceLoggerService loggers,
+    ILogger<SessionComputerWatcher> logger) : BackgroundService
 {
     /// <summary>The state shown for a computer whose container is gone (the resource is hidden as well).</summary>
     public const string RemovedState = "Removed";
@@ -37,7 +39,7 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         {
             await notifications.WaitForResourceHealthyAsync(api.Name, stoppingToken);
             var deployment = await ReadDeploymentAsync(stoppingToken);
-            using var docker = new DockerClientConfiguration().CreateClient();
+            using var docker = new DockerClientConfiguration(new Uri(await EngineOfAsync(api, executionContext, logger, stoppingToken))).CreateClient();
             var logs = new SessionComputerLogs(docker, loggers, name => _live.ContainsKey(name), logger);
             var following = logs.RunAsync(stoppingToken);
             await RetryAsync("The Docker engine's events stopped", async () => await WatchAsync(docker, logs, deployment, stoppingToken), stoppingToken);
@@ -46,6 +48,20 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// The engine the API runs its computers on: <c>Computers__DockerEndpoint</c> as the API's environment has it (set by
+    /// the AppHost from its own setting, or by whoever configured the resource), else the API's default, the local socket.
+    /// </summary>
+    internal static async Task<string> EngineOfAsync(IResource api, DistributedApplicationExecutionContext executionContext, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var configuration = await ExecutionConfigurationBuilder.Create(api).WithEnvironmentVariablesConfig()
+            .BuildAsync(executionContext, logger, cancellationToken);
+        return configuration.EnvironmentVariables.FirstOrDefault(v => v.Key == DockerEngineSetting.Variable).Value is { Length: > 0 } engine
+            ? engine
+            : DockerEngineSetting.DefaultEndpoint;
     }
 
     private async Task<string> ReadDeploymentAsync(CancellationToken cancellationToken)

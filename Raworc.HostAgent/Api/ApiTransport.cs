@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace Raworc.HostAgent.Api;
 
 /// <summary>
@@ -26,20 +24,7 @@ public static class ApiTransport
         var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) };
         if (socketPath is { } path)
         {
-            handler.ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
+            handler.ConnectCallback = UnixSocketConnector.To(path);
         }
         return handler;
     }

@@ -144,6 +144,8 @@ public class RaworcAppFixture : IAsyncLifetime
                 // the rest of a run. RateLimitAppFixture sets them again.
                 context.EnvironmentVariables["RateLimits__LoginFailuresPerName"] = "0";
                 context.EnvironmentVariables["RateLimits__LoginFailuresPerAddress"] = "0";
+                // Old state changes are pruned every second instead of every ten minutes, so a test sees it happen.
+                context.EnvironmentVariables["Events__PruneIntervalSeconds"] = "1";
                 foreach (var (name, value) in ApiEnvironment)
                 {
                     context.EnvironmentVariables[name] = value;

@@ -115,6 +115,67 @@ public sealed class EventStreamTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task UnpublishingEndsTheStreamOfAReaderWhoSawTheSessionOnlyBecauseItWasPublishedAndItsReconnectIsRefused()
+    {
+        var (_, owner) = await fixture.CreateOperatorAsync("publisher");
+        var (_, reader) = await fixture.CreateOperatorAsync("onlooker");
+        using var _ = owner;
+        using var __ = reader;
+        var session = (await owner.CreateSessionAsync()).Id().ToString();
+        using var host = fixture.CreateHostClient(Guid.Parse(session));
+        await owner.PostOkAsync($"/api/v0/sessions/{session}/publish");
+        await using var ownerStream = await EventStreamClient.OpenAsync(owner, session);
+        await using var readerStream = await EventStreamClient.OpenAsync(reader, session);
+        await host.PostOkAsync($"/api/v0/sessions/{session}/messages", new { content = "while published" });
+        var seen = await readerStream.NextAsync();
+
+        await owner.PostOkAsync($"/api/v0/sessions/{session}/unpublish");
+        await host.PostOkAsync($"/api/v0/sessions/{session}/messages", new { content = "after the unpublish" });
+
+        Assert.Equal("message:host:while published", Describe(seen));
+        Assert.True(await readerStream.EndedAsync(), "the reader's stream went on after the unpublish");
+        await (await EventStreamClient.SendAsync(reader, session, lastEventId: seen.Id)).AssertErrorAsync(404, "NOT_FOUND");
+        // The owner's stream goes on.
+        Assert.Equal(["message:host:while published", "message:host:after the unpublish"],
+            new[] { Describe(await ownerStream.NextAsync()), Describe(await ownerStream.NextAsync()) });
+    }
+
+    [Fact]
+    public async Task StateChangesOlderThanTheRetentionArePrunedDownToTheLastOneBeforeTheWindowAndAReplayShowsWhatIsKept()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("longlived");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync()).Id();
+        var session = id.ToString();
+        using var host = fixture.CreateHostClient(id);
+        await host.PostOkAsync($"/api/v0/sessions/{session}/idle");
+        await client.PostOkAsync($"/api/v0/sessions/{session}/messages", new { content = "first turn" });
+        await host.PostOkAsync($"/api/v0/sessions/{session}/idle");
+        await client.PostOkAsync($"/api/v0/sessions/{session}/messages", new { content = "second turn" });
+        await host.PostOkAsync($"/api/v0/sessions/{session}/idle");
+        const string Changes = "SELECT seq FROM state_changes WHERE session_id = @id ORDER BY seq";
+        // idle, busy, idle, busy, idle
+        var changes = await fixture.QueryAsync<long>(Changes, ("id", id));
+        Assert.Equal(5, changes.Count);
+
+        // The first three fall out of the retention window (Events:StateChangeRetentionDays, 7 by default).
+        await fixture.QueryAsync<long>(
+            "UPDATE state_changes SET created_at = created_at - interval '8 days' WHERE session_id = @id AND seq <= @last RETURNING seq",
+            ("id", id), ("last", changes[2]));
+
+        await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>(Changes, ("id", id))).SequenceEqual(changes.Skip(2)),
+            "the state changes superseded before the window are pruned");
+        await using var replay = await EventStreamClient.OpenAsync(client, session, query: "?after=0");
+        var replayed = new List<(string Type, string Id, JsonObject Data)>();
+        while (replayed.Count < 5)
+        {
+            replayed.Add(await replay.NextAsync());
+        }
+        Assert.Equal(["message:user:first turn", "state:idle", "message:user:second turn", "state:busy", "state:idle"], replayed.Select(Describe));
+        Assert.Equal(changes.Skip(2), replayed.Where(e => e.Type == "state").Select(e => long.Parse(e.Id)));
+    }
+
+    [Fact]
     public async Task DeletingTheSessionSendsDeletedAndEndsTheStream()
     {
         var (_, client) = await fixture.CreateOperatorAsync("ender");
