@@ -395,6 +395,56 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task SessionWhoseVolumeHoldsTooManyFoldersIsClosedThoughTheEngineCountsThemAsNothing()
+    {
+        // Found by a break-out attempt: the engine measures a volume by its files' sizes, so a folder or an empty file is
+        // 0 bytes to it; a session could make millions and use up the inodes (and, with folders, the disk) of the
+        // engine's filesystem without ever passing the limit.
+        var (client, id) = await IdleSessionAsync("crowd");
+        using var _ = client;
+        const int folders = ComputersAppFixture.MaxVolumeInodes + 2_000;
+
+        var made = await fixture.RunInsideAsync(id, $"cd /session/data && mkdir $(seq -f 'f%g' 1 {folders}) && ls | wc -l");
+        Assert.Equal($"{folders}\n", made.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(60));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var inodes = (long)notice["metadata"]!["inodes"]!;
+        // Counted once past the limit, perhaps while the folders were being made: at most every entry of the volume.
+        Assert.InRange(inodes, ComputersAppFixture.MaxVolumeInodes + 1, (await fixture.Probe.ReadVolumeAsync(id)).Count);
+        Assert.Equal(VolumeLimit.InodesText(inodes, ComputersAppFixture.MaxVolumeInodes), (string?)notice["content"]);
+        Assert.Equal($$"""{"type":"volume_limit","inodes":{{inodes}},"limit_inodes":{{ComputersAppFixture.MaxVolumeInodes}}}""",
+            notice["metadata"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task SessionWhoseSmallFilesTakeMoreDiskThanTheirSizesIsClosedByWhatTheyTake()
+    {
+        // Found by a break-out attempt: the engine counts a file of 4,097 bytes as 4,097 bytes, while it takes two 4 KiB
+        // blocks. 9,000 of them are 35 MiB to the engine, under the limit, and take 70 MiB of disk, over it.
+        var (client, id) = await IdleSessionAsync("blocks");
+        using var _ = client;
+
+        var made = await fixture.RunInsideAsync(id, """
+            python3 -c '
+            content = b"x" * 4097
+            for i in range(9000):
+                with open(f"/session/data/s{i}", "wb") as f:
+                    f.write(content)
+            print(i + 1)'
+            """);
+        Assert.Equal("9000\n", made.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(60));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var used = (long)notice["metadata"]!["used_mib"]!;
+        // Past the limit (64 MiB), at most the 9,000 files' 8 KiB each and the folders' blocks.
+        Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB, 71);
+        Assert.Equal($$"""{"type":"volume_limit","used_mib":{{used}},"limit_mib":{{ComputersAppFixture.MaxVolumeMiB}}}""",
+            notice["metadata"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task DesktopWhoseDisplayNeverAnswersGivesA502AndNoScreenshotProcessStaysBehind()
     {
         // Found by a break-out attempt: the session's code replaced its X server by a socket that accepts and never
