@@ -244,6 +244,48 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task CodeInTheComputerCannotTraceTheAgentNorReadItsMemoryNorItsFiles()
+    {
+        // The engine's host has no Yama ptrace restriction: only the agent's non-dumpability keeps a process of the same
+        // user from attaching to it (and then reading the Host token out of its memory).
+        var (client, id) = await IdleSessionAsync("tracer");
+        using var _ = client;
+        var agent = (await fixture.RunInsideAsync(id, "pgrep -f /usr/local/bin/raworc-host-agent | head -n 1")).Stdout.Trim();
+        Assert.Matches("^[0-9]+$", agent);
+
+        var attempt = await fixture.RunInsideAsync(id, $$"""
+            python3 -c '
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            pid = {{agent}}
+            class IoVec(ctypes.Structure):
+                _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+            buffer = ctypes.create_string_buffer(16)
+            local = IoVec(ctypes.cast(buffer, ctypes.c_void_p), 16)
+            remote = IoVec(0x400000, 16)
+            readv = libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+            print("process_vm_readv", readv, os.strerror(ctypes.get_errno()) if readv < 0 else "")
+            attach = libc.ptrace(16, pid, None, None)
+            print("ptrace_attach", attach, os.strerror(ctypes.get_errno()) if attach < 0 else "")
+            for path in ("fd", "maps", "mem"):
+                try:
+                    os.listdir(f"/proc/{pid}/{path}") if path == "fd" else open(f"/proc/{pid}/{path}", "rb").read(1)
+                    print(path, "read")
+                except OSError as error:
+                    print(path, error.strerror)
+            '
+            """);
+
+        // Under gVisor the agent's open files can be listed (and opened) and its memory map read, unlike under runc
+        // (README, gVisor): the agent keeps no secret in a file it holds open; what counts is that its memory stays shut.
+        Assert.Equal(TestRuntime.Name == "runsc"
+            ? "process_vm_readv -1 Function not implemented\nptrace_attach -1 Operation not permitted\n"
+                + "fd read\nmaps read\nmem Permission denied\n"
+            : "process_vm_readv -1 Operation not permitted\nptrace_attach -1 Operation not permitted\n"
+                + "fd Permission denied\nmaps Permission denied\nmem Permission denied\n", attempt.Stdout);
+    }
+
+    [Fact]
     public async Task ForkBombStopsAtThePidsLimitAndTheHostKeepsAnswering()
     {
         var key = ComputersAppFixture.NewModelKey();
