@@ -123,6 +123,15 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(0, int.MaxValue)]
     public int MaxVolumeMiB { get; set; } = 10 * 1024;
 
+    /// <summary>
+    /// Most inodes (files, folders, links) a session's volume may hold; a live session over it is closed like one over
+    /// <see cref="MaxVolumeMiB"/>. 0 turns the count off. The engine's own measurement counts an empty file or a folder as
+    /// 0 bytes, so without this a session could use up the inodes (and, with folders, the disk) of the engine's filesystem;
+    /// counted every <see cref="VolumeCheckSeconds"/> by a helper container (<see cref="IComputerProvider.CountVolumesAsync"/>).
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxVolumeInodes { get; set; } = 1_000_000;
+
     /// <summary>The longest a remix's copy of its parent's folders may take, in seconds; past it the remix errors.</summary>
     [Range(1, 24 * 3600)]
     public int CopyTimeoutSeconds { get; set; } = 600;

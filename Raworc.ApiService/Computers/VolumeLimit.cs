@@ -7,41 +7,57 @@ namespace Raworc.ApiService.Computers;
 
 /// <summary>
 /// Bounds the disk a session can take where the engine cannot (no per-container disk quota on overlay2 without xfs
-/// project quotas): a live session whose volume is over <see cref="ComputerOptions.MaxVolumeMiB"/> is closed, never
-/// deleted, with a <c>system</c> message that says why. Its files stay; a restore brings the computer back, and the
-/// next measurement closes it again until the user has made room (say, by a remix without <c>data</c>).
+/// project quotas): a live session whose volume is over <see cref="ComputerOptions.MaxVolumeMiB"/> or holds more than
+/// <see cref="ComputerOptions.MaxVolumeInodes"/> inodes is closed, never deleted, with a <c>system</c> message that says
+/// why. Its files stay; a restore brings the computer back, and the next measurement closes it again until the user has
+/// made room (say, by a remix without <c>data</c>).
 /// </summary>
+/// <remarks>
+/// A volume's size is the larger of the engine's figure (the files' apparent sizes: a sparse file counts in full) and
+/// the bytes of the blocks its files and folders take (<see cref="IComputerProvider.CountVolumesAsync"/>): the engine
+/// counts a folder or an empty file as 0 bytes and a 1-byte file as 1, whatever they take on the disk.
+/// </remarks>
 public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers, Conversation conversation,
     IOptions<ComputerOptions> options, ILogger<VolumeLimit> logger)
 {
-    /// <summary>Measures every session volume once and closes the live sessions over the limit.</summary>
+    /// <summary>Measures every session volume once and closes the live sessions over a limit.</summary>
     /// <returns>The sessions closed.</returns>
     public async Task<IReadOnlyList<Guid>> CloseOversizedAsync(CancellationToken cancellationToken)
     {
         var limitMiB = options.Value.MaxVolumeMiB;
         var limit = limitMiB * 1024L * 1024L;
-        // A volume the engine could not measure is closed too: else the session's code could make its own volume
-        // unmeasurable (a folder nested past 4,096 characters of path does) and then fill the engine's disk.
-        var over = (await computers.MeasureVolumesAsync(cancellationToken)).Where(pair => pair.Value > limit || pair.Value < 0).ToDictionary();
-        if (over.Count == 0)
+        var maxInodes = options.Value.MaxVolumeInodes;
+        var sizes = await computers.MeasureVolumesAsync(cancellationToken);
+        if (sizes.Count == 0)
         {
             return [];
         }
-        var ids = over.Keys.ToList();
-        var live = await db.Sessions.LiveIdsAsync(ids, cancellationToken);
+        var live = await db.Sessions.LiveIdsAsync([.. sizes.Keys], cancellationToken);
+        var counts = await computers.CountVolumesAsync(live, cancellationToken);
         var closed = new List<Guid>();
         foreach (var id in live)
         {
+            var count = counts.GetValueOrDefault(id);
+            var usedBytes = Math.Max(sizes[id], count?.Bytes ?? 0);
+            // A volume that could not be measured is closed too: else the session's code could make its own volume
+            // unmeasurable (a folder nested past 4,096 characters of path does, for the engine) and then fill the disk.
+            var measured = !(limitMiB > 0 && sizes[id] < 0) && count is not ({ Inodes: < 0 } or { Bytes: < 0 });
+            var overBytes = limitMiB > 0 && usedBytes > limit;
+            var overInodes = maxInodes > 0 && count?.Inodes > maxInodes;
+            if (measured && !overBytes && !overInodes)
+            {
+                continue;
+            }
             using var activity = Platform.Telemetry.StartBackgroundWork("close oversized session", id);
-            var measured = over[id] >= 0;
-            var usedMiB = over[id] / (1024 * 1024);
-            var text = measured
-                ? $"The session was closed: its files take {usedMiB} MiB, more than the limit of {limitMiB} MiB per session "
-                    + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder."
-                : UnmeasuredText(limitMiB);
-            var metadata = measured
-                ? new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB }
-                : new JsonObject { ["type"] = "volume_limit", ["measured"] = false, ["limit_mib"] = limitMiB };
+            var usedMiB = usedBytes / (1024 * 1024);
+            var (text, metadata) = !measured
+                ? (UnmeasuredText(limitMiB), new JsonObject { ["type"] = "volume_limit", ["measured"] = false, ["limit_mib"] = limitMiB })
+                : overBytes
+                    ? ($"The session was closed: its files take {usedMiB} MiB, more than the limit of {limitMiB} MiB per session "
+                        + "(Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.",
+                        new JsonObject { ["type"] = "volume_limit", ["used_mib"] = usedMiB, ["limit_mib"] = limitMiB })
+                    : (InodesText(count!.Inodes, maxInodes),
+                        new JsonObject { ["type"] = "volume_limit", ["inodes"] = count.Inodes, ["limit_inodes"] = maxInodes });
             var (result, _) = await conversation.AppendAsync(id, MessageRoles.System, text, metadata, SessionEvent.Close,
                 cancellationToken: cancellationToken);
             if (!result.IsApplied)
@@ -49,18 +65,29 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
                 // Closed or deleted since it was read.
                 continue;
             }
-            if (measured)
+            if (!measured)
+            {
+                logger.LogWarning("Closed session {SessionId}: its volume could not be measured", id);
+            }
+            else if (overBytes)
             {
                 logger.LogWarning("Closed session {SessionId}: its volume takes {UsedMiB} MiB, over {LimitMiB} MiB", id, usedMiB, limitMiB);
             }
             else
             {
-                logger.LogWarning("Closed session {SessionId}: the engine could not measure its volume", id);
+                logger.LogWarning("Closed session {SessionId}: its volume holds {Inodes} inodes, over {LimitInodes}", id, count!.Inodes, maxInodes);
             }
             closed.Add(id);
         }
         return closed;
     }
+
+    /// <summary>The <c>system</c> message of a session closed because its volume holds more than <paramref name="limit"/> inodes.</summary>
+    /// <param name="inodes">The inodes counted.</param>
+    /// <param name="limit">The limit (<see cref="ComputerOptions.MaxVolumeInodes"/>).</param>
+    public static string InodesText(long inodes, int limit) =>
+        $"The session was closed: its volume holds {inodes} files, folders and links, more than the limit of {limit} per session "
+        + "(Computers:MaxVolumeInodes). Nothing was deleted; make room before working on, or remix it without the crowded folder.";
 
     /// <summary>The <c>system</c> message of a session closed because the engine could not measure its volume.</summary>
     /// <param name="limitMiB">The limit, MiB.</param>

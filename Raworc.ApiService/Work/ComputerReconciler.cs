@@ -132,12 +132,12 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
         }
     }
 
-    /// <summary>Every <see cref="ComputerOptions.VolumeCheckSeconds"/>: closes live sessions whose volume is over the limit.</summary>
+    /// <summary>Every <see cref="ComputerOptions.VolumeCheckSeconds"/>: closes live sessions whose volume is over a limit.</summary>
     private async Task CheckVolumesWhenDueAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = clock.GetUtcNow();
-        if (settings.MaxVolumeMiB == 0 || now - _volumesCheckedAt < TimeSpan.FromSeconds(settings.VolumeCheckSeconds))
+        if ((settings.MaxVolumeMiB == 0 && settings.MaxVolumeInodes == 0) || now - _volumesCheckedAt < TimeSpan.FromSeconds(settings.VolumeCheckSeconds))
         {
             return;
         }

@@ -244,6 +244,48 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task CodeInTheComputerCannotTraceTheAgentNorReadItsMemoryNorItsFiles()
+    {
+        // The engine's host has no Yama ptrace restriction: only the agent's non-dumpability keeps a process of the same
+        // user from attaching to it (and then reading the Host token out of its memory).
+        var (client, id) = await IdleSessionAsync("tracer");
+        using var _ = client;
+        var agent = (await fixture.RunInsideAsync(id, "pgrep -f /usr/local/bin/raworc-host-agent | head -n 1")).Stdout.Trim();
+        Assert.Matches("^[0-9]+$", agent);
+
+        var attempt = await fixture.RunInsideAsync(id, $$"""
+            python3 -c '
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            pid = {{agent}}
+            class IoVec(ctypes.Structure):
+                _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+            buffer = ctypes.create_string_buffer(16)
+            local = IoVec(ctypes.cast(buffer, ctypes.c_void_p), 16)
+            remote = IoVec(0x400000, 16)
+            readv = libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+            print("process_vm_readv", readv, os.strerror(ctypes.get_errno()) if readv < 0 else "")
+            attach = libc.ptrace(16, pid, None, None)
+            print("ptrace_attach", attach, os.strerror(ctypes.get_errno()) if attach < 0 else "")
+            for path in ("fd", "maps", "mem"):
+                try:
+                    os.listdir(f"/proc/{pid}/{path}") if path == "fd" else open(f"/proc/{pid}/{path}", "rb").read(1)
+                    print(path, "read")
+                except OSError as error:
+                    print(path, error.strerror)
+            '
+            """);
+
+        // Under gVisor the agent's open files can be listed (and opened) and its memory map read, unlike under runc
+        // (README, gVisor): the agent keeps no secret in a file it holds open; what counts is that its memory stays shut.
+        Assert.Equal(TestRuntime.Name == "runsc"
+            ? "process_vm_readv -1 Function not implemented\nptrace_attach -1 Operation not permitted\n"
+                + "fd read\nmaps read\nmem Permission denied\n"
+            : "process_vm_readv -1 Operation not permitted\nptrace_attach -1 Operation not permitted\n"
+                + "fd Permission denied\nmaps Permission denied\nmem Permission denied\n", attempt.Stdout);
+    }
+
+    [Fact]
     public async Task ForkBombStopsAtThePidsLimitAndTheHostKeepsAnswering()
     {
         var key = ComputersAppFixture.NewModelKey();
@@ -392,6 +434,56 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
         Assert.Equal(VolumeLimit.UnmeasuredText(ComputersAppFixture.MaxVolumeMiB), (string?)notice["content"]);
         Assert.Equal("""{"type":"volume_limit","measured":false,"limit_mib":64}""", notice["metadata"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task SessionWhoseVolumeHoldsTooManyFoldersIsClosedThoughTheEngineCountsThemAsNothing()
+    {
+        // Found by a break-out attempt: the engine measures a volume by its files' sizes, so a folder or an empty file is
+        // 0 bytes to it; a session could make millions and use up the inodes (and, with folders, the disk) of the
+        // engine's filesystem without ever passing the limit.
+        var (client, id) = await IdleSessionAsync("crowd");
+        using var _ = client;
+        const int folders = ComputersAppFixture.MaxVolumeInodes + 2_000;
+
+        var made = await fixture.RunInsideAsync(id, $"cd /session/data && mkdir $(seq -f 'f%g' 1 {folders}) && ls | wc -l");
+        Assert.Equal($"{folders}\n", made.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(60));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var inodes = (long)notice["metadata"]!["inodes"]!;
+        // Counted once past the limit, perhaps while the folders were being made: at most every entry of the volume.
+        Assert.InRange(inodes, ComputersAppFixture.MaxVolumeInodes + 1, (await fixture.Probe.ReadVolumeAsync(id)).Count);
+        Assert.Equal(VolumeLimit.InodesText(inodes, ComputersAppFixture.MaxVolumeInodes), (string?)notice["content"]);
+        Assert.Equal($$"""{"type":"volume_limit","inodes":{{inodes}},"limit_inodes":{{ComputersAppFixture.MaxVolumeInodes}}}""",
+            notice["metadata"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task SessionWhoseSmallFilesTakeMoreDiskThanTheirSizesIsClosedByWhatTheyTake()
+    {
+        // Found by a break-out attempt: the engine counts a file of 4,097 bytes as 4,097 bytes, while it takes two 4 KiB
+        // blocks. 9,000 of them are 35 MiB to the engine, under the limit, and take 70 MiB of disk, over it.
+        var (client, id) = await IdleSessionAsync("blocks");
+        using var _ = client;
+
+        var made = await fixture.RunInsideAsync(id, """
+            python3 -c '
+            content = b"x" * 4097
+            for i in range(9000):
+                with open(f"/session/data/s{i}", "wb") as f:
+                    f.write(content)
+            print(i + 1)'
+            """);
+        Assert.Equal("9000\n", made.Stdout);
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(60));
+
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var used = (long)notice["metadata"]!["used_mib"]!;
+        // Past the limit (64 MiB), at most the 9,000 files' 8 KiB each and the folders' blocks.
+        Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB, 71);
+        Assert.Equal($$"""{"type":"volume_limit","used_mib":{{used}},"limit_mib":{{ComputersAppFixture.MaxVolumeMiB}}}""",
+            notice["metadata"]!.ToJsonString());
     }
 
     [Fact]

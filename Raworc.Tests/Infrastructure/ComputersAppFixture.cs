@@ -30,6 +30,9 @@ public class ComputersAppFixture : RaworcAppFixture
     /// <summary>Most disk a session's volume may take in these tests, MiB.</summary>
     public const int MaxVolumeMiB = 64;
 
+    /// <summary>Most inodes a session's volume may hold in these tests.</summary>
+    public const int MaxVolumeInodes = 10_000;
+
     /// <summary>Setup time limit the API runs with, seconds.</summary>
     public const int SetupTimeoutSeconds = 3;
 
@@ -60,6 +63,7 @@ public class ComputersAppFixture : RaworcAppFixture
         ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__StartDeadlineSeconds"] = StartDeadlineSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__MaxVolumeMiB"] = MaxVolumeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__MaxVolumeInodes"] = MaxVolumeInodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         // Each measurement walks every container and volume of the engine (GET /system/df): not too often.
         ["Computers__VolumeCheckSeconds"] = "5",
         ["Computers__Runtime"] = TestRuntime.Name,
