@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// The defaults every Raworc process shares: OpenTelemetry (logs, metrics, traces exported over OTLP when
-/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), service discovery, HTTP client resilience, and the
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and not recorded at all when it is not), service discovery, HTTP client resilience, and the
 /// <c>/health</c> and <c>/alive</c> endpoints. Kept generic so the API service and the Host agent both use it.
 /// </summary>
 public static class ServiceDefaultsExtensions
@@ -36,9 +37,26 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Configures OpenTelemetry logging, metrics and tracing for ASP.NET Core, HttpClient and the runtime.</summary>
+    /// <summary>
+    /// True when telemetry has somewhere to go: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the AppHost sets it to the Aspire
+    /// dashboard's collector). Without it nothing is recorded at all, neither by these defaults nor by the client
+    /// integrations (<c>DisableTracing</c>/<c>DisableMetrics</c> of Npgsql and Redis follow this): spans, metrics and log
+    /// records that no exporter sends would cost every request CPU for nothing.
+    /// </summary>
+    public static bool ExportsTelemetry(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+    /// <summary>
+    /// Configures OpenTelemetry logging, metrics and tracing for ASP.NET Core, HttpClient and the runtime, exported over
+    /// OTLP, when <see cref="ExportsTelemetry"/>; otherwise registers none of it.
+    /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        if (!ExportsTelemetry(builder.Configuration))
+        {
+            return builder;
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -59,13 +77,8 @@ public static class ServiceDefaultsExtensions
                     asp.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                .AddHttpClientInstrumentation());
-
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
-        }
-
+                .AddHttpClientInstrumentation())
+            .UseOtlpExporter();
         return builder;
     }
 

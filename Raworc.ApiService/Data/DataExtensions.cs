@@ -16,16 +16,20 @@ public static class DataExtensions
     /// </summary>
     public static WebApplicationBuilder AddRaworcData(this WebApplicationBuilder builder)
     {
+        // Spans and metrics of queries and Redis commands only when they are exported (see ExportsTelemetry).
+        var untraced = !ServiceDefaultsExtensions.ExportsTelemetry(builder.Configuration);
         // No automatic retries: state changes run in explicit transactions, and a failed statement is
         // answered as 503 rather than replayed behind the caller's back.
         builder.AddNpgsqlDbContext<RaworcDbContext>(ResourceNames.Database,
             settings =>
             {
                 settings.DisableRetry = true;
+                settings.DisableTracing |= untraced;
+                settings.DisableMetrics |= untraced;
                 settings.ConnectionString = WithPoolBound(settings.ConnectionString);
             },
             configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
-        builder.AddRedisClient(ResourceNames.Redis);
+        builder.AddRedisClient(ResourceNames.Redis, settings => settings.DisableTracing |= untraced);
         return builder;
     }
 

@@ -4,9 +4,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Raworc.ApiService.Computers;
 using Raworc.ApiService.Data;
@@ -21,12 +24,36 @@ namespace Raworc.Tests.Platform;
 
 /// <summary>
 /// The traces the service defaults keep (item 9 of issue 15): a background loop's idle tick starts no trace, its work
-/// does; requests stay whole. In-process, with the API's own registrations, over the AppHost's Postgres and Redis.
+/// does; requests stay whole. In-process, with the API's own registrations, over the AppHost's Postgres and Redis, exporting
+/// to an OTLP receiver of the test's own; without an exporter nothing is recorded.
 /// </summary>
 [Collection(RaworcAppCollection.Name)]
-public sealed class QuietTelemetryTests(RaworcAppFixture fixture)
+public sealed class QuietTelemetryTests(RaworcAppFixture fixture) : IAsyncLifetime
 {
     private const string OutgoingSource = "Raworc.Tests.Outgoing";
+
+    private OtlpTraceReceiver? _receiver;
+
+    public async Task InitializeAsync() => _receiver = await OtlpTraceReceiver.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_receiver is not null)
+        {
+            await _receiver.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WithoutAnExporterNoTracesMetricsOrLogRecordsAreMade()
+    {
+        var builder = await ApiBuilderAsync(exporter: false);
+        await using var app = builder.Build();
+
+        Assert.Null(app.Services.GetService<TracerProvider>());
+        Assert.Null(app.Services.GetService<MeterProvider>());
+        Assert.DoesNotContain(app.Services.GetServices<ILoggerProvider>(), provider => provider is OpenTelemetryLoggerProvider);
+    }
 
     [Fact]
     public async Task AnOutgoingCallThatStartsATraceIsDroppedWhileRequestsAndBackgroundWorkAreKeptWhole()
@@ -113,16 +140,13 @@ public sealed class QuietTelemetryTests(RaworcAppFixture fixture)
         Assert.Contains(collector.All, a => a.Source.Name == "Npgsql" && a.TraceId == turn.TraceId);
     }
 
-    /// <summary>The API's registrations (telemetry, data, sessions, messages) without its host running, plus a collector.</summary>
+    /// <summary>
+    /// The API's registrations (telemetry exported to this test's receiver, data, sessions, messages) without its host
+    /// running, plus a collector that sees every span the exporter is given.
+    /// </summary>
     private async Task<WebApplication> BuildApiServicesAsync(TimeProvider clock, RootCollector collector, string? extraSource = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = Telemetry.SourceName });
-        builder.Configuration[$"ConnectionStrings:{ResourceNames.Database}"] = await fixture.App.GetConnectionStringAsync(ResourceNames.Database);
-        builder.Configuration[$"ConnectionStrings:{ResourceNames.Redis}"] = await fixture.App.GetConnectionStringAsync(ResourceNames.Redis);
-        builder.AddServiceDefaults();
-        builder.AddRaworcData();
-        builder.AddSessions();
-        builder.AddMessages();
+        var builder = await ApiBuilderAsync(exporter: true);
         builder.Services.AddSingleton(clock);
         builder.Services.Configure<JsonOptions>(json => JsonConventions.Apply(json.SerializerOptions));
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing =>
@@ -136,6 +160,21 @@ public sealed class QuietTelemetryTests(RaworcAppFixture fixture)
         var app = builder.Build();
         app.Services.GetRequiredService<TracerProvider>();
         return app;
+    }
+
+    private async Task<WebApplicationBuilder> ApiBuilderAsync(bool exporter)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = Telemetry.SourceName });
+        builder.Configuration[$"ConnectionStrings:{ResourceNames.Database}"] = await fixture.App.GetConnectionStringAsync(ResourceNames.Database);
+        builder.Configuration[$"ConnectionStrings:{ResourceNames.Redis}"] = await fixture.App.GetConnectionStringAsync(ResourceNames.Redis);
+        // The test process's own environment may name a collector; this builder decides for itself.
+        builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = exporter ? _receiver!.Endpoint.ToString() : "";
+        builder.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        builder.AddServiceDefaults();
+        builder.AddRaworcData();
+        builder.AddSessions();
+        builder.AddMessages();
+        return builder;
     }
 
     /// <summary>Keeps every span the provider records (what an exporter would send).</summary>

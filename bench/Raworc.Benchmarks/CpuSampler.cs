@@ -33,7 +33,7 @@ internal sealed class CpuSampler
         var idle = total > 0 ? (delta[3] + delta[4]) / total : double.NaN;
         var steal = total > 0 && delta.Length > 7 ? delta[7] / total : double.NaN;
         return string.Create(CultureInfo.InvariantCulture,
-            $"CPU {100 - idle * 100:0}% busy, {steal * 100:0}% steal; by process (cores): {string.Join(", ", used.Select(u => $"{u.Name} {u.Cores:0.00}"))}");
+            $"CPU {100 - idle * 100:0}% busy, {steal * 100:0}% steal, load average {Machine.LoadAverage()}; by process (cores): {string.Join(", ", used.Select(u => $"{u.Name} {u.Cores:0.00}"))}");
     }
 
     private static long[] ReadMachine() =>

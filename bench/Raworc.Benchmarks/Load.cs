@@ -9,7 +9,8 @@ namespace Raworc.Benchmarks;
 /// <param name="Seconds">Length of the measured window.</param>
 /// <param name="Latencies">Latency of each counted request, seconds.</param>
 /// <param name="FirstError">The first failure, for the note.</param>
-internal sealed record LoadResult(int Ok, int Failed, double Seconds, IReadOnlyCollection<double> Latencies, string? FirstError)
+/// <param name="Cost">The API process's CPU and Postgres round trips per request in the window (<see cref="ApiCost.Describe"/>), or why not measured.</param>
+internal sealed record LoadResult(int Ok, int Failed, double Seconds, IReadOnlyCollection<double> Latencies, string? FirstError, string Cost)
 {
     public double Rate => Ok / Seconds;
 }
@@ -32,13 +33,21 @@ internal static class Load
 
     /// <summary>
     /// Runs <paramref name="workers"/> loops for <paramref name="warmUp"/> + <paramref name="duration"/>; only requests that
-    /// start after the warm-up and end inside the window count.
+    /// start after the warm-up and end inside the window count. With <paramref name="cost"/>, the API's counters are read
+    /// when the window opens and when it closes.
     /// </summary>
     public static async Task<LoadResult> RunAsync(HttpClient client, int workers, TimeSpan warmUp, TimeSpan duration,
-        Func<int, HttpRequestMessage> request, HttpStatusCode expected, CancellationToken cancellationToken)
+        Func<int, HttpRequestMessage> request, HttpStatusCode expected, CancellationToken cancellationToken, ApiCost? cost = null)
     {
         var begin = Stopwatch.GetTimestamp();
         var stopAt = warmUp + duration;
+        var window = cost is null ? null : Task.Run(async () =>
+        {
+            await Task.Delay(warmUp, cancellationToken);
+            var opened = cost.Read();
+            await Task.Delay(TimeSpan.FromTicks(Math.Max(0, (stopAt - Stopwatch.GetElapsedTime(begin)).Ticks)), cancellationToken);
+            return (Opened: opened, Closed: cost.Read());
+        }, cancellationToken);
         var results = await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
         {
             var latencies = new List<double>();
@@ -77,7 +86,11 @@ internal static class Load
             }
             return (ok, failed, latencies, error);
         }, cancellationToken)));
-        return new LoadResult(results.Sum(r => r.ok), results.Sum(r => r.failed), duration.TotalSeconds,
-            [.. results.SelectMany(r => r.latencies)], results.Select(r => r.error).FirstOrDefault(e => e is not null));
+        var ok = results.Sum(r => r.ok);
+        var counters = window is null ? ((ApiCost.Sample, ApiCost.Sample)?)null : await window;
+        return new LoadResult(ok, results.Sum(r => r.failed), duration.TotalSeconds,
+            [.. results.SelectMany(r => r.latencies)], results.Select(r => r.error).FirstOrDefault(e => e is not null),
+            counters is { } taken ? ApiCost.Describe(taken.Item1, taken.Item2, ok)
+                : "API process: not measured (its process id or Postgres's port is unknown)");
     }
 }

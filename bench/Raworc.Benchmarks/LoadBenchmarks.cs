@@ -14,17 +14,17 @@ internal static class LoadBenchmarks
     public const string DensityTarget = "all `idle`, p95 ≤ 50 ms";
 
     public static async Task<Figure> GetThroughputAsync(BenchContext context, Guid id, int clients, TimeSpan duration, CancellationToken cancellationToken,
-        string route = "")
+        string route = "", ApiCost? cost = null)
     {
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var path = $"/api/v0/sessions/{id}";
         var cpu = CpuSampler.Start();
         var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
-            _ => new HttpRequestMessage(HttpMethod.Get, path), HttpStatusCode.OK, cancellationToken);
+            _ => new HttpRequestMessage(HttpMethod.Get, path), HttpStatusCode.OK, cancellationToken, cost);
         var usage = cpu.Stop(duration.TotalSeconds + 1);
         return new Figure(GetName + route, GetTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 3000,
             $"{duration.TotalSeconds:0} s after 1 s warm-up, one idle session; latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, " +
-            $"p95 {Stats.Millis(Stats.P95(result.Latencies))}; {MessageBenchmarks.Failures(result)}; {usage}");
+            $"p95 {Stats.Millis(Stats.P95(result.Latencies))}; {MessageBenchmarks.Failures(result)}; {result.Cost}; {usage}");
     }
 
     /// <summary>Agent RSS and container memory of each given idle computer, read from <c>/proc</c> and the cgroup inside it.</summary>

@@ -91,7 +91,7 @@ internal static class MessageBenchmarks
     /// busy; the rest queue up and the agent answers them in batched turns, as it would for a chatty client.
     /// </summary>
     public static async Task<Figure> PostThroughputAsync(BenchContext context, Guid id, int clients, TimeSpan duration, CancellationToken cancellationToken,
-        string route = "")
+        string route = "", ApiCost? cost = null)
     {
         // Enough answers for every turn the agent may take during the window.
         context.Fixture.Model.EnqueueFor(context.Api.KeyOf(id), [.. Enumerable.Range(0, 2000).Select(i => ScriptStep.Answer($"batch {i}"))]);
@@ -100,11 +100,12 @@ internal static class MessageBenchmarks
         var cpu = CpuSampler.Start();
         var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
             n => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent($$"""{"content":"load {{n}}"}""", Encoding.UTF8, "application/json") },
-            HttpStatusCode.Created, cancellationToken);
+            HttpStatusCode.Created, cancellationToken, cost);
         var usage = cpu.Stop(duration.TotalSeconds + 1);
         return new Figure(PostName + route, PostTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 1000,
             $"{clients} clients, {duration.TotalSeconds:0} s after 1 s warm-up, to one session with a live agent (busy after the first, answering in batches); " +
-            $"latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, p95 {Stats.Millis(Stats.P95(result.Latencies))}; {Failures(result)}; {usage}");
+            $"latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, p95 {Stats.Millis(Stats.P95(result.Latencies))}; {Failures(result)}; " +
+            $"{result.Cost} (the agent's own calls of its turns included); {usage}");
     }
 
     public static string Failures(LoadResult result) => result.Failed == 0 ? "0 errors" : $"{result.Failed} errors (first: {result.FirstError})";

@@ -19,9 +19,12 @@ var runStarted = Stopwatch.GetTimestamp();
 // `--throughput`: only the four throughput rows (GET and POST, own port and proxy) on two fresh sessions; a short run
 // (about a minute plus the system's start) for comparing request-path changes back to back.
 var throughputOnly = args.Contains("--throughput");
+// `--no-otlp` and `--api-env NAME=VALUE`: variants of the system for comparisons (BenchFixture).
+var (fixture, variant) = BenchFixture.FromArguments(args);
+// `--seconds N`: the throughput rows' window (5 s by default); longer gives more requests per CPU tick on a busy machine.
+var window = TimeSpan.FromSeconds(args.SkipWhile(a => a != "--seconds").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(5));
 using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 var token = phaseBudget.Token;
-var fixture = new ComputersAppFixture();
 var figures = new List<Figure>();
 var machine = "unknown";
 var cleanup = "nothing to clean up";
@@ -49,24 +52,25 @@ async Task MeasureAsync(string name, string target, Func<Task<Figure>> measure)
 async Task MeasureThroughputAsync(BenchContext context, Guid readSession, Guid postSession)
 {
     var direct = await ApiScaleBenchmarks.DirectAddressAsync(context, token);
+    var cost = await ApiCost.FindAsync(context, token);
     var directContext = direct is null ? null : context with { BaseAddress = direct };
     const string ViaProxy = " (through the DCP proxy)";
     var ownPort = direct is null ? " (own port not found: through the proxy)" : $" (API's own port {direct.Port})";
     await MeasureAsync(LoadBenchmarks.GetName + ownPort, LoadBenchmarks.GetTarget,
-        () => LoadBenchmarks.GetThroughputAsync(directContext ?? context, readSession, 32, TimeSpan.FromSeconds(5), token, ownPort));
+        () => LoadBenchmarks.GetThroughputAsync(directContext ?? context, readSession, 32, window, token, ownPort, cost));
     await MeasureAsync(LoadBenchmarks.GetName + ViaProxy, LoadBenchmarks.GetTarget,
-        () => LoadBenchmarks.GetThroughputAsync(context, readSession, 32, TimeSpan.FromSeconds(5), token, ViaProxy));
+        () => LoadBenchmarks.GetThroughputAsync(context, readSession, 32, window, token, ViaProxy, cost));
     await MeasureAsync(MessageBenchmarks.PostName + ownPort, MessageBenchmarks.PostTarget,
-        () => MessageBenchmarks.PostThroughputAsync(directContext ?? context, postSession, 32, TimeSpan.FromSeconds(5), token, ownPort));
+        () => MessageBenchmarks.PostThroughputAsync(directContext ?? context, postSession, 32, window, token, ownPort, cost));
     await MeasureAsync(MessageBenchmarks.PostName + ViaProxy, MessageBenchmarks.PostTarget,
-        () => MessageBenchmarks.PostThroughputAsync(context, postSession, 32, TimeSpan.FromSeconds(5), token, ViaProxy));
+        () => MessageBenchmarks.PostThroughputAsync(context, postSession, 32, window, token, ViaProxy, cost));
 }
 
 try
 {
     Log("starting the system (Postgres, Redis, API, stand-in model)");
     await fixture.InitializeAsync().WaitAsync(token);
-    machine = await Machine.DescribeAsync(fixture.Docker, token);
+    machine = await Machine.DescribeAsync(fixture.Docker, token) + (variant.Length > 0 ? $"; variant: {variant}" : "");
     var (operatorName, operatorClient) = await fixture.CreateOperatorAsync("bench");
     operatorClient.Dispose();
     var bearer = await fixture.LoginAsync(operatorName, "operator-pass-1");
