@@ -17,7 +17,7 @@ export PATH="/usr/local/bin:$PATH"
 name=${RAWORC_SWARM_NAME:-raworc-swarm}
 state=/var/lib/$name
 # Addresses of the veth pair; they exist only inside the two namespaces.
-addr1=10.213.7.1 addr2=10.213.7.2
+addr1=10.213.7.1 addr2=10.213.7.2 nodes=10.213.7.0/24
 
 sock() { echo "/run/$name-$1.sock"; }
 node() { docker -H "unix://$(sock "$1")" "${@:2}"; }
@@ -84,13 +84,17 @@ swarm() {
 }
 
 # The Docker provider's two host rules (README "Security model"), in each node's namespace: nothing a computer sends on
-# the computers' bridge reaches the node itself, and no link-local address (metadata services) is reached.
+# the computers' bridge reaches the node itself, and no link-local address (metadata services) is reached; and the
+# cluster's third: nothing it sends reaches the nodes' own network (the other nodes' Swarm ports 2377/7946 and engines),
+# which a computer on one node otherwise reached through the node's forwarding (SwarmBoundaryTests).
 firewall() {
   local n=$1 bridge=${RAWORC_SWARM_BRIDGE:-raworc0}
   local ipt=(nsenter --net="/var/run/netns/$name-$n" iptables -w)
   "${ipt[@]}" -C INPUT -i "$bridge" -j DROP 2>/dev/null || "${ipt[@]}" -I INPUT -i "$bridge" -j DROP
   "${ipt[@]}" -C DOCKER-USER -i "$bridge" -d 169.254.0.0/16 -j DROP 2>/dev/null \
     || "${ipt[@]}" -I DOCKER-USER -i "$bridge" -d 169.254.0.0/16 -j DROP
+  "${ipt[@]}" -C DOCKER-USER -i "$bridge" -d "$nodes" -j DROP 2>/dev/null \
+    || "${ipt[@]}" -I DOCKER-USER -i "$bridge" -d "$nodes" -j DROP
 }
 
 load() {

@@ -5,7 +5,8 @@
 #                    Raworc.Tests.EndToEnd), with every computer under the OCI runtime NAME
 #                    (RAWORC_TEST_RUNTIME, which the fixtures read). For runsc, eng/gvisor.sh installs
 #                    and registers gVisor first. CI runs these tests once more with --runtime runsc.
-# The Swarm tests (SwarmComputersTests) bring up eng/swarm-cluster.sh's two-node cluster themselves, in the plain run only.
+# The Swarm tests (SwarmComputersTests, SwarmBoundaryTests, SwarmWarmPoolTests) bring up eng/swarm-cluster.sh's two-node
+# cluster themselves, in the plain run only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +29,9 @@ if [ "$runtime" = runsc ]; then
 fi
 export RAWORC_TEST_RUNTIME=$runtime
 filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tests.EndToEnd."
-# The Swarm subset (SwarmComputersTests, on eng/swarm-cluster.sh's two nodes) runs in the plain pass only: a Swarm
+# The Swarm subset (the Swarm* test classes, on eng/swarm-cluster.sh's two nodes) runs in the plain pass only: a Swarm
 # service cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it
 # under runc.
-filter="($filter)&FullyQualifiedName!~SwarmComputersTests"
+filter="($filter)&FullyQualifiedName!~Raworc.Tests.Computers.Swarm"
 
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"

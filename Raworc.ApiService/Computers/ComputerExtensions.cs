@@ -67,8 +67,6 @@ public static class ComputerExtensions
             builder.Services.AddSingleton<Swarm.SwarmNodes>();
             builder.Services.AddSingleton<Swarm.SwarmComputerProvider>();
             builder.Services.AddSingleton<IComputerProvider>(services => services.GetRequiredService<Swarm.SwarmComputerProvider>());
-            // The warm pool tells a computer's image by its container's image id, which a Swarm task does not report: off.
-            builder.Services.PostConfigure<ComputerOptions>(computers => computers.WarmPool = 0);
         }
         else
         {

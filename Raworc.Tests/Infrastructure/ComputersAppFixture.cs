@@ -106,15 +106,20 @@ public class ComputersAppFixture : RaworcAppFixture
     /// Runs <c>bash -c <paramref name="script"/></c> in the session's computer as the user <c>raworc</c> — the user the
     /// Host's tools run as — and returns its exit code and output. What it can do, the session's code can do.
     /// </summary>
-    public async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null)
+    public virtual async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null) =>
+        await RunInContainerAsync(Docker, DockerComputerProvider.NameOf(sessionId), script, timeout);
+
+    /// <summary>Runs <c>bash -c <paramref name="script"/></c> as <c>raworc</c> in a container of <paramref name="engine"/>.</summary>
+    protected static async Task<(long ExitCode, string Stdout, string Stderr)> RunInContainerAsync(
+        IDockerClient engine, string container, string script, TimeSpan? timeout)
     {
-        var exec = await Docker.Exec.ExecCreateContainerAsync(DockerComputerProvider.NameOf(sessionId),
+        var exec = await engine.Exec.ExecCreateContainerAsync(container,
             new ContainerExecCreateParameters { Cmd = ["bash", "-c", script], AttachStdout = true, AttachStderr = true, User = "raworc" });
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
-        using (var stream = await Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, cts.Token))
+        using (var stream = await engine.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, cts.Token))
         {
             var (stdout, stderr) = await stream.ReadOutputToEndAsync(cts.Token);
-            var inspected = await Docker.Exec.InspectContainerExecAsync(exec.ID, cts.Token);
+            var inspected = await engine.Exec.InspectContainerExecAsync(exec.ID, cts.Token);
             return (inspected.ExitCode, stdout, stderr);
         }
     }

@@ -13,10 +13,18 @@ namespace Raworc.Tests.Infrastructure;
 /// brought up (and the test image copied to both nodes) before the AppHost starts; it is left running for the next run
 /// (<c>eng/swarm-cluster.sh down</c> removes it; CI does).
 /// </summary>
-public sealed class SwarmAppFixture : ComputersAppFixture
+public class SwarmAppFixture : ComputersAppFixture
 {
+    /// <summary>
+    /// The cluster's name, the prefix of its namespaces, sockets and data root: <c>RAWORC_SWARM_NAME</c>, as for the script,
+    /// or <c>raworc-swarm</c> (the benchmark brings up a cluster of its own under another name).
+    /// </summary>
+    public static string ClusterName => Environment.GetEnvironmentVariable("RAWORC_SWARM_NAME") is { Length: > 0 } name ? name : "raworc-swarm";
+
     /// <summary>The manager's engine (node 1 of the test cluster).</summary>
-    public const string ManagerEndpoint = "unix:///run/raworc-swarm-1.sock";
+    public static string ManagerEndpoint => $"unix:///run/{ClusterName}-1.sock";
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DockerClient> _engines = new(StringComparer.Ordinal);
 
     /// <summary>The Swarm manager.</summary>
     public DockerClient Manager { get; } = new DockerClientConfiguration(new Uri(ManagerEndpoint)).CreateClient();
@@ -25,7 +33,11 @@ public sealed class SwarmAppFixture : ComputersAppFixture
     {
         ["Computers__Provider"] = ComputerProviders.Swarm,
         ["Computers__DockerEndpoint"] = ManagerEndpoint,
+        ["Computers__WarmPool"] = WarmPool.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>How many started computers the API keeps waiting (<c>Computers:WarmPool</c>); none here.</summary>
+    protected virtual int WarmPool => 0;
 
     /// <summary>Starts nothing where the cluster cannot run: every test of the collection is skipped then (<see cref="SwarmFactAttribute"/>).</summary>
     public override Task InitializeAsync() => SwarmCluster.CannotRunReason is null ? base.InitializeAsync() : Task.CompletedTask;
@@ -40,11 +52,32 @@ public sealed class SwarmAppFixture : ComputersAppFixture
         }
     }
 
-    /// <summary>The engine of the node with this Swarm id (from its <c>raworc.engine</c> label).</summary>
+    /// <summary>The engine of the node with this Swarm id (from its <c>raworc.engine</c> label); one client per engine, kept.</summary>
     public async Task<DockerClient> NodeEngineAsync(string nodeId)
     {
         var node = await Manager.Swarm.InspectNodeAsync(nodeId);
-        return new DockerClientConfiguration(new Uri(node.Spec.Labels[SwarmNodes.EngineLabel])).CreateClient();
+        return _engines.GetOrAdd(node.Spec.Labels[SwarmNodes.EngineLabel], endpoint => new DockerClientConfiguration(new Uri(endpoint)).CreateClient());
+    }
+
+    /// <summary>Where the session's computer runs now: its running task's node and container.</summary>
+    /// <exception cref="InvalidOperationException">The session's service has no running task.</exception>
+    public async Task<(string NodeId, string ContainerId)> ComputerAsync(Guid sessionId)
+    {
+        var service = await ServiceAsync(sessionId) ?? throw new InvalidOperationException($"Session {sessionId} has no service.");
+        var tasks = await Manager.Tasks.ListAsync(new TasksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [service.ID] = true } },
+        });
+        var running = tasks.FirstOrDefault(task => task.Status?.State == TaskState.Running && task.Status.ContainerStatus?.ContainerID is { Length: > 0 })
+            ?? throw new InvalidOperationException($"The service of session {sessionId} has no running task.");
+        return (running.NodeID, running.Status.ContainerStatus.ContainerID);
+    }
+
+    /// <summary>As on the Docker provider, in the session's running task, through the engine of the node that runs it.</summary>
+    public override async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null)
+    {
+        var (node, container) = await ComputerAsync(sessionId);
+        return await RunInContainerAsync(await NodeEngineAsync(node), container, script, timeout);
     }
 
     /// <summary>The session's service as the manager reports it, or null.</summary>
@@ -95,6 +128,32 @@ public sealed class SwarmAppFixture : ComputersAppFixture
             }
         }
         Manager.Dispose();
+        foreach (var engine in _engines.Values)
+        {
+            engine.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// <see cref="SwarmAppFixture"/> with a warm pool of <see cref="PoolSize"/> started computers on the cluster, in a system of
+/// its own (its own deployment, so the two never touch each other's services).
+/// </summary>
+public sealed class SwarmWarmPoolAppFixture : SwarmAppFixture
+{
+    /// <summary>How many started computers the API keeps waiting.</summary>
+    public const int PoolSize = 2;
+
+    protected override int WarmPool => PoolSize;
+
+    /// <summary>Waits until <paramref name="count"/> pooled computers wait for a claim; returns their reserved ids.</summary>
+    public async Task<List<Guid>> WaitForPoolAsync(int count = PoolSize)
+    {
+        var ready = new List<Guid>();
+        await Waits.UntilAsync(async () => (ready = await QueryAsync<Guid>(
+                "SELECT id FROM warm_computers WHERE container_id IS NOT NULL AND ready_at IS NOT NULL ORDER BY id")).Count >= count,
+            $"{count} warm computers on the cluster wait for a claim", TimeSpan.FromSeconds(120));
+        return ready;
     }
 }
 
@@ -168,4 +227,11 @@ public sealed class SwarmFactAttribute : FactAttribute
 public sealed class SwarmAppCollection : ICollectionFixture<SwarmAppFixture>
 {
     public const string Name = "Raworc with computers on a Swarm";
+}
+
+/// <summary>The warm pool's tests on the Swarm test cluster.</summary>
+[CollectionDefinition(Name)]
+public sealed class SwarmWarmPoolAppCollection : ICollectionFixture<SwarmWarmPoolAppFixture>
+{
+    public const string Name = "Raworc with a warm pool on a Swarm";
 }

@@ -16,6 +16,14 @@ if (args is ["--desktop"])
     return;
 }
 var runStarted = Stopwatch.GetTimestamp();
+void Log(string text) => Console.Error.WriteLine($"[{Stopwatch.GetElapsedTime(runStarted).TotalSeconds,5:0}s] {text}");
+// `--swarm`: only the Swarm column (issue 17): create → idle and restore → idle on the single engine, then on the 2-node
+// test cluster that eng/swarm-cluster.sh brings up (and takes down after), in a run of a few minutes.
+if (args is ["--swarm"])
+{
+    await SwarmBenchmark.RunAloneAsync(table, Log, 10, 5);
+    return;
+}
 // `--throughput`: only the four throughput rows (GET and POST, own port and proxy) on two fresh sessions; a short run
 // (about a minute plus the system's start) for comparing request-path changes back to back.
 var throughputOnly = args.Contains("--throughput");
@@ -30,8 +38,6 @@ var machine = "unknown";
 var cleanup = "nothing to clean up";
 HttpClient? http = null;
 BenchApi? api = null;
-
-void Log(string text) => Console.Error.WriteLine($"[{Stopwatch.GetElapsedTime(runStarted).TotalSeconds,5:0}s] {text}");
 
 async Task MeasureAsync(string name, string target, Func<Task<Figure>> measure)
 {
@@ -190,6 +196,22 @@ using (var warmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
 if (!throughputOnly)
 {
     await MeasureAsync(WarmPoolBenchmark.Name, WarmPoolBenchmark.Target, () => WarmPoolBenchmark.CreateToIdleAsync(20, warmBudget.Token));
+}
+
+// The Swarm column in a system of its own, on a cluster brought up for it and taken down after, with its own budget.
+if (!throughputOnly)
+{
+    using var swarmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(6));
+    try
+    {
+        figures.AddRange(await SwarmBenchmark.MeasureAsync(figures.FirstOrDefault(f => f.Name == LifecycleBenchmarks.CreateName),
+            figures.FirstOrDefault(f => f.Name == LifecycleBenchmarks.RestoreName), 10, 5, Log, swarmBudget.Token));
+    }
+    catch (Exception ex)
+    {
+        Log($"failed: Swarm rows: {ex.GetType().Name}: {ex.Message}");
+        figures.Add(Figure.NotMeasured(SwarmBenchmark.CreateName, "—", ex.Message));
+    }
 }
 
 Report.Print(table, machine, Stopwatch.GetElapsedTime(runStarted), figures, cleanup);

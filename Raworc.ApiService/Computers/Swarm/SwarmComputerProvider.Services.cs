@@ -12,11 +12,14 @@ public sealed partial class SwarmComputerProvider
     /// <inheritdoc />
     /// <remarks>
     /// One entry per service with a replica: its newest task's container. A task on a node that is not ready lists as
-    /// <see cref="ComputerState.Running"/>: <see cref="SwarmNodeWatch"/>, not the reconciler, closes its session.
+    /// <see cref="ComputerState.Running"/>: <see cref="SwarmNodeWatch"/>, not the reconciler, closes its session. A warm-pool
+    /// computer's running task carries the image id its node's engine reports (what the pool checks before keeping it); none
+    /// when its node is not ready, so the pool replaces it rather than hand out a computer nobody can reach.
     /// </remarks>
     public async Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken)
     {
-        var ready = (await nodes.ListAsync(cancellationToken)).Where(node => node.Ready).Select(node => node.Id).ToHashSet();
+        var listed = await nodes.ListAsync(cancellationToken);
+        var ready = listed.Where(node => node.Ready).Select(node => node.Id).ToHashSet();
         var computers = new List<ComputerInfo>();
         foreach (var service in await OwnedServicesAsync(cancellationToken))
         {
@@ -41,7 +44,9 @@ public sealed partial class SwarmComputerProvider
                     _ when StartingStates.Contains(state) => (ComputerState.Created, (int?)null),
                     _ => (ComputerState.Exited, (int?)(task.Status?.ContainerStatus?.ExitCode ?? 0)),
                 };
-            computers.Add(new ComputerInfo(sessionId, ContainerOf(task) ?? task.ID, computerState, exitCode));
+            var imageId = computerState == ComputerState.Running && service.Spec.Labels.ContainsKey(DockerComputerProvider.PooledLabel)
+                ? await ImageOfAsync(task, listed, cancellationToken) : null;
+            computers.Add(new ComputerInfo(sessionId, ContainerOf(task) ?? task.ID, computerState, exitCode, imageId));
         }
         return computers;
     }
@@ -201,6 +206,23 @@ public sealed partial class SwarmComputerProvider
             return null;
         }
         return (nodes.Engine(node), container);
+    }
+
+    /// <summary>The image id (<c>sha256:…</c>) of a running task's container, from its node's engine; null when it cannot be read.</summary>
+    private async Task<string?> ImageOfAsync(TaskResponse task, IReadOnlyList<SwarmNode> listed, CancellationToken cancellationToken)
+    {
+        if (ContainerOf(task) is not { } container || listed.FirstOrDefault(node => node.Id == task.NodeID) is not { Ready: true, Endpoint: not null } node)
+        {
+            return null;
+        }
+        try
+        {
+            return (await nodes.Engine(node).Containers.InspectContainerAsync(container, cancellationToken)).Image;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
     }
 
     private static bool IsActive(TaskResponse task) =>

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Sockets;
+using Raworc.Tests.HostAgent;
+using Raworc.Tests.Infrastructure;
+using Raworc.Tests.Sessions;
+
+namespace Raworc.Tests.Computers;
+
+/// <summary>
+/// The isolation of README "Security model" on the two-node test Swarm (issue 17, item 3): from inside a real computer
+/// running as a Swarm service, as the user the Host's tools run as, real connection attempts to everything but the API's
+/// socket. Each target is first shown to be there and answering (from inside its own computer, or from the host).
+/// </summary>
+[Collection(SwarmAppCollection.Name)]
+public sealed class SwarmBoundaryTests(SwarmAppFixture fixture)
+{
+    /// <summary>The port the other sessions' computers serve a file on.</summary>
+    private const int ServerPort = 8123;
+
+    /// <summary>What no attempt may get: a connection, or a refusal (which shows the target answered).</summary>
+    private const string NoAnswer = "no answer";
+
+    [SwarmFact]
+    public async Task AComputerOnTheClusterReachesItsApiSocketAndNoOtherComputerNodeOrHost()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("swarm-prober");
+        using var _ = client;
+        var key = ComputersAppFixture.NewModelKey();
+        var prober = await SessionAsync(client, key);
+        var proberNode = (await fixture.ComputerAsync(prober)).NodeId;
+        // Another session on the prober's node and one on the other node: the scheduler spreads new sessions, so a few do.
+        Guid? neighbour = null, remote = null;
+        for (var attempt = 0; attempt < 5 && (neighbour is null || remote is null); attempt++)
+        {
+            var other = await SessionAsync(client, ComputersAppFixture.NewModelKey());
+            if ((await fixture.ComputerAsync(other)).NodeId == proberNode)
+            {
+                neighbour ??= other;
+            }
+            else
+            {
+                remote ??= other;
+            }
+        }
+        Assert.True(neighbour is not null && remote is not null, "within 6 sessions none landed beside the prober or none on the other node");
+
+        // Each of the two serves a file, and answers it at the address the prober will try.
+        var targets = new List<(string Name, string Address, int Port)>();
+        foreach (var (name, id) in new[] { ("computer of another session, same node", neighbour!.Value), ("computer of another session, other node", remote!.Value) })
+        {
+            // The server's log names the client of every request: the test reads it at the end.
+            await fixture.RunInsideAsync(id, $"cd /session/data && echo secret-{id} > f.txt && (setsid python3 -m http.server {ServerPort} >/tmp/http.log 2>&1 &)");
+            var (address, _) = await ComputerAddressAsync(id);
+            await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, $"curl -sf http://{address}:{ServerPort}/f.txt")).Stdout == $"secret-{id}\n",
+                $"the {name} answering at {address}");
+            targets.Add((name, address, ServerPort));
+        }
+
+        // The nodes: their cluster addresses (Swarm's control port 2377 on the manager, gossip 7946 on each, and the ports
+        // a node's engine would listen on over TCP), and the gateway of the computers' bridge on the prober's node.
+        foreach (var node in await fixture.Manager.Swarm.ListNodesAsync())
+        {
+            var which = node.ID == proberNode ? "prober's node" : "other node";
+            foreach (var port in new[] { 2377, 7946, 2375, 2376 })
+            {
+                targets.Add(($"{which} {node.Status.Addr}:{port}", node.Status.Addr, port));
+            }
+        }
+        var (_, gateway) = await ComputerAddressAsync(prober);
+        foreach (var port in new[] { 2377, 7946, 2375 })
+        {
+            targets.Add(($"prober's node, bridge gateway {gateway}:{port}", gateway, port));
+        }
+
+        // The host the cluster runs on: a service of its own bound on every address, answering the host on its
+        // addresses; the API's TCP port there; an internet address; the link-local metadata address.
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var open = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var api = fixture.CreateApiClient().BaseAddress!.Port;
+        foreach (var address in HostAddresses())
+        {
+            using (var fromHost = new TcpClient())
+            {
+                await fromHost.ConnectAsync(address, open);
+            }
+            targets.Add(($"host {address}:{open} (bound on every address)", address.ToString(), open));
+            targets.Add(($"host {address}:{api} (the API's port)", address.ToString(), api));
+        }
+        targets.Add(("internet 1.1.1.1:443", "1.1.1.1", 443));
+        targets.Add(("metadata 169.254.169.254:80", "169.254.169.254", 80));
+
+        var outcomes = await AttemptAllAsync(prober, targets);
+
+        Assert.Equal(targets.Count, outcomes.Count);
+        // Each node gives the computers' network its own subnet from the same pool, so the other node's computer may have
+        // the prober's own address: trying it then reaches the prober itself (refused: nothing listens there). Whether the
+        // other computer was reached is what its server's log says (below), not what the prober sees.
+        var (own, _) = await ComputerAddressAsync(prober);
+        var (remoteAddress, _) = await ComputerAddressAsync(remote.Value);
+        if (remoteAddress == own)
+        {
+            outcomes.Remove("computer of another session, other node");
+        }
+        Assert.True(outcomes.Values.All(o => o.Verdict == NoAnswer),
+            "the prober reached: " + string.Join("; ", outcomes.Where(o => o.Value.Verdict != NoAnswer).Select(o => $"{o.Key} ({o.Value.Detail})")));
+        // Neither server saw a request but its own check.
+        foreach (var id in new[] { neighbour.Value, remote.Value })
+        {
+            var (address, _) = await ComputerAddressAsync(id);
+            var clients = (await fixture.RunInsideAsync(id, "grep -o '^[0-9.]* ' /tmp/http.log | sort -u")).Stdout;
+            Assert.Equal($"{address} \n", clients);
+        }
+        // No engine's socket is in the computer either (the Docker provider gives none; neither does Swarm).
+        var sockets = await fixture.RunInsideAsync(prober,
+            $"for f in /var/run/docker.sock /run/docker.sock /run/{SwarmAppFixture.ClusterName}-1.sock /run/{SwarmAppFixture.ClusterName}-2.sock; do [ -e $f ] && echo $f; done; [ -S /run/raworc/api.sock ] && echo api");
+        Assert.Equal("api\n", sockets.Stdout);
+
+        // While the computer still reaches its own API routes through the socket, and only those.
+        string Curl(string method, string path) =>
+            $"curl -s -o /dev/null -w '%{{http_code}}' --unix-socket /run/raworc/api.sock -X {method} http://raworc-api{path}";
+        var messagesWithoutToken = await fixture.RunInsideAsync(prober, Curl("GET", $"/api/v0/sessions/{prober}/messages"));
+        var sessions = await fixture.RunInsideAsync(prober, Curl("GET", "/api/v0/sessions"));
+        Assert.Equal(("401", "404"), (messagesWithoutToken.Stdout, sessions.Stdout));
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still reached"));
+        await client.PostOkAsync($"/api/v0/sessions/{prober}/messages", new { content = "are you there?" });
+        var messages = await client.WaitForMessagesAsync(prober, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+        Assert.Equal("still reached", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+    }
+
+    private static async Task<Guid> SessionAsync(HttpClient client, string key)
+    {
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        return id;
+    }
+
+    /// <summary>The computer's address on its one network and that network's gateway (its node), as the node's engine reports them.</summary>
+    private async Task<(string Address, string Gateway)> ComputerAddressAsync(Guid id)
+    {
+        var (node, container) = await fixture.ComputerAsync(id);
+        var inspected = await (await fixture.NodeEngineAsync(node)).Containers.InspectContainerAsync(container);
+        var network = Assert.Single(inspected.NetworkSettings.Networks).Value;
+        return (network.IPAddress, network.Gateway);
+    }
+
+    /// <summary>
+    /// Tries every target at once from inside the computer (bash's <c>/dev/tcp</c>, at most 5 s each): target → verdict
+    /// (<c>connected</c>, <c>refused</c>, or <see cref="NoAnswer"/> for a time-out or an unreachable host or network) and
+    /// what bash said.
+    /// </summary>
+    private async Task<Dictionary<string, (string Verdict, string Detail)>> AttemptAllAsync(Guid id, List<(string Name, string Address, int Port)> targets)
+    {
+        const string Probe = """
+            probe() {
+              local out code
+              out=$(timeout 5 bash -c "exec 3<>/dev/tcp/$2/$3" 2>&1); code=$?; out=${out//$'\n'/ }
+              case $code in
+                0) echo "$1|connected|" ;;
+                124) echo "$1|no answer|timed out" ;;
+                *) case $out in
+                     *refused*) echo "$1|refused|$out" ;;
+                     *unreachable*|*'No route'*) echo "$1|no answer|${out##*: }" ;;
+                     *) echo "$1|failed|$out" ;;
+                   esac ;;
+              esac
+            }
+            """;
+        var lines = string.Join("\n", targets.Select((t, i) => $"probe {i} {t.Address} {t.Port} &"));
+        var run = await fixture.RunInsideAsync(id, $"{Probe}\n{lines}\nwait");
+        var outcomes = new Dictionary<string, (string, string)>();
+        foreach (var line in run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split('|', 3);
+            outcomes[targets[int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)].Name] = (parts[1], parts[2].Trim());
+        }
+        return outcomes;
+    }
+
+    /// <summary>The host's IPv4 addresses on its network interfaces other than loopback and the cluster's own.</summary>
+    private static List<IPAddress> HostAddresses() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(nic => nic.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up
+                && nic.NetworkInterfaceType != System.Net.NetworkInformation.NetworkInterfaceType.Loopback
+                && !nic.Name.StartsWith("veth", StringComparison.Ordinal))
+            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
+            .Select(unicast => unicast.Address)
+            .Where(address => address.AddressFamily == AddressFamily.InterNetwork)
+            .Distinct()
+            .ToList();
+}
