@@ -21,7 +21,8 @@ internal sealed record TurnSplit(IReadOnlyList<TurnSplit.Step> Steps)
     /// <param name="Redis">Redis commands inside it.</param>
     public sealed record Step(string Name, double Seconds, int Postgres, int Redis);
 
-    public const string WakeUp = "wake-up (stored → Host's long-poll answered)";
+    public const string QuestionAfterStored = "question's `POST` after stored (rest of its transaction, response)";
+    public const string WakeUp = "wake-up (→ Host's long-poll answered: Redis, shared read, response)";
     public const string ToBusy = "Host → `POST /busy`";
     public const string Busy = "`POST /busy`";
     public const string ToGateway = "Host → model call";
@@ -31,7 +32,7 @@ internal sealed record TurnSplit(IReadOnlyList<TurnSplit.Step> Steps)
     public const string ToAnswer = "Host → answer `POST`";
     public const string AnswerStored = "answer `POST` → stored";
 
-    private static readonly string[] Order = [WakeUp, ToBusy, Busy, ToGateway, GatewayBefore, Model, GatewayAfter, ToAnswer, AnswerStored];
+    private static readonly string[] Order = [QuestionAfterStored, WakeUp, ToBusy, Busy, ToGateway, GatewayBefore, Model, GatewayAfter, ToAnswer, AnswerStored];
 
     private const string MessagesRoute = "/api/v0/sessions/{id}/messages/";
 
@@ -81,7 +82,10 @@ internal sealed record TurnSplit(IReadOnlyList<TurnSplit.Step> Steps)
         var gatewayCalls = Descendants(spans, gateway);
         return new TurnSplit(
         [
-            new Step(WakeUp, Seconds(stored, poll.EndUnixNano), 0, 0),
+            // The request's own calls (its direct children; the turn's requests are children of it too, as servers).
+            Counted(QuestionAfterStored, stored, request.EndUnixNano,
+                spans.Where(s => s.TraceId == traceId && s.ParentSpanId == request.SpanId && s.StartUnixNano >= stored)),
+            new Step(WakeUp, Seconds(request.EndUnixNano, poll.EndUnixNano), 0, 0),
             new Step(ToBusy, Seconds(poll.EndUnixNano, busy.StartUnixNano), 0, 0),
             Counted(Busy, busy.StartUnixNano, busy.EndUnixNano, Descendants(spans, busy)),
             new Step(ToGateway, Seconds(busy.EndUnixNano, gateway.StartUnixNano), 0, 0),
