@@ -62,10 +62,11 @@ public static class AuthExtensions
         return builder;
     }
 
-    // Every request of a Host runs it: compiled once, so its translation is not looked up per request.
-    private static readonly Func<RaworcDbContext, Guid, int, CancellationToken, Task<bool>> HostComputerIsLive = EF.CompileAsyncQuery(
-        (RaworcDbContext db, Guid sessionId, int start, CancellationToken _) => db.Sessions.Any(s => s.Id == sessionId && s.ComputerStart == start
-            && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy)));
+    // Every request of a Host runs it: compiled once, so its translation is not looked up per request. It reads the whole
+    // row, which the request's handler then takes from the request's features instead of reading it again (CheckedHostSession).
+    private static readonly Func<RaworcDbContext, Guid, int, CancellationToken, Task<Session?>> LiveHostSession = EF.CompileAsyncQuery(
+        (RaworcDbContext db, Guid sessionId, int start, CancellationToken _) => db.Sessions.AsNoTracking().FirstOrDefault(s => s.Id == sessionId
+            && s.ComputerStart == start && (s.State == SessionStates.Init || s.State == SessionStates.Idle || s.State == SessionStates.Busy)));
 
     /// <summary>
     /// Refuses tokens whose principal is gone: an operator deleted, deactivated or recreated under the same
@@ -106,12 +107,13 @@ public static class AuthExtensions
                     System.Globalization.CultureInfo.InvariantCulture, out var start):
                 // A Host token is good for one start of one live computer: a close, an error or a restore raises
                 // the start, so an agent of an earlier start (still stopping, say) changes nothing.
-                if (!await HostComputerIsLive(context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>(), sessionId, start,
-                    context.HttpContext.RequestAborted))
+                if (await LiveHostSession(context.HttpContext.RequestServices.GetRequiredService<RaworcDbContext>(), sessionId, start,
+                    context.HttpContext.RequestAborted) is not { } live)
                 {
                     context.Fail("The token's session no longer exists or its computer has stopped.");
                     return;
                 }
+                context.HttpContext.Features.Set(new CheckedHostSession(live));
                 identity.AddClaim(new Claim(RaworcClaims.Role, Roles.User));
                 break;
             case PrincipalTypes.Pool when context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<PoolRouteAttribute>() is not null:

@@ -51,7 +51,7 @@ public static class MessagesApi
             _ => throw new ApiException(400, "order must be asc or desc."),
         };
         page.Resolve();
-        var session = await db.FindAsync(id, caller, SessionRight.Read, cancellationToken);
+        var session = await db.FindAsync(id, caller, SessionRight.Read, cancellationToken, response.HttpContext.Features.Get<CheckedHostSession>());
         var afterSeq = after is { } afterId ? await SeqOfAsync(db, session.Id, afterId, "after", cancellationToken) : 0L;
         var beforeSeq = before is { } beforeId ? await SeqOfAsync(db, session.Id, beforeId, "before", cancellationToken) : long.MaxValue;
 
@@ -91,7 +91,7 @@ public static class MessagesApi
     /// session is restored (answered once its agent is up); from the session's Host token it is <c>host</c>.
     /// </summary>
     public static async Task<Results<Created<MessageResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> PostAsync(string id,
-        PostMessageRequest body, ClaimsPrincipal caller, RaworcDbContext db, Conversation conversation, CancellationToken cancellationToken)
+        PostMessageRequest body, ClaimsPrincipal caller, RaworcDbContext db, Conversation conversation, HttpContext context, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .CheckContent("content", body.Content, required: true)
@@ -100,7 +100,7 @@ public static class MessagesApi
         {
             return validation.ToResult();
         }
-        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken, context.Features.Get<CheckedHostSession>());
         var byHost = caller.IsHostOf(session);
         var role = byHost ? MessageRoles.Host : MessageRoles.User;
         if (body.Role is not null && body.Role != role)

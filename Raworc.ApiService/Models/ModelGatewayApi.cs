@@ -70,8 +70,11 @@ public static class ModelGatewayApi
         PlatformModelOptions models, IHttpForwarder forwarder, ModelGatewayClient client, ILogger logger)
     {
         var sessionId = caller.HostSessionId();
-        var session = sessionId is null ? null : await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
-            .Select(s => new { s.Id, s.Name, s.ProtectedSecrets }).FirstOrDefaultAsync(context.RequestAborted);
+        // The Host token's check has read the row at the start of this request.
+        var session = sessionId is null ? null : context.Features.Get<CheckedHostSession>()?.Session is { } read && read.Id == sessionId
+            ? new { read.Id, read.Name, read.ProtectedSecrets }
+            : await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
+                .Select(s => new { s.Id, s.Name, s.ProtectedSecrets }).FirstOrDefaultAsync(context.RequestAborted);
         if (session is null || !(Guid.TryParse(call.Id, out var id) ? id == session.Id : call.Id == session.Name))
         {
             return ApiErrors.NotFound("Session not found.");

@@ -53,13 +53,23 @@ public static class SessionAccess
         caller.IsAdmin() || caller.Owns(session) || caller.IsHostOf(session);
 
     /// <summary>Loads the session <paramref name="idOrName"/> if the caller has <paramref name="right"/> on it.</summary>
+    /// <param name="db">The request's context.</param>
+    /// <param name="idOrName">The route's <c>{id}</c>: a UUID or a session name.</param>
+    /// <param name="caller">The authenticated caller.</param>
+    /// <param name="right">What the caller wants to do.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <param name="checkedHost">
+    /// The request's <see cref="CheckedHostSession"/>, if any: when it is the session asked for, it is taken as read (the
+    /// Host token's check read it at the start of this request) and no second read is made.
+    /// </param>
     /// <exception cref="ApiException">404 when absent or invisible to the caller; 403 when visible but not allowed.</exception>
     public static async Task<Session> FindAsync(this RaworcDbContext db, string idOrName, ClaimsPrincipal caller,
-        SessionRight right, CancellationToken cancellationToken)
+        SessionRight right, CancellationToken cancellationToken, CheckedHostSession? checkedHost = null)
     {
-        var session = Guid.TryParse(idOrName, out var id)
-            ? await ById(db, id, cancellationToken)
-            : await ByName(db, idOrName, cancellationToken);
+        var isId = Guid.TryParse(idOrName, out var id);
+        var session = checkedHost?.Session is { } read && caller.IsHostOf(read) && (isId ? read.Id == id : read.Name == idOrName)
+            ? read
+            : isId ? await ById(db, id, cancellationToken) : await ByName(db, idOrName, cancellationToken);
         var manages = session is not null && (caller.IsAdmin() || caller.Owns(session));
         var hosts = session is not null && caller.IsHostOf(session);
         if (session is null || !(manages || hosts || session.IsPublished))
@@ -83,3 +93,11 @@ public static class SessionAccess
         return session;
     }
 }
+
+/// <summary>
+/// The row of a Host token's session as the token's check read it at the start of the request (which also found its computer
+/// live), kept on the request's features (<c>HttpContext.Features</c>) so that the handler does not read it again: a Host's
+/// request costs one session read, not two.
+/// </summary>
+/// <param name="Session">The session, not tracked.</param>
+public sealed record CheckedHostSession(Session Session);

@@ -24,8 +24,8 @@ public static class SessionActionsApi
         any.MapPost("/restore", RestoreAsync).WithName("RestoreSession").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(409, 422);
         any.MapPost("/publish", PublishAsync).WithName("PublishSession").ProducesErrors(ErrorMetadata.JsonBody);
         any.MapPost("/unpublish", UnpublishAsync).WithName("UnpublishSession");
-        any.MapPost("/busy", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken ct) =>
-            OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct)).WithName("MarkSessionBusy")
+        any.MapPost("/busy", (string id, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, HttpContext context, CancellationToken ct) =>
+            OperateAsync(id, SessionEvent.Busy, caller, db, transitions, ct, context.Features.Get<CheckedHostSession>())).WithName("MarkSessionBusy")
             .WithMetadata(new HostRouteAttribute()).ProducesErrors(409);
         any.MapPost("/idle", MarkIdleAsync).WithName("MarkSessionIdle").WithMetadata(new HostRouteAttribute()).ProducesErrors(409);
         any.MapPut("/state", ChangeStateAsync).WithName("ChangeSessionState").ProducesErrors(ErrorMetadata.JsonBody).ProducesErrors(409, 422);
@@ -79,20 +79,23 @@ public static class SessionActionsApi
     /// <summary>
     /// <c>POST /busy</c> and <c>POST /idle</c>: owner, admin or the session's Host, except that only the Host marks a session
     /// busy (403 for anyone else: a user message starts a turn, and a turn lasts only while its Host gives signs of life).
+    /// A Host's request passes its <see cref="CheckedHostSession"/>, which saves reading the session again.
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> OperateAsync(string id,
-        SessionEvent @event, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken) =>
-        (await OperateCoreAsync(id, @event, caller, db, transitions, cancellationToken)).ToHttp();
+        SessionEvent @event, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken,
+        CheckedHostSession? checkedHost = null) =>
+        (await OperateCoreAsync(id, @event, caller, db, transitions, cancellationToken, checkedHost)).ToHttp();
 
     private static async Task<TransitionResult> OperateCoreAsync(string id, SessionEvent @event, ClaimsPrincipal caller,
-        RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken)
+        RaworcDbContext db, SessionTransitions transitions, CancellationToken cancellationToken, CheckedHostSession? checkedHost = null)
     {
-        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken, checkedHost);
         if (@event == SessionEvent.Busy && !caller.IsHostOf(session))
         {
             throw new ApiException(403, "Only the session's Host marks it busy; a user message starts a turn.");
         }
-        return await transitions.ApplyAsync(session.Id, @event, caller.IsHostOf(session), cancellationToken: cancellationToken);
+        return await transitions.ApplyAsync(session.Id, @event, caller.IsHostOf(session), cancellationToken: cancellationToken,
+            observedState: session.State);
     }
 
     /// <summary>
@@ -100,14 +103,15 @@ public static class SessionActionsApi
     /// failed or timed-out setup script is reported to the user as a <c>system</c> message.
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> MarkIdleAsync(string id,
-        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, IServiceProvider services, CancellationToken cancellationToken)
+        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, IServiceProvider services, HttpContext context,
+        CancellationToken cancellationToken)
     {
-        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken);
+        var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken, context.Features.Get<CheckedHostSession>());
         var byHost = caller.IsHostOf(session);
         var @event = session.State == SessionStates.Init && byHost && await db.HasUnansweredUserMessagesAsync(session.Id, cancellationToken)
             ? SessionEvent.ReadyWithPendingMessages
             : SessionEvent.Idle;
-        var result = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken);
+        var result = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken, observedState: session.State);
         if (result.IsApplied && session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
         {
             await report.PostIfFailedAsync(session.Id, cancellationToken);

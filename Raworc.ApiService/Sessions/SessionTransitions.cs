@@ -41,7 +41,11 @@ public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue wor
     public async Task<TransitionResult> ApplyAsync(Guid sessionId, SessionEvent @event, bool byHost = false,
         Message? message = null, string? error = null, CancellationToken cancellationToken = default, string? observedState = null)
     {
+        // Each shorter write is tried once; each flag on its own, so that failing one (the state moved) still lets the
+        // next attempt take another (a message that found the session idle and then busy is appended in one statement).
         var triedOneStatement = false;
+        var triedStartTurn = false;
+        var triedBeat = false;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var observed = attempt == 0 && observedState is not null && SessionTransitionTable.Next(observedState, @event, byHost) is not null
@@ -66,6 +70,29 @@ public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue wor
                     FollowInRedis(appended, queuedWork: false);
                     presence.PublishMessage(sessionId);
                     return TransitionResult.Done(appended);
+                }
+            }
+
+            if (!triedStartTurn && StartsTurn(message, @event, observed, next))
+            {
+                // Tried once, as above: the general path below decides when it writes nothing.
+                triedStartTurn = true;
+                if (await StartTurnAsync(sessionId, message!, cancellationToken) is { } started)
+                {
+                    FollowInRedis(started, queuedWork: false);
+                    presence.PublishMessage(sessionId);
+                    return TransitionResult.Done(started);
+                }
+            }
+
+            if (!triedBeat && BeatsInOneStatement(message, @event, observed))
+            {
+                // Tried once, as above: a session that left busy meanwhile is decided by the transaction below.
+                triedBeat = true;
+                if (await BeatInOneStatementAsync(sessionId, cancellationToken) is { } beaten)
+                {
+                    FollowInRedis(beaten, queuedWork: false);
+                    return TransitionResult.Done(beaten);
                 }
             }
 

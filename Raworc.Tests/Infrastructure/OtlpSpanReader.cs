@@ -5,7 +5,7 @@ namespace Raworc.Tests.Infrastructure;
 /// <summary>
 /// Reads the spans of an OTLP <c>ExportTraceServiceRequest</c> (protobuf, opentelemetry-proto
 /// <c>collector/trace/v1</c>): request.1 resource_spans → 2 scope_spans → 2 spans; a span's fields 1 trace_id, 2 span_id,
-/// 4 parent_span_id, 5 name, 6 kind, 7 start time, 9 attributes (KeyValue: 1 key, 2 AnyValue: 1 string, 3 int), 13 links (1 trace_id,
+/// 4 parent_span_id, 5 name, 6 kind, 7 start time, 8 end time, 9 attributes (KeyValue: 1 key, 2 AnyValue: 1 string, 3 int), 13 links (1 trace_id,
 /// 2 span_id). Every other field is skipped by its wire type.
 /// </summary>
 internal static class OtlpSpanReader
@@ -30,7 +30,7 @@ internal static class OtlpSpanReader
     {
         string traceId = "", spanId = "", parent = "", name = "";
         var kind = 0;
-        ulong start = 0;
+        ulong start = 0, end = 0;
         var attributes = new Dictionary<string, string>();
         var links = new List<(string, string)>();
         var reader = new Reader(span);
@@ -44,6 +44,7 @@ internal static class OtlpSpanReader
                 case (5, 2): name = Encoding.UTF8.GetString(reader.Bytes()); break;
                 case (6, 0): kind = (int)reader.Varint(); break;
                 case (7, 1): start = reader.Fixed64(); break;
+                case (8, 1): end = reader.Fixed64(); break;
                 case (9, 2): ReadAttribute(reader.Bytes(), attributes); break;
                 case (13, 2):
                     var link = reader.Bytes();
@@ -52,7 +53,7 @@ internal static class OtlpSpanReader
                 default: reader.Skip(wireType); break;
             }
         }
-        return new ReceivedSpan(traceId, spanId, parent, name, kind, start, attributes, links);
+        return new ReceivedSpan(traceId, spanId, parent, name, kind, start, end, attributes, links);
     }
 
     private static void ReadAttribute(ReadOnlySpan<byte> keyValue, Dictionary<string, string> attributes)

@@ -8,7 +8,7 @@ namespace Raworc.Tests.Infrastructure;
 /// <summary>
 /// An OTLP/HTTP endpoint on 127.0.0.1 (<c>POST /v1/traces</c>, protobuf) that keeps the spans the API exports, so a test
 /// can look at the traces the Aspire dashboard would show. Logs and metrics are accepted and dropped. Only the fields the
-/// tests read are decoded: ids, parent, name, kind, string and integer attributes, links.
+/// tests and the benchmark read are decoded: ids, parent, name, kind, start and end times, string and integer attributes, links.
 /// </summary>
 public sealed class OtlpTraceReceiver : IAsyncDisposable
 {
@@ -83,9 +83,10 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
 /// <param name="Name">The span's name, e.g. <c>POST /api/v0/sessions/{id}/busy</c>.</param>
 /// <param name="Kind">OTLP's kind: 1 internal, 2 server, 3 client.</param>
 /// <param name="StartUnixNano">When it started, nanoseconds since 1970.</param>
+/// <param name="EndUnixNano">When it ended, nanoseconds since 1970 (the API's clock, as <see cref="StartUnixNano"/>).</param>
 /// <param name="Attributes">String and integer attributes (integers as decimal text).</param>
 /// <param name="Links">Links as (trace id, span id).</param>
-public sealed record ReceivedSpan(string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, ulong StartUnixNano,
+public sealed record ReceivedSpan(string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, ulong StartUnixNano, ulong EndUnixNano,
     IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<(string TraceId, string SpanId)> Links)
 {
     /// <summary>OTLP's server kind.</summary>

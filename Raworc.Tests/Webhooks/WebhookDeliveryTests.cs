@@ -79,6 +79,25 @@ public sealed class WebhookDeliveryTests(WebhookAppFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task AUserMessageThatStartsATurnIsDeliveredAndThenTheBusyStateItCaused()
+    {
+        // A message to an idle session without such webhooks takes a shorter write (SessionTransitions.StartTurn.cs); with
+        // them it must still write both outbox rows, in order.
+        var (_, client) = await fixture.CreateOperatorAsync("turning");
+        using var _ = client;
+        var path = NewPath();
+        await RegisterAsync(client, _receiver.UrlFor(path), ["session.message", "session.state"]);
+        var session = await client.CreateSessionAsync();
+        using var host = fixture.CreateHostClient(session.Id());
+        await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/idle");
+        await client.PostOkAsync($"/api/v0/sessions/{session.Id()}/messages", new { content = "start a turn" });
+
+        var received = await WaitForAcceptedAsync(path, 4);
+        Assert.Equal(["state:init", "state:idle", "message:user:start a turn", "state:busy"], received.Select(Describe).ToArray());
+        Assert.Equal("busy", (string?)(await client.GetSessionAsync(session.Id().ToString()))["state"]);
+    }
+
+    [Fact]
     public async Task AWebhookReceivesOnlyTheEventTypesItChose()
     {
         var (_, client) = await fixture.CreateOperatorAsync("filtered");

@@ -58,9 +58,16 @@ internal sealed class BenchApi(HttpClient client)
         }
     }
 
-    public async Task<MessageView> PostMessageAsync(Guid id, string content, CancellationToken cancellationToken) =>
-        MessageView.From(await ReadAsync<JsonObject>(
-            await client.PostAsJsonAsync($"/api/v0/sessions/{id}/messages", new { content }, cancellationToken), HttpStatusCode.Created, cancellationToken));
+    /// <summary>Posts a user message, with <paramref name="traceParent"/> as its <c>traceparent</c> header when given (its trace is then found by id).</summary>
+    public async Task<MessageView> PostMessageAsync(Guid id, string content, CancellationToken cancellationToken, string? traceParent = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v0/sessions/{id}/messages") { Content = JsonContent.Create(new { content }) };
+        if (traceParent is not null)
+        {
+            request.Headers.Add("traceparent", traceParent);
+        }
+        return MessageView.From(await ReadAsync<JsonObject>(await client.SendAsync(request, cancellationToken), HttpStatusCode.Created, cancellationToken));
+    }
 
     /// <summary>Long-polls for messages after <paramref name="after"/> (the API holds the request up to <paramref name="waitSeconds"/>).</summary>
     public async Task<IReadOnlyList<MessageView>> MessagesAfterAsync(Guid id, Guid after, int waitSeconds, CancellationToken cancellationToken) =>

@@ -31,6 +31,9 @@ var throughputOnly = args.Contains("--throughput");
 var (fixture, variant) = BenchFixture.FromArguments(args);
 // `--seconds N`: the throughput rows' window (5 s by default); longer gives more requests per CPU tick on a busy machine.
 var window = TimeSpan.FromSeconds(args.SkipWhile(a => a != "--seconds").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(5));
+// `--messages`: only the message rows (first answers in computers that never answered, later answers, and their splits by
+// the API's spans) on six fresh sessions; a short run for comparing changes to a turn's path back to back.
+var messagesOnly = args.Contains("--messages");
 using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 var token = phaseBudget.Token;
 var figures = new List<Figure>();
@@ -51,6 +54,31 @@ async Task MeasureAsync(string name, string target, Func<Task<Figure>> measure)
         Log($"failed: {name}: {ex.GetType().Name}: {ex.Message}");
         figures.Add(Figure.NotMeasured(name, target, token.IsCancellationRequested ? "the run's time budget ran out" : ex.Message));
     }
+}
+
+// A phase that prints several rows (a figure and where its time goes).
+async Task MeasureRowsAsync(string name, string target, Func<Task<Figure[]>> measure)
+{
+    Log($"measuring: {name}");
+    try
+    {
+        figures.AddRange(await measure());
+    }
+    catch (Exception ex)
+    {
+        Log($"failed: {name}: {ex.GetType().Name}: {ex.Message}");
+        figures.Add(Figure.NotMeasured(name, target, token.IsCancellationRequested ? "the run's time budget ran out" : ex.Message));
+    }
+}
+
+// Issue 14, goal 2, and the message row: first answers in computers that never answered (before any other answers), then
+// messages one at a time to another session.
+async Task MeasureMessagesAsync(BenchContext context, IReadOnlyList<Guid> neverAnswered, Guid chatty, int count)
+{
+    await MeasureRowsAsync(MessageBenchmarks.FirstName, MessageBenchmarks.FirstTarget,
+        () => MessageBenchmarks.FirstAnswerAsync(context, neverAnswered, token));
+    await MeasureRowsAsync(MessageBenchmarks.LatencyName, MessageBenchmarks.LatencyTarget,
+        () => MessageBenchmarks.LatencyAsync(context, chatty, count, token));
 }
 
 // Issue 14's throughput rows: GET on one idle session and POST …/messages to another with a live agent, each against the
@@ -87,15 +115,22 @@ try
     api = new BenchApi(http);
     var context = new BenchContext(fixture, api, http.BaseAddress!, bearer);
     var kept = new List<Guid>();
-    if (throughputOnly)
+    if (throughputOnly || messagesOnly)
     {
-        foreach (var _ in Enumerable.Range(0, 2))
+        foreach (var _ in Enumerable.Range(0, throughputOnly ? 2 : 6))
         {
             var created = await api.CreateAsync(BenchContext.KeepTimeoutSeconds, token);
             await api.WaitForStateAsync(created.Id, "idle", BenchContext.FastPoll, BenchContext.StateTimeout, token);
             kept.Add(created.Id);
         }
-        await MeasureThroughputAsync(context, kept[0], kept[1]);
+        if (throughputOnly)
+        {
+            await MeasureThroughputAsync(context, kept[0], kept[1]);
+        }
+        else
+        {
+            await MeasureMessagesAsync(context, kept.GetRange(1, 5), kept[0], 50);
+        }
         goto Measured;
     }
 
@@ -137,11 +172,13 @@ try
         // Issue 14, goal 2: computers that never answered (kept[4..8], untouched so far), before kept[0] answers 50.
         if (kept.Count >= 9)
         {
-            await MeasureAsync(MessageBenchmarks.FirstName, MessageBenchmarks.FirstTarget,
-                () => MessageBenchmarks.FirstAnswerAsync(context, kept.GetRange(4, 5), token));
+            await MeasureMessagesAsync(context, kept.GetRange(4, 5), kept[0], 50);
         }
-        await MeasureAsync(MessageBenchmarks.LatencyName, MessageBenchmarks.LatencyTarget,
-            () => MessageBenchmarks.LatencyAsync(context, kept[0], 50, token));
+        else
+        {
+            await MeasureRowsAsync(MessageBenchmarks.LatencyName, MessageBenchmarks.LatencyTarget,
+                () => MessageBenchmarks.LatencyAsync(context, kept[0], 50, token));
+        }
         await MeasureAsync(LifecycleBenchmarks.RestoreName, LifecycleBenchmarks.RestoreTarget,
             async () => Floors.Compare(await LifecycleBenchmarks.RestoreAsync(context, kept[1], 10, token), floors));
         await MeasureThroughputAsync(context, kept[2], kept[3]);
@@ -193,13 +230,13 @@ finally
 
 // The warm pool in a system of its own, with its own time budget (the main system runs without a pool).
 using (var warmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
-if (!throughputOnly)
+if (!throughputOnly && !messagesOnly)
 {
     await MeasureAsync(WarmPoolBenchmark.Name, WarmPoolBenchmark.Target, () => WarmPoolBenchmark.CreateToIdleAsync(20, warmBudget.Token));
 }
 
 // The Swarm column in a system of its own, on a cluster brought up for it and taken down after, with its own budget.
-if (!throughputOnly)
+if (!throughputOnly && !messagesOnly)
 {
     using var swarmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(6));
     try
