@@ -15,6 +15,12 @@ if (args is ["--desktop"])
     await DesktopBenchmarks.RunAloneAsync(table, 5);
     return;
 }
+// `--warm-pool`: only the warm-pool row (issue 14, goal 3), with its step breakdown, in a run of a few minutes.
+if (args is ["--warm-pool"])
+{
+    await WarmPoolBenchmark.RunAloneAsync(table, 20);
+    return;
+}
 var runStarted = Stopwatch.GetTimestamp();
 // `--throughput`: only the four throughput rows (GET and POST, own port and proxy) on two fresh sessions; a short run
 // (about a minute plus the system's start) for comparing request-path changes back to back.
