@@ -5,13 +5,23 @@ using Raworc.HostAgent.Turns;
 namespace Raworc.HostAgent;
 
 /// <summary>
-/// The Host's main loop: reports ready (<c>POST /idle</c> while the session is <c>init</c>), reads the tail of the
+/// The Host's main loop: runs the setup program when the session has a <c>code/setup.sh</c> (<see cref="SetupRunner"/>),
+/// reports ready (<c>POST /idle</c> while the session is <c>init</c>), reads the tail of the
 /// history newest first (only as far as a turn needs, see <see cref="HistoryWindow"/>), then long-polls for new messages. Whenever user messages are unanswered (<see cref="PendingMessages"/>) it marks
 /// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
 /// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history.
 /// </summary>
-public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOptions options, ILogger<AgentService> logger)
+/// <param name="api">The session's API calls.</param>
+/// <param name="runner">Runs one turn.</param>
+/// <param name="options">The settings (session, setup program, long-poll wait).</param>
+/// <param name="logger">The agent's log.</param>
+/// <param name="beforeSessionCode">Called once before any code of the session can run: before <c>setup.sh</c>, or after the
+/// first ready report when there is none (the bash tool's standby shell starts there, with the session's environment).</param>
+public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOptions options, ILogger<AgentService> logger,
+    Action? beforeSessionCode = null)
 {
+    private Action? _beforeSessionCode = beforeSessionCode;
+
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the agent repeats <c>POST /busy</c> during a turn: the API keeps it as a heartbeat (60 s TTL in Redis).</summary>
@@ -35,7 +45,16 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         logger.LogInformation("Host agent serving session {SessionId}", options.SessionId);
         if (options.SetupCommand is { } setup)
         {
-            await SetupRunner.RunAsync(setup, logger, stoppingToken);
+            if (SetupRunner.HasScript(options.SessionDirectory))
+            {
+                BeforeSessionCode();
+                await SetupRunner.RunAsync(setup, logger, stoppingToken);
+            }
+            else
+            {
+                // Nothing to run: no process is started, and the ready report follows at once.
+                SetupRunner.RecordNone(options.SessionDirectory, logger);
+            }
         }
         var backoff = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
@@ -60,6 +79,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
     private async Task ServeAsync(CancellationToken stoppingToken)
     {
         await SetIdleAsync(stoppingToken);
+        BeforeSessionCode();
         var history = await LoadTailAsync(stoppingToken);
         logger.LogInformation("Loaded the newest {Count} messages; ready", history.Messages.Count);
         while (!stoppingToken.IsCancellationRequested)
@@ -132,6 +152,8 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             await SetIdleAsync(CancellationToken.None);
         }
     }
+
+    private void BeforeSessionCode() => Interlocked.Exchange(ref _beforeSessionCode, null)?.Invoke();
 
     private async Task BeatAsync(CancellationToken turnDone)
     {

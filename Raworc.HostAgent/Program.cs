@@ -13,15 +13,22 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var log = new AgentLog();
 try
 {
-    // A warm-pool computer first waits for the session that claims it; its variables then join this process's
-    // environment, except the Host token, which stays in memory only (the environment would hand it to every tool).
-    var handover = await Raworc.HostAgent.Api.PoolClaim.WaitIfPooledAsync(stopping.Token);
-    var environment = AgentEnvironment.FromProcess(handover is null ? null : new Dictionary<string, string>
+    if (!Raworc.HostAgent.Api.PoolClaim.IsPooled)
+    {
+        await HostAgentSetup.Create(AgentEnvironment.FromProcess(), log).RunAsync(stopping.Token);
+        return 0;
+    }
+    // A warm-pool computer takes its pool token, builds all of the agent that needs no session, then waits for the
+    // session that claims it. The session's variables then join this process's environment, except the Host token,
+    // which stays in memory only (the environment would hand it to every tool).
+    var poolToken = Raworc.HostAgent.Api.PoolClaim.TakeToken();
+    var prepared = HostAgentSetup.Prepare(AgentEnvironment.FromProcess(), log);
+    var handover = await Raworc.HostAgent.Api.PoolClaim.WaitAsync(prepared, poolToken, stopping.Token);
+    await prepared.Complete(AgentEnvironment.FromProcess(new Dictionary<string, string>
     {
         [HostAgentVariables.HostToken] = handover.HostToken,
         [HostAgentVariables.SessionId] = handover.SessionId,
-    });
-    await HostAgentSetup.Create(environment, log).RunAsync(stopping.Token);
+    })).RunAsync(stopping.Token);
     return 0;
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)

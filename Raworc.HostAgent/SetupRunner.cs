@@ -1,16 +1,49 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Raworc.HostAgent;
 
 /// <summary>
 /// Runs the computer's setup program (<see cref="Api.AgentOptions.SetupCommand"/>) once, before the agent reports
 /// ready. The program has its own time limit (<c>RAWORC_SETUP_TIMEOUT</c>) and reports its outcome in
-/// <c>/session/logs/setup.status</c>; the agent only waits, so a failing setup never stops the computer.
+/// <c>/session/logs/setup.status</c>; the agent only waits, so a failing setup never stops the computer. A session
+/// without <c>code/setup.sh</c> has nothing for the program to do: the agent then starts no process and writes the
+/// outcome the program would have written (<see cref="RecordNone"/>), which is most of a warm computer's time to ready.
 /// </summary>
 public static class SetupRunner
 {
     /// <summary>Time the agent adds to the program's own limit before it stops waiting.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
+
+    /// <summary>The default of <c>RAWORC_SETUP_TIMEOUT</c>, seconds (as the image's <c>raworc-setup</c>).</summary>
+    public const int DefaultLimitSeconds = 300;
+
+    /// <summary>Whether <paramref name="sessionDirectory"/> holds <c>code/setup.sh</c> (a file, or a link to one), as <c>raworc-setup</c>'s <c>[ -f ]</c> tests.</summary>
+    public static bool HasScript(string sessionDirectory) => File.Exists(Path.Combine(sessionDirectory, "code", "setup.sh"));
+
+    /// <summary>
+    /// Writes <c>logs/setup.status</c> as <c>raworc-setup</c> does when there is no script (<c>result=none</c>, an empty
+    /// <c>exit_code</c>, <c>timeout_seconds</c>, <c>finished_at</c> in UTC), replacing the file atomically, so that an
+    /// outcome of an earlier start is not reported again. A failure to write is logged, never thrown.
+    /// </summary>
+    /// <param name="sessionDirectory">The session folder.</param>
+    /// <param name="logger">Where a failure to write is reported.</param>
+    public static void RecordNone(string sessionDirectory, ILogger logger)
+    {
+        var logs = Path.Combine(sessionDirectory, "logs");
+        var status = Path.Combine(logs, "setup.status");
+        try
+        {
+            Directory.CreateDirectory(logs);
+            File.WriteAllText(status + ".tmp", string.Create(CultureInfo.InvariantCulture,
+                $"result=none\nexit_code=\ntimeout_seconds={LimitSeconds()}\nfinished_at={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\n"));
+            File.Move(status + ".tmp", status, overwrite: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("The setup status could not be written: {Reason}", exception.Message);
+        }
+    }
 
     /// <summary>Runs <paramref name="command"/> with the agent's environment and standard streams, and waits for it.</summary>
     /// <param name="command">Path of the program.</param>
@@ -18,7 +51,7 @@ public static class SetupRunner
     /// <param name="cancellationToken">The agent stopping.</param>
     public static async Task RunAsync(string command, ILogger logger, CancellationToken cancellationToken)
     {
-        var limit = int.TryParse(Environment.GetEnvironmentVariable(HostAgentVariables.SetupTimeout), out var seconds) && seconds > 0 ? seconds : 300;
+        var limit = LimitSeconds();
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(TimeSpan.FromSeconds(limit) + Grace);
         try
@@ -39,4 +72,7 @@ public static class SetupRunner
             logger.LogWarning("The setup program {Command} could not be started: {Reason}", command, exception.Message);
         }
     }
+
+    private static int LimitSeconds() =>
+        int.TryParse(Environment.GetEnvironmentVariable(HostAgentVariables.SetupTimeout), out var seconds) && seconds > 0 ? seconds : DefaultLimitSeconds;
 }

@@ -34,6 +34,7 @@ public static class ComputerExtensions
         builder.Services.AddHostedService<Work.SessionWorker>();
         builder.Services.AddHostedService<Work.ComputerReconciler>();
         builder.Services.AddSingleton<WarmPool>();
+        builder.Services.AddSingleton<WarmPoolHandoffs>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WarmPool>());
         if (builder.Configuration.GetValue($"{ComputerOptions.Section}:{nameof(ComputerOptions.Provider)}", ComputerProviders.Docker) == ComputerProviders.Swarm)
         {

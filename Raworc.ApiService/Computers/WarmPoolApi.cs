@@ -30,11 +30,12 @@ public static class WarmPoolApi
     /// <see cref="PoolHandover"/> once the session (in <c>init</c>, on its first computer) holds the computer's reserved id —
     /// again on a retry until the agent reports ready, so a lost answer is not fatal, and never for a later start (restore); 204 when the time is up unclaimed (poll again); 404
     /// when the computer is neither pooled nor handed to an <c>init</c> session (replaced, or already taken over). A claim
-    /// made on any replica wakes the wait through the session's message channel.
+    /// made on this replica is handed to the wait in memory (<see cref="WarmPoolHandoffs"/>: answered with no read); one
+    /// made on another wakes it through the session's message channel, and the route then reads it.
     /// </summary>
     internal static async Task<Results<Ok<PoolHandover>, NoContent, NotFound<ErrorResponse>>> ClaimAsync(int? wait, ClaimsPrincipal caller,
-        RaworcDbContext db, MessageSignals signals, Work.ComputerWork work, IHostApplicationLifetime lifetime, TimeProvider clock,
-        CancellationToken cancellationToken)
+        RaworcDbContext db, MessageSignals signals, WarmPoolHandoffs handoffs, Work.ComputerWork work, IHostApplicationLifetime lifetime,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         if (wait is < 0 or > MaxWaitSeconds)
         {
@@ -45,6 +46,7 @@ public static class WarmPoolApi
             throw new ApiException(404, "Not found.");
         }
         using var waiter = signals.Register(id);
+        using var handoff = handoffs.Register(id);
         if (await ClaimedAsync(db, id, cancellationToken) is { } session)
         {
             return TypedResults.Ok(work.Handover(session));
@@ -60,8 +62,12 @@ public static class WarmPoolApi
         }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         timeout.CancelAfter(TimeSpan.FromSeconds(wait ?? MaxWaitSeconds));
-        await waiter.Signalled.WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        await Task.WhenAny(waiter.Signalled, handoff.Claimed).WaitAsync(timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         cancellationToken.ThrowIfCancellationRequested();
+        if (handoff.Claimed.IsCompletedSuccessfully)
+        {
+            return TypedResults.Ok(work.Handover(await handoff.Claimed));
+        }
         return await ClaimedAsync(db, id, cancellationToken) is { } late ? TypedResults.Ok(work.Handover(late)) : TypedResults.NoContent();
     }
 

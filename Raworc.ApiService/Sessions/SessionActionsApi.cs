@@ -111,6 +111,7 @@ public static class SessionActionsApi
         var @event = session.State == SessionStates.Init && byHost && await db.HasUnansweredUserMessagesAsync(session.Id, cancellationToken)
             ? SessionEvent.ReadyWithPendingMessages
             : SessionEvent.Idle;
+        // The state just read saves the transition its own read (a ready report is on every start's path).
         var result = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken, observedState: session.State);
         if (result.IsApplied && session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
         {

@@ -93,7 +93,7 @@ public static class SessionsApi
     /// </summary>
     public static async Task<Results<Created<SessionResponse>, UnprocessableEntity<ErrorResponse>>> CreateAsync(CreateSessionRequest body,
         ClaimsPrincipal caller, RaworcDbContext db, SessionSecrets secrets, WorkQueue work, SessionQuotas quotas, TimeProvider clock,
-        WarmPool pool, IOptions<ComputerOptions> computers, RedisStore presence, CancellationToken cancellationToken)
+        WarmPool pool, IOptions<ComputerOptions> computers, RedisStore presence, WarmPoolHandoffs handoffs, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .CheckName(body.Name)
@@ -139,8 +139,12 @@ public static class SessionsApi
         }
         else
         {
-            // Wakes the computer's claim long-poll (on whichever replica holds it), and the pool to refill.
-            presence.PublishMessage(session.Id);
+            // Hands the claim to the computer's long-poll at once when this replica holds it (no read, no trip through
+            // Redis), else wakes it on whichever replica does; and wakes the pool to refill.
+            if (!handoffs.TryHandOff(session))
+            {
+                presence.PublishMessage(session.Id);
+            }
             pool.Wake();
         }
         return TypedResults.Created($"/api/v0/sessions/{session.Id}", SessionResponse.From(session));

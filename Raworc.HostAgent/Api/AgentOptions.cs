@@ -29,7 +29,8 @@ public sealed record AgentOptions
 
     /// <summary>
     /// A program the agent runs once, before it reports ready (the image's <c>raworc-setup</c>, which runs the
-    /// session's <c>setup.sh</c>); null for none.
+    /// session's <c>code/setup.sh</c>); null for none. Skipped when the session folder has no <c>code/setup.sh</c>: the
+    /// agent then writes the program's "none" outcome itself (<see cref="SetupRunner"/>).
     /// </summary>
     public string? SetupCommand { get; init; }
 
@@ -40,7 +41,6 @@ public sealed record AgentOptions
     /// <exception cref="InvalidOperationException">A required variable is missing or malformed; the message names it (never a value).</exception>
     public static AgentOptions FromEnvironment(AgentEnvironment configuration)
     {
-        var wait = configuration[HostAgentVariables.PollWaitSeconds];
         return new AgentOptions
         {
             ApiUrl = ParseApiUrl(Required(configuration, HostAgentVariables.ApiUrl)),
@@ -49,11 +49,18 @@ public sealed record AgentOptions
             HostToken = HostTokenFrom(configuration),
             SetupCommand = configuration[HostAgentVariables.SetupCommand] is { Length: > 0 } setup ? setup : null,
             SessionDirectory = configuration[HostAgentVariables.SessionDirectory] is { Length: > 0 } dir ? dir : "/session",
-            PollWaitSeconds = wait is null ? 30
-                : int.TryParse(wait, out var seconds) && seconds is >= 0 and <= 30 ? seconds
-                : throw new InvalidOperationException("RAWORC_POLL_WAIT_SECONDS must be an integer from 0 to 30."),
+            PollWaitSeconds = PollWaitFrom(configuration),
         };
     }
+
+    /// <summary><c>RAWORC_POLL_WAIT_SECONDS</c>: 0…30, 30 when unset.</summary>
+    /// <exception cref="InvalidOperationException">Set but not an integer from 0 to 30.</exception>
+    internal static int PollWaitFrom(AgentEnvironment configuration) => configuration[HostAgentVariables.PollWaitSeconds] switch
+    {
+        null => 30,
+        var wait when int.TryParse(wait, out var seconds) && seconds is >= 0 and <= 30 => seconds,
+        _ => throw new InvalidOperationException("RAWORC_POLL_WAIT_SECONDS must be an integer from 0 to 30."),
+    };
 
     /// <summary>The API's origin from <c>RAWORC_API_URL</c>'s value, ending with a slash (a trailing <c>/api/v0</c> is dropped).</summary>
     /// <exception cref="InvalidOperationException">Not an absolute http(s) URL.</exception>

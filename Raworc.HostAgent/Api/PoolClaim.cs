@@ -6,9 +6,10 @@ namespace Raworc.HostAgent.Api;
 
 /// <summary>
 /// How the agent of a warm-pool computer gets its session. With <c>RAWORC_POOL_TOKEN_FILE</c> set it takes the pool
-/// token (read once, then deleted), long-polls <c>GET /api/v0/pool/claim</c> until a session claims the computer, then
-/// adds the session's variables to its own environment and writes the session's files, all before the agent's host is
-/// built: from there on it runs exactly as in a computer started for the session. The Host token stays in memory only.
+/// token (read once, then deleted), builds everything of the agent that needs no session (<see cref="HostAgentSetup.Prepare"/>),
+/// long-polls <c>GET /api/v0/pool/claim</c> until a session claims the computer, then adds the session's variables to
+/// its own environment and writes the session's files: from there on it runs exactly as in a computer started for the
+/// session, with nothing left to build but the session's own part. The Host token stays in memory only.
 /// </summary>
 public static class PoolClaim
 {
@@ -17,25 +18,29 @@ public static class PoolClaim
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
+    /// <summary>Whether this computer is a warm-pool one (<c>RAWORC_POOL_TOKEN_FILE</c> set).</summary>
+    internal static bool IsPooled => Environment.GetEnvironmentVariable(HostAgentVariables.PoolTokenFile) is { Length: > 0 };
+
+    /// <summary>Takes the pool token from <c>RAWORC_POOL_TOKEN_FILE</c> (read, then deleted), before anything else reads files.</summary>
+    /// <exception cref="InvalidOperationException">The token file cannot be read or is empty.</exception>
+    internal static string TakeToken() =>
+        AgentOptions.TakeTokenFile(Environment.GetEnvironmentVariable(HostAgentVariables.PoolTokenFile) ?? "", HostAgentVariables.PoolTokenFile, "pool token");
+
     /// <summary>
-    /// Returns null at once outside the pool. Otherwise waits for the claim, for as long as it takes (API restarts
-    /// included: failures are retried with backoff from 0.2 s to 5 s), applies it and returns it.
+    /// Waits for the claim, for as long as it takes (API restarts included: failures are retried with backoff from 0.2 s
+    /// to 5 s), applies it and returns it. The long-poll goes through <paramref name="agent"/>'s transport, so the
+    /// agent's first calls after the claim find the connection open.
     /// </summary>
+    /// <param name="agent">The agent built without its session.</param>
+    /// <param name="token">The pool token (<see cref="TakeToken"/>).</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    /// <exception cref="InvalidOperationException">The token file cannot be read, or the API says this computer is not
-    /// pooled any more (401, 404): the agent then exits and the pool removes the computer.</exception>
-    internal static async Task<PoolHandover?> WaitIfPooledAsync(CancellationToken cancellationToken)
+    /// <exception cref="InvalidOperationException">The API says this computer is not pooled any more (401, 404): the agent
+    /// then exits and the pool removes the computer.</exception>
+    internal static async Task<PoolHandover> WaitAsync(PreparedAgent agent, string token, CancellationToken cancellationToken)
     {
-        if (Environment.GetEnvironmentVariable(HostAgentVariables.PoolTokenFile) is not { Length: > 0 } tokenFile)
+        using var http = new HttpClient(agent.Transport, disposeHandler: false)
         {
-            return null;
-        }
-        var token = AgentOptions.TakeTokenFile(tokenFile, HostAgentVariables.PoolTokenFile, "pool token");
-        var origin = AgentOptions.ParseApiUrl(Environment.GetEnvironmentVariable(HostAgentVariables.ApiUrl) ?? "");
-        var socket = Environment.GetEnvironmentVariable(HostAgentVariables.ApiSocket) is { Length: > 0 } path ? path : null;
-        using var http = new HttpClient(ApiTransport.CreateHandler(socket))
-        {
-            BaseAddress = origin,
+            BaseAddress = agent.ApiUrl,
             Timeout = TimeSpan.FromSeconds(WaitSeconds + 30),
         };
         http.DefaultRequestHeaders.Authorization = new("Bearer", token);

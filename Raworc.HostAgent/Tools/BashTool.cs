@@ -20,12 +20,21 @@ public sealed class BashTool
     private readonly BashOptions options;
     private Process? _standby;
 
-    /// <summary>Creates the tool; with <see cref="BashOptions.StandbyShell"/> the first launcher starts at once.</summary>
+    /// <summary>
+    /// Creates the tool and starts no process: with <see cref="BashOptions.StandbyShell"/> the first launcher starts at
+    /// <see cref="StartStandby"/> or with the first command.
+    /// </summary>
     /// <param name="options">The settings in force.</param>
-    public BashTool(BashOptions options)
+    public BashTool(BashOptions options) => this.options = options;
+
+    /// <summary>
+    /// With <see cref="BashOptions.StandbyShell"/>, starts the next command's launcher now unless one already waits; does
+    /// nothing otherwise. A launcher keeps the environment of the moment it starts, so the agent calls this once its
+    /// session's variables are in place (a warm-pool computer's come with its claim).
+    /// </summary>
+    public void StartStandby()
     {
-        this.options = options;
-        if (options.StandbyShell)
+        if (options.StandbyShell && Volatile.Read(ref _standby) is null)
         {
             KeepStandby();
         }

@@ -46,6 +46,52 @@ public sealed class AgentServiceTests
             api.Messages.Select(m => m.Type ?? m.Content));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task TheSetupProgramRunsBeforeReadyOnlyWhenTheSessionHasASetupScript(bool hasScript)
+    {
+        await using var harness = await AgentHarness.StartAsync();
+        await using var api = await StandInApi.StartAsync();
+        // The setup program of this test: it only records that it ran and what the loop had reported by then.
+        var runs = Path.Combine(harness.Root, "data", "setup-program-runs");
+        var program = Path.Combine(harness.Root, "setup-program");
+        File.WriteAllText(program, $"#!/bin/bash\necho ran >> '{runs}'\n");
+        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(Path.Combine(harness.Root, "data"));
+        Directory.CreateDirectory(Path.Combine(harness.Root, "logs"));
+        // A stale outcome of an earlier start must not survive a start without a script.
+        File.WriteAllText(Path.Combine(harness.Root, "logs", "setup.status"), "result=failed\nexit_code=7\n");
+        if (hasScript)
+        {
+            Directory.CreateDirectory(Path.Combine(harness.Root, "code"));
+            File.WriteAllText(Path.Combine(harness.Root, "code", "setup.sh"), "true\n");
+        }
+        var transitionsAtFirstSessionCode = -1;
+
+        await using (var agent = await RunningAgent.StartAsync(api, harness, "openai", program, () => transitionsAtFirstSessionCode = api.Transitions.Count))
+        {
+            await WaitUntilAsync(() => api.State == "idle" && transitionsAtFirstSessionCode >= 0);
+        }
+
+        // With a script: the program ran once, and the standby shell was started before it (no ready report yet). Without:
+        // no process ran before ready, the "none" outcome replaced the stale one, and the shell started after the report.
+        Assert.Equal(hasScript ? "ran\n" : null, File.Exists(runs) ? File.ReadAllText(runs) : null);
+        Assert.Equal(hasScript ? 0 : 1, transitionsAtFirstSessionCode);
+        var status = File.ReadAllText(Path.Combine(harness.Root, "logs", "setup.status"));
+        if (!hasScript)
+        {
+            Assert.Matches(@"^result=none\nexit_code=\ntimeout_seconds=300\nfinished_at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$", status);
+        }
+        else
+        {
+            // The stand-in program writes no status: the file is the one the test left.
+            Assert.Equal("result=failed\nexit_code=7\n", status);
+        }
+        Assert.Equal(["idle"], api.Transitions);
+    }
+
     [Fact]
     public async Task ARestartedAgentAnswersExactlyTheUnansweredMessages()
     {
@@ -168,10 +214,12 @@ public sealed class AgentServiceTests
     /// <summary>The real <see cref="AgentService"/> against the stand-in API and model, stopped on dispose.</summary>
     private sealed class RunningAgent(Task running, CancellationTokenSource stopping) : IAsyncDisposable
     {
-        public static Task<RunningAgent> StartAsync(StandInApi api, AgentHarness harness, string protocol)
+        public static Task<RunningAgent> StartAsync(StandInApi api, AgentHarness harness, string protocol, string? setupCommand = null,
+            Action? beforeSessionCode = null)
         {
-            var options = OptionsFor(api, harness.Root);
-            var service = new AgentService(new RaworcApiClient(CreateHttpClient(api), options), harness.CreateRunner(protocol), options, NullLogger<AgentService>.Instance);
+            var options = OptionsFor(api, harness.Root) with { SetupCommand = setupCommand };
+            var service = new AgentService(new RaworcApiClient(CreateHttpClient(api), options), harness.CreateRunner(protocol), options,
+                NullLogger<AgentService>.Instance, beforeSessionCode);
             var stopping = new CancellationTokenSource();
             return Task.FromResult(new RunningAgent(Task.Run(() => service.RunAsync(stopping.Token)), stopping));
         }

@@ -15,6 +15,12 @@ if (args is ["--desktop"])
     await DesktopBenchmarks.RunAloneAsync(table, 5);
     return;
 }
+// `--warm-pool`: only the warm-pool row (issue 14, goal 3), with its step breakdown, in a run of a few minutes.
+if (args is ["--warm-pool"])
+{
+    await WarmPoolBenchmark.RunAloneAsync(table, 20);
+    return;
+}
 var runStarted = Stopwatch.GetTimestamp();
 void Log(string text) => Console.Error.WriteLine($"[{Stopwatch.GetElapsedTime(runStarted).TotalSeconds,5:0}s] {text}");
 // `--swarm`: only the Swarm column (issue 17): create → idle and restore → idle on the single engine, then on the 2-node
