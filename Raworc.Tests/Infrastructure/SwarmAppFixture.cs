@@ -59,18 +59,33 @@ public class SwarmAppFixture : ComputersAppFixture
         return _engines.GetOrAdd(node.Spec.Labels[SwarmNodes.EngineLabel], endpoint => new DockerClientConfiguration(new Uri(endpoint)).CreateClient());
     }
 
-    /// <summary>Where the session's computer runs now: its running task's node and container.</summary>
-    /// <exception cref="InvalidOperationException">The session's service has no running task.</exception>
+    /// <summary>
+    /// Where the session's computer runs now: its running task's node and container. The manager may record the task as
+    /// running a moment after its agent reported ready (the task state comes from the node's next status report), so this
+    /// asks again every 200 ms for up to 30 s.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The session's service has no running task after 30 s.</exception>
     public async Task<(string NodeId, string ContainerId)> ComputerAsync(Guid sessionId)
     {
-        var service = await ServiceAsync(sessionId) ?? throw new InvalidOperationException($"Session {sessionId} has no service.");
-        var tasks = await Manager.Tasks.ListAsync(new TasksListParameters
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
         {
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [service.ID] = true } },
-        });
-        var running = tasks.FirstOrDefault(task => task.Status?.State == TaskState.Running && task.Status.ContainerStatus?.ContainerID is { Length: > 0 })
-            ?? throw new InvalidOperationException($"The service of session {sessionId} has no running task.");
-        return (running.NodeID, running.Status.ContainerStatus.ContainerID);
+            var service = await ServiceAsync(sessionId) ?? throw new InvalidOperationException($"Session {sessionId} has no service.");
+            var tasks = await Manager.Tasks.ListAsync(new TasksListParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [service.ID] = true } },
+            });
+            var running = tasks.FirstOrDefault(task => task.Status?.State == TaskState.Running && task.Status.ContainerStatus?.ContainerID is { Length: > 0 });
+            if (running is not null)
+            {
+                return (running.NodeID, running.Status.ContainerStatus.ContainerID);
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The service of session {sessionId} has no running task after 30 s.");
+            }
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>As on the Docker provider, in the session's running task, through the engine of the node that runs it.</summary>
