@@ -4,7 +4,8 @@
 #   --runtime NAME   runs only the tests over real computers (namespaces Raworc.Tests.Computers and
 #                    Raworc.Tests.EndToEnd), with every computer under the OCI runtime NAME
 #                    (RAWORC_TEST_RUNTIME, which the fixtures read). For runsc, eng/gvisor.sh installs
-#                    and registers gVisor first. CI runs these tests once more with --runtime runsc.
+#                    and registers gVisor first. CI runs these tests once more with --runtime runsc, less the
+#                    few whose subject does not depend on the runtime (listed below).
 # The Swarm tests (SwarmComputersTests, SwarmBoundaryTests, SwarmWarmPoolTests) bring up eng/swarm-cluster.sh's two-node
 # cluster themselves, in the plain run only.
 set -euo pipefail
@@ -33,5 +34,11 @@ filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tes
 # service cannot choose its OCI runtime (the nodes' dockerd --default-runtime does), so a second pass would rerun it
 # under runc.
 filter="($filter)&FullyQualifiedName!~Raworc.Tests.Computers.Swarm"
+# Tests whose subject does not depend on the OCI runtime, each on a system of its own (about a minute apiece of start-up
+# and shutdown), run in the plain pass only: two API replicas (ReplicasTests), the API and the whole system restarted
+# (ApiRestartTests, LocalStateTests), the warm pool's share of the capacity (WarmPoolCapacityTests).
+for plain_only in EndToEnd.ReplicasTests Computers.ApiRestartTests EndToEnd.LocalStateTests Computers.WarmPoolCapacityTests; do
+  filter="$filter&FullyQualifiedName!~Raworc.Tests.$plain_only."
+done
 
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"

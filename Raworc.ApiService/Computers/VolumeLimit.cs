@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Messages;
 using Raworc.ApiService.Sessions;
@@ -27,6 +28,12 @@ public sealed class VolumeLimit(RaworcDbContext db, IComputerProvider computers,
         var limitMiB = options.Value.MaxVolumeMiB;
         var limit = limitMiB * 1024L * 1024L;
         var maxInodes = options.Value.MaxVolumeInodes;
+        // Only a live session is ever closed: with none, the engine's disk-usage walk (every image, container layer and
+        // volume it holds) and the counting helper would be work for nothing, every VolumeCheckSeconds of an idle deployment.
+        if (!await db.Sessions.AnyAsync(s => SessionQuotas.LiveStates.Contains(s.State), cancellationToken))
+        {
+            return [];
+        }
         var sizes = await computers.MeasureVolumesAsync(cancellationToken);
         if (sizes.Count == 0)
         {

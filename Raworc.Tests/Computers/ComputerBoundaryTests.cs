@@ -392,16 +392,18 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         var (client, id) = await IdleSessionAsync("filler");
         using var _ = client;
 
-        var fill = await fixture.RunInsideAsync(id, $"head -c {ComputersAppFixture.MaxVolumeMiB + 16}M /dev/zero > /session/data/big; echo $?");
+        // fallocate takes the file's blocks in one call: a volume check cannot fall in the middle of the write (a write of
+        // 80 MiB took long enough under gVisor in CI for the check to close the session, and stop the command, halfway).
+        var fill = await fixture.RunInsideAsync(id, $"fallocate -l {ComputersAppFixture.MaxVolumeMiB + 16}MiB /session/data/big; echo $?");
         Assert.Equal("0\n", fill.Stdout);
         await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
 
         var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
         Assert.Equal("volume_limit", (string?)notice["metadata"]!["type"]);
         Assert.Equal(ComputersAppFixture.MaxVolumeMiB, (int)notice["metadata"]!["limit_mib"]!);
+        // The file's 80 MiB, and the few KiB of what the agent keeps on the volume, rounded down.
         var used = (long)notice["metadata"]!["used_mib"]!;
-        // Measured while the file grew, at some size past the limit.
-        Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB, ComputersAppFixture.MaxVolumeMiB + 17);
+        Assert.Equal(ComputersAppFixture.MaxVolumeMiB + 16, used);
         Assert.Equal($"The session was closed: its files take {used} MiB, more than the limit of {ComputersAppFixture.MaxVolumeMiB} MiB per "
             + "session (Computers:MaxVolumeMiB). Nothing was deleted; make room before working on, or remix it without the large folder.",
             (string?)notice["content"]);
