@@ -4,7 +4,7 @@
 #   raworc/postgres:15            (Debian's postgresql-15 with an entrypoint like the official image's)
 #   raworc/redis:7                (Debian's redis-server)
 # The AppHost uses the last two when Raworc:OfflineImages=true (env Raworc__OfflineImages=true).
-# Images that already exist are kept; pass --force to rebuild.
+# Images that already exist are kept unless their folder changed; pass --force to rebuild.
 set -euo pipefail
 export PATH="/usr/local/bin:$PATH"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,9 +29,13 @@ if ! have "$base"; then
   echo "offline-images: built $base"
 fi
 
+# An image is rebuilt when its folder changed since it was built (label raworc.source: a hash of the folder's files),
+# so a machine that keeps images between runs never runs an old entrypoint.
 build() { # name dir
-  if ! have "$1"; then
-    docker build -q --build-arg BASE_IMAGE="$base" -t "$1" "$2" >/dev/null
+  local source
+  source=$(cd "$2" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  if ! have "$1" || [ "$(docker image inspect -f '{{index .Config.Labels "raworc.source"}}' "$1")" != "$source" ]; then
+    docker build -q --build-arg BASE_IMAGE="$base" --label "raworc.source=$source" -t "$1" "$2" >/dev/null
     echo "offline-images: built $1"
   fi
 }
