@@ -1,6 +1,11 @@
 using System.Diagnostics;
 using System.Net;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Auth;
 using Raworc.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Raworc.Tests.Auth;
 
@@ -50,6 +55,85 @@ public sealed class RateLimitTests(RateLimitAppFixture fixture)
         }
         await AssertLimitedAsync(await LoginAsync(bob, "operator-pass-1"));
         await AssertLimitedAsync(await anonymous.PostAsync("/api/v0/auth/login", Http.Json(new { user = bob, pass = "operator-pass-1" })));
+    }
+
+    // The throttles below are built here over the fixture's Redis, as two replicas would be; they count names of their own,
+    // and their address is never limited, so they touch no counter of the logins above.
+    private static readonly IPAddress Elsewhere = IPAddress.Parse("203.0.113.7");
+
+    private static LoginThrottle Throttle(IConnectionMultiplexer redis) => new(
+        Options.Create(new RateLimitOptions { LoginFailuresPerName = RateLimitAppFixture.LoginFailuresPerName, LoginFailuresPerAddress = 0, LoginWindowSeconds = 600 }),
+        redis, NullLogger<LoginThrottle>.Instance);
+
+    private async Task<ConnectionMultiplexer> ConnectRedisAsync() =>
+        await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync(ResourceNames.Redis))!);
+
+    // Begins a login and, when it may be tried, fails it (after a yield, so the logins of the other throttle run between);
+    // true when it was tried.
+    private static async Task<bool> FailedLoginAsync(LoginThrottle throttle, string name)
+    {
+        using var attempt = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None);
+        if (attempt.RetryAfter is not null)
+        {
+            return false;
+        }
+        await Task.Yield();
+        attempt.Fail();
+        return true;
+    }
+
+    [Fact]
+    public async Task TwoProcessesCountFailedLoginsOfANameTogetherEvenWhenTheyArriveAtOnce()
+    {
+        await using var redisA = await ConnectRedisAsync();
+        await using var redisB = await ConnectRedisAsync();
+        using var a = Throttle(redisA);
+        using var b = Throttle(redisB);
+        var name = $"rl-shared-{Guid.NewGuid():N}";
+
+        // A login that does not fail gives its place back: these leave the count at 0.
+        for (var i = 0; i < 2 * RateLimitAppFixture.LoginFailuresPerName; i++)
+        {
+            using var succeeded = await (i % 2 == 0 ? a : b).BeginAsync(name, Elsewhere, CancellationToken.None);
+            Assert.Null(succeeded.RetryAfter);
+        }
+        // Three times the limit at once, half through each: exactly the limit are tried.
+        var tried = await Task.WhenAll(Enumerable.Range(0, 3 * RateLimitAppFixture.LoginFailuresPerName)
+            .Select(i => Task.Run(() => FailedLoginAsync(i % 2 == 0 ? a : b, name))));
+        Assert.Equal(RateLimitAppFixture.LoginFailuresPerName, tried.Count(t => t));
+        foreach (var throttle in new[] { a, b })
+        {
+            using var refused = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None);
+            Assert.Equal(TimeSpan.FromSeconds(600), refused.RetryAfter);
+        }
+    }
+
+    [Fact]
+    public async Task WhenRedisIsGoneOneProcessStillCountsEveryFailedLoginItSawAndRefusesPastTheLimit()
+    {
+        var redis = await ConnectRedisAsync();
+        using var throttle = Throttle(redis);
+        var name = $"rl-alone-{Guid.NewGuid():N}";
+        const int WithRedis = 4;
+        for (var i = 0; i < WithRedis; i++)
+        {
+            Assert.True(await FailedLoginAsync(throttle, name));
+        }
+
+        // Redis goes away: logins are not refused for it (fail open), the process's own count goes on from what it saw.
+        await redis.CloseAsync();
+        await redis.DisposeAsync();
+        for (var i = WithRedis; i < RateLimitAppFixture.LoginFailuresPerName; i++)
+        {
+            Assert.True(await FailedLoginAsync(throttle, name));
+        }
+        using (var refused = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None))
+        {
+            Assert.Equal(TimeSpan.FromSeconds(600), refused.RetryAfter);
+        }
+        // Another name is not refused.
+        using var other = await throttle.BeginAsync($"rl-other-{Guid.NewGuid():N}", Elsewhere, CancellationToken.None);
+        Assert.Null(other.RetryAfter);
     }
 
     [Fact]
