@@ -68,8 +68,8 @@ public sealed class RateLimitTests(RateLimitAppFixture fixture)
     private async Task<ConnectionMultiplexer> ConnectRedisAsync() =>
         await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync(ResourceNames.Redis))!);
 
-    // Begins a login and, when it may be tried, fails it (after a yield, so the logins of the other throttle run between);
-    // true when it was tried.
+    // Begins a login and, when it may be tried, fails it after a password check's time (PBKDF2 takes tens of ms), during
+    // which the other throttle's logins go on; true when it was tried.
     private static async Task<bool> FailedLoginAsync(LoginThrottle throttle, string name)
     {
         using var attempt = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None);
@@ -77,34 +77,51 @@ public sealed class RateLimitTests(RateLimitAppFixture fixture)
         {
             return false;
         }
-        await Task.Yield();
+        await Task.Delay(TimeSpan.FromMilliseconds(50));
         attempt.Fail();
         return true;
     }
 
     [Fact]
-    public async Task TwoProcessesCountFailedLoginsOfANameTogetherEvenWhenTheyArriveAtOnce()
+    public async Task ThreeProcessesCountFailedLoginsOfANameTogetherEvenWhenTheyArriveAtOnce()
     {
-        await using var redisA = await ConnectRedisAsync();
-        await using var redisB = await ConnectRedisAsync();
-        using var a = Throttle(redisA);
-        using var b = Throttle(redisB);
-        var name = $"rl-shared-{Guid.NewGuid():N}";
-
-        // A login that does not fail gives its place back: these leave the count at 0.
-        for (var i = 0; i < 2 * RateLimitAppFixture.LoginFailuresPerName; i++)
+        // Three, not two: counts that were checked at the start and raised at the failure would rise in steps of three
+        // (0, 3, 6, 9) and pass the limit of 10, where two in step would land on it exactly.
+        var connections = new List<ConnectionMultiplexer>();
+        for (var i = 0; i < 3; i++)
         {
-            using var succeeded = await (i % 2 == 0 ? a : b).BeginAsync(name, Elsewhere, CancellationToken.None);
-            Assert.Null(succeeded.RetryAfter);
+            connections.Add(await ConnectRedisAsync());
         }
-        // Three times the limit at once, half through each: exactly the limit are tried.
-        var tried = await Task.WhenAll(Enumerable.Range(0, 3 * RateLimitAppFixture.LoginFailuresPerName)
-            .Select(i => Task.Run(() => FailedLoginAsync(i % 2 == 0 ? a : b, name))));
-        Assert.Equal(RateLimitAppFixture.LoginFailuresPerName, tried.Count(t => t));
-        foreach (var throttle in new[] { a, b })
+        var throttles = connections.Select(Throttle).ToArray();
+        var name = $"rl-shared-{Guid.NewGuid():N}";
+        try
         {
-            using var refused = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None);
-            Assert.Equal(TimeSpan.FromSeconds(600), refused.RetryAfter);
+            // A login that does not fail gives its place back: these leave the count at 0.
+            for (var i = 0; i < 2 * RateLimitAppFixture.LoginFailuresPerName; i++)
+            {
+                using var succeeded = await throttles[i % 3].BeginAsync(name, Elsewhere, CancellationToken.None);
+                Assert.Null(succeeded.RetryAfter);
+            }
+            // Three times the limit at once, a third through each: exactly the limit are tried.
+            var tried = await Task.WhenAll(Enumerable.Range(0, 3 * RateLimitAppFixture.LoginFailuresPerName)
+                .Select(i => Task.Run(() => FailedLoginAsync(throttles[i % 3], name))));
+            Assert.Equal(RateLimitAppFixture.LoginFailuresPerName, tried.Count(t => t));
+            foreach (var throttle in throttles)
+            {
+                using var refused = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None);
+                Assert.Equal(TimeSpan.FromSeconds(600), refused.RetryAfter);
+            }
+        }
+        finally
+        {
+            foreach (var throttle in throttles)
+            {
+                throttle.Dispose();
+            }
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
         }
     }
 
