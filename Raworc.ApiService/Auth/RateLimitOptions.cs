@@ -4,20 +4,22 @@ namespace Raworc.ApiService.Auth;
 
 /// <summary>
 /// Rate limits, section <c>RateLimits</c>: failed logins per operator name and per client address, and requests per
-/// authenticated principal. Counted in this API process (each replica counts its own). A limit of 0 turns it off.
+/// authenticated principal. Failed logins are counted in Redis, together for every API replica (in this process alone
+/// while Redis does not answer: <see cref="LoginThrottle"/>); requests are counted in this API process (each replica
+/// counts its own). A limit of 0 turns it off.
 /// </summary>
 public sealed class RateLimitOptions
 {
     /// <summary>Configuration section name.</summary>
     public const string Section = "RateLimits";
 
-    /// <summary>Failed logins allowed per operator name in each login window.</summary>
+    /// <summary>Failed logins allowed per operator name in each login window, over all replicas.</summary>
     [Range(0, 1_000_000)]
     public int LoginFailuresPerName { get; set; } = 10;
 
     /// <summary>
-    /// Failed logins allowed per client address in each login window, whatever the names tried (more than per name: one
-    /// address may be a whole office behind NAT).
+    /// Failed logins allowed per client address in each login window over all replicas, whatever the names tried (more
+    /// than per name: one address may be a whole office behind NAT).
     /// </summary>
     [Range(0, 1_000_000)]
     public int LoginFailuresPerAddress { get; set; } = 30;

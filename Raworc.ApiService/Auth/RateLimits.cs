@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -9,7 +8,8 @@ namespace Raworc.ApiService.Auth;
 
 /// <summary>
 /// Rate limiting with ASP.NET Core's rate limiter (<see cref="RateLimitOptions"/>): a token bucket per authenticated
-/// principal on every route, and <see cref="LoginThrottle"/> on the login endpoints. A refusal is a 429
+/// principal on every route, counted in this process, and <see cref="LoginThrottle"/> on the login endpoints, counted in
+/// Redis for every replica. A refusal is a 429
 /// <c>RATE_LIMITED</c> in the error envelope with <c>Retry-After</c> in whole seconds.
 /// </summary>
 public static class RateLimits
@@ -81,141 +81,5 @@ public static class RateLimits
                 QueueLimit = 0,
                 AutoReplenishment = true,
             });
-    }
-}
-
-/// <summary>
-/// Counts failed logins per operator name and per client address in a fixed window (<see cref="RateLimitOptions"/>);
-/// once either count is used up, every login for that name or from that address is refused until the window ends,
-/// whatever the password. Successful logins are not counted, so a client that logs in often is never refused.
-/// </summary>
-/// <remarks>
-/// Logins of one name, and of one address, take turns (<see cref="BeginAsync"/>): checking the count, verifying the
-/// password and counting a failure happen one login at a time, so many logins sent at once cannot all pass the check
-/// before the first failure is counted. Turns are taken name first, then address, so two logins never wait for each other.
-/// </remarks>
-public sealed class LoginThrottle : IDisposable
-{
-    private const string NamePrefix = "name:", AddressPrefix = "address:";
-
-    // Logins waiting for their turn on one key; past it a login is refused at once.
-    private const int MaxWaiting = 64;
-
-    private readonly PartitionedRateLimiter<string> _failures;
-    private readonly PartitionedRateLimiter<string> _turns = PartitionedRateLimiter.Create<string, string>(key =>
-        RateLimitPartition.GetConcurrencyLimiter(key, _ => new ConcurrencyLimiterOptions
-        {
-            PermitLimit = 1,
-            QueueLimit = MaxWaiting,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        }));
-
-    /// <summary>Builds the limiters from the settings; a key whose limit is 0 is not limited.</summary>
-    public LoginThrottle(IOptions<RateLimitOptions> options)
-    {
-        var limits = options.Value;
-        _failures = PartitionedRateLimiter.Create<string, string>(key =>
-        {
-            var permits = key.StartsWith(NamePrefix, StringComparison.Ordinal) ? limits.LoginFailuresPerName : limits.LoginFailuresPerAddress;
-            return permits <= 0
-                ? RateLimitPartition.GetNoLimiter(key)
-                : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = permits,
-                    Window = TimeSpan.FromSeconds(limits.LoginWindowSeconds),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
-        });
-    }
-
-    /// <summary>
-    /// Waits for the turn of a login for <paramref name="name"/> from <paramref name="address"/>. The attempt it returns
-    /// says whether the login may be tried; dispose of it once the login's outcome is counted.
-    /// </summary>
-    public async Task<LoginAttempt> BeginAsync(string name, IPAddress? address, CancellationToken cancellationToken)
-    {
-        var keys = Keys(name, address);
-        var turns = new List<RateLimitLease>(keys.Length);
-        try
-        {
-            foreach (var key in keys)
-            {
-                var turn = await _turns.AcquireAsync(key, 1, cancellationToken);
-                turns.Add(turn);
-                if (!turn.IsAcquired)
-                {
-                    // Too many logins waiting on this name or address.
-                    return new LoginAttempt(this, keys, turns, TimeSpan.FromSeconds(1));
-                }
-            }
-            return new LoginAttempt(this, keys, turns, RetryAfter(keys));
-        }
-        catch
-        {
-            turns.ForEach(turn => turn.Dispose());
-            throw;
-        }
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        _failures.Dispose();
-        _turns.Dispose();
-    }
-
-    // How long a login on these keys must wait, or null when it may be tried now.
-    private TimeSpan? RetryAfter(string[] keys)
-    {
-        TimeSpan? wait = null;
-        foreach (var key in keys)
-        {
-            // Zero permits: asks whether any failure is left in the window without using one.
-            using var lease = _failures.AttemptAcquire(key, 0);
-            if (!lease.IsAcquired)
-            {
-                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
-                wait = wait is { } longer && longer > retryAfter ? longer : retryAfter;
-            }
-        }
-        return wait;
-    }
-
-    private void RecordFailure(string[] keys)
-    {
-        foreach (var key in keys)
-        {
-            _failures.AttemptAcquire(key, 1).Dispose();
-        }
-    }
-
-    // Operator names are at most 64 characters: a longer one names no operator, and its first 65 characters are key enough.
-    private static string[] Keys(string name, IPAddress? address) =>
-    [
-        NamePrefix + (name.Length > 65 ? name[..65] : name),
-        AddressPrefix + (address is null ? "local" : address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString()),
-    ];
-
-    /// <summary>One login's turn: whether it may be tried, and the place to count its failure.</summary>
-    public sealed class LoginAttempt : IDisposable
-    {
-        private readonly LoginThrottle _throttle;
-        private readonly string[] _keys;
-        private readonly List<RateLimitLease> _turns;
-
-        internal LoginAttempt(LoginThrottle throttle, string[] keys, List<RateLimitLease> turns, TimeSpan? retryAfter)
-        {
-            (_throttle, _keys, _turns, RetryAfter) = (throttle, keys, turns, retryAfter);
-        }
-
-        /// <summary>How long the caller must wait before trying again; null when this login may be tried.</summary>
-        public TimeSpan? RetryAfter { get; }
-
-        /// <summary>Counts this login as failed against its name and address.</summary>
-        public void Fail() => _throttle.RecordFailure(_keys);
-
-        /// <summary>Ends the turn: the next login of the same name or address may go.</summary>
-        public void Dispose() => _turns.ForEach(turn => turn.Dispose());
     }
 }

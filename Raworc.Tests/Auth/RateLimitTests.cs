@@ -1,6 +1,11 @@
 using System.Diagnostics;
 using System.Net;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Raworc.ApiService.Auth;
 using Raworc.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Raworc.Tests.Auth;
 
@@ -50,6 +55,102 @@ public sealed class RateLimitTests(RateLimitAppFixture fixture)
         }
         await AssertLimitedAsync(await LoginAsync(bob, "operator-pass-1"));
         await AssertLimitedAsync(await anonymous.PostAsync("/api/v0/auth/login", Http.Json(new { user = bob, pass = "operator-pass-1" })));
+    }
+
+    // The throttles below are built here over the fixture's Redis, as two replicas would be; they count names of their own,
+    // and their address is never limited, so they touch no counter of the logins above.
+    private static readonly IPAddress Elsewhere = IPAddress.Parse("203.0.113.7");
+
+    private static LoginThrottle Throttle(IConnectionMultiplexer redis) => new(
+        Options.Create(new RateLimitOptions { LoginFailuresPerName = RateLimitAppFixture.LoginFailuresPerName, LoginFailuresPerAddress = 0, LoginWindowSeconds = 600 }),
+        redis, NullLogger<LoginThrottle>.Instance);
+
+    private async Task<ConnectionMultiplexer> ConnectRedisAsync() =>
+        await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync(ResourceNames.Redis))!);
+
+    // Begins a login and, when it may be tried, fails it after a password check's time (PBKDF2 takes tens of ms), during
+    // which the other throttle's logins go on; true when it was tried.
+    private static async Task<bool> FailedLoginAsync(LoginThrottle throttle, string name)
+    {
+        using var attempt = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None);
+        if (attempt.RetryAfter is not null)
+        {
+            return false;
+        }
+        await Task.Delay(TimeSpan.FromMilliseconds(50));
+        attempt.Fail();
+        return true;
+    }
+
+    [Fact]
+    public async Task ThreeProcessesCountFailedLoginsOfANameTogetherEvenWhenTheyArriveAtOnce()
+    {
+        // Three, not two: counts that were checked at the start and raised at the failure would rise in steps of three
+        // (0, 3, 6, 9) and pass the limit of 10, where two in step would land on it exactly.
+        var connections = new List<ConnectionMultiplexer>();
+        for (var i = 0; i < 3; i++)
+        {
+            connections.Add(await ConnectRedisAsync());
+        }
+        var throttles = connections.Select(Throttle).ToArray();
+        var name = $"rl-shared-{Guid.NewGuid():N}";
+        try
+        {
+            // A login that does not fail gives its place back: these leave the count at 0.
+            for (var i = 0; i < 2 * RateLimitAppFixture.LoginFailuresPerName; i++)
+            {
+                using var succeeded = await throttles[i % 3].BeginAsync(name, Elsewhere, CancellationToken.None);
+                Assert.Null(succeeded.RetryAfter);
+            }
+            // Three times the limit at once, a third through each: exactly the limit are tried.
+            var tried = await Task.WhenAll(Enumerable.Range(0, 3 * RateLimitAppFixture.LoginFailuresPerName)
+                .Select(i => Task.Run(() => FailedLoginAsync(throttles[i % 3], name))));
+            Assert.Equal(RateLimitAppFixture.LoginFailuresPerName, tried.Count(t => t));
+            foreach (var throttle in throttles)
+            {
+                using var refused = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None);
+                Assert.Equal(TimeSpan.FromSeconds(600), refused.RetryAfter);
+            }
+        }
+        finally
+        {
+            foreach (var throttle in throttles)
+            {
+                throttle.Dispose();
+            }
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task WhenRedisIsGoneOneProcessStillCountsEveryFailedLoginItSawAndRefusesPastTheLimit()
+    {
+        var redis = await ConnectRedisAsync();
+        using var throttle = Throttle(redis);
+        var name = $"rl-alone-{Guid.NewGuid():N}";
+        const int WithRedis = 4;
+        for (var i = 0; i < WithRedis; i++)
+        {
+            Assert.True(await FailedLoginAsync(throttle, name));
+        }
+
+        // Redis goes away: logins are not refused for it (fail open), the process's own count goes on from what it saw.
+        await redis.CloseAsync();
+        await redis.DisposeAsync();
+        for (var i = WithRedis; i < RateLimitAppFixture.LoginFailuresPerName; i++)
+        {
+            Assert.True(await FailedLoginAsync(throttle, name));
+        }
+        using (var refused = await throttle.BeginAsync(name, Elsewhere, CancellationToken.None))
+        {
+            Assert.Equal(TimeSpan.FromSeconds(600), refused.RetryAfter);
+        }
+        // Another name is not refused.
+        using var other = await throttle.BeginAsync($"rl-other-{Guid.NewGuid():N}", Elsewhere, CancellationToken.None);
+        Assert.Null(other.RetryAfter);
     }
 
     [Fact]

@@ -66,6 +66,35 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task FailedLoginsOfOneNameThroughBothReplicasAreCountedTogetherAndThePastLimitOneIsRefused()
+    {
+        var replicas = await fixture.ReplicasAsync();
+        var (name, proxied) = await fixture.CreateOperatorAsync("guessed");
+        proxied.Dispose();
+        using var a = fixture.CreateReplicaClient(replicas[0]);
+        using var b = fixture.CreateReplicaClient(replicas[1]);
+        // Attempt i goes to replica A when i is even, to B when it is odd.
+        Task<HttpResponseMessage> LoginAsync(int attempt, string pass) =>
+            (attempt % 2 == 0 ? a : b).PostAsync($"/api/v0/operators/{name}/login", Http.Json(new { pass }));
+
+        for (var attempt = 0; attempt < ReplicasAppFixture.LoginFailuresPerName; attempt++)
+        {
+            await (await LoginAsync(attempt, "wrong-password")).AssertErrorAsync(401, "UNAUTHORIZED");
+        }
+        // Each replica has seen half of the failures; together they are the limit, so the next is refused on either, and
+        // so is the right password until the window ends.
+        foreach (var (attempt, pass) in new[] { (ReplicasAppFixture.LoginFailuresPerName, "wrong-password"),
+                     (ReplicasAppFixture.LoginFailuresPerName + 1, "wrong-password"), (ReplicasAppFixture.LoginFailuresPerName + 2, "operator-pass-1") })
+        {
+            var refused = await LoginAsync(attempt, pass);
+            var error = await refused.AssertErrorAsync(429, "RATE_LIMITED");
+            Assert.Equal("Too many failed logins for this operator or from this address; try again later.", (string?)error["message"]);
+            Assert.Equal([ReplicasAppFixture.LoginWindowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                refused.Headers.GetValues("Retry-After"));
+        }
+    }
+
     /// <remarks>Runs first (its name sorts first): its first step needs replicas that have sealed nothing yet.</remarks>
     [Fact]
     public async Task ASecretSealedThroughOneReplicaOpensOnTheOtherAndBothSealWithOneKeyFromTheStart()

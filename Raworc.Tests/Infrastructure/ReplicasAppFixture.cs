@@ -29,6 +29,15 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
     /// </summary>
     public const int WorkLeaseSeconds = 15;
 
+    /// <summary>
+    /// <c>RateLimits:LoginFailuresPerName</c> here (the default): failed logins of one name allowed in a window, counted
+    /// over both replicas. The per-address limit stays off (every test logs in from 127.0.0.1).
+    /// </summary>
+    public const int LoginFailuresPerName = 10;
+
+    /// <summary><c>RateLimits:LoginWindowSeconds</c> here: long, so that no window ends while a test counts.</summary>
+    public const int LoginWindowSeconds = 600;
+
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
     {
         ["RAWORC_TEST_RUN"] = _run,
@@ -38,6 +47,8 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
         ["Webhooks__PollMilliseconds"] = "100",
         // Long, so that only the other replica's invalidation (Redis), never the cache's lifetime, can make a revoke count there.
         ["Jwt__PrincipalCacheSeconds"] = "300",
+        ["RateLimits__LoginFailuresPerName"] = LoginFailuresPerName.ToString(CultureInfo.InvariantCulture),
+        ["RateLimits__LoginWindowSeconds"] = LoginWindowSeconds.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>
