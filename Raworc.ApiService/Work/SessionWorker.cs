@@ -217,6 +217,8 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ComputerCopyFailedException or ArgumentException => false,
         // The node holding the session's files is away: refused at once with a clear error; a later restore works once it is back.
         Computers.Swarm.ComputerNodeUnavailableException => false,
+        // The cluster has no room (the placement probe already waited): retrying would only delay the same answer.
+        Computers.Swarm.ComputerNoRoomException => false,
         // A conflict is the engine still busy with the same name: a removal in progress (by the reconciler, or an earlier
         // attempt) or a name not yet released. It clears in moments, so it gets the retries of an unknown failure.
         DockerApiException { StatusCode: System.Net.HttpStatusCode.Conflict } => item.Attempts + 1 < MaxAttemptsForUnknownFailures,
@@ -242,6 +244,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         ComputerRuntimeNotFoundException runtime => runtime.Message,
         ComputerCopyFailedException copy => copy.Message,
         Computers.Swarm.ComputerNodeUnavailableException node => node.Message,
+        Computers.Swarm.ComputerNoRoomException room => room.Message,
         ArgumentException => "The session's secrets or settings could not be given to its computer.",
         OperationCanceledException => "The computer could not be started in time (Computers:WorkTimeoutSeconds, tried 5 times).",
         _ => $"The computer could not be started ({ex.GetType().Name}).",

@@ -144,6 +144,71 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         Assert.Equal(blob, (await (await fixture.NodeProbeAsync(worker)).ReadVolumeAsync(id))["data/kept.bin"].Content);
     }
 
+    [SwarmFact]
+    public async Task ASessionTheClusterHasNoRoomForErrorsWithTheSchedulersReasonAndTheOthersStayIdle()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("swarm-filler");
+        using var _ = client;
+        // Each computer reserves 0.5 CPU (Computers:Cpus) and 512 MiB; CPU runs out first on the test nodes. The room left is
+        // what the nodes' CPUs hold beyond the reservations of the tasks meant to run now (other tests' sessions included).
+        var room = 0L;
+        foreach (var node in (await fixture.Manager.Swarm.ListNodesAsync()).Where(node => node.Status.State == "ready"))
+        {
+            var tasks = await fixture.Manager.Tasks.ListAsync(new Docker.DotNet.Models.TasksListParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["node"] = new Dictionary<string, bool> { [node.ID] = true },
+                    ["desired-state"] = new Dictionary<string, bool> { ["running"] = true },
+                },
+            });
+            var reserved = tasks.Sum(task => task.Spec.Resources?.Reservations?.NanoCPUs ?? 0);
+            room += (node.Description.Resources.NanoCPUs - reserved) / 500_000_000;
+        }
+        var filled = new List<Guid>();
+        try
+        {
+            for (var i = 0; i < room; i++)
+            {
+                filled.Add((await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id());
+                await client.WaitForStateAsync(filled[^1], "idle");
+            }
+
+            var refused = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+            filled.Add(refused);
+            var session = await client.WaitForStateAsync(refused, "errored");
+            Assert.Equal(
+                "No node of the cluster has room for this session's computer now (it reserves 0.5 CPU and 512 MiB; the cluster's "
+                + "scheduler says: no suitable node (insufficient resources on 2 nodes)). Close or delete a session, or add a node, "
+                + "and create the session again.",
+                (string?)session["error"]);
+            Assert.Null(await fixture.ServiceAsync(refused));
+            foreach (var id in filled[..^1])
+            {
+                Assert.Equal("idle", (string?)(await client.GetSessionAsync(id.ToString()))["state"]);
+            }
+        }
+        finally
+        {
+            // The room goes back to the collection's other tests.
+            foreach (var id in filled)
+            {
+                using var deleted = await client.DeleteAsync($"/api/v0/sessions/{id}");
+            }
+            await Waits.UntilAsync(async () =>
+            {
+                foreach (var id in filled)
+                {
+                    if (await fixture.ServiceAsync(id) is not null)
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }, "the filling sessions' services are gone", TimeSpan.FromSeconds(60));
+        }
+    }
+
     /// <summary>
     /// The container the session shows, once it shows one other than <paramref name="not"/>: Swarm starts a task's container
     /// itself, so its agent can report ready before the provider has seen that container and recorded it (README

@@ -26,6 +26,20 @@ public sealed class SessionWorkerFailureTests
     }
 
     [Fact]
+    public void AClusterWithNoRoomErrorsTheSessionAtOnceWithTheSchedulersReason()
+    {
+        var error = new Raworc.ApiService.Computers.Swarm.ComputerNoRoomException(0.5, 512L * 1024 * 1024,
+            "no suitable node (insufficient resources on 2 nodes)");
+
+        Assert.False(SessionWorker.IsTransient(error, new WorkItem { Kind = WorkKinds.Create }));
+        Assert.Equal(
+            "No node of the cluster has room for this session's computer now (it reserves 0.5 CPU and 512 MiB; the cluster's "
+            + "scheduler says: no suitable node (insufficient resources on 2 nodes)). Close or delete a session, or add a node, "
+            + "and create the session again.",
+            SessionWorker.Reason(error));
+    }
+
+    [Fact]
     public void EngineErrorsAreRetriedAndABadRequestIsNot()
     {
         var item = new WorkItem { Kind = WorkKinds.Create };

@@ -57,6 +57,7 @@ public sealed partial class SwarmComputerProvider
     /// Lets the Swarm scheduler choose: a one-shot service with the computer's reservations and no constraint, removed as
     /// soon as its task is assigned. A cluster with no node that has the room leaves the task pending: then this fails.
     /// </summary>
+    /// <exception cref="ComputerNoRoomException">No node took the probe within <see cref="PlacementTimeout"/>.</exception>
     private async Task<SwarmNode> ProbeAsync(Guid sessionId, string image, long memoryBytes, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -98,8 +99,7 @@ public sealed partial class SwarmComputerProvider
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
             }
-            throw new InvalidOperationException(
-                $"No node of the cluster took the computer within {PlacementTimeout.TotalSeconds} s ({why ?? "no reason given"}).");
+            throw new ComputerNoRoomException(settings.Cpus, memoryBytes, why);
         }
         finally
         {

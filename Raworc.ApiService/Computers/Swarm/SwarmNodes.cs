@@ -73,3 +73,19 @@ public sealed class ComputerNodeUnavailableException(string nodeId, string why)
     /// <summary>The Swarm node id.</summary>
     public string NodeId { get; } = nodeId;
 }
+
+/// <summary>
+/// No node of the cluster took a new session's computer: the Swarm scheduler left its placement probe pending, most often
+/// because every ready node's unreserved CPU or memory is below what a computer reserves (<c>Computers:Cpus</c>,
+/// <c>Computers:MemoryMiB</c>). Nothing was made for the session. The message is meant for users.
+/// </summary>
+/// <param name="cpus">The CPUs a computer reserves.</param>
+/// <param name="memoryBytes">The memory a computer reserves, in bytes.</param>
+/// <param name="schedulerReason">The probe task's error as the manager reported it (e.g. <c>no suitable node (insufficient
+/// resources on 2 nodes)</c>), or null when it gave none.</param>
+public sealed class ComputerNoRoomException(double cpus, long memoryBytes, string? schedulerReason)
+    : Exception(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"No node of the cluster has room for this session's computer now (it reserves {cpus} CPU and {memoryBytes / (1024 * 1024)} MiB; "
+        + $"the cluster's scheduler says: {schedulerReason ?? "no reason given"}). Close or delete a session, or add a node, and create the session again."))
+{
+}
