@@ -233,9 +233,19 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
     /// </summary>
     internal static string Reason(Exception ex, string kind = WorkKinds.Create) => (kind, ex) switch
     {
-        (WorkKinds.Close, _) => $"The computer could not be stopped ({ex.GetType().Name}).",
-        (WorkKinds.Delete, _) => $"The computer and its volume could not be removed ({ex.GetType().Name}).",
+        (WorkKinds.Close, _) => $"The computer could not be stopped: {Cause(ex)}.",
+        (WorkKinds.Delete, _) => $"The computer and its volume could not be removed: {Cause(ex)}.",
         _ => StartReason(ex),
+    };
+
+    // What failed, in words: a user reads it in the session's error, so never the exception's type or message (which may
+    // hold the engine's address, a path or a connection string); the worker's log line has the session's id beside it.
+    private static string Cause(Exception ex) => ex switch
+    {
+        DockerApiException docker => $"the container engine answered {(int)docker.StatusCode}",
+        TimeoutException => "the container engine did not answer in time",
+        HttpRequestException or SocketException or IOException => "the container engine could not be reached",
+        _ => "an unexpected error (the API's log has the session's id)",
     };
 
     private static string StartReason(Exception ex) => ex switch
@@ -247,7 +257,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         Computers.Swarm.ComputerNoRoomException room => room.Message,
         ArgumentException => "The session's secrets or settings could not be given to its computer.",
         OperationCanceledException => "The computer could not be started in time (Computers:WorkTimeoutSeconds, tried 5 times).",
-        _ => $"The computer could not be started ({ex.GetType().Name}).",
+        _ => $"The computer could not be started: {Cause(ex)}.",
     };
 
     private async Task FailSessionAsync(WorkItem item, string reason, CancellationToken cancellationToken)

@@ -60,12 +60,32 @@ public sealed class SessionWorkerFailureTests
     }
 
     [Theory]
-    [InlineData(WorkKinds.Close, "The computer could not be stopped (DockerApiException).")]
-    [InlineData(WorkKinds.Delete, "The computer and its volume could not be removed (DockerApiException).")]
-    [InlineData(WorkKinds.Restore, "The computer could not be started (DockerApiException).")]
+    [InlineData(WorkKinds.Close, "The computer could not be stopped: the container engine answered 400.")]
+    [InlineData(WorkKinds.Delete, "The computer and its volume could not be removed: the container engine answered 400.")]
+    [InlineData(WorkKinds.Restore, "The computer could not be started: the container engine answered 400.")]
     public void TheReasonNamesWhatFailed(string kind, string reason)
     {
         Assert.Equal(reason, SessionWorker.Reason(new DockerApiException(System.Net.HttpStatusCode.BadRequest, "bad"), kind));
+    }
+
+    /// <summary>
+    /// A session's <c>error</c> is read by its users: it says what failed in words, never the .NET type of the failure nor
+    /// its message (which may hold an engine address or a path).
+    /// </summary>
+    [Theory]
+    [InlineData("timeout", "The computer could not be started: the container engine did not answer in time.")]
+    [InlineData("unreachable", "The computer could not be started: the container engine could not be reached.")]
+    [InlineData("unexpected", "The computer could not be started: an unexpected error (the API's log has the session's id).")]
+    public void TheReasonNamesNoTypeAndNoMessage(string failure, string reason)
+    {
+        Exception ex = failure switch
+        {
+            "timeout" => new TimeoutException("after 100 s on unix:///var/run/docker.sock"),
+            "unreachable" => new HttpRequestException("Connection refused (unix:///var/run/docker.sock)"),
+            _ => new InvalidOperationException("Host=postgres;Password=secret"),
+        };
+
+        Assert.Equal(reason, SessionWorker.Reason(ex, WorkKinds.Create));
     }
 
     [Fact]
