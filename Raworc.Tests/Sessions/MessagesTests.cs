@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using Raworc.ApiService.Messages;
+using Raworc.HostAgent.Api;
+using Raworc.HostAgent.Tools;
+using Raworc.Tests.HostAgent;
 using Raworc.Tests.Infrastructure;
 
 namespace Raworc.Tests.Sessions;
@@ -294,6 +298,37 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
         Assert.Equal(["m2", "m3"], (await client.GetMessagesAsync(session.Id().ToString(), $"?after={posted[1]}&before={posted[4]}")).Select(m => (string)m!["content"]!));
         Assert.Equal(["m5", "m4"], (await client.GetMessagesAsync(session.Id().ToString(), $"?order=desc&offset=1&limit=2")).Select(m => (string)m!["content"]!));
         Assert.Equal(["m0", "m1"], (await client.GetMessagesAsync(session.Id().ToString(), "?order=asc&limit=2")).Select(m => (string)m!["content"]!));
+    }
+
+    [Fact]
+    public async Task AToolCallWhoseArgumentsHoldANulIsStoredAsAToolExecutionWithTheNulReplaced()
+    {
+        // The model writes a tool call's arguments: one U+0000 in them (a file's text here) kept the call out of the history.
+        await using var harness = await AgentHarness.StartAsync(
+            ScriptStep.CallTool(TextEditorTool.Name, new JsonObject { ["command"] = "create", ["path"] = "nul.txt", ["file_text"] = "a\0b" }),
+            ScriptStep.Answer("done"));
+        var (_, client) = await fixture.CreateOperatorAsync("nulcall");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "Write it." });
+        using var host = fixture.CreateHostClient(session.Id());
+        var api = new RaworcApiClient(host, new AgentOptions
+        {
+            ApiUrl = host.BaseAddress!,
+            SessionId = session.Id().ToString(),
+            HostToken = "sent by the client already",
+            SessionDirectory = harness.Root,
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var history = await api.GetAllMessagesAsync(null, timeout.Token);
+        await harness.CreateRunner("openai").RunAsync(history, async (message, ct) => await api.PostMessageAsync(message, ct), timeout.Token);
+
+        var stored = Assert.Single(await client.GetMessagesAsync(session.Id().ToString()), m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
+        Assert.Equal($"{TextEditorTool.Name} create nul.txt\nFile created successfully at: {Path.Combine(harness.Root, "nul.txt")}", (string?)stored["content"]);
+        var arguments = stored["metadata"]!["arguments"]!.AsObject();
+        Assert.Equal(("create", "nul.txt", "a\uFFFDb", 3),
+            ((string?)arguments["command"], (string?)arguments["path"], (string?)arguments["file_text"], arguments.Count));
+        Assert.Equal("a\0b", await File.ReadAllTextAsync(Path.Combine(harness.Root, "nul.txt")));
     }
 
     [Fact]
