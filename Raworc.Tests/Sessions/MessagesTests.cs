@@ -129,7 +129,30 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
     [Fact]
     public async Task LongPollReturnsAsSoonAsAMessageArrives()
     {
-        var (_, client) = await fixture.CreateOperatorAsync("poller");
+        var page = await HostPollWokenByAUserMessageAsync("poller");
+        Assert.Equal("second", (string?)Assert.Single(page)!["content"]);
+    }
+
+    [Fact]
+    public async Task AHostWokenByAUserMessageGetsTheTraceContextOfTheMessagesRequest()
+    {
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+
+        // Woken by the message, the Host's poll is answered from the wake-up's shared read, which must carry the context too.
+        var page = await HostPollWokenByAUserMessageAsync("traced-poller", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        var message = Assert.Single(page)!;
+        Assert.Equal(("second", traceId), ((string?)message["content"], ((string?)message["trace_parent"])?.Split('-')[1]));
+    }
+
+    /// <summary>
+    /// A Host long-poll (after the first message of a new session of a new operator named <paramref name="operatorName"/>)
+    /// woken by the user message "second", which the operator posts while it waits, with <paramref name="traceParent"/>
+    /// as its <c>traceparent</c> header when given. Returns the page the poll answered.
+    /// </summary>
+    private async Task<JsonArray> HostPollWokenByAUserMessageAsync(string operatorName, string? traceParent = null)
+    {
+        var (_, client) = await fixture.CreateOperatorAsync(operatorName);
         using var _ = client;
         var session = await client.CreateSessionAsync(new { prompt = "first" });
         var first = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
@@ -138,35 +161,17 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
         var poll = host.GetAsync($"/api/v0/sessions/{session.Id()}/messages?after={first}&wait=20");
         // Time for the poll to reach its wait; a poll that answered before the message would hold no message at all.
         await Task.Delay(300);
-        await client.PostOkAsync($"/api/v0/sessions/{session.Id()}/messages", new { content = "second" });
-
-        var response = await poll.WaitAsync(TimeSpan.FromSeconds(10));
-        var messages = await response.ReadArrayAsync();
-        Assert.Equal("second", (string?)Assert.Single(messages)!["content"]);
-    }
-
-    [Fact]
-    public async Task AHostWokenByAUserMessageGetsTheTraceContextOfTheMessagesRequest()
-    {
-        var (_, client) = await fixture.CreateOperatorAsync("traced-poller");
-        using var _ = client;
-        var session = await client.CreateSessionAsync(new { prompt = "first" });
-        var first = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
-        using var host = fixture.CreateHostClient(session.Id());
-
-        // Woken by the message, the Host's poll is answered from the wake-up's shared read, which must carry the context too.
-        var poll = host.GetAsync($"/api/v0/sessions/{session.Id()}/messages?after={first}&wait=20");
-        await Task.Delay(300);
-        var traceId = ActivityTraceId.CreateRandom().ToHexString();
         using var post = new HttpRequestMessage(HttpMethod.Post, $"/api/v0/sessions/{session.Id()}/messages")
         {
             Content = Http.Json(new { content = "second" }),
         };
-        post.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        if (traceParent is not null)
+        {
+            post.Headers.Add("traceparent", traceParent);
+        }
         Assert.Equal(HttpStatusCode.Created, (await client.SendAsync(post)).StatusCode);
 
-        var message = Assert.Single(await (await poll.WaitAsync(TimeSpan.FromSeconds(10))).ReadArrayAsync())!;
-        Assert.Equal(("second", traceId), ((string?)message["content"], ((string?)message["trace_parent"])?.Split('-')[1]));
+        return await (await poll.WaitAsync(TimeSpan.FromSeconds(10))).ReadArrayAsync();
     }
 
     [Fact]
