@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Polly;
+using Polly.Retry;
 using Raworc.HostAgent.Api;
 using Raworc.HostAgent.Turns;
 
@@ -9,7 +11,9 @@ namespace Raworc.HostAgent;
 /// reports ready (<c>POST /idle</c> while the session is <c>init</c>), reads the tail of the
 /// history newest first (only as far as a turn needs, see <see cref="HistoryWindow"/>), then long-polls for new messages. Whenever user messages are unanswered (<see cref="PendingMessages"/>) it marks
 /// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
-/// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history.
+/// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history; a tool message whose
+/// post failed transiently is posted again up to <see cref="ToolMessageRetries"/> times, from
+/// <see cref="AgentOptions.ToolMessageRetryDelay"/> doubling.
 /// </summary>
 /// <param name="api">The session's API calls.</param>
 /// <param name="runner">Runs one turn.</param>
@@ -23,6 +27,23 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
     private Action? _beforeSessionCode = beforeSessionCode;
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times a tool message whose post failed transiently (a 5xx, a connection failure) is posted again.</summary>
+    public const int ToolMessageRetries = 3;
+
+    // Only what may pass: a 4xx would answer the same again.
+    private readonly ResiliencePipeline _toolMessageRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = ToolMessageRetries,
+            Delay = options.ToolMessageRetryDelay,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            ShouldHandle = new PredicateBuilder()
+                .Handle<HttpRequestException>()
+                .Handle<RaworcApiException>(ex => (int)ex.Status >= 500),
+        })
+        .Build();
 
     /// <summary>How often the agent repeats <c>POST /busy</c> during a turn: the API keeps it as a heartbeat (60 s TTL in Redis).</summary>
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
@@ -177,12 +198,14 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
     }
 
-    // Tool messages are announcements: failing to post one must not fail the tool call the model is waiting for.
+    // Tool messages are announcements: failing to post one must not fail the tool call the model is waiting for. A transient
+    // failure is retried (ToolMessageRetries), else the history would lack the call for good.
     private async Task<int> TryPostToolMessageAsync(NewMessage message, CancellationToken cancellationToken)
     {
         try
         {
-            await api.PostMessageAsync(message, cancellationToken);
+            await _toolMessageRetry.ExecuteAsync(async (state, token) => await state.Api.PostMessageAsync(state.Message, token),
+                (Api: api, Message: message), cancellationToken);
             return 1;
         }
         catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)

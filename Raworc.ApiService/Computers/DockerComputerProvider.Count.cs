@@ -30,10 +30,10 @@ public sealed partial class DockerComputerProvider
 
     /// <inheritdoc />
     /// <remarks>
-    /// One short-lived helper container (the computers' image, Docker's default runtime, no network, read-only root, the
-    /// computers' CPU and memory limits, 64 processes) mounts every given volume read-only and runs <c>du</c> twice on each:
-    /// the inodes, and the bytes of the blocks the files and folders take. The session's code cannot reach the helper
-    /// (another container) nor change what it prints.
+    /// One short-lived helper container (<see cref="RunHelperContainerAsync"/>: the computers' image, Docker's default runtime,
+    /// no network, read-only root, the computers' CPU and memory limits, 64 processes) mounts every given volume read-only
+    /// and runs <c>du</c> twice on each: the inodes, and the bytes of the blocks the files and folders take. The session's
+    /// code cannot reach the helper (another container) nor change what it prints.
     /// </remarks>
     public async Task<IReadOnlyDictionary<Guid, VolumeCount>> CountVolumesAsync(IReadOnlyCollection<Guid> sessionIds, CancellationToken cancellationToken)
     {
@@ -56,29 +56,13 @@ public sealed partial class DockerComputerProvider
             }
         }
 
-        var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        try
         {
-            Name = $"raworc-count-{Guid.NewGuid():N}",
-            Image = options.Value.Image,
-            User = "0:0",
-            Entrypoint = ["/bin/bash", "-c"],
-            Cmd = [CountScript],
-            Env = [$"RAWORC_COUNT_SECONDS={CountSecondsPerWalk.ToString(CultureInfo.InvariantCulture)}"],
-            Labels = labels,
-            HostConfig = new HostConfig
-            {
-                NetworkMode = "none",
-                CapDrop = ["ALL"],
-                CapAdd = ["DAC_READ_SEARCH"],
-                SecurityOpt = ["no-new-privileges"],
-                ReadonlyRootfs = true,
-                PidsLimit = 64,
-                NanoCPUs = (long)Math.Round(options.Value.Cpus * 1_000_000_000),
-                Memory = options.Value.MemoryMiB * 1024L * 1024L,
-                LogConfig = new LogConfig { Type = "json-file", Config = new Dictionary<string, string> { ["max-size"] = "1m", ["max-file"] = "1" } },
-                // A volume deleted since it was listed would be made again, empty, by the mount: with the session's labels,
-                // so the reconciler removes it like any volume whose session is gone.
-                Mounts = [.. sessionIds.Select(id => new Mount
+            // A volume deleted since it was listed would be made again, empty, by the mount: with the session's labels,
+            // so the reconciler removes it like any volume whose session is gone.
+            var run = await RunHelperContainerAsync($"raworc-count-{Guid.NewGuid():N}", labels, CountScript,
+                [$"RAWORC_COUNT_SECONDS={CountSecondsPerWalk.ToString(CultureInfo.InvariantCulture)}"], ["DAC_READ_SEARCH"],
+                [.. sessionIds.Select(id => new Mount
                 {
                     Type = "volume",
                     Source = NameOf(id),
@@ -86,29 +70,10 @@ public sealed partial class DockerComputerProvider
                     ReadOnly = true,
                     VolumeOptions = new VolumeOptions { Labels = Labels(id), NoCopy = true },
                 })],
-            },
-        }, cancellationToken);
-        try
-        {
-            await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
-            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                limit.CancelAfter(CountTimeout);
-                try
-                {
-                    await docker.Containers.WaitContainerAsync(created.ID, limit.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // What it printed so far still counts; the rest waits for the next round.
-                    await docker.Containers.KillContainerAsync(created.ID, new ContainerKillParameters(), cancellationToken);
-                }
-            }
-            using var logs = await docker.Containers.GetContainerLogsAsync(created.ID, tty: false,
-                new ContainerLogsParameters { ShowStdout = true }, cancellationToken);
-            var (output, _) = await logs.ReadOutputToEndAsync(cancellationToken);
+                // Killed at the limit, what it printed so far still counts; the rest waits for the next round.
+                CountTimeout, readOutput: true, cancellationToken);
             var asked = sessionIds.ToHashSet();
-            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            foreach (var line in run.Output!.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 var fields = line.Split(' ');
                 if (fields.Length == 3 && Guid.TryParse(fields[0], out var id) && asked.Contains(id))
@@ -122,10 +87,6 @@ public sealed partial class DockerComputerProvider
         {
             // Removed under it: a delete takes away every container that holds the session's volume.
             return counts;
-        }
-        finally
-        {
-            await RemoveContainerAsync(created.ID, CancellationToken.None);
         }
 
         static long Figure(string text) =>

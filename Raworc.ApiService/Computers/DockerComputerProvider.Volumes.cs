@@ -42,57 +42,27 @@ public sealed partial class DockerComputerProvider
         if (parts.Code) { copied.Add("code"); }
         if (parts.Secrets) { copied.Add("secrets"); }
 
-        var helper = $"raworc-copy-{toSessionId:D}";
+        var labels = Labels(toSessionId);
+        labels[RoleLabel] = "copy";
         var succeeded = false;
         try
         {
-            var labels = Labels(toSessionId);
-            labels[RoleLabel] = "copy";
-            var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+            // Root, for ownership and modes, but with only the capabilities cp -a needs.
+            var run = await RunHelperContainerAsync($"raworc-copy-{toSessionId:D}", labels, CopyScript,
+                [$"RAWORC_COPY_PARTS={string.Join(' ', copied)}"], ["CHOWN", "DAC_OVERRIDE", "FOWNER"],
+                [
+                    new Mount { Type = "volume", Source = from, Target = "/from", ReadOnly = true },
+                    new Mount { Type = "volume", Source = to, Target = "/to" },
+                ],
+                TimeSpan.FromSeconds(options.Value.CopyTimeoutSeconds), readOutput: false, cancellationToken);
+            switch (run.ExitCode)
             {
-                Name = helper,
-                Image = options.Value.Image,
-                User = "0:0",
-                Entrypoint = ["/bin/bash", "-c"],
-                Cmd = [CopyScript],
-                Env = [$"RAWORC_COPY_PARTS={string.Join(' ', copied)}"],
-                Labels = labels,
-                // Root, for ownership and modes, but with only the capabilities cp -a needs, and the computers' limits.
-                HostConfig = new HostConfig
-                {
-                    NetworkMode = "none",
-                    CapDrop = ["ALL"],
-                    CapAdd = ["CHOWN", "DAC_OVERRIDE", "FOWNER"],
-                    SecurityOpt = ["no-new-privileges"],
-                    ReadonlyRootfs = true,
-                    PidsLimit = 64,
-                    NanoCPUs = (long)Math.Round(options.Value.Cpus * 1_000_000_000),
-                    Memory = options.Value.MemoryMiB * 1024L * 1024L,
-                    LogConfig = new LogConfig { Type = "json-file", Config = new Dictionary<string, string> { ["max-size"] = "1m", ["max-file"] = "1" } },
-                    Mounts =
-                    [
-                        new Mount { Type = "volume", Source = from, Target = "/from", ReadOnly = true },
-                        new Mount { Type = "volume", Source = to, Target = "/to" },
-                    ],
-                },
-            }, cancellationToken);
-            await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(TimeSpan.FromSeconds(options.Value.CopyTimeoutSeconds));
-            ContainerWaitResponse result;
-            try
-            {
-                result = await docker.Containers.WaitContainerAsync(created.ID, limit.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new ComputerCopyFailedException(
-                    $"The parent session's files could not be copied within {options.Value.CopyTimeoutSeconds} s (Computers:CopyTimeoutSeconds).");
-            }
-            if (result.StatusCode != 0)
-            {
-                throw new ComputerCopyFailedException(
-                    $"The parent session's files could not be copied (the copy exited with code {result.StatusCode}).");
+                case null:
+                    throw new ComputerCopyFailedException(
+                        $"The parent session's files could not be copied within {options.Value.CopyTimeoutSeconds} s (Computers:CopyTimeoutSeconds).");
+                case not 0:
+                    throw new ComputerCopyFailedException(
+                        $"The parent session's files could not be copied (the copy exited with code {run.ExitCode}).");
             }
             succeeded = true;
             LogCopied(fromSessionId, toSessionId, string.Join(' ', copied));
@@ -103,7 +73,6 @@ public sealed partial class DockerComputerProvider
         }
         finally
         {
-            await RemoveContainerAsync(helper, CancellationToken.None);
             if (!succeeded)
             {
                 await RemoveVolumeAsync(to, CancellationToken.None);

@@ -72,8 +72,17 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         return false;
     }
 
-    // 22021 character_not_in_repertoire (U+0000 in text), 22P05 untranslatable_character (\u0000 in jsonb).
-    private static bool IsUnstorableText(Exception exception) =>
-        (exception as PostgresException ?? exception.InnerException as PostgresException)?.SqlState is
-            PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter;
+    // 22021 character_not_in_repertoire (U+0000 in text), 22P05 untranslatable_character (\u0000 in jsonb). The whole chain,
+    // as IsUnavailable reads it: a PostgresException is an NpgsqlException, so one wrapped deeper was answered 503.
+    private static bool IsUnstorableText(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

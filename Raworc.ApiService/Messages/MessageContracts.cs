@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
@@ -42,6 +44,11 @@ public sealed record MessageCountResponse(int Count);
 /// <summary>Builds message rows.</summary>
 public static class MessageFactory
 {
+    // Characters past ASCII go to jsonb as themselves, not as \u escapes: on a database whose encoding is not UTF8
+    // (SQL_ASCII, as initdb makes under the C locale) jsonb refuses such an escape (0A000), which answered a host message
+    // holding U+FFFD (the agent's stand-in for U+0000) with 503. Text columns take the same characters unescaped already.
+    private static readonly JsonSerializerOptions StoredJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>A new message (its sequence number is assigned by the database on insert), carrying the current trace's context.</summary>
     public static Message Create(Guid sessionId, string role, string content, JsonObject? metadata, DateTimeOffset now) => new()
     {
@@ -49,7 +56,7 @@ public static class MessageFactory
         SessionId = sessionId,
         Role = role,
         Content = content,
-        Metadata = (metadata ?? []).ToJsonString(),
+        Metadata = (metadata ?? []).ToJsonString(StoredJson),
         CreatedAt = now,
         TraceParent = Platform.Telemetry.CurrentTraceParent(),
     };

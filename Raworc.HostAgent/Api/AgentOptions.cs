@@ -37,6 +37,12 @@ public sealed record AgentOptions
     /// <summary>Long-poll wait, 0…30 s; default 30.</summary>
     public int PollWaitSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// The wait before the first new post of a tool message whose post failed transiently (a 5xx, a connection failure);
+    /// each further one waits about twice as long (with jitter). Default 1 s, the API's <c>Retry-After</c> of a 503.
+    /// </summary>
+    public TimeSpan ToolMessageRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Reads the settings.</summary>
     /// <exception cref="InvalidOperationException">A required variable is missing or malformed; the message names it (never a value).</exception>
     public static AgentOptions FromEnvironment(AgentEnvironment configuration)

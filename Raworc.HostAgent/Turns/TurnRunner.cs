@@ -107,7 +107,7 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
             ["type"] = MessageTypes.ToolExecution,
             ["tool"] = call.Tool,
             ["tool_type"] = AgentTools.RaworcToolType(call.Tool),
-            ["arguments"] = arguments,
+            ["arguments"] = Storable(arguments),
             ["duration_ms"] = call.DurationMs,
             ["exit_code"] = call.ExitCode,
         });
@@ -133,6 +133,31 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
     /// that shows the command ran.
     /// </summary>
     public static string Storable(string text) => text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;
+
+    /// <summary>
+    /// A deep copy of <paramref name="node"/> with <see cref="Storable(string)"/> applied to every property name and string
+    /// value: a tool call's arguments are the model's to write, and one U+0000 in them would drop the call's
+    /// <c>tool_execution</c> message as one in the output did. Two names that become equal keep the later value.
+    /// </summary>
+    public static JsonNode? Storable(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                var copy = new JsonObject();
+                foreach (var (name, value) in obj)
+                {
+                    copy[Storable(name)] = Storable(value);
+                }
+                return copy;
+            case JsonArray array:
+                return new JsonArray([.. array.Select(Storable)]);
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                return JsonValue.Create(Storable(text));
+            default:
+                return node?.DeepClone();
+        }
+    }
 
     private async Task<string> SystemPromptAsync(CancellationToken cancellationToken)
     {

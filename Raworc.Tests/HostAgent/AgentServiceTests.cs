@@ -142,6 +142,29 @@ public sealed class AgentServiceTests
         Assert.Equal("idle", api.State);
     }
 
+    [Theory]
+    [InlineData(503, 2, 3, 1)]
+    [InlineData(0, 1, 2, 1)]
+    [InlineData(422, 1, 1, 0)]
+    public async Task AToolMessagePostThatFailedTransientlyIsPostedAgainButNotAfterA4xx(int status, int refusals, int attempts, int stored)
+    {
+        // status 0: the connection drops before an answer.
+        await using var harness = await AgentHarness.StartAsync(
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = "echo ran" }),
+            ScriptStep.Answer("done"));
+        await using var api = await StandInApi.StartAsync();
+        api.AddUserMessage("run it");
+        api.RefusePosts(refusals, status);
+        await using var agent = await RunningAgent.StartAsync(api, harness, "openai");
+
+        await api.WaitForAsync(messages => messages.Any(m => m.EndsTurn), WaitTimeout);
+
+        Assert.Equal(attempts + 1, api.PostAttempts);
+        Assert.Equal(
+            [.. Enumerable.Repeat("$ echo ran\nexit_code: 0\n<stdout>\nran\n\n</stdout>\n<stderr>\n\n</stderr>", stored), "done"],
+            api.Messages.Where(m => m.Role == "host").Select(m => m.Content));
+    }
+
     [Fact]
     public async Task AnAgentOverALongHistoryReadsOnlyTheTailItSendsTheModel()
     {
@@ -231,6 +254,7 @@ public sealed class AgentServiceTests
             HostToken = StandInApi.HostToken,
             SessionDirectory = root,
             PollWaitSeconds = 5,
+            ToolMessageRetryDelay = TimeSpan.FromMilliseconds(10),
         };
 
         public static HttpClient CreateHttpClient(StandInApi api)

@@ -180,8 +180,56 @@ public sealed class StandInApi : IAsyncDisposable
         }
     }
 
+    private int _postAttempts;
+    private int _postsToRefuse;
+    private int _refusalStatus;
+
+    /// <summary>Every <c>POST …/messages</c> received, refused or not.</summary>
+    public int PostAttempts
+    {
+        get
+        {
+            lock (_messages)
+            {
+                return _postAttempts;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> message posts are not stored: answered with <paramref name="status"/> in the API's
+    /// error envelope, or, for status 0, with the connection dropped before any answer.
+    /// </summary>
+    public void RefusePosts(int count, int status)
+    {
+        lock (_messages)
+        {
+            (_postsToRefuse, _refusalStatus) = (count, status);
+        }
+    }
+
     private async Task<IResult> PostMessageAsync(HttpRequest request)
     {
+        int? refusal = null;
+        lock (_messages)
+        {
+            _postAttempts++;
+            if (_postsToRefuse > 0)
+            {
+                _postsToRefuse--;
+                refusal = _refusalStatus;
+            }
+        }
+        if (refusal is { } status)
+        {
+            if (status == 0)
+            {
+                request.HttpContext.Abort();
+                return Results.Empty;
+            }
+            return Results.Json(new { error = new { code = status >= 500 ? "SERVICE_UNAVAILABLE" : "VALIDATION_ERROR", message = "Refused by the test." } },
+                statusCode: status);
+        }
         var body = (await JsonNode.ParseAsync(request.Body))!.AsObject();
         var message = Add("host", body["content"]!.GetValue<string>(), body["metadata"]?.AsObject().DeepClone().AsObject());
         return Results.Json(message, Json, statusCode: 201);

@@ -34,6 +34,18 @@ public sealed class ApiExceptionHandlerTests
     }
 
     [Fact]
+    public async Task TextTheDatabaseRefusesDeepInTheChainIsStillAValidationError()
+    {
+        // A PostgresException is an NpgsqlException: found only one level down, a wrapped refusal was answered 503
+        // (unavailable, try again), and a client that retries would send the same text again.
+        var refused = new PostgresException("invalid byte sequence for encoding \"UTF8\": 0x00", "ERROR", "ERROR", PostgresErrorCodes.UntranslatableCharacter);
+        var (status, body) = await HandleAsync(new InvalidOperationException("wrapped", new DbUpdateException("save failed", refused)));
+
+        Assert.Equal(422, status);
+        Assert.Equal("must not contain the NUL character (U+0000)", (string?)body["error"]!["details"]!["body"]![0]);
+    }
+
+    [Fact]
     public async Task OtherDatabaseFailuresStayUnavailable()
     {
         var (status, body) = await HandleAsync(new PostgresException("connection lost", "FATAL", "FATAL", PostgresErrorCodes.AdminShutdown));

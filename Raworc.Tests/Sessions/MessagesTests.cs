@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using Raworc.ApiService.Messages;
+using Raworc.HostAgent.Api;
+using Raworc.HostAgent.Tools;
+using Raworc.Tests.HostAgent;
 using Raworc.Tests.Infrastructure;
 
 namespace Raworc.Tests.Sessions;
@@ -125,7 +129,30 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
     [Fact]
     public async Task LongPollReturnsAsSoonAsAMessageArrives()
     {
-        var (_, client) = await fixture.CreateOperatorAsync("poller");
+        var page = await HostPollWokenByAUserMessageAsync("poller");
+        Assert.Equal("second", (string?)Assert.Single(page)!["content"]);
+    }
+
+    [Fact]
+    public async Task AHostWokenByAUserMessageGetsTheTraceContextOfTheMessagesRequest()
+    {
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+
+        // Woken by the message, the Host's poll is answered from the wake-up's shared read, which must carry the context too.
+        var page = await HostPollWokenByAUserMessageAsync("traced-poller", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        var message = Assert.Single(page)!;
+        Assert.Equal(("second", traceId), ((string?)message["content"], ((string?)message["trace_parent"])?.Split('-')[1]));
+    }
+
+    /// <summary>
+    /// A Host long-poll (after the first message of a new session of a new operator named <paramref name="operatorName"/>)
+    /// woken by the user message "second", which the operator posts while it waits, with <paramref name="traceParent"/>
+    /// as its <c>traceparent</c> header when given. Returns the page the poll answered.
+    /// </summary>
+    private async Task<JsonArray> HostPollWokenByAUserMessageAsync(string operatorName, string? traceParent = null)
+    {
+        var (_, client) = await fixture.CreateOperatorAsync(operatorName);
         using var _ = client;
         var session = await client.CreateSessionAsync(new { prompt = "first" });
         var first = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
@@ -134,35 +161,17 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
         var poll = host.GetAsync($"/api/v0/sessions/{session.Id()}/messages?after={first}&wait=20");
         // Time for the poll to reach its wait; a poll that answered before the message would hold no message at all.
         await Task.Delay(300);
-        await client.PostOkAsync($"/api/v0/sessions/{session.Id()}/messages", new { content = "second" });
-
-        var response = await poll.WaitAsync(TimeSpan.FromSeconds(10));
-        var messages = await response.ReadArrayAsync();
-        Assert.Equal("second", (string?)Assert.Single(messages)!["content"]);
-    }
-
-    [Fact]
-    public async Task AHostWokenByAUserMessageGetsTheTraceContextOfTheMessagesRequest()
-    {
-        var (_, client) = await fixture.CreateOperatorAsync("traced-poller");
-        using var _ = client;
-        var session = await client.CreateSessionAsync(new { prompt = "first" });
-        var first = (string)(await client.GetMessagesAsync(session.Id().ToString()))[0]!["id"]!;
-        using var host = fixture.CreateHostClient(session.Id());
-
-        // Woken by the message, the Host's poll is answered from the wake-up's shared read, which must carry the context too.
-        var poll = host.GetAsync($"/api/v0/sessions/{session.Id()}/messages?after={first}&wait=20");
-        await Task.Delay(300);
-        var traceId = ActivityTraceId.CreateRandom().ToHexString();
         using var post = new HttpRequestMessage(HttpMethod.Post, $"/api/v0/sessions/{session.Id()}/messages")
         {
             Content = Http.Json(new { content = "second" }),
         };
-        post.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        if (traceParent is not null)
+        {
+            post.Headers.Add("traceparent", traceParent);
+        }
         Assert.Equal(HttpStatusCode.Created, (await client.SendAsync(post)).StatusCode);
 
-        var message = Assert.Single(await (await poll.WaitAsync(TimeSpan.FromSeconds(10))).ReadArrayAsync())!;
-        Assert.Equal(("second", traceId), ((string?)message["content"], ((string?)message["trace_parent"])?.Split('-')[1]));
+        return await (await poll.WaitAsync(TimeSpan.FromSeconds(10))).ReadArrayAsync();
     }
 
     [Fact]
@@ -294,6 +303,37 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
         Assert.Equal(["m2", "m3"], (await client.GetMessagesAsync(session.Id().ToString(), $"?after={posted[1]}&before={posted[4]}")).Select(m => (string)m!["content"]!));
         Assert.Equal(["m5", "m4"], (await client.GetMessagesAsync(session.Id().ToString(), $"?order=desc&offset=1&limit=2")).Select(m => (string)m!["content"]!));
         Assert.Equal(["m0", "m1"], (await client.GetMessagesAsync(session.Id().ToString(), "?order=asc&limit=2")).Select(m => (string)m!["content"]!));
+    }
+
+    [Fact]
+    public async Task AToolCallWhoseArgumentsHoldANulIsStoredAsAToolExecutionWithTheNulReplaced()
+    {
+        // The model writes a tool call's arguments: one U+0000 in them (a file's text here) kept the call out of the history.
+        await using var harness = await AgentHarness.StartAsync(
+            ScriptStep.CallTool(TextEditorTool.Name, new JsonObject { ["command"] = "create", ["path"] = "nul.txt", ["file_text"] = "a\0b" }),
+            ScriptStep.Answer("done"));
+        var (_, client) = await fixture.CreateOperatorAsync("nulcall");
+        using var _ = client;
+        var session = await client.CreateSessionAsync(new { prompt = "Write it." });
+        using var host = fixture.CreateHostClient(session.Id());
+        var api = new RaworcApiClient(host, new AgentOptions
+        {
+            ApiUrl = host.BaseAddress!,
+            SessionId = session.Id().ToString(),
+            HostToken = "sent by the client already",
+            SessionDirectory = harness.Root,
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var history = await api.GetAllMessagesAsync(null, timeout.Token);
+        await harness.CreateRunner("openai").RunAsync(history, async (message, ct) => await api.PostMessageAsync(message, ct), timeout.Token);
+
+        var stored = Assert.Single(await client.GetMessagesAsync(session.Id().ToString()), m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
+        Assert.Equal($"{TextEditorTool.Name} create nul.txt\nFile created successfully at: {Path.Combine(harness.Root, "nul.txt")}", (string?)stored["content"]);
+        var arguments = stored["metadata"]!["arguments"]!.AsObject();
+        Assert.Equal(("create", "nul.txt", "a\uFFFDb", 3),
+            ((string?)arguments["command"], (string?)arguments["path"], (string?)arguments["file_text"], arguments.Count));
+        Assert.Equal("a\0b", await File.ReadAllTextAsync(Path.Combine(harness.Root, "nul.txt")));
     }
 
     [Fact]
