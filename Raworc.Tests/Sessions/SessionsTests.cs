@@ -63,6 +63,33 @@ public sealed class SessionsTests(RaworcAppFixture fixture)
         Assert.Equal("qa", (string?)byName["metadata"]!["team"]);
     }
 
+    /// <summary>
+    /// Text beyond ASCII is stored and given back as sent, in the metadata and a message (names are ASCII by rule). Found with the offline
+    /// Postgres image, whose databases were SQL_ASCII: a <c>jsonb</c> value with such a character, escaped by the JSON
+    /// writer as <c>\u00e9</c>, was refused by Postgres and the create answered 503.
+    /// </summary>
+    [Fact]
+    public async Task TextBeyondAsciiIsStoredAndGivenBackAsSent()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("unicode");
+        using var _ = client;
+        var name = SessionTestExtensions.UniqueName("unicode");
+        var response = await client.PostAsync("/api/v0/sessions",
+            Http.Json(new { name, metadata = new { title = "Crème brûlée ☕", lang = "日本語" }, prompt = "Grüße, 世界 🌍" }));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.ReadObjectAsync()).Id();
+
+        var session = await client.GetSessionAsync(name);
+        Assert.Equal(id, session.Id());
+        Assert.Equal("""{"lang":"日本語","title":"Crème brûlée ☕"}""",
+            System.Text.Json.JsonSerializer.Serialize(session["metadata"], new System.Text.Json.JsonSerializerOptions
+            {
+                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            }));
+        var prompt = Assert.Single(await client.GetMessagesAsync(id.ToString()));
+        Assert.Equal("Grüße, 世界 🌍", (string?)prompt!["content"]);
+    }
+
     [Fact]
     public async Task ListShowsOnlyTheCallersSessionsNewestFirstButAllToAdmins()
     {

@@ -28,8 +28,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     pwfile=$(mktemp)
     printf '%s' "$password" > "$pwfile"
     chown postgres "$pwfile"
+    # UTF8 as in the template (and the official image); POSTGRES_INITDB_ARGS come after, so an --encoding there wins.
     # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of arguments
-    as_postgres "$PGBIN/initdb" -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile="$pwfile" ${POSTGRES_INITDB_ARGS:-} >/dev/null
+    as_postgres "$PGBIN/initdb" -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile="$pwfile" --encoding=UTF8 --no-locale \
+      ${POSTGRES_INITDB_ARGS:-} >/dev/null
     rm -f "$pwfile"
   fi
   echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
