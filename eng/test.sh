@@ -40,5 +40,7 @@ filter="($filter)&FullyQualifiedName!~Raworc.Tests.Computers.Swarm"
 for plain_only in EndToEnd.ReplicasTests Computers.ApiRestartTests EndToEnd.LocalStateTests Computers.WarmPoolCapacityTests; do
   filter="$filter&FullyQualifiedName!~Raworc.Tests.$plain_only."
 done
+# And the API's start deadline, which waits its 45 s whatever runs the computer.
+filter="$filter&FullyQualifiedName!~SessionComputersTests.AComputerWhoseAgentNeverReportsReadyErrorsAfterTheDeadline"
 
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"
