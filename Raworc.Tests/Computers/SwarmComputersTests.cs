@@ -165,6 +165,9 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
             var reserved = tasks.Sum(task => task.Spec.Resources?.Reservations?.NanoCPUs ?? 0);
             room += (node.Description.Resources.NanoCPUs - reserved) / 500_000_000;
         }
+        // Every task the cluster holds now: the filling sessions' tasks must be gone again before the next test, not only
+        // their services (a removed service's tasks keep their reservations until they are removed in turn).
+        var before = (await fixture.Manager.Tasks.ListAsync(new Docker.DotNet.Models.TasksListParameters())).Select(task => task.ID).ToHashSet();
         var filled = new List<Guid>();
         try
         {
@@ -206,6 +209,9 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
                 }
                 return true;
             }, "the filling sessions' services are gone", TimeSpan.FromSeconds(60));
+            await Waits.UntilAsync(async () =>
+                (await fixture.Manager.Tasks.ListAsync(new Docker.DotNet.Models.TasksListParameters())).All(task => before.Contains(task.ID)),
+                "the filling sessions' tasks are gone and their reservations freed", TimeSpan.FromSeconds(90));
         }
     }
 
