@@ -99,7 +99,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
 
     private async Task ServeAsync(CancellationToken stoppingToken)
     {
-        await SetIdleAsync(stoppingToken);
+        await SetIdleAsync(SetupRunner.ReadOutcome(options.SessionDirectory), stoppingToken);
         BeforeSessionCode();
         var history = await LoadTailAsync(stoppingToken);
         logger.LogInformation("Loaded the newest {Count} messages; ready", history.Messages.Count);
@@ -170,7 +170,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             await turnDone.CancelAsync();
             await heartbeat;
             // Never leave the session busy, even when the turn or a post failed.
-            await SetIdleAsync(CancellationToken.None);
+            await SetIdleAsync(null, CancellationToken.None);
         }
     }
 
@@ -227,11 +227,12 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
     }
 
-    private async Task SetIdleAsync(CancellationToken cancellationToken)
+    /// <summary>The ready report (with <paramref name="setup"/>) or the end of a turn (null).</summary>
+    private async Task SetIdleAsync(SetupOutcome? setup, CancellationToken cancellationToken)
     {
         try
         {
-            await api.MarkIdleAsync(cancellationToken);
+            await (setup is null ? api.MarkIdleAsync(cancellationToken) : api.ReportReadyAsync(setup, cancellationToken));
         }
         catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
         {

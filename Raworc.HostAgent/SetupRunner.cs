@@ -73,6 +73,33 @@ public static class SetupRunner
         }
     }
 
+    /// <summary>
+    /// The outcome in <c>logs/setup.status</c> (the last of a repeated key wins; a number that is not a plain non-negative
+    /// integer is null), for the ready report: the API then need not read the file out of the computer. Null when the file
+    /// is missing or unreadable; only its first 4 KiB are read (the session's code can write it).
+    /// </summary>
+    /// <param name="sessionDirectory">The session folder.</param>
+    public static Api.SetupOutcome? ReadOutcome(string sessionDirectory)
+    {
+        string text;
+        try
+        {
+            using var file = File.OpenRead(Path.Combine(sessionDirectory, "logs", "setup.status"));
+            var buffer = new byte[4096];
+            var length = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            text = System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        var fields = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2)).Where(pair => pair.Length == 2)
+            .GroupBy(pair => pair[0].Trim()).ToDictionary(group => group.Key, group => group.Last()[1].Trim());
+        int? Number(string key) => fields.TryGetValue(key, out var value)
+            && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null;
+        return new Api.SetupOutcome(fields.GetValueOrDefault("result"), Number("exit_code"), Number("timeout_seconds"));
+    }
+
     private static int LimitSeconds() =>
         int.TryParse(Environment.GetEnvironmentVariable(HostAgentVariables.SetupTimeout), out var seconds) && seconds > 0 ? seconds : DefaultLimitSeconds;
 }

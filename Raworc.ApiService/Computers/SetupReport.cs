@@ -6,38 +6,44 @@ namespace Raworc.ApiService.Computers;
 /// <summary>
 /// Tells the user, as a <c>system</c> message, when <c>code/setup.sh</c> failed or hit its time limit. The
 /// computer's entry script records the outcome in <c>/session/logs/setup.status</c> (<c>result=</c>,
-/// <c>exit_code=</c>, <c>timeout_seconds=</c>); it is read once the agent reports ready.
+/// <c>exit_code=</c>, <c>timeout_seconds=</c>); the Host agent reads it and sends it with its ready report.
 /// </summary>
 public sealed class SetupReport(IComputerProvider computers, Conversation conversation, ILogger<SetupReport> logger)
 {
     /// <summary>Where the entry script writes the outcome.</summary>
     public const string StatusPath = "/session/logs/setup.status";
 
-    /// <summary>Posts the system message when the last setup run failed or timed out.</summary>
-    public async Task PostIfFailedAsync(Guid sessionId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts the system message when the last setup run failed or timed out. The outcome is the one the Host reported with
+    /// its ready report; without one (an agent of an earlier image) the status file is read out of the computer, an engine
+    /// call that costs the Docker engine ~100 ms of CPU (it archives the file in a process of its own).
+    /// </summary>
+    /// <param name="sessionId">The session whose Host just reported ready.</param>
+    /// <param name="reported">The Host's outcome, or null.</param>
+    /// <param name="cancellationToken">The request's.</param>
+    public async Task PostIfFailedAsync(Guid sessionId, SetupOutcome? reported, CancellationToken cancellationToken)
     {
-        string? status;
-        try
+        var outcome = reported;
+        if (outcome is null)
         {
-            status = await computers.ReadFileAsync(sessionId, StatusPath, cancellationToken);
+            string? status;
+            try
+            {
+                status = await computers.ReadFileAsync(sessionId, StatusPath, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Reading the setup status of session {SessionId} failed: {ExceptionType}", sessionId, ex.GetType().Name);
+                return;
+            }
+            outcome = Parse(status);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        // The outcome comes from where the session's code can write: only numbers go into the message.
+        static string Number(int? value) => value is >= 0 ? value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
+        var text = outcome.Result switch
         {
-            logger.LogWarning("Reading the setup status of session {SessionId} failed: {ExceptionType}", sessionId, ex.GetType().Name);
-            return;
-        }
-        var fields = (status ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split('=', 2)).Where(pair => pair.Length == 2)
-            // Last one wins: a repeated key must not fail the ready report.
-            .GroupBy(pair => pair[0].Trim()).ToDictionary(group => group.Key, group => group.Last()[1].Trim());
-        // The file is in the session's volume, so its code could have written it: only numbers go into the message.
-        static string Number(Dictionary<string, string> fields, string key) =>
-            fields.TryGetValue(key, out var value) && int.TryParse(value, System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture, out var number) ? number.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
-        var text = fields.GetValueOrDefault("result") switch
-        {
-            "failed" => $"The setup script (code/setup.sh) failed with exit code {Number(fields, "exit_code")}; its output is in /session/logs/setup.log.",
-            "timeout" => $"The setup script (code/setup.sh) was stopped after its time limit of {Number(fields, "timeout_seconds")} s; its output is in /session/logs/setup.log.",
+            "failed" => $"The setup script (code/setup.sh) failed with exit code {Number(outcome.ExitCode)}; its output is in /session/logs/setup.log.",
+            "timeout" => $"The setup script (code/setup.sh) was stopped after its time limit of {Number(outcome.TimeoutSeconds)} s; its output is in /session/logs/setup.log.",
             _ => null,
         };
         if (text is null)
@@ -45,7 +51,22 @@ public sealed class SetupReport(IComputerProvider computers, Conversation conver
             return;
         }
         await conversation.AppendAsync(sessionId, MessageRoles.System, text,
-            new System.Text.Json.Nodes.JsonObject { ["type"] = "setup", ["result"] = fields["result"] }, SessionEvent.Touch,
+            new System.Text.Json.Nodes.JsonObject { ["type"] = "setup", ["result"] = outcome.Result }, SessionEvent.Touch,
             cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads <c>setup.status</c>'s <c>key=value</c> lines (the last of a repeated key wins, so a repeat never fails the ready
+    /// report); a number that is not a plain non-negative integer is null.
+    /// </summary>
+    /// <param name="status">The file's text, or null when it is missing.</param>
+    public static SetupOutcome Parse(string? status)
+    {
+        var fields = (status ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('=', 2)).Where(pair => pair.Length == 2)
+            .GroupBy(pair => pair[0].Trim()).ToDictionary(group => group.Key, group => group.Last()[1].Trim());
+        int? Number(string key) => fields.TryGetValue(key, out var value) && int.TryParse(value, System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : null;
+        return new SetupOutcome(fields.GetValueOrDefault("result"), Number("exit_code"), Number("timeout_seconds"));
     }
 }

@@ -100,10 +100,11 @@ public static class SessionActionsApi
 
     /// <summary>
     /// <c>POST /idle</c>. When the session's Host reports ready (init → idle, or init → busy when user messages wait), a
-    /// failed or timed-out setup script is reported to the user as a <c>system</c> message.
+    /// failed or timed-out setup script is reported to the user as a <c>system</c> message, from the outcome the Host sends
+    /// in <paramref name="body"/> (or, when it sends none, from the computer's status file).
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>>> MarkIdleAsync(string id,
-        ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, IServiceProvider services, HttpContext context,
+        MarkIdleRequest? body, ClaimsPrincipal caller, RaworcDbContext db, SessionTransitions transitions, IServiceProvider services, HttpContext context,
         CancellationToken cancellationToken)
     {
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken, context.Features.Get<CheckedHostSession>());
@@ -115,7 +116,7 @@ public static class SessionActionsApi
         var result = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken, observedState: session.State);
         if (result.IsApplied && session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
         {
-            await report.PostIfFailedAsync(session.Id, cancellationToken);
+            await report.PostIfFailedAsync(session.Id, body?.Setup, cancellationToken);
         }
         return result.ToHttp();
     }

@@ -81,3 +81,22 @@ public sealed record RemixRequest(string? Name, JsonObject? Metadata, bool? Data
 
 /// <summary>Body of <c>POST /sessions/{id}/publish</c> (defaults: data and code yes, secrets no).</summary>
 public sealed record PublishRequest(bool? Data, bool? Code, bool? Secrets);
+
+/// <summary>
+/// The optional body of <c>POST /sessions/{id}/idle</c>. Only the session's Host sends one, with its ready report; an empty
+/// body is the same as <c>{}</c>.
+/// </summary>
+/// <param name="Setup">
+/// How <c>code/setup.sh</c> ended at this computer start, read by the agent from <c>/session/logs/setup.status</c>; null:
+/// the API reads that file itself (an agent of an earlier image).
+/// </param>
+public sealed record MarkIdleRequest(SetupOutcome? Setup);
+
+/// <summary>
+/// The outcome of a computer start's setup program, as <c>raworc-setup</c> records it. Written where the session's code
+/// can write, so the API trusts only the two results it reports and the numbers, never text.
+/// </summary>
+/// <param name="Result"><c>ok</c>, <c>failed</c>, <c>timeout</c>, <c>none</c> (no script) or <c>running</c>; anything else is ignored.</param>
+/// <param name="ExitCode">The script's exit status (124 or 137 after its time limit); null for <c>none</c>.</param>
+/// <param name="TimeoutSeconds">The limit the script ran under, seconds.</param>
+public sealed record SetupOutcome(string? Result, int? ExitCode, int? TimeoutSeconds);

@@ -74,8 +74,19 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
     /// <summary><c>POST …/busy</c>: the agent starts a turn.</summary>
     public Task MarkBusyAsync(CancellationToken cancellationToken) => PostStateAsync("busy", cancellationToken);
 
-    /// <summary><c>POST …/idle</c>: the agent is ready (from <c>init</c>) or finished a turn (from <c>busy</c>).</summary>
+    /// <summary><c>POST …/idle</c>: the agent finished a turn (from <c>busy</c>).</summary>
     public Task MarkIdleAsync(CancellationToken cancellationToken) => PostStateAsync("idle", cancellationToken);
+
+    /// <summary>
+    /// <c>POST …/idle</c> with <c>{"setup":{"result","exit_code","timeout_seconds"}}</c>: the agent is ready (from
+    /// <c>init</c>); the API posts a failed or timed-out setup to the user from <paramref name="setup"/>.
+    /// </summary>
+    public async Task ReportReadyAsync(SetupOutcome? setup, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync($"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/idle",
+            new ReadyReport(setup), ApiJson.Default.ReadyReport, cancellationToken);
+        await EnsureSuccessAsync(response, "POST idle", cancellationToken);
+    }
 
     private async Task PostStateAsync(string state, CancellationToken cancellationToken)
     {

@@ -150,6 +150,48 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task FailedSetupIsReportedFromTheReadyReportWithoutReadingTheComputer()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("setupfail");
+        using var _ = client;
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() }, setup = "echo failing; exit 3" })).Id();
+        await client.WaitForStateAsync(id, "idle");
+
+        // Posted while the ready report is answered, so once it is stored the API has done all it does for the report.
+        var messages = await client.WaitForMessagesAsync(id, m => m.Any(x => (string?)x!["role"] == "system"));
+        var report = messages.Single(m => (string?)m!["role"] == "system")!;
+        Assert.Equal("The setup script (code/setup.sh) failed with exit code 3; its output is in /session/logs/setup.log.", (string?)report["content"]);
+        Assert.Equal("failed", (string?)report["metadata"]!["result"]);
+        // The outcome came with the ready report: the engine archived nothing out of the computer (an archive read costs
+        // the engine ~100 ms of CPU per start; it is the only engine call that logs "archive-path").
+        Assert.Equal(["create", "extract-to-dir", "start"], await ContainerActionsAsync(id, since));
+    }
+
+    /// <summary>The engine's events of the session's container from <paramref name="since"/> until now, in order.</summary>
+    private async Task<string[]> ContainerActionsAsync(Guid id, DateTimeOffset since)
+    {
+        var actions = new List<string>();
+        await fixture.Docker.System.MonitorEventsAsync(new ContainerEventsParameters
+        {
+            Since = since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Until = DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["type"] = new Dictionary<string, bool> { ["container"] = true },
+                ["container"] = new Dictionary<string, bool> { [DockerComputerProvider.NameOf(id)] = true },
+            },
+        }, new Collector(actions), CancellationToken.None);
+        return [.. actions.Where(action => !action.StartsWith("exec_", StringComparison.Ordinal))];
+    }
+
+    /// <summary>Keeps each event as it is read (<see cref="Progress{T}"/> would report on the thread pool, after the call returned).</summary>
+    private sealed class Collector(List<string> actions) : IProgress<Message>
+    {
+        public void Report(Message value) => actions.Add(value.Action);
+    }
+
+    [Fact]
     public async Task MissingImageMakesTheSessionErroredWithAClearReason()
     {
         var (_, client) = await fixture.CreateOperatorAsync("noimage");
