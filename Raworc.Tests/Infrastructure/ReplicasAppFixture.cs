@@ -11,7 +11,7 @@ namespace Raworc.Tests.Infrastructure;
 /// directly (its own port, read from the process's listening sockets). The replicas reach the engine through an
 /// <see cref="EngineProxy"/> (<see cref="Engine"/>), so a test can hold one replica inside an engine call.
 /// </summary>
-public sealed class ReplicasAppFixture : ComputersAppFixture
+public class ReplicasAppFixture : ComputersAppFixture
 {
     /// <summary>How many replicas run.</summary>
     public const int ReplicaCount = 2;
@@ -274,6 +274,28 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
         process.Kill();
         process.WaitForExit(TimeSpan.FromSeconds(30));
     }
+}
+
+/// <summary>
+/// <see cref="ReplicasAppFixture"/> with a warm pool of <see cref="PoolSize"/> computers (<c>Computers:WarmPool</c>, the same
+/// setting on both replicas), in a system of its own.
+/// </summary>
+public sealed class ReplicasWarmPoolAppFixture : ReplicasAppFixture
+{
+    /// <summary>The pool's size, per deployment: what the replicas together keep waiting.</summary>
+    public const int PoolSize = 3;
+
+    protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
+    {
+        ["Computers__WarmPool"] = PoolSize.ToString(CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The warm pool under two replicas has a system of its own.</summary>
+[CollectionDefinition(Name)]
+public sealed class ReplicasWarmPoolAppCollection : ICollectionFixture<ReplicasWarmPoolAppFixture>
+{
+    public const string Name = "Raworc with two API replicas and a warm pool";
 }
 
 /// <summary>Tests of the API as two replicas share one system.</summary>
