@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Docker.DotNet.Models;
 using Raworc.Tests.HostAgent;
 using Raworc.Tests.Infrastructure;
 using Raworc.Tests.Sessions;
@@ -214,6 +215,84 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
                 "the filling sessions' tasks are gone and their reservations freed", TimeSpan.FromSeconds(90));
         }
     }
+
+    [SwarmFact]
+    public async Task ARestoreWhoseNodeFilledUpMeanwhileErrorsWithTheSchedulersReasonKeepsTheFilesAndWorksOnceThereIsRoom()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("swarm-crowded");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        var node = (await fixture.ServiceAsync(id))!.Spec.Labels["raworc.node"];
+        var probe = await fixture.NodeProbeAsync(node);
+        var blob = RandomNumberGenerator.GetBytes(4096);
+        await probe.PutFileAsync(await ContainerOfAsync(client, id), "data/kept.bin", blob);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+        // The close's work ends once the task no longer runs.
+        await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>("SELECT count(*) FROM work_items WHERE session_id = @id", ("id", id)))[0] == 0,
+            "the close is done");
+
+        // Meanwhile the node fills up: a service pinned there reserves every CPU its running tasks leave free.
+        var reserved = (await RunningTasksAsync(node)).Sum(task => task.Spec.Resources?.Reservations?.NanoCPUs ?? 0);
+        var free = (await fixture.Manager.Swarm.InspectNodeAsync(node)).Description.Resources.NanoCPUs - reserved;
+        Assert.True(free >= 500_000_000, $"the node has room for the session before it fills ({free} nano-CPUs)");
+        var filler = await fixture.Manager.Swarm.CreateServiceAsync(new ServiceCreateParameters
+        {
+            Service = new ServiceSpec
+            {
+                Name = $"raworc-test-filler-{Guid.NewGuid():N}",
+                Mode = new ServiceMode { Replicated = new ReplicatedService { Replicas = 1 } },
+                TaskTemplate = new TaskSpec
+                {
+                    ContainerSpec = new ContainerSpec { Image = ComputersAppFixture.Image, Command = ["sleep", "3600"] },
+                    Placement = new Placement { Constraints = [$"node.id=={node}"] },
+                    Resources = new ResourceRequirements { Reservations = new SwarmResources { NanoCPUs = free } },
+                    RestartPolicy = new SwarmRestartPolicy { Condition = "none" },
+                },
+            },
+        });
+        try
+        {
+            await Waits.UntilAsync(async () => (await RunningTasksAsync(node)).Any(task => task.ServiceID == filler.ID && task.Status.State == TaskState.Running),
+                "the filler runs on the session's node");
+
+            // The restore is refused at once with the scheduler's reason: the session errors, nothing runs for it, its files stay.
+            await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+            var refused = await client.WaitForStateAsync(id, "errored", TimeSpan.FromSeconds(90));
+            Assert.Equal(
+                $"The cluster node that holds this session's files ({node}) has no room for its computer now (it reserves 0.5 CPU and "
+                + "512 MiB; the cluster's scheduler says: no suitable node (insufficient resources on 1 node; scheduling constraints "
+                + "not satisfied on 1 node)). Its files are kept there; close or delete another session on that node, then restore "
+                + "this one again.",
+                (string?)refused["error"]);
+            Assert.Null(await fixture.ServiceAsync(id));
+            Assert.Equal(blob, (await probe.ReadVolumeAsync(id))["data/kept.bin"].Content);
+        }
+        finally
+        {
+            await fixture.Manager.Swarm.RemoveServiceAsync(filler.ID);
+        }
+        await Waits.UntilAsync(async () => (await RunningTasksAsync(node)).All(task => task.ServiceID != filler.ID),
+            "the filler's task is gone and its reservation freed", TimeSpan.FromSeconds(60));
+
+        // With room again, a restore finds the files on the same node.
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(90));
+        Assert.Equal(node, (await fixture.ServiceAsync(id))!.Spec.Labels["raworc.node"]);
+        Assert.Equal(blob, (await probe.ReadVolumeAsync(id))["data/kept.bin"].Content);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+    }
+
+    /// <summary>The tasks the manager means to run on <paramref name="node"/> now (desired state running), whatever their state.</summary>
+    private async Task<IList<TaskResponse>> RunningTasksAsync(string node) => await fixture.Manager.Tasks.ListAsync(new TasksListParameters
+    {
+        Filters = new Dictionary<string, IDictionary<string, bool>>
+        {
+            ["node"] = new Dictionary<string, bool> { [node] = true },
+            ["desired-state"] = new Dictionary<string, bool> { ["running"] = true },
+        },
+    });
 
     /// <summary>
     /// The container the session shows, once it shows one other than <paramref name="not"/>: Swarm starts a task's container

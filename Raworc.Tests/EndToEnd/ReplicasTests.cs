@@ -245,20 +245,51 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         Assert.Equal(["create x1 done"], await RunsAsync(id));
     }
 
+    /// <summary>
+    /// Kills (SIGKILL) the replica the computers' socket leads to while a Host's tool runs and while the same replica holds
+    /// another session's restore, stopped inside the engine call that creates its computer (held by the fixture's engine
+    /// proxy). The turn finishes on the other replica with no message lost; the restore's lease runs out and the other replica
+    /// runs it once more, to the end, exactly once; both sessions take further messages.
+    /// </summary>
     [Fact]
-    public async Task WhenTheReplicaThatServesTheComputersIsKilledMidTurnNoMessageIsLostAndNoSessionIsStranded()
+    public async Task WhenTheReplicaThatServesTheComputersIsKilledMidTurnAndMidWorkItemNothingIsLostStrandedOrRunTwice()
     {
         var (a, b, replicas) = await ClientsAsync("killed");
-        var key = ComputersAppFixture.NewModelKey();
-        var id = (await a.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
-        await b.WaitForStateAsync(id, "idle");
-        var serving = await fixture.ComputerSocketReplicaAsync(replicas);
-        Assert.NotNull(serving);
-        var survivor = fixture.CreateReplicaClient(replicas.Single(r => r != serving), await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword));
         using var _a = a;
         using var _b = b;
-        using var _s = survivor;
-        // The tool runs for a few seconds; the replica the Host talks to dies meanwhile.
+        var key = ComputersAppFixture.NewModelKey();
+        var id = (await a.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        var heldKey = ComputersAppFixture.NewModelKey();
+        var held = (await a.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = heldKey } })).Id();
+        await b.WaitForStateAsync(id, "idle");
+        await b.WaitForStateAsync(held, "idle");
+        await a.PostOkAsync($"/api/v0/sessions/{held}/close");
+        await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>("SELECT count(*) FROM work_items WHERE session_id = @id", ("id", held)))[0] == 0,
+            "the close is done");
+        var serving = await fixture.ComputerSocketReplicaAsync(replicas);
+        Assert.NotNull(serving);
+        var surviving = replicas.Single(r => r != serving);
+        using var survivor = fixture.CreateReplicaClient(surviving, await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword));
+        // The owner's clients (an admin's message would not restore a session), one per replica.
+        var ownerOnServing = serving == replicas[0] ? a : b;
+        var ownerOnSurvivor = serving == replicas[0] ? b : a;
+
+        // The held session's restore, asked for through the replica that will die and claimed by it (the other is stopped
+        // meanwhile): it waits inside the engine call that creates the computer, renewing its lease.
+        fixture.Model.EnqueueFor(heldKey, ScriptStep.Answer("restored elsewhere"));
+        using var create = fixture.Engine.Hold($"/containers/create?name={DockerComputerProvider.NameOf(held)}");
+        using (ReplicasAppFixture.Freeze(surviving))
+        {
+            await ownerOnServing.PostOkAsync($"/api/v0/sessions/{held}/messages", new { content = "wake up" });
+            await create.Reached.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        var restoreItem = Assert.Single(await fixture.QueryAsync<long>(
+            "SELECT id FROM work_items WHERE session_id = @id AND kind = 'restore'", ("id", held)));
+        var killedWorker = Assert.Single(await fixture.QueryAsync<string>(
+            "SELECT worker FROM work_runs WHERE work_item_id = @item AND finished_at IS NULL", ("item", restoreItem)));
+        Assert.Equal(serving, ReplicasAppFixture.ReplicaOfWorker(replicas, killedWorker));
+
+        // The tool runs for a few seconds; the replica the Host talks to dies meanwhile, holding the restore.
         var marker = $"/tmp/turn-{Guid.NewGuid():N}";
         fixture.Model.EnqueueFor(key,
             ScriptStep.CallTool("bash", new JsonObject { ["command"] = $"touch {marker}; sleep 4; echo slept" }),
@@ -266,6 +297,8 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "sleep a little" });
         await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, $"test -e {marker}")).ExitCode == 0, "the tool runs");
         ReplicasAppFixture.Kill(serving);
+        // The create the dead replica sent never reaches the engine.
+        create.Dispose();
 
         var messages = await survivor.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(90));
         Assert.Equal(["user", "host:tool_execution", "host:response"],
@@ -273,10 +306,30 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         Assert.Equal("survived", (string?)messages.Last()!["content"]);
         await survivor.WaitForStateAsync(id, "idle");
 
-        // The session goes on through the survivor alone.
+        // The held restore: taken by the survivor once the dead replica's lease ran out, run to the end once, and the message
+        // that asked for it answered once.
+        messages = await survivor.WaitForMessagesAsync(held, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+        Assert.Equal(["user:wake up", "host:restored elsewhere"], messages.Select(m => $"{(string?)m!["role"]}:{(string?)m["content"]}").ToArray());
+        await survivor.WaitForStateAsync(held, "idle");
+        await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>("SELECT count(*) FROM work_items WHERE session_id = @id", ("id", held)))[0] == 0,
+            "the restore's item is done");
+        var runs = await fixture.QueryAsync<string>(
+            "SELECT worker || ' ' || coalesce(outcome, 'running') FROM work_runs WHERE work_item_id = @item ORDER BY id", ("item", restoreItem));
+        Assert.Equal(2, runs.Count);
+        Assert.Equal($"{killedWorker} running", runs[0]);
+        Assert.Equal(surviving, ReplicasAppFixture.ReplicaOfWorker(replicas, runs[1].Split(' ')[0]));
+        Assert.EndsWith(" done", runs[1], StringComparison.Ordinal);
+        Assert.Equal(["create x1 done", "close x1 done", "restore x2 running,done"], await RunsAsync(held));
+        Assert.Equal(["idle", "closed", "init", "busy", "idle"], await StatesAsync(held));
+
+        // Both sessions go on through the survivor alone.
         fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+        fixture.Model.EnqueueFor(heldKey, ScriptStep.Answer("held still here"));
         await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "still there?" });
+        await ownerOnSurvivor.PostOkAsync($"/api/v0/sessions/{held}/messages", new { content = "still there?" });
         messages = await survivor.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2, TimeSpan.FromSeconds(60));
         Assert.Equal("still here", (string?)messages.Last()!["content"]);
+        messages = await survivor.WaitForMessagesAsync(held, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2, TimeSpan.FromSeconds(60));
+        Assert.Equal("held still here", (string?)messages.Last()!["content"]);
     }
 }

@@ -8,9 +8,10 @@ namespace Raworc.Tests.Infrastructure;
 /// The whole system with computers and the API as two replicas (<c>Raworc:ApiReplicas=2</c>, Aspire's <c>WithReplicas</c>):
 /// two processes on one database, one Redis and one Docker engine. <see cref="RaworcAppFixture.CreateApiClient()"/> goes
 /// through Aspire's proxy, which spreads requests over both; <see cref="CreateReplicaClient"/> talks to one replica
-/// directly (its own port, read from the process's listening sockets).
+/// directly (its own port, read from the process's listening sockets). The replicas reach the engine through an
+/// <see cref="EngineProxy"/> (<see cref="Engine"/>), so a test can hold one replica inside an engine call.
 /// </summary>
-public sealed class ReplicasAppFixture : ComputersAppFixture
+public class ReplicasAppFixture : ComputersAppFixture
 {
     /// <summary>How many replicas run.</summary>
     public const int ReplicaCount = 2;
@@ -20,6 +21,25 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
 
     // Marks this fixture's API processes, so they are told from other runs' on the same machine.
     private readonly string _run = Guid.NewGuid().ToString("N");
+    private EngineProxy? _engine;
+
+    /// <summary>The engine address the replicas were given: the local engine behind a proxy that can hold a request back.</summary>
+    public EngineProxy Engine => _engine ?? throw new InvalidOperationException("Not started.");
+
+    protected override async Task BeforeStartAsync()
+    {
+        await base.BeforeStartAsync();
+        _engine = EngineProxy.Start(record: false);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync();
+        }
+    }
 
     protected override IEnumerable<string> ExtraArguments => [.. base.ExtraArguments, $"--Raworc:ApiReplicas={ReplicaCount}"];
 
@@ -41,6 +61,7 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
     {
         ["RAWORC_TEST_RUN"] = _run,
+        ["Computers__DockerEndpoint"] = Engine.Endpoint,
         ["Computers__WorkLeaseSeconds"] = WorkLeaseSeconds.ToString(CultureInfo.InvariantCulture),
         // The tests' webhook receiver listens on 127.0.0.1; dispatchers look for due deliveries often.
         ["Webhooks__AllowPrivateTargets"] = "true",
@@ -253,6 +274,28 @@ public sealed class ReplicasAppFixture : ComputersAppFixture
         process.Kill();
         process.WaitForExit(TimeSpan.FromSeconds(30));
     }
+}
+
+/// <summary>
+/// <see cref="ReplicasAppFixture"/> with a warm pool of <see cref="PoolSize"/> computers (<c>Computers:WarmPool</c>, the same
+/// setting on both replicas), in a system of its own.
+/// </summary>
+public sealed class ReplicasWarmPoolAppFixture : ReplicasAppFixture
+{
+    /// <summary>The pool's size, per deployment: what the replicas together keep waiting.</summary>
+    public const int PoolSize = 3;
+
+    protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
+    {
+        ["Computers__WarmPool"] = PoolSize.ToString(CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The warm pool under two replicas has a system of its own.</summary>
+[CollectionDefinition(Name)]
+public sealed class ReplicasWarmPoolAppCollection : ICollectionFixture<ReplicasWarmPoolAppFixture>
+{
+    public const string Name = "Raworc with two API replicas and a warm pool";
 }
 
 /// <summary>Tests of the API as two replicas share one system.</summary>

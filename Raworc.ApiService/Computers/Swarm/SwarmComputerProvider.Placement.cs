@@ -25,11 +25,15 @@ public sealed partial class SwarmComputerProvider
 
     /// <summary>
     /// The node of a session's computer: the node its service is pinned to; else the ready node that holds its volume (a
-    /// remix's child); else the node the Swarm scheduler picks for a probe task with the session's reservations.
+    /// remix's child, or a restore whose service was removed); else the node the Swarm scheduler picks for a probe task with
+    /// the session's reservations. <c>Pinned</c> is true when the node holds the session's files (the computer can run
+    /// nowhere else), false when the scheduler picked it.
     /// </summary>
     /// <exception cref="ComputerNodeUnavailableException">The session's node is not ready.</exception>
-    private async Task<SwarmNode> PlaceAsync(Guid sessionId, string image, long memoryBytes, CancellationToken cancellationToken) =>
-        await HolderAsync(sessionId, cancellationToken) ?? await ProbeAsync(sessionId, image, memoryBytes, cancellationToken);
+    private async Task<(SwarmNode Node, bool Pinned)> PlaceAsync(Guid sessionId, string image, long memoryBytes, CancellationToken cancellationToken) =>
+        await HolderAsync(sessionId, cancellationToken) is { } holder
+            ? (holder, true)
+            : (await ProbeAsync(sessionId, image, memoryBytes, cancellationToken), false);
 
     /// <summary>The node that holds the session's files, or null when none does.</summary>
     /// <exception cref="ComputerNodeUnavailableException">The service is pinned to a node that is not ready.</exception>

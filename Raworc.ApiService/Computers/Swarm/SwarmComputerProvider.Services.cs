@@ -169,13 +169,21 @@ public sealed partial class SwarmComputerProvider
         }
     }
 
-    /// <summary>Waits until the service's task has a running container; its id, or an error for a task that failed.</summary>
-    private async Task<string> WaitForContainerAsync(string serviceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the service's task has a running container; its id, or an error for a task that failed. A task the
+    /// scheduler keeps pending with a reason (its node has no room left for the reservations) for
+    /// <see cref="PlacementTimeout"/> is a refusal, not a slow start.
+    /// </summary>
+    /// <exception cref="ComputerNoRoomException">The task stayed pending on <paramref name="node"/> for
+    /// <see cref="PlacementTimeout"/>; carries the scheduler's reason.</exception>
+    private async Task<string> WaitForContainerAsync(string serviceId, SwarmNode node, bool pinned, long memoryBytes, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TaskTimeout);
+        var pendingSince = (DateTimeOffset?)null;
         while (true)
         {
+            string? pendingReason = null;
             foreach (var task in await TasksAsync(serviceId, timeout.Token))
             {
                 var state = task.Status?.State.ToString().ToLowerInvariant();
@@ -187,6 +195,20 @@ public sealed partial class SwarmComputerProvider
                 {
                     throw new InvalidOperationException($"The computer's task ended before it ran ({state}: {task.Status?.Err}).");
                 }
+                if (state == "pending" && task.Status?.Err is { Length: > 0 } reason)
+                {
+                    pendingReason = reason;
+                }
+            }
+            if (pendingReason is null)
+            {
+                pendingSince = null;
+            }
+            else if ((pendingSince ??= DateTimeOffset.UtcNow) + PlacementTimeout <= DateTimeOffset.UtcNow)
+            {
+                throw pinned
+                    ? new ComputerNoRoomException(node.Id, options.Value.Cpus, memoryBytes, pendingReason)
+                    : new ComputerNoRoomException(options.Value.Cpus, memoryBytes, pendingReason);
             }
             await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
         }

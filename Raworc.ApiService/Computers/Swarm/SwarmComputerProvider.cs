@@ -46,7 +46,7 @@ public sealed partial class SwarmComputerProvider(
         var env = DockerComputerProvider.BuildEnvironment(spec, settings);
         var labels = Labels(spec.SessionId, spec.PoolToken is not null);
 
-        var node = await PlaceAsync(spec.SessionId, image, memory, cancellationToken);
+        var (node, pinned) = await PlaceAsync(spec.SessionId, image, memory, cancellationToken);
         var engine = nodes.Engine(node);
         var network = await EnsureNetworkAsync(cancellationToken);
         // The previous service (stopped at 0 replicas, or one whose task exited) is replaced by a fresh one.
@@ -58,7 +58,7 @@ public sealed partial class SwarmComputerProvider(
             {
                 Service = SwarmServiceSpec.Build(name, image, env, labels, node.Id, memory, settings, network),
             }, cancellationToken);
-            var containerId = await WaitForContainerAsync(created.ID, cancellationToken);
+            var containerId = await WaitForContainerAsync(created.ID, node, pinned, memory, cancellationToken);
             var handle = new ComputerHandle(containerId, name);
             if (beforeStart is not null)
             {

@@ -75,17 +75,43 @@ public sealed class ComputerNodeUnavailableException(string nodeId, string why)
 }
 
 /// <summary>
-/// No node of the cluster took a new session's computer: the Swarm scheduler left its placement probe pending, most often
-/// because every ready node's unreserved CPU or memory is below what a computer reserves (<c>Computers:Cpus</c>,
-/// <c>Computers:MemoryMiB</c>). Nothing was made for the session. The message is meant for users.
+/// The cluster has no room for a session's computer now, so nothing runs for it: either no node took a new session's
+/// placement probe (the Swarm scheduler left it pending, most often because every ready node's unreserved CPU or memory is
+/// below what a computer reserves, <c>Computers:Cpus</c> and <c>Computers:MemoryMiB</c>; nothing was made for the session),
+/// or the node that holds the session's files (a restore, pinned there) has filled up since its computer last ran (its
+/// files stay there). The message is meant for users.
 /// </summary>
-/// <param name="cpus">The CPUs a computer reserves.</param>
-/// <param name="memoryBytes">The memory a computer reserves, in bytes.</param>
-/// <param name="schedulerReason">The probe task's error as the manager reported it (e.g. <c>no suitable node (insufficient
-/// resources on 2 nodes)</c>), or null when it gave none.</param>
-public sealed class ComputerNoRoomException(double cpus, long memoryBytes, string? schedulerReason)
-    : Exception(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"No node of the cluster has room for this session's computer now (it reserves {cpus} CPU and {memoryBytes / (1024 * 1024)} MiB; "
-        + $"the cluster's scheduler says: {schedulerReason ?? "no reason given"}). Close or delete a session, or add a node, and create the session again."))
+public sealed class ComputerNoRoomException : Exception
 {
+    /// <summary>No node took a new session's placement probe.</summary>
+    /// <param name="cpus">The CPUs a computer reserves.</param>
+    /// <param name="memoryBytes">The memory a computer reserves, in bytes.</param>
+    /// <param name="schedulerReason">The probe task's error as the manager reported it (e.g. <c>no suitable node (insufficient
+    /// resources on 2 nodes)</c>), or null when it gave none.</param>
+    public ComputerNoRoomException(double cpus, long memoryBytes, string? schedulerReason)
+        : base($"No node of the cluster has room for this session's computer now ({Reserves(cpus, memoryBytes, schedulerReason)}). "
+            + "Close or delete a session, or add a node, and create the session again.")
+    {
+    }
+
+    /// <summary>The node that holds the session's files has no room for its computer: the pinned task stayed pending.</summary>
+    /// <param name="nodeId">The Swarm id of the node the session is pinned to.</param>
+    /// <param name="cpus">The CPUs a computer reserves.</param>
+    /// <param name="memoryBytes">The memory a computer reserves, in bytes.</param>
+    /// <param name="schedulerReason">The pending task's error as the manager reported it (e.g. <c>no suitable node
+    /// (insufficient resources on 1 node; scheduling constraints not satisfied on 1 node)</c>), or null when it gave none.</param>
+    public ComputerNoRoomException(string nodeId, double cpus, long memoryBytes, string? schedulerReason)
+        : base($"The cluster node that holds this session's files ({nodeId}) has no room for its computer now "
+            + $"({Reserves(cpus, memoryBytes, schedulerReason)}). Its files are kept there; close or delete another session "
+            + "on that node, then restore this one again.")
+    {
+        NodeId = nodeId;
+    }
+
+    /// <summary>The node the session is pinned to, when the refusal is a restore's; null for a new session.</summary>
+    public string? NodeId { get; }
+
+    private static string Reserves(double cpus, long memoryBytes, string? schedulerReason) => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"it reserves {cpus} CPU and {memoryBytes / (1024 * 1024)} MiB; the cluster's scheduler says: {schedulerReason ?? "no reason given"}");
 }
