@@ -90,7 +90,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             }
             catch (Exception ex) when (ex is HttpRequestException or RaworcApiException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", ex.Message, backoff);
+                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", FailureText.Describe(ex), backoff);
                 await Task.Delay(backoff, stoppingToken);
                 backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
             }
@@ -150,9 +150,9 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Without an answer the same turn would be retried forever; answer with the failure instead.
-                logger.LogError("The turn failed: {ExceptionType}", ex.GetType().Name);
+                logger.LogError("The turn failed: {Reason}", FailureText.Describe(ex));
                 results = [new NewMessage(
-                    $"The Host agent failed while running this turn ({ex.GetType().Name}). Send a message to try again.",
+                    $"The Host agent failed while running this turn ({FailureText.Describe(ex)}). Send a message to try again.",
                     new JsonObject { ["type"] = MessageTypes.Error, ["code"] = "agent_error" })];
             }
 
@@ -189,7 +189,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
                 }
                 catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
                 {
-                    logger.LogWarning("Heartbeat not sent: {Reason}", ex.Message);
+                    logger.LogWarning("Heartbeat not sent: {Reason}", FailureText.Describe(ex));
                 }
             }
         }
@@ -210,7 +210,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
         catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
         {
-            logger.LogWarning("A tool message was not posted: {Reason}", ex.Message);
+            logger.LogWarning("A tool message was not posted: {Reason}", FailureText.Describe(ex));
             return 0;
         }
     }
@@ -223,7 +223,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
         catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
         {
-            logger.LogInformation("Busy not set: {Reason}", ex.Message);
+            logger.LogInformation("Busy not set: {Reason}", FailureText.Describe(ex));
         }
     }
 
@@ -236,7 +236,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
         {
             // Already idle (for instance after a restart of the agent alone).
-            logger.LogInformation("Idle not set: {Reason}", ex.Message);
+            logger.LogInformation("Idle not set: {Reason}", FailureText.Describe(ex));
         }
     }
 }
