@@ -13,7 +13,8 @@ namespace Raworc.HostAgent;
 /// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
 /// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history; a tool message whose
 /// post failed transiently is posted again up to <see cref="ToolMessageRetries"/> times, from
-/// <see cref="AgentOptions.ToolMessageRetryDelay"/> doubling.
+/// <see cref="AgentOptions.ToolMessageRetryDelay"/> doubling, with the message's own <c>Idempotency-Key</c>
+/// (<see cref="NewMessage.IdempotencyKey"/>): a first post that was stored before its answer was lost is not stored again.
 /// </summary>
 /// <param name="api">The session's API calls.</param>
 /// <param name="runner">Runs one turn.</param>
