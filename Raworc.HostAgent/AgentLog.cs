@@ -2,8 +2,8 @@ namespace Raworc.HostAgent;
 
 /// <summary>
 /// The agent's log: one line per entry on standard output (<c>info: Category: message</c>), which Docker keeps as the
-/// computer's log. Entries below <see cref="LogLevel.Information"/> are dropped; an exception adds its message only (no
-/// stack trace, no type name). Stands in for the console logger of Microsoft.Extensions.Logging, whose options,
+/// computer's log. Entries below <see cref="LogLevel.Information"/> are dropped; an exception adds only its description in
+/// words (<see cref="FailureText.Describe"/>: no stack trace, no type name, no message that could carry an address). Stands in for the console logger of Microsoft.Extensions.Logging, whose options,
 /// configuration binding and background queue every idle agent would carry in memory.
 /// </summary>
 public sealed class AgentLog : ILoggerFactory
@@ -51,7 +51,7 @@ public sealed class AgentLog : ILoggerFactory
             var text = formatter(state, exception);
             log.Output.WriteLine(exception is null
                 ? $"{Label(logLevel)}: {category}: {text}"
-                : $"{Label(logLevel)}: {category}: {text} ({exception.Message})");
+                : $"{Label(logLevel)}: {category}: {text} ({FailureText.Describe(exception)})");
         }
     }
 }

@@ -13,7 +13,8 @@ namespace Raworc.HostAgent;
 /// the session busy, runs one turn for all of them, posts the results and marks it idle again, even when the turn
 /// failed. API failures are retried with backoff (1 s doubling to 30 s) after reloading the history; a tool message whose
 /// post failed transiently is posted again up to <see cref="ToolMessageRetries"/> times, from
-/// <see cref="AgentOptions.ToolMessageRetryDelay"/> doubling.
+/// <see cref="AgentOptions.ToolMessageRetryDelay"/> doubling, with the message's own <c>Idempotency-Key</c>
+/// (<see cref="NewMessage.IdempotencyKey"/>): a first post that was stored before its answer was lost is not stored again.
 /// </summary>
 /// <param name="api">The session's API calls.</param>
 /// <param name="runner">Runs one turn.</param>
@@ -90,7 +91,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             }
             catch (Exception ex) when (ex is HttpRequestException or RaworcApiException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", ex.Message, backoff);
+                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", FailureText.Describe(ex), backoff);
                 await Task.Delay(backoff, stoppingToken);
                 backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
             }
@@ -150,9 +151,9 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Without an answer the same turn would be retried forever; answer with the failure instead.
-                logger.LogError("The turn failed: {ExceptionType}", ex.GetType().Name);
+                logger.LogError("The turn failed: {Reason}", FailureText.Describe(ex));
                 results = [new NewMessage(
-                    $"The Host agent failed while running this turn ({ex.GetType().Name}). Send a message to try again.",
+                    $"The Host agent failed while running this turn ({FailureText.Describe(ex)}). Send a message to try again.",
                     new JsonObject { ["type"] = MessageTypes.Error, ["code"] = "agent_error" })];
             }
 
@@ -189,7 +190,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
                 }
                 catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
                 {
-                    logger.LogWarning("Heartbeat not sent: {Reason}", ex.Message);
+                    logger.LogWarning("Heartbeat not sent: {Reason}", FailureText.Describe(ex));
                 }
             }
         }
@@ -210,7 +211,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
         catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
         {
-            logger.LogWarning("A tool message was not posted: {Reason}", ex.Message);
+            logger.LogWarning("A tool message was not posted: {Reason}", FailureText.Describe(ex));
             return 0;
         }
     }
@@ -223,7 +224,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
         catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
         {
-            logger.LogInformation("Busy not set: {Reason}", ex.Message);
+            logger.LogInformation("Busy not set: {Reason}", FailureText.Describe(ex));
         }
     }
 
@@ -237,7 +238,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
         {
             // Already idle (for instance after a restart of the agent alone).
-            logger.LogInformation("Idle not set: {Reason}", ex.Message);
+            logger.LogInformation("Idle not set: {Reason}", FailureText.Describe(ex));
         }
     }
 }

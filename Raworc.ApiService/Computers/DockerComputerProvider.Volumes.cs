@@ -177,6 +177,6 @@ public sealed partial class DockerComputerProvider
     [LoggerMessage(LogLevel.Information, "Volume of session {FromSessionId} copied to session {ToSessionId} (folders: {Parts})")]
     private partial void LogCopied(Guid fromSessionId, Guid toSessionId, string parts);
 
-    [LoggerMessage(LogLevel.Warning, "Docker engine unreachable: {ExceptionType}: {Reason}")]
-    private partial void LogUnreachable(string exceptionType, string reason);
+    [LoggerMessage(LogLevel.Warning, "Docker engine unreachable: {Reason}")]
+    private partial void LogUnreachable(string reason);
 }

@@ -283,7 +283,7 @@ public sealed partial class DockerComputerProvider(
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            LogUnreachable(exception.GetType().Name, exception.Message);
+            LogUnreachable(FailureText.Describe(exception));
             return false;
         }
     }

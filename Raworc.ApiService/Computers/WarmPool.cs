@@ -63,7 +63,7 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Tending the warm pool failed: {ExceptionType}", ex.GetType().Name);
+                logger.LogWarning("Tending the warm pool failed: {Reason}", FailureText.Describe(ex));
             }
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             wait.CancelAfter(Interval);
@@ -153,8 +153,8 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
         {
             // A missing image or runtime, or the engine failing: try again later, without flooding the log.
             _notBefore = clock.GetUtcNow() + FailureBackoff;
-            logger.LogWarning("A warm computer could not be started: {Reason}", ex is ComputerImageNotFoundException or ComputerRuntimeNotFoundException
-                ? ex.Message : ex.GetType().Name);
+            // A missing image or runtime is quoted by the describer as the provider wrote it.
+            logger.LogWarning("A warm computer could not be started: {Reason}", FailureText.Describe(ex));
             await RemoveAsync(id, CancellationToken.None);
         }
     }

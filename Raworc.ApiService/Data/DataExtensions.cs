@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -28,7 +29,10 @@ public static class DataExtensions
                 settings.DisableMetrics |= untraced;
                 settings.ConnectionString = WithPoolBound(settings.ConnectionString);
             },
-            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
+            // These two events put the whole exception, stack trace included, in their message text; the failure itself
+            // still reaches the request's handler or the background loop, which logs it in words.
+            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention()
+                .ConfigureWarnings(events => events.Ignore(CoreEventId.QueryIterationFailed, CoreEventId.SaveChangesFailed)));
         builder.AddRedisClient(ResourceNames.Redis, settings => settings.DisableTracing |= untraced);
         return builder;
     }

@@ -33,9 +33,9 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
 
         if (status >= 500)
         {
-            // Only the exception type: messages of driver exceptions may name hosts and databases.
-            logger.LogError("Request {Method} {Path} failed with {ExceptionType}",
-                httpContext.Request.Method, httpContext.Request.Path, exception.GetType().FullName);
+            // In words only: messages of driver exceptions may name hosts and databases, and a type name helps no operator.
+            logger.LogError("Request {Method} {Path} failed: {Reason}",
+                httpContext.Request.Method, httpContext.Request.Path, FailureText.Describe(exception));
         }
 
         if (httpContext.Response.HasStarted)

@@ -30,7 +30,7 @@ public sealed class StateChangePruner(IServiceScopeFactory scopes, IOptions<Even
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Pruning state changes failed: {ExceptionType}", ex.GetType().Name);
+                logger.LogWarning("Pruning state changes failed: {Reason}", FailureText.Describe(ex));
             }
             try
             {

@@ -20,11 +20,15 @@ public sealed class Conversation(SessionTransitions transitions, TimeProvider cl
     /// <param name="byHost">The session's own Host sent it.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
     /// <param name="observedState">The session's state as the caller just read it, if it has (saves a read; see <see cref="SessionTransitions.ApplyAsync"/>).</param>
+    /// <param name="idempotencyKey">The post's <c>Idempotency-Key</c>, stored with the message; a key the session's messages
+    /// already hold fails the insert (unique violation, 23505) and stores nothing.</param>
     /// <returns>The transition's result and the message, which is stored only when the transition was applied.</returns>
     public async Task<(TransitionResult Result, Message Message)> AppendAsync(Guid sessionId, string role, string content, JsonObject? metadata,
-        SessionEvent @event, bool byHost = false, CancellationToken cancellationToken = default, string? observedState = null)
+        SessionEvent @event, bool byHost = false, CancellationToken cancellationToken = default, string? observedState = null,
+        string? idempotencyKey = null)
     {
         var message = MessageFactory.Create(sessionId, role, content, metadata, clock.GetUtcNow());
+        message.IdempotencyKey = idempotencyKey;
         var result = await transitions.ApplyAsync(sessionId, @event, byHost, message, cancellationToken: cancellationToken,
             observedState: observedState);
         return (result, message);

@@ -29,6 +29,12 @@ public sealed class Message
     /// the Host's request that fetches a user message links its span to this trace (<see cref="TurnTracing"/>). Never on the wire.
     /// </summary>
     public string? TraceParent { get; set; }
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c> of the post that stored it (1…255 visible ASCII characters), unique within the session; null
+    /// when the post sent none. A later post with the same key answers this message (<see cref="IdempotencyKeys"/>). Never on the wire.
+    /// </summary>
+    public string? IdempotencyKey { get; set; }
 }
 
 /// <summary>Message roles.</summary>

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
+using Raworc.ApiService.Operators;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Sessions;
 
@@ -88,7 +89,9 @@ public static class MessagesApi
 
     /// <summary>
     /// <c>POST …/messages</c> → 201. From an operator or user the role is <c>user</c>, and a closed or errored
-    /// session is restored (answered once its agent is up); from the session's Host token it is <c>host</c>.
+    /// session is restored (answered once its agent is up); from the session's Host token it is <c>host</c>. With an
+    /// <c>Idempotency-Key</c> header that a message of the session was stored with, nothing is stored or changed: the answer
+    /// is that message again (201), or a 422 when this body is another message (<see cref="IdempotencyKeys"/>).
     /// </summary>
     public static async Task<Results<Created<MessageResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>> PostAsync(string id,
         PostMessageRequest body, ClaimsPrincipal caller, RaworcDbContext db, Conversation conversation, HttpContext context, CancellationToken cancellationToken)
@@ -96,6 +99,7 @@ public static class MessagesApi
         var validation = new Validation()
             .CheckContent("content", body.Content, required: true)
             .CheckMetadata("metadata", body.Metadata);
+        var key = IdempotencyKeys.Read(context.Request, validation);
         if (!validation.IsValid)
         {
             return validation.ToResult();
@@ -108,8 +112,27 @@ public static class MessagesApi
             return new Validation().Add("role", $"must be \"{role}\" for this token, or left out: the token decides a message's role").ToResult();
         }
 
-        var (result, stored) = await conversation.AppendAsync(session.Id, role, body.Content!,
-            body.Metadata, byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken, observedState: session.State);
+        if (key is not null && await RepeatedAsync(db, session.Id, key, role, body, cancellationToken) is { } repeated)
+        {
+            return repeated;
+        }
+
+        TransitionResult result;
+        Message stored;
+        try
+        {
+            (result, stored) = await conversation.AppendAsync(session.Id, role, body.Content!, body.Metadata,
+                byHost ? SessionEvent.Touch : SessionEvent.UserMessage, byHost, cancellationToken, session.State, key);
+        }
+        catch (Exception ex) when (key is not null && ex.IsUniqueViolation())
+        {
+            // A post with the same key committed between the look-up above and this insert.
+            if (await RepeatedAsync(db, session.Id, key, role, body, cancellationToken) is { } raced)
+            {
+                return raced;
+            }
+            throw;
+        }
         switch (result.Outcome)
         {
             case TransitionOutcome.Gone:
@@ -117,7 +140,25 @@ public static class MessagesApi
             case not TransitionOutcome.Applied:
                 return ApiErrors.Conflict(result.Reason!);
         }
-        return TypedResults.Created($"/api/v0/sessions/{session.Id}/messages/{stored.Id}", MessageResponse.From(stored));
+        return CreatedAnswer(stored);
+    }
+
+    private static Created<MessageResponse> CreatedAnswer(Message stored) =>
+        TypedResults.Created($"/api/v0/sessions/{stored.SessionId}/messages/{stored.Id}", MessageResponse.From(stored));
+
+    // The answer to a post whose key a stored message holds: that message as its own post answered it, or a 422.
+    private static async Task<Results<Created<MessageResponse>, NotFound<ErrorResponse>, Conflict<ErrorResponse>, UnprocessableEntity<ErrorResponse>>?> RepeatedAsync(
+        RaworcDbContext db, Guid sessionId, string key, string role, PostMessageRequest body, CancellationToken cancellationToken)
+    {
+        if (await IdempotencyKeys.FindAsync(db, sessionId, key, cancellationToken) is not { } earlier)
+        {
+            return null;
+        }
+        if (!IdempotencyKeys.IsSameMessage(earlier, role, body.Content!, body.Metadata))
+        {
+            return new Validation().Add(IdempotencyKeys.Header, IdempotencyKeys.Reused).ToResult();
+        }
+        return CreatedAnswer(earlier);
     }
 
     /// <summary><c>GET …/messages/count</c> → <c>{"count": n}</c>.</summary>

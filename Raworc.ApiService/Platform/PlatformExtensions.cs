@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Logging.Console;
 using Raworc.ApiService.Errors;
 
 namespace Raworc.ApiService.Platform;
@@ -9,9 +10,12 @@ public static class PlatformExtensions
     /// <summary>Largest accepted request body, in bytes (1 MiB, spec/API.md "Conventions"); larger is a 413.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
-    /// <summary>Registers JSON conventions, the body limit, the exception handler and OpenAPI.</summary>
+    /// <summary>Registers JSON conventions, the body limit, the exception handler, OpenAPI and the console log's format.</summary>
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
+        // Exceptions in the console log in words only (WordsOnlyConsoleFormatter).
+        builder.Logging.AddConsole(console => console.FormatterName = WordsOnlyConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<WordsOnlyConsoleFormatter, ConsoleFormatterOptions>();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         builder.Services.Configure<JsonOptions>(json => JsonConventions.Apply(json.SerializerOptions));
         // Binding failures (bad JSON, wrong types, bad query values) become exceptions so that

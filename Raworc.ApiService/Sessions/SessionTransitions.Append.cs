@@ -41,9 +41,9 @@ public sealed partial class SessionTransitions
                                   AND w.enabled AND {WebhookEventTypes.Message} = ANY (w.event_types))
                 RETURNING *
             ), m AS (
-                INSERT INTO messages (id, session_id, role, content, metadata, created_at, trace_parent)
+                INSERT INTO messages (id, session_id, role, content, metadata, created_at, trace_parent, idempotency_key)
                 SELECT {message.Id}, s.id, {message.Role}, {message.Content}, CAST({message.Metadata} AS jsonb), s.last_activity_at,
-                       CAST({message.TraceParent} AS varchar(55))
+                       CAST({message.TraceParent} AS varchar(55)), CAST({message.IdempotencyKey} AS varchar(255))
                 FROM s
             )
             SELECT * FROM s

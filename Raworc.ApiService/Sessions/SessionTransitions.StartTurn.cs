@@ -50,9 +50,9 @@ public sealed partial class SessionTransitions
         message.CreatedAt = session.LastActivityAt;
         var change = JsonSerializer.Serialize(SessionResponse.From(session), json.Value.SerializerOptions);
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO messages (id, session_id, role, content, metadata, created_at, trace_parent)
+            INSERT INTO messages (id, session_id, role, content, metadata, created_at, trace_parent, idempotency_key)
             VALUES ({message.Id}, {sessionId}, {message.Role}, {message.Content}, CAST({message.Metadata} AS jsonb), {message.CreatedAt},
-                    CAST({message.TraceParent} AS varchar(55)));
+                    CAST({message.TraceParent} AS varchar(55)), CAST({message.IdempotencyKey} AS varchar(255)));
             INSERT INTO state_changes (session_id, state, session, created_at)
             VALUES ({sessionId}, {SessionStates.Busy}, {change}, {clock.GetUtcNow()});
             """, cancellationToken);

@@ -35,7 +35,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    logger.LogWarning("Pruning webhook deliveries failed: {ExceptionType}", ex.GetType().Name);
+                    logger.LogWarning("Pruning webhook deliveries failed: {Reason}", FailureText.Describe(ex));
                 }
             }
         }
@@ -60,7 +60,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             }
             catch (Exception ex)
             {
-                logger.LogWarning("Sending a webhook delivery failed: {ExceptionType}", ex.GetType().Name);
+                logger.LogWarning("Sending a webhook delivery failed: {Reason}", FailureText.Describe(ex));
                 worked = false;
             }
             if (!worked)

@@ -48,7 +48,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Reconciliation failed: {ExceptionType}", ex.GetType().Name);
+                logger.LogWarning("Reconciliation failed: {Reason}", FailureText.Describe(ex));
             }
             await Task.Delay(Interval, clock, stoppingToken);
         }

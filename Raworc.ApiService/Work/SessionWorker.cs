@@ -57,7 +57,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Claiming work failed: {ExceptionType}", ex.GetType().Name);
+                logger.LogWarning("Claiming work failed: {Reason}", FailureText.Describe(ex));
                 worked = false;
             }
             if (!worked)
@@ -123,7 +123,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             await StopRenewingAsync();
             var attempts = item.Attempts + 1;
             var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 10)) / 2));
-            var reason = ex is OperationCanceledException ? "timed out" : ex.GetType().Name;
+            var reason = FailureText.Describe(ex);
             await queue.ReleaseAsync(item.Id, attempts, clock.GetUtcNow() + backoff, reason, CancellationToken.None, heldUntil: lease.Until);
             logger.LogWarning("Work {Kind} for session {SessionId} failed ({Reason}); retrying in {Backoff}",
                 item.Kind, item.SessionId, reason, backoff);
@@ -196,8 +196,8 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             }
             catch (Exception ex)
             {
-                logger.LogWarning("Renewing the lease of work {Kind} for session {SessionId} failed: {ExceptionType}",
-                    item.Kind, item.SessionId, ex.GetType().Name);
+                logger.LogWarning("Renewing the lease of work {Kind} for session {SessionId} failed: {Reason}",
+                    item.Kind, item.SessionId, FailureText.Describe(ex));
                 if (clock.GetUtcNow() < lease.Until)
                 {
                     continue;
@@ -240,12 +240,10 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
 
     // What failed, in words: a user reads it in the session's error, so never the exception's type or message (which may
     // hold the engine's address, a path or a connection string); the worker's log line has the session's id beside it.
-    private static string Cause(Exception ex) => ex switch
+    private static string Cause(Exception ex) => FailureText.Describe(ex) switch
     {
-        DockerApiException docker => $"the container engine answered {(int)docker.StatusCode}",
-        TimeoutException => "the container engine did not answer in time",
-        HttpRequestException or SocketException or IOException => "the container engine could not be reached",
-        _ => "an unexpected error (the API's log has the session's id)",
+        FailureText.Unexpected => FailureText.Unexpected + " (the API's log has the session's id)",
+        var words => words,
     };
 
     private static string StartReason(Exception ex) => ex switch

@@ -118,7 +118,7 @@ public sealed record AgentOptions
         }
         catch (IOException exception)
         {
-            throw new InvalidOperationException($"The {what} file named by {variable} cannot be read ({exception.GetType().Name}).");
+            throw new InvalidOperationException($"The {what} file named by {variable} cannot be read ({FailureText.Describe(exception)}).");
         }
         return token.Length > 0 ? token : throw new InvalidOperationException($"The {what} file named by {variable} is empty.");
     }

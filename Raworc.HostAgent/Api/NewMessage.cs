@@ -11,4 +11,11 @@ public sealed record NewMessage(string Content, JsonObject Metadata)
     /// <summary><c>metadata.type</c> as a string.</summary>
     [JsonIgnore]
     public string? Type => Metadata["type"]?.GetValue<string>();
+
+    /// <summary>
+    /// Sent as the <c>Idempotency-Key</c> header with every post of this message (a new GUID per message): a post repeated
+    /// after its answer was lost then stores nothing twice.
+    /// </summary>
+    [JsonIgnore]
+    public string IdempotencyKey { get; init; } = Guid.NewGuid().ToString();
 }

@@ -15,6 +15,9 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
     /// <summary>The page size used to load the whole history (the API's maximum).</summary>
     public const int PageSize = 1000;
 
+    /// <summary>The request header that carries <see cref="NewMessage.IdempotencyKey"/>.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     private string Messages => $"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/messages";
 
     /// <summary><c>GET …/messages?after=&amp;wait=&amp;limit=&amp;offset=</c>: one page, oldest first.</summary>
@@ -62,10 +65,16 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
         return (await response.Content.ReadFromJsonAsync(ApiJson.Default.ListSessionMessage, cancellationToken) ?? [], truncated);
     }
 
-    /// <summary><c>POST …/messages</c> with <c>{"content","metadata"}</c>; returns the stored (host) message.</summary>
+    /// <summary>
+    /// <c>POST …/messages</c> with <c>{"content","metadata"}</c> and the message's <c>Idempotency-Key</c>; returns the stored
+    /// (host) message. Posting the same <paramref name="message"/> again stores nothing new: the API answers the message its
+    /// first post stored.
+    /// </summary>
     public async Task<SessionMessage> PostMessageAsync(NewMessage message, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(Messages, message, ApiJson.Default.NewMessage, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, Messages) { Content = JsonContent.Create(message, ApiJson.Default.NewMessage) };
+        request.Headers.Add(IdempotencyKeyHeader, message.IdempotencyKey);
+        using var response = await http.SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, "POST message", cancellationToken);
         return await response.Content.ReadFromJsonAsync(ApiJson.Default.SessionMessage, cancellationToken)
             ?? throw new RaworcApiException(response.StatusCode, null, "POST message returned no message.");

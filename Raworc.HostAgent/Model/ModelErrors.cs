@@ -23,7 +23,7 @@ public static class ModelErrors
             { } status => $"The model provider answered HTTP {status}" + ApiMessage(exception) + ".",
             null when IsTimeout(exception) => $"The model provider did not answer in time {retried}.",
             null when IsConnection(exception) => $"The model provider could not be reached{(options.BaseUrl is null ? "" : $" at {options.BaseUrl}")} {retried}.",
-            null => $"The model call failed ({exception.GetType().Name}).",
+            null => $"The model call failed ({FailureText.Describe(exception)}).",
         };
     }
 

@@ -34,7 +34,7 @@ public sealed class AgentOptionsTests : IDisposable
         Assert.Equal("/run/raworc/api.sock", options.ApiSocket);
         Assert.False(File.Exists(path));
         var again = Assert.Throws<InvalidOperationException>(() => Read(values));
-        Assert.Equal("The Host token file named by RAWORC_HOST_TOKEN_FILE cannot be read (FileNotFoundException).", again.Message);
+        Assert.Equal("The Host token file named by RAWORC_HOST_TOKEN_FILE cannot be read (a file or folder was not found).", again.Message);
     }
 
     [Fact]

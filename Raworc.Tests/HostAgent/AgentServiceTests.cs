@@ -143,6 +143,24 @@ public sealed class AgentServiceTests
     }
 
     [Theory]
+    [InlineData("anthropic")]
+    [InlineData("openai")]
+    public async Task AModelAnswerThatIsNotJsonIsPostedInWordsWithoutATypeName(string protocol)
+    {
+        await using var harness = await AgentHarness.StartAsync(ScriptStep.NotJson());
+        await using var api = await StandInApi.StartAsync();
+        api.AddUserMessage("hi");
+        await using var agent = await RunningAgent.StartAsync(api, harness, protocol);
+
+        await api.WaitForAsync(messages => messages.Any(m => m.EndsTurn), WaitTimeout);
+
+        var error = api.Messages[^1];
+        Assert.Equal(MessageTypes.Error, error.Type);
+        // A user reads it: what failed in words, not the .NET type of the failure (it said "(JsonException)").
+        Assert.Equal("The model call failed (the answer was not the JSON expected).", error.Content);
+    }
+
+    [Theory]
     [InlineData(503, 2, 3, 1)]
     [InlineData(0, 1, 2, 1)]
     [InlineData(422, 1, 1, 0)]

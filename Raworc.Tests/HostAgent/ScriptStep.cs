@@ -31,6 +31,9 @@ public abstract record ScriptStep
     /// <summary>Drop the connection without an answer.</summary>
     public static ScriptStep Drop() => new DropStep();
 
+    /// <summary>Answer 200 with a body that is not JSON (a proxy's page, say).</summary>
+    public static ScriptStep NotJson() => new NotJsonStep();
+
     /// <summary>Hold the request open for <paramref name="delay"/> (or until the client gives up), then answer 500.</summary>
     public static ScriptStep Hang(TimeSpan delay) => new HangStep(delay);
 
@@ -56,6 +59,9 @@ public sealed record FailStep(int Status) : ScriptStep;
 
 /// <summary>A connection dropped without an answer.</summary>
 public sealed record DropStep : ScriptStep;
+
+/// <summary>A 200 whose body is not JSON.</summary>
+public sealed record NotJsonStep : ScriptStep;
 
 /// <summary>A request that never answers in time.</summary>
 public sealed record HangStep(TimeSpan Delay) : ScriptStep;

@@ -132,6 +132,13 @@ public sealed class StandInModelServer : IAsyncDisposable
             return;
         }
 
+        if (step is NotJsonStep)
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("<html>502 Bad Gateway</html>", context.RequestAborted);
+            return;
+        }
+
         if (step is HangStep hang)
         {
             await Task.Delay(hang.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);

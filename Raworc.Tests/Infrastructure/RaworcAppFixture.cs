@@ -51,9 +51,12 @@ public class RaworcAppFixture : IAsyncLifetime
     /// A client holding a Host token for <paramref name="sessionId"/> (the token the platform gives the session's agent) for
     /// computer start <paramref name="start"/> (a new session's first computer is start 0; every close, error and restore adds one).
     /// </summary>
-    public HttpClient CreateHostClient(Guid sessionId, int start = 0) => CreateApiClient(Auth.TokenForgery.Create(JwtSigningKey,
+    public HttpClient CreateHostClient(Guid sessionId, int start = 0) => CreateApiClient(HostToken(sessionId, start));
+
+    /// <summary>The Host token of <paramref name="sessionId"/>'s computer start <paramref name="start"/> (see <see cref="CreateHostClient"/>).</summary>
+    public string HostToken(Guid sessionId, int start = 0) => Auth.TokenForgery.Create(JwtSigningKey,
         subject: $"host-{sessionId}", type: "Host",
-        extra: new Dictionary<string, object> { ["session_id"] = sessionId.ToString(), ["start"] = start }));
+        extra: new Dictionary<string, object> { ["session_id"] = sessionId.ToString(), ["start"] = start });
 
     /// <summary>Runs a query against the API's database and returns the first column of every row.</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, params (string Name, object Value)[] parameters)

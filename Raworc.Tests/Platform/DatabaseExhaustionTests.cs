@@ -19,12 +19,37 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
         var session = await admin.CreateSessionAsync();
         var path = $"/api/v0/sessions/{session.Id()}";
         var connectionString = await fixture.App.GetConnectionStringAsync(ResourceNames.Database);
-        var held = new List<NpgsqlConnection>();
+        var held = await TakeEveryConnectionAsync(connectionString!);
         try
         {
-            // Every slot Postgres has: fill them, end every other client's connection (the API's pooled ones), take the
-            // slots that frees, until no connection but ours is left (the API may win a freed slot in a round).
-            var ours = new List<int>();
+            for (var i = 0; i < 3; i++)
+            {
+                var response = await admin.GetAsync(path);
+                await response.AssertErrorAsync(503, "SERVICE_UNAVAILABLE");
+                Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            }
+        }
+        finally
+        {
+            foreach (var connection in held)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+        await Waits.UntilAsync(async () => (await admin.GetAsync(path)).IsSuccessStatusCode, "the API to serve again", TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Takes every slot Postgres has: fills them, ends every other client's connection (the API's pooled ones), takes the
+    /// slots that frees, until no connection but ours is left (the API may win a freed slot in a round). The caller
+    /// disposes the connections returned, which gives the slots back.
+    /// </summary>
+    internal static async Task<List<NpgsqlConnection>> TakeEveryConnectionAsync(string connectionString)
+    {
+        var held = new List<NpgsqlConnection>();
+        var ours = new List<int>();
+        try
+        {
             for (var round = 0; round < 20; round++)
             {
                 while (held.Count < 1000)
@@ -52,21 +77,15 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
                     break;
                 }
             }
-
-            for (var i = 0; i < 3; i++)
-            {
-                var response = await admin.GetAsync(path);
-                await response.AssertErrorAsync(503, "SERVICE_UNAVAILABLE");
-                Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
-            }
         }
-        finally
+        catch
         {
             foreach (var connection in held)
             {
                 await connection.DisposeAsync();
             }
+            throw;
         }
-        await Waits.UntilAsync(async () => (await admin.GetAsync(path)).IsSuccessStatusCode, "the API to serve again", TimeSpan.FromSeconds(30));
+        return held;
     }
 }

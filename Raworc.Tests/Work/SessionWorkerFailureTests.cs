@@ -60,9 +60,9 @@ public sealed class SessionWorkerFailureTests
     }
 
     [Theory]
-    [InlineData(WorkKinds.Close, "The computer could not be stopped: the container engine answered 400.")]
-    [InlineData(WorkKinds.Delete, "The computer and its volume could not be removed: the container engine answered 400.")]
-    [InlineData(WorkKinds.Restore, "The computer could not be started: the container engine answered 400.")]
+    [InlineData(WorkKinds.Close, "The computer could not be stopped: the Docker engine answered 400.")]
+    [InlineData(WorkKinds.Delete, "The computer and its volume could not be removed: the Docker engine answered 400.")]
+    [InlineData(WorkKinds.Restore, "The computer could not be started: the Docker engine answered 400.")]
     public void TheReasonNamesWhatFailed(string kind, string reason)
     {
         Assert.Equal(reason, SessionWorker.Reason(new DockerApiException(System.Net.HttpStatusCode.BadRequest, "bad"), kind));
@@ -73,8 +73,11 @@ public sealed class SessionWorkerFailureTests
     /// its message (which may hold an engine address or a path).
     /// </summary>
     [Theory]
-    [InlineData("timeout", "The computer could not be started: the container engine did not answer in time.")]
-    [InlineData("unreachable", "The computer could not be started: the container engine could not be reached.")]
+    [InlineData("timeout", "The computer could not be started: the call timed out.")]
+    [InlineData("unreachable", "The computer could not be started: the connection failed.")]
+    [InlineData("refused", "The computer could not be started: the connection was refused.")]
+    [InlineData("postgres", "The computer could not be started: Postgres is unavailable.")]
+    [InlineData("redis", "The computer could not be started: Redis is unavailable.")]
     [InlineData("unexpected", "The computer could not be started: an unexpected error (the API's log has the session's id).")]
     public void TheReasonNamesNoTypeAndNoMessage(string failure, string reason)
     {
@@ -82,6 +85,11 @@ public sealed class SessionWorkerFailureTests
         {
             "timeout" => new TimeoutException("after 100 s on unix:///var/run/docker.sock"),
             "unreachable" => new HttpRequestException("Connection refused (unix:///var/run/docker.sock)"),
+            "refused" => new HttpRequestException("Connection refused (10.0.0.5:2375)",
+                new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)),
+            "postgres" => new InvalidOperationException("wrapped", new Npgsql.NpgsqlException("Failed to connect to 10.0.0.5:5432")),
+            "redis" => new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.UnableToConnect,
+                "It was not possible to connect to the redis server(s). cache:6379,password=secret"),
             _ => new InvalidOperationException("Host=postgres;Password=secret"),
         };
 

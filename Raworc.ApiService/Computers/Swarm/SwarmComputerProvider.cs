@@ -180,7 +180,7 @@ public sealed partial class SwarmComputerProvider(
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            LogUnreachable(exception.GetType().Name);
+            LogUnreachable(FailureText.Describe(exception));
             return false;
         }
     }
@@ -199,6 +199,6 @@ public sealed partial class SwarmComputerProvider(
     [LoggerMessage(LogLevel.Information, "Computer and volume of session {SessionId} deleted")]
     private partial void LogDeleted(Guid sessionId);
 
-    [LoggerMessage(LogLevel.Warning, "Swarm manager unreachable: {ExceptionType}")]
-    private partial void LogUnreachable(string exceptionType);
+    [LoggerMessage(LogLevel.Warning, "Swarm manager unreachable: {Reason}")]
+    private partial void LogUnreachable(string reason);
 }

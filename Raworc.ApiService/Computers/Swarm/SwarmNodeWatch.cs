@@ -28,7 +28,7 @@ public sealed partial class SwarmNodeWatch(IServiceScopeFactory scopes, SwarmCom
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                LogFailed(exception.GetType().Name);
+                LogFailed(FailureText.Describe(exception));
             }
             await Task.Delay(Interval, clock, stoppingToken);
         }
@@ -68,6 +68,6 @@ public sealed partial class SwarmNodeWatch(IServiceScopeFactory scopes, SwarmCom
     [LoggerMessage(LogLevel.Warning, "Closed session {SessionId}: its node {NodeId} is not available")]
     private partial void LogClosed(Guid sessionId, string nodeId);
 
-    [LoggerMessage(LogLevel.Warning, "Looking for sessions on unavailable nodes failed: {ExceptionType}")]
-    private partial void LogFailed(string exceptionType);
+    [LoggerMessage(LogLevel.Warning, "Looking for sessions on unavailable nodes failed: {Reason}")]
+    private partial void LogFailed(string reason);
 }

@@ -47,6 +47,9 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.Property(m => m.Role).HasMaxLength(16);
         builder.Property(m => m.Metadata).HasColumnType("jsonb");
         builder.Property(m => m.TraceParent).HasMaxLength(55);
+        builder.Property(m => m.IdempotencyKey).HasMaxLength(IdempotencyKeys.MaxLength);
+        // Only the messages posted with a key are in it.
+        builder.HasIndex(m => new { m.SessionId, m.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
         builder.HasOne<Session>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
     }
 }

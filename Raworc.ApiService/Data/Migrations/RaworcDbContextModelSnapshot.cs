@@ -128,6 +128,11 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("idempotency_key");
+
                     b.Property<string>("Metadata")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -157,6 +162,11 @@ namespace Raworc.ApiService.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_messages");
+
+                    b.HasIndex("SessionId", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_messages_session_id_idempotency_key")
+                        .HasFilter("idempotency_key IS NOT NULL");
 
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique()
