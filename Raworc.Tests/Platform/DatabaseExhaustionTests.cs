@@ -66,6 +66,9 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
             {
                 await connection.DisposeAsync();
             }
+            // The pooled connections of this process (the fixture's queries) were ended too: the next test to query would
+            // be handed a dead one (57P01).
+            NpgsqlConnection.ClearAllPools();
         }
         await Waits.UntilAsync(async () => (await admin.GetAsync(path)).IsSuccessStatusCode, "the API to serve again", TimeSpan.FromSeconds(30));
     }
