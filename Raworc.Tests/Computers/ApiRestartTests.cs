@@ -8,7 +8,7 @@ namespace Raworc.Tests.Computers;
 
 /// <summary>Restarts the API, so it has a system of its own: nothing else waits on an API that is restarting.</summary>
 [Collection(ApiRestartCollection.Name)]
-public sealed class ApiRestartTests(ComputersAppFixture fixture)
+public sealed class ApiRestartTests(ShortDeadlineAppFixture fixture)
 {
     /// <summary>A container labelled as a session computer of <paramref name="deployment"/> for a session no database knows.</summary>
     private async Task<Guid> CreateStrayComputerAsync(string deployment)

@@ -55,12 +55,19 @@ public sealed class LocalStateModelTests
         Assert.Empty(builder.Resources.OfType<PostgresServerResource>().Single().Annotations.OfType<ContainerMountAnnotation>());
     }
 
+    /// <remarks>
+    /// The values come from the AppHost's model, as a run resolves them (its configuration, user secrets included, else a
+    /// value generated and saved to the store). The application is not built: building a testing builder runs the
+    /// AppHost's <c>Run()</c>, which starts the whole system (DCP, containers, the API on port 9000), and a dispose that
+    /// caught that start inside DCP's dependency check waited the host's 30-s shutdown timeout, DCP's client retrying a
+    /// kubeconfig that never came. The builder is not disposed either: that too would let the suspended entry point build
+    /// and run the AppHost.
+    /// </remarks>
     private static async Task<Dictionary<string, string>> GeneratedValuesAsync(string secretsId)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Raworc_AppHost>(
             [$"--ASPIRE_USER_SECRETS_ID={secretsId}"], cts.Token);
-        await using var app = await builder.BuildAsync(cts.Token);
         var values = new Dictionary<string, string>();
         foreach (var parameter in new[]
         {

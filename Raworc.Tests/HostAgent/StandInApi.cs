@@ -177,6 +177,9 @@ public sealed class StandInApi : IAsyncDisposable
             Interlocked.Increment(ref _waits);
 
             await Task.WhenAny(changed, Task.Delay(left, cancellationToken));
+            // A poller that went away (an agent stopped mid-poll) ends the wait, as the API's does; looping on would spin
+            // until the deadline and hold the server's stop that long.
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

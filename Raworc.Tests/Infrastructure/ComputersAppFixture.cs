@@ -36,8 +36,11 @@ public class ComputersAppFixture : RaworcAppFixture
     /// <summary>Setup time limit the API runs with, seconds.</summary>
     public const int SetupTimeoutSeconds = 3;
 
-    /// <summary>How long the API waits for an agent to report ready, seconds.</summary>
+    /// <summary>How long the API of this shared system waits for an agent to report ready, seconds.</summary>
     public const int StartDeadlineSeconds = 45;
+
+    /// <summary>This system's <c>Computers:StartDeadlineSeconds</c>: <see cref="StartDeadlineSeconds"/> unless a derived fixture says otherwise.</summary>
+    protected virtual int StartDeadline => StartDeadlineSeconds;
 
     private StandInModelServer? _model;
     private OtlpTraceReceiver? _traces;
@@ -61,7 +64,7 @@ public class ComputersAppFixture : RaworcAppFixture
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>
     {
         ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Computers__StartDeadlineSeconds"] = StartDeadlineSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__StartDeadlineSeconds"] = StartDeadline.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__MaxVolumeMiB"] = MaxVolumeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__MaxVolumeInodes"] = MaxVolumeInodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         // Each measurement walks every container and volume of the engine (GET /system/df): not too often.
@@ -164,9 +167,22 @@ public sealed class ComputersAppCollection : ICollectionFixture<ComputersAppFixt
     public const string Name = "Raworc with computers";
 }
 
-/// <summary>A second system with computers, for the test that restarts the API.</summary>
-[CollectionDefinition(Name)]
-public sealed class ApiRestartCollection : ICollectionFixture<ComputersAppFixture>
+/// <summary>
+/// A second system with computers whose API waits only <see cref="StartDeadlineSeconds"/> for an agent to report ready:
+/// the start-deadline test waits that long instead of the shared system's 45 s, and the test that restarts the API has
+/// a system nothing else waits on.
+/// </summary>
+public sealed class ShortDeadlineAppFixture : ComputersAppFixture
 {
-    public const string Name = "Raworc with computers, restarted";
+    /// <summary>How long this system's API waits for an agent to report ready, seconds.</summary>
+    public new const int StartDeadlineSeconds = 10;
+
+    protected override int StartDeadline => StartDeadlineSeconds;
+}
+
+/// <summary>The second system with computers, for the test that restarts the API and the start-deadline test.</summary>
+[CollectionDefinition(Name)]
+public sealed class ApiRestartCollection : ICollectionFixture<ShortDeadlineAppFixture>
+{
+    public const string Name = "Raworc with computers, restarted or waiting out a short start deadline";
 }

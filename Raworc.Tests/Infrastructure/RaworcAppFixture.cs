@@ -3,11 +3,16 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Raworc.Tests.HostAgent;
 
 namespace Raworc.Tests.Infrastructure;
 
 /// <summary>
-/// The whole AppHost (real Postgres, Redis and the API), started once for the test collection.
+/// The whole AppHost (real Postgres, Redis and the API), started once for the test collection. The shared API-only system
+/// (<see cref="RaworcAppCollection"/>, this class itself) also has an Anthropic platform model served by a stand-in
+/// (<see cref="PlatformModel"/>) and reaches the Docker engine through a proxy that records what talks to it
+/// (<see cref="Engine"/>): the model gateway's and the dashboard's tests need no system of their own. A subclass sets its
+/// own environment instead (<see cref="ApiEnvironment"/>) and has neither.
 /// </summary>
 public class RaworcAppFixture : IAsyncLifetime
 {
@@ -19,7 +24,21 @@ public class RaworcAppFixture : IAsyncLifetime
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
+    /// <summary>The shared system's platform Anthropic key.</summary>
+    public const string PlatformAnthropicKey = "platform-anthropic-key";
+
     private DistributedApplication? _app;
+    private StandInModelServer? _platformModel;
+    private EngineProxy? _engine;
+
+    /// <summary>Whether this is the shared API-only system, the only one with <see cref="PlatformModel"/> and <see cref="Engine"/>.</summary>
+    private bool Shared => GetType() == typeof(RaworcAppFixture);
+
+    /// <summary>The stand-in behind the shared system's Anthropic platform model (and a session's own key); tests call the gateway with forged Host tokens, as an agent would.</summary>
+    public StandInModelServer PlatformModel => _platformModel ?? throw new InvalidOperationException("Only the shared API-only system has a platform model.");
+
+    /// <summary>The engine address the shared system's API and dashboard were given: a proxy in front of the local engine.</summary>
+    public EngineProxy Engine => _engine ?? throw new InvalidOperationException("Only the shared API-only system has an engine proxy.");
 
     /// <summary>Whether the API runs session computers; the API-only collection runs without, so tests drive states with Host tokens.</summary>
     protected virtual bool Computers => false;
@@ -96,8 +115,17 @@ public class RaworcAppFixture : IAsyncLifetime
     /// <summary>Further AppHost arguments of a subclass.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
-    /// <summary>Further environment of the api resource, set by a subclass.</summary>
-    protected virtual IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>();
+    /// <summary>Further environment of the api resource: the shared system's platform model and engine, or a subclass's own.</summary>
+    protected virtual IReadOnlyDictionary<string, string> ApiEnvironment => Shared
+        ? new Dictionary<string, string>
+        {
+            ["Models__Provider"] = "anthropic",
+            ["Models__BaseUrl"] = PlatformModel.AnthropicBaseUrl.ToString(),
+            ["Models__AnthropicApiKey"] = PlatformAnthropicKey,
+            ["Models__OpenAiApiKey"] = "platform-openai-key",
+            ["Computers__DockerEndpoint"] = Engine.Endpoint,
+        }
+        : new Dictionary<string, string>();
 
     /// <summary>
     /// <c>Raworc:DataVolume</c> of the AppHost: empty (the default here) runs Postgres without a volume, so no test run
@@ -107,6 +135,11 @@ public class RaworcAppFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        if (Shared)
+        {
+            _platformModel = await StandInModelServer.StartAsync();
+            _engine = EngineProxy.Start();
+        }
         await BeforeStartAsync();
         await StartAppAsync();
     }
@@ -168,7 +201,18 @@ public class RaworcAppFixture : IAsyncLifetime
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public virtual Task DisposeAsync() => StopAppAsync();
+    public virtual async Task DisposeAsync()
+    {
+        await StopAppAsync();
+        if (_platformModel is not null)
+        {
+            await _platformModel.DisposeAsync();
+        }
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync();
+        }
+    }
 
     /// <summary>Stops the whole AppHost (Postgres, Redis and the API); session computers are the API's and stay.</summary>
     protected async Task StopAppAsync()
@@ -183,7 +227,7 @@ public class RaworcAppFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Every test that needs the running system shares one started AppHost.</summary>
+/// <summary>Every test that needs the running API-only system and no settings of its own shares one started AppHost.</summary>
 [CollectionDefinition(Name)]
 public sealed class RaworcAppCollection : ICollectionFixture<RaworcAppFixture>
 {

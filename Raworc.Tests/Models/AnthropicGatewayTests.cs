@@ -5,8 +5,8 @@ using Raworc.Tests.Sessions;
 
 namespace Raworc.Tests.Models;
 
-[Collection(GatewayAppCollection.Name)]
-public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
+[Collection(RaworcAppCollection.Name)]
+public sealed class AnthropicGatewayTests(RaworcAppFixture fixture)
 {
     private HttpClient HostClient(Guid session, bool asApiKey)
     {
@@ -29,7 +29,7 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
         using var _ = owner;
         var id = (await owner.CreateSessionAsync()).Id();
         var marker = Guid.NewGuid().ToString("N");
-        fixture.Model.EnqueueFor(GatewayAppFixture.PlatformAnthropicKey, ScriptStep.Answer("first"), ScriptStep.Answer("second"));
+        fixture.PlatformModel.EnqueueFor(RaworcAppFixture.PlatformAnthropicKey, ScriptStep.Answer("first"), ScriptStep.Answer("second"));
         using var host = HostClient(id, asApiKey: true);
 
         foreach (var expected in new[] { "first", "second" })
@@ -40,9 +40,9 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
             Assert.Equal(expected, (string?)answer["content"]![0]!["text"]);
         }
 
-        var received = fixture.Model.Requests.Where(r => r.Messages.Any(m => m.Text == marker)).ToList();
+        var received = fixture.PlatformModel.Requests.Where(r => r.Messages.Any(m => m.Text == marker)).ToList();
         Assert.Equal(2, received.Count);
-        Assert.All(received, r => Assert.Equal($" {GatewayAppFixture.PlatformAnthropicKey}", r.Credentials));
+        Assert.All(received, r => Assert.Equal($" {RaworcAppFixture.PlatformAnthropicKey}", r.Credentials));
         Assert.Equal((2, received.Sum(r => r.ReportedUsage!.Value.Input), received.Sum(r => r.ReportedUsage!.Value.Output)),
             await owner.UsageAsync(id));
     }
@@ -54,13 +54,13 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
         using var _ = owner;
         var key = $"sk-ant-{Guid.NewGuid():N}";
         var id = (await owner.CreateSessionAsync(new { secrets = new { ANTHROPIC_API_KEY = key } })).Id();
-        fixture.Model.EnqueueFor(key, ScriptStep.Answer("own"));
+        fixture.PlatformModel.EnqueueFor(key, ScriptStep.Answer("own"));
         using var host = HostClient(id, asApiKey: false);
 
         var response = await host.SendAsync(GatewayCalls.Anthropic(id, GatewayCalls.AnthropicBody("hello")));
 
         Assert.Equal("own", (string?)(await response.ReadObjectAsync())["content"]![0]!["text"]);
-        var received = Assert.Single(fixture.Model.Requests, r => r.ApiKey == key);
+        var received = Assert.Single(fixture.PlatformModel.Requests, r => r.ApiKey == key);
         Assert.Equal($" {key}", received.Credentials);
         Assert.Equal((1, received.ReportedUsage!.Value.Input, received.ReportedUsage!.Value.Output), await owner.UsageAsync(id));
     }
@@ -73,7 +73,7 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
         var key = $"sk-ant-{Guid.NewGuid():N}";
         var id = (await owner.CreateSessionAsync(new { secrets = new { ANTHROPIC_API_KEY = key } })).Id();
         var release = new TaskCompletionSource();
-        fixture.Model.EnqueueFor(key, ScriptStep.Stream("first-part", "second-part", release.Task));
+        fixture.PlatformModel.EnqueueFor(key, ScriptStep.Stream("first-part", "second-part", release.Task));
         using var host = HostClient(id, asApiKey: true);
 
         // The first part arrives while the stand-in still holds the rest: the gateway does not wait for the end.
@@ -84,7 +84,7 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
 
         Assert.Contains("second-part", text, StringComparison.Ordinal);
         Assert.Contains("event: message_stop", text, StringComparison.Ordinal);
-        var usage = Assert.Single(fixture.Model.Requests, r => r.ApiKey == key).ReportedUsage!.Value;
+        var usage = Assert.Single(fixture.PlatformModel.Requests, r => r.ApiKey == key).ReportedUsage!.Value;
         Assert.Equal((1, usage.Input, usage.Output), await owner.UsageAsync(id));
     }
 
@@ -95,7 +95,7 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
         using var _ = owner;
         var id = (await owner.CreateSessionAsync()).Id();
         var other = (await owner.CreateSessionAsync()).Id();
-        var before = fixture.Model.Requests.Count;
+        var before = fixture.PlatformModel.Requests.Count;
         using var otherHost = HostClient(other, asApiKey: true);
         using var admin = await fixture.AdminClientAsync();
         using var anonymous = fixture.CreateApiClient();
@@ -112,7 +112,7 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
             .AssertErrorAsync(404, "NOT_FOUND");
         Assert.Equal("This session's model provider is not openai.", (string?)otherProvider["message"]);
 
-        Assert.Equal(before, fixture.Model.Requests.Count);
+        Assert.Equal(before, fixture.PlatformModel.Requests.Count);
         Assert.Equal((0, 0, 0), await owner.UsageAsync(id));
     }
 
@@ -124,7 +124,7 @@ public sealed class AnthropicGatewayTests(GatewayAppFixture fixture)
         var key = $"sk-ant-{Guid.NewGuid():N}";
         var id = (await owner.CreateSessionAsync(new { secrets = new { ANTHROPIC_API_KEY = key } })).Id();
         // The provider drops the connection before any answer.
-        fixture.Model.EnqueueFor(key, ScriptStep.Drop());
+        fixture.PlatformModel.EnqueueFor(key, ScriptStep.Drop());
         using var host = HostClient(id, asApiKey: true);
 
         var error = await (await host.SendAsync(GatewayCalls.Anthropic(id, GatewayCalls.AnthropicBody("x")))).AssertErrorAsync(502, "BAD_GATEWAY");

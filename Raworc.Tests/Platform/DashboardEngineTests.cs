@@ -3,8 +3,8 @@ using Raworc.Tests.Infrastructure;
 namespace Raworc.Tests.Platform;
 
 /// <summary>The dashboard's list of session computers follows the engine the API was given (README "Session computers in the dashboard").</summary>
-[Collection(EngineProxyAppCollection.Name)]
-public sealed class DashboardEngineTests(EngineProxyAppFixture fixture)
+[Collection(RaworcAppCollection.Name)]
+public sealed class DashboardEngineTests(RaworcAppFixture fixture)
 {
     [Fact]
     public async Task TheDashboardWatchesTheComputersOnTheEngineTheApiIsPointedAt()

@@ -31,12 +31,22 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
         }
         finally
         {
-            foreach (var connection in held)
-            {
-                await connection.DisposeAsync();
-            }
+            await ReleaseAsync(held);
         }
         await Waits.UntilAsync(async () => (await admin.GetAsync(path)).IsSuccessStatusCode, "the API to serve again", TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Gives back the slots <see cref="TakeEveryConnectionAsync"/> took. The pooled connections of this test process (the
+    /// fixture's queries) were ended too, so its pools are cleared: the next test to query would be handed a dead one (57P01).
+    /// </summary>
+    internal static async Task ReleaseAsync(List<NpgsqlConnection> held)
+    {
+        foreach (var connection in held)
+        {
+            await connection.DisposeAsync();
+        }
+        NpgsqlConnection.ClearAllPools();
     }
 
     /// <summary>
@@ -84,6 +94,7 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
             {
                 await connection.DisposeAsync();
             }
+            NpgsqlConnection.ClearAllPools();
             throw;
         }
         return held;

@@ -40,10 +40,7 @@ public sealed partial class LogHygieneTests(RaworcAppFixture fixture)
         }
         finally
         {
-            foreach (var connection in held)
-            {
-                await connection.DisposeAsync();
-            }
+            await DatabaseExhaustionTests.ReleaseAsync(held);
         }
         // The handler's line comes after every line of the failed request.
         var lines = await ApiConsoleLog.ReadThroughAsync(fixture.App, line => line.Contains($"Request GET {path} failed", StringComparison.Ordinal),
