@@ -277,7 +277,7 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         // The held session's restore, asked for through the replica that will die and claimed by it (the other is stopped
         // meanwhile): it waits inside the engine call that creates the computer, renewing its lease.
         fixture.Model.EnqueueFor(heldKey, ScriptStep.Answer("restored elsewhere"));
-        using var create = fixture.Engine.Hold($"/containers/create?name={DockerComputerProvider.NameOf(held)}");
+        using var create = fixture.ReplicaEngine.Hold($"/containers/create?name={DockerComputerProvider.NameOf(held)}");
         using (ReplicasAppFixture.Freeze(surviving))
         {
             await ownerOnServing.PostOkAsync($"/api/v0/sessions/{held}/messages", new { content = "wake up" });

@@ -9,7 +9,7 @@ namespace Raworc.Tests.Infrastructure;
 /// two processes on one database, one Redis and one Docker engine. <see cref="RaworcAppFixture.CreateApiClient()"/> goes
 /// through Aspire's proxy, which spreads requests over both; <see cref="CreateReplicaClient"/> talks to one replica
 /// directly (its own port, read from the process's listening sockets). The replicas reach the engine through an
-/// <see cref="EngineProxy"/> (<see cref="Engine"/>), so a test can hold one replica inside an engine call.
+/// <see cref="EngineProxy"/> (<see cref="ReplicaEngine"/>), so a test can hold one replica inside an engine call.
 /// </summary>
 public class ReplicasAppFixture : ComputersAppFixture
 {
@@ -24,7 +24,7 @@ public class ReplicasAppFixture : ComputersAppFixture
     private EngineProxy? _engine;
 
     /// <summary>The engine address the replicas were given: the local engine behind a proxy that can hold a request back.</summary>
-    public EngineProxy Engine => _engine ?? throw new InvalidOperationException("Not started.");
+    public EngineProxy ReplicaEngine => _engine ?? throw new InvalidOperationException("Not started.");
 
     protected override async Task BeforeStartAsync()
     {
@@ -61,7 +61,7 @@ public class ReplicasAppFixture : ComputersAppFixture
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
     {
         ["RAWORC_TEST_RUN"] = _run,
-        ["Computers__DockerEndpoint"] = Engine.Endpoint,
+        ["Computers__DockerEndpoint"] = ReplicaEngine.Endpoint,
         ["Computers__WorkLeaseSeconds"] = WorkLeaseSeconds.ToString(CultureInfo.InvariantCulture),
         // The tests' webhook receiver listens on 127.0.0.1; dispatchers look for due deliveries often.
         ["Webhooks__AllowPrivateTargets"] = "true",
