@@ -74,12 +74,12 @@ public static class SetupRunner
     }
 
     /// <summary>
-    /// The outcome in <c>logs/setup.status</c> (the last of a repeated key wins; a number that is not a plain non-negative
-    /// integer is null), for the ready report: the API then need not read the file out of the computer. Null when the file
-    /// is missing or unreadable; only its first 4 KiB are read (the session's code can write it).
+    /// The outcome in <c>logs/setup.status</c> (<see cref="SetupOutcome.Parse"/>), for the ready report: the API then need
+    /// not read the file out of the computer. Null when the file is missing or unreadable; only its first 4 KiB are read
+    /// (the session's code can write it).
     /// </summary>
     /// <param name="sessionDirectory">The session folder.</param>
-    public static Api.SetupOutcome? ReadOutcome(string sessionDirectory)
+    public static SetupOutcome? ReadOutcome(string sessionDirectory)
     {
         string text;
         try
@@ -93,11 +93,7 @@ public static class SetupRunner
         {
             return null;
         }
-        var fields = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2)).Where(pair => pair.Length == 2)
-            .GroupBy(pair => pair[0].Trim()).ToDictionary(group => group.Key, group => group.Last()[1].Trim());
-        int? Number(string key) => fields.TryGetValue(key, out var value)
-            && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null;
-        return new Api.SetupOutcome(fields.GetValueOrDefault("result"), Number("exit_code"), Number("timeout_seconds"));
+        return SetupOutcome.Parse(text);
     }
 
     private static int LimitSeconds() =>

@@ -36,7 +36,7 @@ public sealed class SetupReport(IComputerProvider computers, Conversation conver
                 logger.LogWarning("Reading the setup status of session {SessionId} failed: {Reason}", sessionId, FailureText.Describe(ex));
                 return;
             }
-            outcome = Parse(status);
+            outcome = SetupOutcome.Parse(status);
         }
         // The outcome comes from where the session's code can write: only numbers go into the message.
         static string Number(int? value) => value is >= 0 ? value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
@@ -53,20 +53,5 @@ public sealed class SetupReport(IComputerProvider computers, Conversation conver
         await conversation.AppendAsync(sessionId, MessageRoles.System, text,
             new System.Text.Json.Nodes.JsonObject { ["type"] = "setup", ["result"] = outcome.Result }, SessionEvent.Touch,
             cancellationToken: cancellationToken);
-    }
-
-    /// <summary>
-    /// Reads <c>setup.status</c>'s <c>key=value</c> lines (the last of a repeated key wins, so a repeat never fails the ready
-    /// report); a number that is not a plain non-negative integer is null.
-    /// </summary>
-    /// <param name="status">The file's text, or null when it is missing.</param>
-    public static SetupOutcome Parse(string? status)
-    {
-        var fields = (status ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split('=', 2)).Where(pair => pair.Length == 2)
-            .GroupBy(pair => pair[0].Trim()).ToDictionary(group => group.Key, group => group.Last()[1].Trim());
-        int? Number(string key) => fields.TryGetValue(key, out var value) && int.TryParse(value, System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : null;
-        return new SetupOutcome(fields.GetValueOrDefault("result"), Number("exit_code"), Number("timeout_seconds"));
     }
 }

@@ -91,12 +91,3 @@ public sealed record PublishRequest(bool? Data, bool? Code, bool? Secrets);
 /// the API reads that file itself (an agent of an earlier image).
 /// </param>
 public sealed record MarkIdleRequest(SetupOutcome? Setup);
-
-/// <summary>
-/// The outcome of a computer start's setup program, as <c>raworc-setup</c> records it. Written where the session's code
-/// can write, so the API trusts only the two results it reports and the numbers, never text.
-/// </summary>
-/// <param name="Result"><c>ok</c>, <c>failed</c>, <c>timeout</c>, <c>none</c> (no script) or <c>running</c>; anything else is ignored.</param>
-/// <param name="ExitCode">The script's exit status (124 or 137 after its time limit); null for <c>none</c>.</param>
-/// <param name="TimeoutSeconds">The limit the script ran under, seconds.</param>
-public sealed record SetupOutcome(string? Result, int? ExitCode, int? TimeoutSeconds);

@@ -24,9 +24,3 @@ internal sealed record ApiErrorBody(string? Code, string? Message);
 /// <summary>The body of the agent's ready report (<c>POST …/idle</c> from <c>init</c>).</summary>
 /// <param name="Setup">How <c>code/setup.sh</c> ended at this start; null when the status file could not be read.</param>
 internal sealed record ReadyReport(SetupOutcome? Setup);
-
-/// <summary>The outcome <c>raworc-setup</c> (or the agent, without a script) recorded in <c>logs/setup.status</c>.</summary>
-/// <param name="Result"><c>ok</c>, <c>failed</c>, <c>timeout</c>, <c>none</c> or <c>running</c>.</param>
-/// <param name="ExitCode">The script's exit status; null for <c>none</c>.</param>
-/// <param name="TimeoutSeconds">The script's time limit, seconds.</param>
-public sealed record SetupOutcome(string? Result, int? ExitCode, int? TimeoutSeconds);
