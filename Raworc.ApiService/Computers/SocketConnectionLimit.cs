@@ -12,7 +12,9 @@ namespace Raworc.ApiService.Computers;
 /// <remarks>
 /// The computer is told by the connecting process's control group: the peer's pid from <c>SO_PEERCRED</c>, then the first
 /// line of <c>/proc/&lt;pid&gt;/cgroup</c> (every process of a container shares it; under gVisor the sandbox's own process
-/// connects, in the same group). Where that cannot be read the connection counts under one shared key.
+/// connects, in the same group). A connection whose process has exited by then is closed at once (before, it counted under
+/// a key of its own, so one computer could hold three times its bound); where this system gives no peer at all, connections
+/// count under one shared key.
 /// </remarks>
 /// <param name="perComputer">Most open connections from one computer (<see cref="ComputerOptions.SocketConnectionsPerComputer"/>).</param>
 /// <param name="total">Most open connections on the socket (<see cref="ComputerOptions.SocketConnections"/>).</param>
@@ -21,6 +23,9 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
     // SOL_SOCKET and SO_PEERCRED on Linux (asm-generic/socket.h); struct ucred is pid, uid, gid as three 32-bit ints.
     private const int SolSocket = 1;
     private const int SoPeerCred = 17;
+
+    // PF_EXITING in a task's flags (include/linux/sched.h): the task is exiting.
+    private const uint PfExiting = 0x4;
 
     private readonly ConcurrentDictionary<string, int> _byComputer = new(StringComparer.Ordinal);
     private int _total;
@@ -31,7 +36,13 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
     /// <summary>Kestrel connection middleware for the socket's endpoint.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {
-        var key = ComputerOf(connection);
+        if (ComputerOf(connection) is not { } key)
+        {
+            // Its process is gone already: nothing to count it against, and counting it anywhere else let one computer pass
+            // its bound (connect from a child that exits at once, keep the socket in the parent).
+            connection.Abort(new ConnectionAbortedException("The connecting process has exited."));
+            return;
+        }
         var ofComputer = _byComputer.AddOrUpdate(key, 1, (_, count) => count + 1);
         var all = Interlocked.Increment(ref _total);
         try
@@ -53,8 +64,14 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
         }
     };
 
-    private static string ComputerOf(ConnectionContext connection)
+    /// <summary>
+    /// The connecting computer's key: the first line of its process's control group; "" when this system does not say (no
+    /// socket, no <c>SO_PEERCRED</c>), which one shared key bounds; null when the peer's process has exited (gone, or a
+    /// zombie whose group no longer tells its computer).
+    /// </summary>
+    private static string? ComputerOf(ConnectionContext connection)
     {
+        int pid;
         try
         {
             if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
@@ -66,14 +83,31 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
             {
                 return "";
             }
-            var pid = BitConverter.ToInt32(credentials[..4]);
-            using var reader = new StreamReader($"/proc/{pid}/cgroup");
-            return reader.ReadLine() ?? "";
+            pid = BitConverter.ToInt32(credentials[..4]);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        catch (System.Net.Sockets.SocketException)
         {
-            // The peer exited already, or this system does not say: the shared key still bounds it.
             return "";
+        }
+        try
+        {
+            string group;
+            using (var reader = new StreamReader($"/proc/{pid}/cgroup"))
+            {
+                group = reader.ReadLine() ?? "";
+            }
+            // After the group, so a process that exits between the two reads is taken for gone. /proc/<pid>/stat (proc(5)):
+            // after the last ')' come state (Z zombie, X dead) and, sixth after it, flags; PF_EXITING (0x4) is set from
+            // the start of the exit, when the group a task shows may already be another (the root) than its computer's.
+            var fields = File.ReadAllText($"/proc/{pid}/stat") is var stat && stat.LastIndexOf(')') is var end and >= 0
+                ? stat[(end + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+            var exiting = fields.Length < 7 || fields[0] is "Z" or "X"
+                || !uint.TryParse(fields[6], System.Globalization.CultureInfo.InvariantCulture, out var flags) || (flags & PfExiting) != 0;
+            return group.Length == 0 || exiting ? null : group;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 }

@@ -217,6 +217,44 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
     }
 
+    [Fact]
+    public async Task ConnectionsOpenedByProcessesThatExitStillCountAgainstTheirComputer()
+    {
+        var (client, hog) = await IdleSessionAsync("forker");
+        using var _ = client;
+
+        // Each connection is made by a child that exits at once (half of them reaped, half left as zombies) while the
+        // parent keeps the socket: by the time the API looked up the connecting process it was gone, and such connections
+        // were counted under keys of their own (found by a break-out attempt: ~190 held open against a bound of 64).
+        const string hold = """
+            python3 -c '
+            import os, select, socket, time
+            held = []
+            for i in range(300):
+                s = socket.socket(socket.AF_UNIX)
+                pid = os.fork()
+                if pid == 0:
+                    s.connect("/run/raworc/api.sock")
+                    os._exit(0)
+                if i % 2 == 0:
+                    os.waitpid(pid, 0)
+                held.append(s)
+            time.sleep(2)
+            readable, _, _ = select.select(held, [], [], 0)
+            closed = sum(1 for s in readable if s.recv(1) == b"")
+            print(len(held) - closed, flush=True)
+            time.sleep(60)
+            ' > /tmp/held.txt 2>&1
+            """;
+        await fixture.RunInsideAsync(hog, $"(setsid bash -c {ShellQuote(hold)} &)");
+        string held = "";
+        await Waits.UntilAsync(async () => (held = (await fixture.RunInsideAsync(hog, "cat /tmp/held.txt")).Stdout.Trim()).Length > 0,
+            "the forker's count of connections left open");
+
+        // Whatever the API could still tell to be this computer's (a child alive when it was accepted) is within its 64.
+        Assert.InRange(int.Parse(held, System.Globalization.CultureInfo.InvariantCulture), 0, 64);
+    }
+
     private static string ShellQuote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     [Fact]
