@@ -35,9 +35,10 @@ filter="FullyQualifiedName~Raworc.Tests.Computers.|FullyQualifiedName~Raworc.Tes
 # under runc.
 filter="($filter)&FullyQualifiedName!~Raworc.Tests.Computers.Swarm"
 # Tests whose subject does not depend on the OCI runtime, each on a system of its own (about a minute apiece of start-up
-# and shutdown), run in the plain pass only: two API replicas (ReplicasTests), the API and the whole system restarted
+# and shutdown), run in the plain pass only: two API replicas (ReplicasTests, and their shared warm pool,
+# ReplicasWarmPoolTests; WarmPoolTests covers the pool under each runtime), the API and the whole system restarted
 # (ApiRestartTests, LocalStateTests), the warm pool's share of the capacity (WarmPoolCapacityTests).
-for plain_only in EndToEnd.ReplicasTests Computers.ApiRestartTests EndToEnd.LocalStateTests Computers.WarmPoolCapacityTests; do
+for plain_only in EndToEnd.ReplicasTests EndToEnd.ReplicasWarmPoolTests Computers.ApiRestartTests EndToEnd.LocalStateTests Computers.WarmPoolCapacityTests; do
   filter="$filter&FullyQualifiedName!~Raworc.Tests.$plain_only."
 done
 # And the API's start deadline, which waits it out whatever runs the computer (on ApiRestartTests' system, whose deadline is short).
