@@ -13,10 +13,10 @@ namespace Raworc.ApiService.Messages;
 public static class IdempotencyKeys
 {
     /// <summary>The header's name.</summary>
-    public const string Header = "Idempotency-Key";
+    public const string Header = MessageLimits.IdempotencyKeyHeader;
 
     /// <summary>Longest key, in characters (the column is <c>varchar(255)</c>).</summary>
-    public const int MaxLength = 255;
+    public const int MaxLength = MessageLimits.MaxIdempotencyKeyLength;
 
     /// <summary>The 422 detail of a key that is not 1…255 visible ASCII characters (or is sent twice).</summary>
     public const string Malformed = "must be 1 to 255 visible ASCII characters";

@@ -15,9 +15,6 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
     /// <summary>The page size used to load the whole history (the API's maximum).</summary>
     public const int PageSize = 1000;
 
-    /// <summary>The request header that carries <see cref="NewMessage.IdempotencyKey"/>.</summary>
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
-
     private string Messages => $"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/messages";
 
     /// <summary><c>GET …/messages?after=&amp;wait=&amp;limit=&amp;offset=</c>: one page, oldest first.</summary>
@@ -73,7 +70,7 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
     public async Task<SessionMessage> PostMessageAsync(NewMessage message, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Messages) { Content = JsonContent.Create(message, ApiJson.Default.NewMessage) };
-        request.Headers.Add(IdempotencyKeyHeader, message.IdempotencyKey);
+        request.Headers.Add(MessageLimits.IdempotencyKeyHeader, message.IdempotencyKey);
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, "POST message", cancellationToken);
         return await response.Content.ReadFromJsonAsync(ApiJson.Default.SessionMessage, cancellationToken)
@@ -90,16 +87,12 @@ public sealed class RaworcApiClient(HttpClient http, AgentOptions options)
     /// <c>POST …/idle</c> with <c>{"setup":{"result","exit_code","timeout_seconds"}}</c>: the agent is ready (from
     /// <c>init</c>); the API posts a failed or timed-out setup to the user from <paramref name="setup"/>.
     /// </summary>
-    public async Task ReportReadyAsync(SetupOutcome? setup, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync($"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/idle",
-            new ReadyReport(setup), ApiJson.Default.ReadyReport, cancellationToken);
-        await EnsureSuccessAsync(response, "POST idle", cancellationToken);
-    }
+    public Task ReportReadyAsync(SetupOutcome? setup, CancellationToken cancellationToken) =>
+        PostStateAsync("idle", cancellationToken, JsonContent.Create(new ReadyReport(setup), ApiJson.Default.ReadyReport));
 
-    private async Task PostStateAsync(string state, CancellationToken cancellationToken)
+    private async Task PostStateAsync(string state, CancellationToken cancellationToken, HttpContent? body = null)
     {
-        using var response = await http.PostAsync($"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/{state}", null, cancellationToken);
+        using var response = await http.PostAsync($"api/v0/sessions/{Uri.EscapeDataString(options.SessionId)}/{state}", body, cancellationToken);
         await EnsureSuccessAsync(response, $"POST {state}", cancellationToken);
     }
 
