@@ -101,21 +101,21 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             await using var workScope = scopes.CreateAsyncScope();
             await workScope.ServiceProvider.GetRequiredService<ComputerWork>().RunAsync(item, attempt.Token);
             await StopRenewingAsync();
-            await queue.CompleteAsync(item.Id, CancellationToken.None, heldUntil: lease.Until);
+            await queue.CompleteAsync(item.Id, CancellationToken.None, heldUntil: lease.Until, claimedAt: item.ClaimedAt);
             logger.LogInformation("Work {Kind} for session {SessionId} done", item.Kind, item.SessionId);
         }
         catch (OperationCanceledException) when (lease.Lost)
         {
             await StopRenewingAsync();
             // Another worker may hold the item now: it is left alone, only this run is ended.
-            await queue.EndRunAsync(item.Id, WorkRunOutcomes.Lost, CancellationToken.None);
+            await queue.EndRunAsync(item.Id, item.ClaimedAt, WorkRunOutcomes.Lost, CancellationToken.None);
             logger.LogWarning("Work {Kind} for session {SessionId} abandoned: its lease could not be renewed in time", item.Kind, item.SessionId);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             await StopRenewingAsync();
             // Shutting down: give the item back at once, for another replica or the next start.
-            await queue.ReleaseAsync(item.Id, item.Attempts, clock.GetUtcNow(), item.LastError, CancellationToken.None, WorkRunOutcomes.Released, lease.Until);
+            await queue.ReleaseAsync(item.Id, item.Attempts, clock.GetUtcNow(), item.LastError, CancellationToken.None, WorkRunOutcomes.Released, lease.Until, item.ClaimedAt);
             throw;
         }
         catch (Exception ex) when (IsTransient(ex, item))
@@ -124,7 +124,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             var attempts = item.Attempts + 1;
             var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 10)) / 2));
             var reason = FailureText.Describe(ex);
-            await queue.ReleaseAsync(item.Id, attempts, clock.GetUtcNow() + backoff, reason, CancellationToken.None, heldUntil: lease.Until);
+            await queue.ReleaseAsync(item.Id, attempts, clock.GetUtcNow() + backoff, reason, CancellationToken.None, heldUntil: lease.Until, claimedAt: item.ClaimedAt);
             logger.LogWarning("Work {Kind} for session {SessionId} failed ({Reason}); retrying in {Backoff}",
                 item.Kind, item.SessionId, reason, backoff);
         }
@@ -132,7 +132,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         {
             await StopRenewingAsync();
             await FailSessionAsync(item, Reason(ex, item.Kind), CancellationToken.None);
-            await queue.CompleteAsync(item.Id, CancellationToken.None, WorkRunOutcomes.Failed, lease.Until);
+            await queue.CompleteAsync(item.Id, CancellationToken.None, WorkRunOutcomes.Failed, lease.Until, item.ClaimedAt);
         }
         finally
         {

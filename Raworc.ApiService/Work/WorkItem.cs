@@ -39,6 +39,14 @@ public sealed class WorkItem
     public DateTimeOffset? LeaseExpiresAt { get; set; }
 
     /// <summary>
+    /// Set on the item <see cref="WorkQueue.ClaimAsync"/> returns (not stored in <c>work_items</c>): when this claim was
+    /// made (UTC, whole microseconds), which is its run's <see cref="WorkRun.StartedAt"/>. It tells this claim's run from
+    /// another this same process made of the item after the first claim's lease ran out.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Schema.NotMapped]
+    public DateTimeOffset? ClaimedAt { get; set; }
+
+    /// <summary>
     /// The W3C <c>traceparent</c> of the request that queued the work (at most 55 characters), or null when none was
     /// traced: the worker's span is a child of it, so the request's trace shows the engine calls made for it.
     /// </summary>

@@ -42,10 +42,10 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
     /// </summary>
     public async Task<WorkItem?> ClaimAsync(TimeSpan lease, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
+        var now = Microseconds(clock.GetUtcNow());
         var until = Microseconds(now + lease);
         // The run is recorded in the claiming statement itself: no claim without its row, and no row without a claim.
-        return (await db.WorkItems.FromSql($"""
+        var claimed = (await db.WorkItems.FromSql($"""
             WITH claimed AS (
               UPDATE work_items SET lease_expires_at = {until}
               WHERE id = (
@@ -62,6 +62,11 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
               SELECT id, session_id, kind, {WorkRun.ThisWorker}, {now} FROM claimed)
             SELECT * FROM claimed
             """).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
+        if (claimed is not null)
+        {
+            claimed.ClaimedAt = now;
+        }
+        return claimed;
     }
 
     /// <summary>
@@ -81,12 +86,13 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
     /// Removes a finished item (its lease ends with it) and ends its open run with <paramref name="outcome"/>
     /// (<see cref="WorkRunOutcomes.Done"/> or <see cref="WorkRunOutcomes.Failed"/>), in one transaction. With
     /// <paramref name="heldUntil"/> (the lease's end this worker set last), an item another worker claimed since is left to it.
+    /// <paramref name="claimedAt"/> is the claim's <see cref="WorkItem.ClaimedAt"/>: only that claim's run is ended.
     /// </summary>
     public async Task CompleteAsync(long id, CancellationToken cancellationToken, string outcome = WorkRunOutcomes.Done,
-        DateTimeOffset? heldUntil = null)
+        DateTimeOffset? heldUntil = null, DateTimeOffset? claimedAt = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await EndRunAsync(id, outcome, cancellationToken);
+        await EndRunAsync(id, claimedAt, outcome, cancellationToken);
         await db.WorkItems.Where(w => w.Id == id && (heldUntil == null || w.LeaseExpiresAt == heldUntil)).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -95,12 +101,13 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
     /// Gives a claimed item back: no lease, tried again from <paramref name="notBefore"/>; its open run ends with
     /// <paramref name="outcome"/> (<see cref="WorkRunOutcomes.Retry"/> or <see cref="WorkRunOutcomes.Released"/>). With
     /// <paramref name="heldUntil"/> (the lease's end this worker set last), an item another worker claimed since is left to it.
+    /// <paramref name="claimedAt"/> is the claim's <see cref="WorkItem.ClaimedAt"/>: only that claim's run is ended.
     /// </summary>
     public async Task ReleaseAsync(long id, int attempts, DateTimeOffset notBefore, string? lastError, CancellationToken cancellationToken,
-        string outcome = WorkRunOutcomes.Retry, DateTimeOffset? heldUntil = null)
+        string outcome = WorkRunOutcomes.Retry, DateTimeOffset? heldUntil = null, DateTimeOffset? claimedAt = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await EndRunAsync(id, outcome, cancellationToken);
+        await EndRunAsync(id, claimedAt, outcome, cancellationToken);
         await db.WorkItems.Where(w => w.Id == id && (heldUntil == null || w.LeaseExpiresAt == heldUntil)).ExecuteUpdateAsync(set => set
             .SetProperty(w => w.LeaseExpiresAt, (DateTimeOffset?)null)
             .SetProperty(w => w.Attempts, attempts)
@@ -112,11 +119,17 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
     /// <summary>A time cut to whole microseconds, as Postgres stores it, so a lease read back compares equal to the one written.</summary>
     private static DateTimeOffset Microseconds(DateTimeOffset time) => new(time.UtcTicks - time.UtcTicks % 10, TimeSpan.Zero);
 
-    /// <summary>Ends this worker's open run of item <paramref name="itemId"/> with <paramref name="outcome"/>; the item itself is not touched.</summary>
-    public Task<int> EndRunAsync(long itemId, string outcome, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends this worker's open run of item <paramref name="itemId"/> made by the claim of <paramref name="claimedAt"/>
+    /// (<see cref="WorkItem.ClaimedAt"/>; null: every open run of the item by this process) with <paramref name="outcome"/>;
+    /// the item itself is not touched. A claim abandoned after its lease ran out thus leaves alone the run of a later
+    /// claim this process made of the same item. Returns how many runs it ended.
+    /// </summary>
+    public Task<int> EndRunAsync(long itemId, DateTimeOffset? claimedAt, string outcome, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        return db.WorkRuns.Where(r => r.WorkItemId == itemId && r.Worker == WorkRun.ThisWorker && r.FinishedAt == null)
+        return db.WorkRuns.Where(r => r.WorkItemId == itemId && r.Worker == WorkRun.ThisWorker && r.FinishedAt == null
+                && (claimedAt == null || r.StartedAt == claimedAt))
             .ExecuteUpdateAsync(set => set.SetProperty(r => r.FinishedAt, now).SetProperty(r => r.Outcome, outcome), cancellationToken);
     }
 

@@ -143,6 +143,28 @@ public sealed class WorkQueueTests(RaworcAppFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAbandonedClaimEndsOnlyItsOwnRunNotTheOneThisProcessMadeOfTheItemSince()
+    {
+        var id = await AddAsync(Guid.NewGuid(), WorkKinds.Restore);
+        await using var db = NewContext();
+        var queue = Queue(db);
+        // The first claim's lease runs out while it works; the same process claims the item again.
+        var first = (await queue.ClaimAsync(TimeSpan.Zero, CancellationToken.None))!;
+        var second = (await queue.ClaimAsync(Lease, CancellationToken.None))!;
+        Assert.NotEqual(first.ClaimedAt, second.ClaimedAt);
+
+        // The first gives up (its lease is lost), then the second finishes.
+        Assert.Equal(1, await queue.EndRunAsync(id, first.ClaimedAt, WorkRunOutcomes.Lost, CancellationToken.None));
+        Assert.Equal([null], await db.WorkRuns.Where(r => r.WorkItemId == id && r.StartedAt == second.ClaimedAt).Select(r => r.Outcome).ToListAsync());
+        await queue.CompleteAsync(id, CancellationToken.None, heldUntil: second.LeaseExpiresAt, claimedAt: second.ClaimedAt);
+
+        Assert.Equal([(first.ClaimedAt, WorkRunOutcomes.Lost), (second.ClaimedAt, WorkRunOutcomes.Done)],
+            (await db.WorkRuns.Where(r => r.WorkItemId == id).OrderBy(r => r.Id).Select(r => new { r.StartedAt, r.Outcome }).ToListAsync())
+                .Select(r => ((DateTimeOffset?)r.StartedAt, r.Outcome)));
+        Assert.Empty(await db.WorkItems.Where(w => w.Id == id).ToListAsync());
+    }
+
+    [Fact]
     public async Task ADeleteDropsQueuedItemsButNotOneAWorkerHolds()
     {
         var session = Guid.NewGuid();
