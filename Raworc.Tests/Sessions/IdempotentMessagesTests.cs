@@ -60,6 +60,24 @@ public sealed class IdempotentMessagesTests(RaworcAppFixture fixture)
     }
 
     [Fact]
+    public async Task TheClientLibraryPostsAMessageWhoseAnswerWasLostAgainAndItIsStoredOnce()
+    {
+        var (_, operatorClient) = await fixture.CreateOperatorAsync("sdkretry");
+        using var _ = operatorClient;
+        var token = operatorClient.DefaultRequestHeaders.Authorization!.Parameter;
+        var losing = new LosesTheAnswerToTheFirstMessagePost { InnerHandler = new SocketsHttpHandler() };
+        using var http = new HttpClient(losing) { BaseAddress = fixture.App.GetEndpoint(ResourceNames.Api, "http") };
+        var raworc = new Raworc.Client.RaworcClient(http, token) { MessagePostRetryDelay = TimeSpan.FromMilliseconds(10) };
+        var session = await raworc.CreateSessionAsync();
+
+        var posted = await raworc.PostMessageAsync(session.Id.ToString(), "once");
+
+        Assert.Equal(1, losing.Lost);
+        var stored = Assert.Single(await raworc.ListMessagesAsync(session.Id.ToString()));
+        Assert.Equal((posted.Id, "once"), (stored.Id, stored.Content));
+    }
+
+    [Fact]
     public async Task APostRepeatedWithItsKeyAnswersTheStoredMessageAgainAndStartsNoTurn()
     {
         var (_, client) = await fixture.CreateOperatorAsync("repeater");
