@@ -97,7 +97,7 @@ public static class AgentTools
 
     private static async Task<ToolResult> RunBashAsync(BashTool bash, JsonObject arguments, CancellationToken cancellationToken)
     {
-        var command = arguments["command"]?.GetValue<string>();
+        var command = Text(arguments, "command");
         if (string.IsNullOrWhiteSpace(command))
         {
             return new ToolResult("Error: the bash tool needs a command.", 1);
@@ -117,16 +117,18 @@ public static class AgentTools
         {
             var output = Text(arguments, "command") switch
             {
-                "view" => editor.View(path, arguments["view_range"] is JsonArray range ? [.. range.Select(n => n!.GetValue<int>())] : null),
+                "view" => editor.View(path, Integers(arguments, "view_range")),
                 "create" => editor.Create(path, Text(arguments, "file_text")),
                 "str_replace" => editor.StrReplace(path, Text(arguments, "old_str"), Text(arguments, "new_str")),
-                "insert" => editor.Insert(path, arguments["insert_line"]?.GetValue<int>(), Text(arguments, "new_str")),
+                "insert" => editor.Insert(path, Integer(arguments, "insert_line"), Text(arguments, "new_str")),
                 "undo_edit" => editor.UndoEdit(path),
                 var other => throw new ToolException($"Unknown command '{other}'; use view, create, str_replace, insert or undo_edit."),
             };
             return new ToolResult(output, 0);
         }
-        catch (Exception ex) when (ex is ToolException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+        // The messages of these are written for readers (the file system's name the path the model gave); any other failure
+        // is the recording's "the tool failed" (RecordingFunction), never the runtime's words.
+        catch (Exception ex) when (ex is ToolException or IOException or UnauthorizedAccessException)
         {
             return new ToolResult($"Error: {ex.Message}", 1);
         }
@@ -134,4 +136,19 @@ public static class AgentTools
 
     private static string? Text(JsonObject arguments, string name) =>
         arguments[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    // An argument the schema types as an integer: absent or null is null; anything but a whole number is a ToolException naming it.
+    private static int? Integer(JsonObject arguments, string name) => arguments[name] switch
+    {
+        null => null,
+        var node => ComputerAction.Int(node) ?? throw new ToolException($"{name} must be an integer."),
+    };
+
+    // An argument the schema types as an array of integers: absent or null is null.
+    private static int[]? Integers(JsonObject arguments, string name) => arguments[name] switch
+    {
+        null => null,
+        JsonArray items when items.All(n => ComputerAction.Int(n) is not null) => [.. items.Select(n => ComputerAction.Int(n)!.Value)],
+        _ => throw new ToolException($"{name} must be an array of integers."),
+    };
 }

@@ -137,7 +137,8 @@ public sealed partial record ComputerAction(string Name, (int X, int Y)? Coordin
     private static int? Integer(JsonObject arguments, string name) => arguments[name] is null ? null
         : Int(arguments[name]) ?? throw new ToolException($"{name} must be an integer.");
 
-    private static int? Int(JsonNode? node)
+    /// <summary>A JSON number that is whole and fits an <see cref="int"/> (some models send 12.0 for 12); null for anything else.</summary>
+    internal static int? Int(JsonNode? node)
     {
         if (node is not JsonValue value)
         {
@@ -147,7 +148,6 @@ public sealed partial record ComputerAction(string Name, (int X, int Y)? Coordin
         {
             return number;
         }
-        // Some models send 12.0 for 12.
         return value.TryGetValue<double>(out var real) && real == Math.Floor(real) && Math.Abs(real) < int.MaxValue ? (int)real : null;
     }
 

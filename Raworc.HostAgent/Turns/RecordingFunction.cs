@@ -44,7 +44,8 @@ internal sealed class RecordingFunction(AgentTool tool, Redactor redactor, Func<
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            result = new ToolResult($"Error: {ex.Message}", 1);
+            // The runtime's message may name .NET types; the model and the history get words (FailureText).
+            result = new ToolResult($"Error: the tool failed ({FailureText.Describe(ex)}).", 1);
         }
 
         stopwatch.Stop();

@@ -27,6 +27,47 @@ public sealed class ToolTests : IDisposable
         Assert.False(result.TimedOut);
     }
 
+    [Theory]
+    [InlineData("""{"command":"insert","path":"notes.txt","insert_line":"three","new_str":"x"}""", "Error: insert_line must be an integer.")]
+    [InlineData("""{"command":"insert","path":"notes.txt","insert_line":1.5,"new_str":"x"}""", "Error: insert_line must be an integer.")]
+    [InlineData("""{"command":"view","path":"notes.txt","view_range":["a","b"]}""", "Error: view_range must be an array of integers.")]
+    [InlineData("""{"command":"view","path":"notes.txt","view_range":[1,null]}""", "Error: view_range must be an array of integers.")]
+    [InlineData("""{"command":"view","path":"notes.txt","view_range":"1-2"}""", "Error: view_range must be an array of integers.")]
+    [InlineData("""{"command":"view","path":"notes.txt","view_range":[2.0,-1]}""", "     2\ttwo\n")]
+    public async Task EditorArgumentsOfTheWrongTypeAreNamedInTheErrorWithoutTheRuntimesWordsAndWholeNumbersPass(string arguments, string expected)
+    {
+        // A model's arguments are whatever it wrote: the tool's answer names the argument, never a .NET type or a null reference.
+        File.WriteAllText(Path.Combine(_root, "notes.txt"), "one\ntwo\n");
+        var editor = Assert.Single(AgentTools.Create(new BashTool(new BashOptions { WorkingDirectory = _root }),
+            new TextEditorTool(new ConfinedPaths(_root))), t => t.Name == TextEditorTool.Name);
+
+        var result = await editor.RunAsync(System.Text.Json.Nodes.JsonNode.Parse(arguments)!.AsObject(), CancellationToken.None);
+
+        Assert.Equal((expected, expected.StartsWith("Error:", StringComparison.Ordinal) ? 1 : 0), (result.Output, result.ExitCode));
+    }
+
+    [Fact]
+    public async Task ABashCallWhoseCommandIsNotTextIsAskedForACommandAndAToolThatThrowsIsDescribedInWords()
+    {
+        var tools = AgentTools.Create(new BashTool(new BashOptions { WorkingDirectory = _root }), new TextEditorTool(new ConfinedPaths(_root)));
+        var bash = Assert.Single(tools, t => t.Name == AgentTools.BashName);
+
+        var result = await bash.RunAsync(new System.Text.Json.Nodes.JsonObject { ["command"] = 42 }, CancellationToken.None);
+
+        Assert.Equal(("Error: the bash tool needs a command.", 1), (result.Output, result.ExitCode));
+
+        // A tool that throws what nobody foresaw: the model and the history read words, not the runtime's message.
+        var recorded = new List<Raworc.HostAgent.Turns.ToolCallRecord>();
+        var throwing = new Raworc.HostAgent.Turns.RecordingFunction(
+            new AgentTool("broken", "Throws.", bash.Schema, (_, _) => throw new InvalidOperationException("Nullable object must have a value (System.Int32).")),
+            new Raworc.HostAgent.Turns.Redactor([]), (call, _) => { recorded.Add(call); return Task.CompletedTask; });
+
+        var answer = await throwing.InvokeAsync(new Microsoft.Extensions.AI.AIFunctionArguments(), CancellationToken.None);
+
+        Assert.Equal("Error: the tool failed (an unexpected error).", answer?.ToString());
+        Assert.Equal([("broken", 1, "Error: the tool failed (an unexpected error).")], recorded.Select(r => (r.Tool, r.ExitCode, r.Output)));
+    }
+
     [Fact]
     public async Task StandbyShellRunsCommandsIntactAndReplacesAStandbyACommandEnded()
     {
