@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry.Logs;
 using Raworc.ApiService.Errors;
 
 namespace Raworc.ApiService.Platform;
@@ -16,6 +17,11 @@ public static class PlatformExtensions
         // Exceptions in the console log in words only (WordsOnlyConsoleFormatter).
         builder.Logging.AddConsole(console => console.FormatterName = WordsOnlyConsoleFormatter.FormatterName)
             .AddConsoleFormatter<WordsOnlyConsoleFormatter, ConsoleFormatterOptions>();
+        // And in the log records exported over OTLP, when they are (ServiceDefaults' ExportsTelemetry).
+        if (ServiceDefaultsExtensions.ExportsTelemetry(builder.Configuration))
+        {
+            builder.Services.ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new WordsOnlyLogRecordProcessor()));
+        }
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         builder.Services.Configure<JsonOptions>(json => JsonConventions.Apply(json.SerializerOptions));
         // Binding failures (bad JSON, wrong types, bad query values) become exceptions so that

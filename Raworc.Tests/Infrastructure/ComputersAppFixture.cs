@@ -82,6 +82,8 @@ public class ComputersAppFixture : RaworcAppFixture
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         // The default queue (2048 spans) drops what a burst brings beyond it; a test looking for one span must not lose it.
         ["OTEL_BSP_MAX_QUEUE_SIZE"] = "65536",
+        // Log records too (ExportedLogHygieneTests reads them).
+        ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
     };
 
     protected override async Task BeforeStartAsync()

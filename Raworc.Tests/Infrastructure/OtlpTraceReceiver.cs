@@ -7,7 +7,7 @@ namespace Raworc.Tests.Infrastructure;
 
 /// <summary>
 /// An OTLP/HTTP endpoint on 127.0.0.1 (<c>POST /v1/traces</c>, protobuf) that keeps the spans the API exports, so a test
-/// can look at the traces the Aspire dashboard would show. Logs and metrics are accepted and dropped. Only the fields the
+/// can look at the traces the Aspire dashboard would show. Log exports are kept raw (<see cref="LogExports"/>); metrics are accepted and dropped. Only the fields the
 /// tests and the benchmark read are decoded: ids, parent, name, kind, start and end times, string and integer attributes, links.
 /// </summary>
 public sealed class OtlpTraceReceiver : IAsyncDisposable
@@ -17,6 +17,26 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly List<ReceivedSpan> _spans = [];
+    private readonly List<byte[]> _logExports = [];
+    private long _logBytes;
+
+    /// <summary>Most bytes of log exports kept; later exports are dropped.</summary>
+    public const long MaxLogBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The log export requests received so far, each the raw protobuf body (not decoded: a test reads the strings in it,
+    /// which protobuf carries as UTF-8 bytes), up to <see cref="MaxLogBytes"/>.
+    /// </summary>
+    public IReadOnlyList<byte[]> LogExports
+    {
+        get
+        {
+            lock (_logExports)
+            {
+                return [.. _logExports];
+            }
+        }
+    }
     private int _unreadable;
 
     private OtlpTraceReceiver(WebApplication app) => _app = app;
@@ -64,6 +84,20 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
             lock (receiver._spans)
             {
                 receiver._spans.AddRange(spans.Take(MaxSpans - receiver._spans.Count));
+            }
+            return Results.Bytes([], "application/x-protobuf");
+        });
+        app.MapPost("/v1/logs", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            lock (receiver._logExports)
+            {
+                if (receiver._logBytes + body.Length <= MaxLogBytes)
+                {
+                    receiver._logExports.Add(body.ToArray());
+                    receiver._logBytes += body.Length;
+                }
             }
             return Results.Bytes([], "application/x-protobuf");
         });
