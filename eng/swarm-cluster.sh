@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # A two-node Docker Swarm test cluster on this machine, for Computers:Provider=swarm (README "Providers: Docker and
 # Swarm"). The main engine (/var/run/docker.sock) is never touched: each node is a dockerd of its own, in a network
-# namespace of its own, with its own data root, and the two namespaces are joined by one veth pair, so the cluster's
-# traffic (Swarm's 2377/7946/4789 and the overlay) never leaves them.
+# namespace of its own, with its own data root. The nodes' network is a bridge on this machine (the API's machine) with
+# one veth to each namespace: the cluster's traffic (Swarm's 2377/7946/4789) stays on it, and the API is on it at
+# <prefix>.254, where computers reach its computer port (Computers:ComputerPort) and nothing else of this machine.
 #   up [IMAGE...]   starts the nodes (if not running), makes the swarm (node 1 manager, node 2 worker), labels each node
 #                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to both nodes when the node's
 #                   copy differs (docker save | docker load: there is no registry).
 #   stop N          stops node N's engine and keeps its data (a node that leaves; `up` brings it back, its files intact).
 #   down            stops both engines, removes the namespaces and the data roots.
-#   env             prints the variables that point Raworc at the cluster (Computers__Provider=swarm, …).
+#   env             prints the variables that point Raworc at the cluster (Computers__Provider=swarm, the manager, and the
+#                   API's computer address Computers__ApiUrl / Computers__ComputerPort).
 # Exit status 2: this machine cannot run the cluster (not root, no dockerd/nsenter/ip); the tests then skip.
 #   RAWORC_SWARM_NAME   prefix of the namespaces, sockets and data roots (default raworc-swarm)
 set -euo pipefail
@@ -16,8 +18,13 @@ export PATH="/usr/local/bin:$PATH"
 
 name=${RAWORC_SWARM_NAME:-raworc-swarm}
 state=/var/lib/$name
-# Addresses of the veth pair; they exist only inside the two namespaces.
-addr1=10.213.7.1 addr2=10.213.7.2 nodes=10.213.7.0/24
+# The nodes' network and the API's computer port: 10.213.7.0/24 and 7413 for the default cluster; a cluster of another
+# name gets its own (derived from the name), so two clusters can run beside each other.
+if [ "$name" = raworc-swarm ]; then octet=7 api_port=7413; else
+  sum=$(printf %s "$name" | cksum | cut -d' ' -f1); octet=$((sum % 200 + 20)) api_port=$((7420 + sum % 500)); fi
+prefix=10.213.$octet
+addr1=$prefix.1 addr2=$prefix.2 api=$prefix.254 nodes=$prefix.0/24
+bridge=${name:0:8}-br
 
 sock() { echo "/run/$name-$1.sock"; }
 node() { docker -H "unix://$(sock "$1")" "${@:2}"; }
@@ -58,14 +65,25 @@ stop_node() {
 network() {
   if ! ip netns list | grep -qw "$name-1"; then ip netns add "$name-1"; fi
   if ! ip netns list | grep -qw "$name-2"; then ip netns add "$name-2"; fi
-  if ! ip -n "$name-1" link show "${name:0:8}-v1" >/dev/null 2>&1; then
-    ip link add "${name:0:8}-v1" netns "$name-1" type veth peer name "${name:0:8}-v2" netns "$name-2"
-    ip -n "$name-1" addr add "$addr1/24" dev "${name:0:8}-v1"
-    ip -n "$name-2" addr add "$addr2/24" dev "${name:0:8}-v2"
+  if ! ip link show "$bridge" >/dev/null 2>&1; then
+    ip link add "$bridge" type bridge
+    ip addr add "$api/24" dev "$bridge"
   fi
+  ip link set "$bridge" up
+  # The main engine sets FORWARD's policy to DROP, and bridged frames pass iptables (br_netfilter): node to node is let through.
+  iptables -w -C FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null || iptables -w -I FORWARD -i "$bridge" -o "$bridge" -j ACCEPT
   for n in 1 2; do
+    local inside="${name:0:8}-v$n" outside="${name:0:8}-h$n" addr
+    addr=$([ "$n" = 1 ] && echo "$addr1" || echo "$addr2")
+    if ! ip link show "$outside" >/dev/null 2>&1; then
+      # A cluster made before the bridge joined its namespaces with one veth pair: that pair goes (the swarm keeps its addresses).
+      ip -n "$name-$n" link del "$inside" 2>/dev/null || true
+      ip link add "$outside" type veth peer name "$inside" netns "$name-$n"
+      ip -n "$name-$n" addr add "$addr/24" dev "$inside"
+    fi
+    ip link set "$outside" master "$bridge" up
     ip -n "$name-$n" link set lo up
-    ip -n "$name-$n" link set "${name:0:8}-v$n" up
+    ip -n "$name-$n" link set "$inside" up
   done
 }
 
@@ -86,15 +104,18 @@ swarm() {
 # The Docker provider's two host rules (README "Security model"), in each node's namespace: nothing a computer sends on
 # the computers' bridge reaches the node itself, and no link-local address (metadata services) is reached; and the
 # cluster's third: nothing it sends reaches the nodes' own network (the other nodes' Swarm ports 2377/7946 and engines),
-# which a computer on one node otherwise reached through the node's forwarding (SwarmBoundaryTests).
+# which a computer on one node otherwise reached through the node's forwarding (SwarmBoundaryTests), except the API's
+# computer port, put first: the one address of the nodes' network a computer reaches.
 firewall() {
-  local n=$1 bridge=${RAWORC_SWARM_BRIDGE:-raworc0}
+  local n=$1 computers=${RAWORC_SWARM_BRIDGE:-raworc0}
   local ipt=(nsenter --net="/var/run/netns/$name-$n" iptables -w)
-  "${ipt[@]}" -C INPUT -i "$bridge" -j DROP 2>/dev/null || "${ipt[@]}" -I INPUT -i "$bridge" -j DROP
-  "${ipt[@]}" -C DOCKER-USER -i "$bridge" -d 169.254.0.0/16 -j DROP 2>/dev/null \
-    || "${ipt[@]}" -I DOCKER-USER -i "$bridge" -d 169.254.0.0/16 -j DROP
-  "${ipt[@]}" -C DOCKER-USER -i "$bridge" -d "$nodes" -j DROP 2>/dev/null \
-    || "${ipt[@]}" -I DOCKER-USER -i "$bridge" -d "$nodes" -j DROP
+  "${ipt[@]}" -C INPUT -i "$computers" -j DROP 2>/dev/null || "${ipt[@]}" -I INPUT -i "$computers" -j DROP
+  "${ipt[@]}" -C DOCKER-USER -i "$computers" -d 169.254.0.0/16 -j DROP 2>/dev/null \
+    || "${ipt[@]}" -I DOCKER-USER -i "$computers" -d 169.254.0.0/16 -j DROP
+  "${ipt[@]}" -C DOCKER-USER -i "$computers" -d "$nodes" -j DROP 2>/dev/null \
+    || "${ipt[@]}" -I DOCKER-USER -i "$computers" -d "$nodes" -j DROP
+  while "${ipt[@]}" -D DOCKER-USER -i "$computers" -d "$api/32" -p tcp --dport "$api_port" -j ACCEPT 2>/dev/null; do :; done
+  "${ipt[@]}" -I DOCKER-USER 1 -i "$computers" -d "$api/32" -p tcp --dport "$api_port" -j ACCEPT
 }
 
 load() {
@@ -131,6 +152,8 @@ case "${1:-}" in
       stop_node "$n"
       ip netns del "$name-$n" 2>/dev/null || true
     done
+    ip link del "$bridge" 2>/dev/null || true
+    iptables -w -D FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null || true
     # Leftover mounts of the engines' data roots (overlay layers, netns files) go before the files.
     grep -o " $state/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     rm -rf "$state"
@@ -139,6 +162,8 @@ case "${1:-}" in
   env)
     echo "Computers__Provider=swarm"
     echo "Computers__DockerEndpoint=unix://$(sock 1)"
+    echo "Computers__ApiUrl=http://$api:$api_port/"
+    echo "Computers__ComputerPort=$api_port"
     ;;
   *)
     echo "usage: $0 up [IMAGE...] | down | env" >&2

@@ -188,11 +188,29 @@ public sealed class ComputerOptions : IValidatableObject
     public int StartDeadlineSeconds { get; set; } = 60;
 
     /// <summary>
-    /// Base URL agents use to reach the API over TCP instead of the computer socket, for an engine on another machine.
-    /// Empty (the default) means the socket. Set it only where the computers' network is otherwise locked down:
-    /// this address serves every route, not only the Host's.
+    /// Base URL agents use to reach the API over TCP instead of the computer socket, for computers on other machines (a
+    /// Swarm across machines, a remote engine): an address at which the nodes reach <see cref="ComputerPort"/>, such as
+    /// <c>http://10.0.0.5:7413/</c>. Empty (the default) means the socket. Setting it requires <see cref="ComputerPort"/>.
     /// </summary>
     public string ApiUrl { get; set; } = "";
+
+    /// <summary>
+    /// TCP port on which the API serves computers that reach it by <see cref="ApiUrl"/>, on every address of its machine:
+    /// only the Host's routes answer there (everything else is the computer socket's 404), and connections are bounded per
+    /// source address (<see cref="ComputerPortConnectionsPerAddress"/>). 0 (the default) opens no such port; it is required
+    /// when <see cref="ApiUrl"/> is set, since the API's own HTTP port serves every route.
+    /// </summary>
+    [Range(0, 65535)]
+    public int ComputerPort { get; set; }
+
+    /// <summary>
+    /// Most connections open on <see cref="ComputerPort"/> from one source address (default 1024). Behind a node's NAT every
+    /// computer of that node shares its address, so this bounds one node; size it to the node's computers times
+    /// <see cref="SocketConnectionsPerComputer"/>'s need (an agent holds three or four). The port's total is
+    /// <see cref="SocketConnections"/>.
+    /// </summary>
+    [Range(4, 1_000_000)]
+    public int ComputerPortConnectionsPerAddress { get; set; } = 1024;
 
     /// <summary>
     /// Identity of this Raworc deployment, written as the <c>raworc.deployment</c> label on its containers and volumes;
@@ -232,6 +250,17 @@ public sealed class ComputerOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 "DockerEndpoint must be an absolute unix://, tcp://, http(s):// or npipe:// address.", [nameof(DockerEndpoint)]);
+        }
+        if (ApiUrl.Length > 0 && ComputerPort == 0)
+        {
+            // The API's own HTTP port serves every route (login, operators, the dashboard): computers get a port of their own.
+            yield return new ValidationResult(
+                "ApiUrl needs ComputerPort: the port (reached at ApiUrl) on which computers find only the Host's routes.",
+                [nameof(ComputerPort)]);
+        }
+        if (ApiUrl.Length > 0 && !(Uri.TryCreate(ApiUrl, UriKind.Absolute, out var api) && api.Scheme is "http" or "https"))
+        {
+            yield return new ValidationResult("ApiUrl must be an absolute http:// or https:// address.", [nameof(ApiUrl)]);
         }
         if (Provider == ComputerProviders.Swarm && Egress == ComputerEgress.None)
         {

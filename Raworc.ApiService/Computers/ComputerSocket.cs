@@ -9,7 +9,9 @@ namespace Raworc.ApiService.Computers;
 /// <see cref="MountPath"/> in every computer, so the Host reaches the API with no network at all, and nothing but a
 /// computer's Host can call through it. On the socket only endpoints marked <see cref="HostRouteAttribute"/> exist,
 /// and only for a Host token, plus the warm pool's claim route (<see cref="PoolRouteAttribute"/>) for a pool token;
-/// everything else is a 404 in the error envelope.
+/// everything else is a 404 in the error envelope. Computers on other machines, which reach the API by
+/// <see cref="ComputerOptions.ApiUrl"/>, get the same filter on a TCP port of their own (<see cref="ComputerOptions.ComputerPort"/>),
+/// never the API's HTTP port.
 /// </summary>
 public static class ComputerSocket
 {
@@ -23,9 +25,11 @@ public static class ComputerSocket
     /// Records the socket's path in <see cref="ComputerOptions.HostSocketPath"/>: the configured one, else one named after
     /// the deployment id (see <see cref="DefaultPath"/>). Does nothing when computers are disabled or reach the API by
     /// <see cref="ComputerOptions.ApiUrl"/>. The server listens on it once <see cref="ListenForComputers"/> has run.
+    /// With <see cref="ComputerOptions.ComputerPort"/> set, also prepares that port (its connection bound), socket or not.
     /// </summary>
     public static WebApplicationBuilder AddComputerSocket(this WebApplicationBuilder builder)
     {
+        builder.AddComputerPort();
         if (!UsesSocket(builder.Configuration))
         {
             return builder;
@@ -55,23 +59,57 @@ public static class ComputerSocket
     }
 
     /// <summary>
+    /// With <see cref="ComputerOptions.ComputerPort"/> set: records the port (<see cref="ComputerPortListener"/>) and bounds its
+    /// connections per source address (<see cref="SocketConnectionLimit.PerAddress"/>); <see cref="ListenForComputers"/> opens it.
+    /// </summary>
+    private static void AddComputerPort(this WebApplicationBuilder builder)
+    {
+        var port = ComputerPortOf(builder.Configuration);
+        if (port <= 0)
+        {
+            return;
+        }
+        var settings = builder.Configuration.GetSection(ComputerOptions.Section).Get<ComputerOptions>() ?? new ComputerOptions();
+        var limit = SocketConnectionLimit.PerAddress(settings.ComputerPortConnectionsPerAddress, settings.SocketConnections);
+        builder.Services.AddSingleton(new ComputerPortListener(port, limit));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(endpoint =>
+        {
+            if (endpoint.IPEndPoint?.Port == port)
+            {
+                endpoint.Use(limit.Wrap);
+            }
+        }));
+    }
+
+    /// <summary>
     /// Adds this process's own socket (<see cref="ComputerSocketKeeper.OwnPath"/>, in the folder of the computers' socket) to
     /// the server's addresses, beside the configured HTTP ones; the keeper points the computers' socket at it when no other
-    /// replica answers there. Call after the database is migrated (the default path needs the deployment id) and before
+    /// replica answers there; and the computer port (<see cref="ComputerOptions.ComputerPort"/>, on every address) when set.
+    /// Call after the database is migrated (the default path needs the deployment id) and before
     /// the server starts.
     /// </summary>
     public static WebApplication ListenForComputers(this WebApplication app)
     {
-        if (OperatingSystem.IsWindows() || !UsesSocket(app.Configuration))
+        var computers = new List<string>();
+        if (!OperatingSystem.IsWindows() && UsesSocket(app.Configuration))
+        {
+            var path = app.Services.GetRequiredService<ComputerSocketKeeper>().OwnPath;
+            var folder = Path.GetDirectoryName(path)!;
+            Directory.CreateDirectory(folder);
+            // Computers (another uid) must be able to enter the folder; nothing else is in it.
+            File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
+            File.Delete(path);
+            computers.Add($"http://unix:{path}");
+        }
+        if (ComputerPortOf(app.Configuration) is > 0 and var computerPort)
+        {
+            // Every address: the nodes reach this machine at whichever of its addresses ApiUrl names.
+            computers.Add($"http://*:{computerPort}");
+        }
+        if (computers.Count == 0)
         {
             return app;
         }
-        var path = app.Services.GetRequiredService<ComputerSocketKeeper>().OwnPath;
-        var folder = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(folder);
-        // Computers (another uid) must be able to enter the folder; nothing else is in it.
-        File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
-        File.Delete(path);
 
         var urls = app.Configuration["urls"] is { Length: > 0 } given ? given
             : app.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';').Select(p => $"http://*:{p}"))
@@ -81,9 +119,15 @@ public static class ComputerSocket
         {
             app.Urls.Add(url);
         }
-        app.Urls.Add($"http://unix:{path}");
+        foreach (var address in computers)
+        {
+            app.Urls.Add(address);
+        }
         return app;
     }
+
+    private static int ComputerPortOf(IConfiguration configuration) =>
+        configuration.GetSection(ComputerOptions.Section).GetValue(nameof(ComputerOptions.ComputerPort), 0);
 
     // Unix sockets bind-mounted into Linux containers: not a thing on a Windows host.
     private static bool UsesSocket(IConfiguration configuration)
@@ -113,13 +157,20 @@ public static class ComputerSocket
     }
 
     /// <summary>
-    /// True when the request came through the computer socket: the API listens on no other Unix socket. Read from the
-    /// connection's socket itself, not from its addresses, which forwarded-header handling could rewrite.
+    /// True when the request came through the computer socket (the API listens on no other Unix socket) or the computer
+    /// port (<see cref="ComputerOptions.ComputerPort"/>). Read from the connection's socket itself, not from its addresses,
+    /// which forwarded-header handling could rewrite.
     /// </summary>
-    public static bool IsFromComputer(this HttpContext context) =>
-        context.Features.Get<IConnectionSocketFeature>() is { } feature
-            ? feature.Socket.AddressFamily == System.Net.Sockets.AddressFamily.Unix
-            : context.Connection.LocalIpAddress is null && context.Connection.RemoteIpAddress is null;
+    public static bool IsFromComputer(this HttpContext context)
+    {
+        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            return context.Connection.LocalIpAddress is null && context.Connection.RemoteIpAddress is null;
+        }
+        return socket.AddressFamily == System.Net.Sockets.AddressFamily.Unix
+            || (context.RequestServices.GetService<ComputerPortListener>() is { } port
+                && socket.LocalEndPoint is System.Net.IPEndPoint { Port: var local } && local == port.Port);
+    }
 
     private static Task FilterAsync(HttpContext context, RequestDelegate next)
     {
@@ -147,3 +198,8 @@ public static class ComputerSocket
     /// </summary>
     private static string DefaultPath(string deployment) => Path.Combine(Path.GetTempPath(), $"raworc-{deployment}", FileName);
 }
+
+/// <summary>The computer port this process serves (<see cref="ComputerOptions.ComputerPort"/>) and the bound on its connections.</summary>
+/// <param name="Port">The TCP port, on every address.</param>
+/// <param name="Connections">Connections open on it, per source address and in all.</param>
+public sealed record ComputerPortListener(int Port, SocketConnectionLimit Connections);

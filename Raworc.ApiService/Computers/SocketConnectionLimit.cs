@@ -7,7 +7,9 @@ namespace Raworc.ApiService.Computers;
 /// <summary>
 /// Bounds the connections open on the computer socket, per computer and in all, so code in one computer cannot take the
 /// API's file descriptors (each connection holds one; at the process's limit the API stops accepting and then fails) nor
-/// starve the other computers' agents. A connection over either bound is closed as soon as it is accepted.
+/// starve the other computers' agents. A connection over either bound is closed as soon as it is accepted. On the computer
+/// port (<see cref="ComputerOptions.ComputerPort"/>), where TCP gives no peer process, <see cref="PerAddress"/> counts per
+/// source address instead.
 /// </summary>
 /// <remarks>
 /// The computer is told by the connecting process's control group: the peer's pid from <c>SO_PEERCRED</c>, then the first
@@ -28,7 +30,14 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
     private const uint PfExiting = 0x4;
 
     private readonly ConcurrentDictionary<string, int> _byComputer = new(StringComparer.Ordinal);
+    private Func<ConnectionContext, string?> _keyOf = ComputerOf;
     private int _total;
+
+    /// <summary>
+    /// The bound of the computer port: at most <paramref name="perAddress"/> connections from one source address (behind a
+    /// node's NAT, one node: all its computers share the address), and <paramref name="total"/> in all.
+    /// </summary>
+    public static SocketConnectionLimit PerAddress(int perAddress, int total) => new(perAddress, total) { _keyOf = AddressOf };
 
     /// <summary>Connections open now, in all.</summary>
     public int Open => Volatile.Read(ref _total);
@@ -36,7 +45,7 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
     /// <summary>Kestrel connection middleware for the socket's endpoint.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {
-        if (ComputerOf(connection) is not { } key)
+        if (_keyOf(connection) is not { } key)
         {
             // Its process is gone already: nothing to count it against, and counting it anywhere else let one computer pass
             // its bound (connect from a child that exits at once, keep the socket in the parent).
@@ -63,6 +72,11 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
             _byComputer.TryRemove(new KeyValuePair<string, int>(key, 0));
         }
     };
+
+    /// <summary>The connection's source address (an IPv4 address mapped into IPv6 as IPv4); "" when the transport gives none.</summary>
+    private static string AddressOf(ConnectionContext connection) => connection.RemoteEndPoint is System.Net.IPEndPoint { Address: var address }
+        ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+        : "";
 
     /// <summary>
     /// The connecting computer's key: the first line of its process's control group; "" when this system does not say (no

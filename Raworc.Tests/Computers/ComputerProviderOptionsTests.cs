@@ -29,4 +29,14 @@ public sealed class ComputerProviderOptionsTests
         Assert.Equal(
             ["Egress 'none' is not available with Provider 'swarm' (a service without a network joins the node's default bridge)."],
             Errors(new ComputerOptions { Provider = "swarm", Egress = "none" }));
+
+    [Fact]
+    public void AnApiUrlWithoutTheComputerPortIsRefusedBecauseTheHttpPortServesEveryRoute()
+    {
+        Assert.Equal(["ApiUrl needs ComputerPort: the port (reached at ApiUrl) on which computers find only the Host's routes."],
+            Errors(new ComputerOptions { Provider = "swarm", ApiUrl = "http://10.0.0.5:7413/" }));
+        Assert.Equal(["ApiUrl must be an absolute http:// or https:// address."],
+            Errors(new ComputerOptions { Provider = "swarm", ApiUrl = "10.0.0.5:7413", ComputerPort = 7413 }));
+        Assert.Empty(Errors(new ComputerOptions { Provider = "swarm", ApiUrl = "http://10.0.0.5:7413/", ComputerPort = 7413 }));
+    }
 }

@@ -9,19 +9,99 @@ namespace Raworc.Tests.Computers;
 /// <summary>
 /// The isolation of README "Security model" on the two-node test Swarm (issue 17, item 3): from inside a real computer
 /// running as a Swarm service, as the user the Host's tools run as, real connection attempts to everything but the API's
-/// socket. Each target is first shown to be there and answering (from inside its own computer, or from the host).
+/// computer port, which computers on other machines reach by <c>Computers:ApiUrl</c>; and on that port, only the Host's
+/// routes. Each target is first shown to be there and answering (from inside its own computer, or from the host).
 /// </summary>
 [Collection(SwarmAppCollection.Name)]
-public sealed class SwarmBoundaryTests(SwarmAppFixture fixture)
+public sealed class SwarmBoundaryTests(SwarmAppFixture fixture) : IAsyncLifetime
 {
+    // The sessions a test made, with their owner's token: deleted after it, so the cluster's room (eight computers of
+    // 0.5 CPU on the one-machine test cluster) goes back to the collection's other tests.
+    private readonly List<(Guid Id, string Token)> _sessions = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (id, token) in _sessions)
+        {
+            using var owner = fixture.CreateApiClient(token);
+            using var deleted = await owner.DeleteAsync($"/api/v0/sessions/{id}");
+        }
+        await Waits.UntilAsync(async () =>
+        {
+            foreach (var (id, _) in _sessions)
+            {
+                if (await fixture.ServiceAsync(id) is not null)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "the test's sessions' services are removed", TimeSpan.FromSeconds(120));
+    }
+
     /// <summary>The port the other sessions' computers serve a file on.</summary>
     private const int ServerPort = 8123;
 
     /// <summary>What no attempt may get: a connection, or a refusal (which shows the target answered).</summary>
     private const string NoAnswer = "no answer";
 
+    /// <summary>What the computer socket answers for a route that is not the Host's, and so must the computer port.</summary>
+    private const string NotFound = """{"error":{"code":"NOT_FOUND","message":"Not found."}} 404""";
+
     [SwarmFact]
-    public async Task AComputerOnTheClusterReachesItsApiSocketAndNoOtherComputerNodeOrHost()
+    public async Task AtItsApiAddressAComputerOnTheClusterFindsOnlyTheHostsRoutes()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("swarm-port");
+        using var _ = client;
+        var token = client.DefaultRequestHeaders.Authorization!.Parameter;
+        var key = ComputersAppFixture.NewModelKey();
+        var id = await SessionAsync(client, key);
+        // The address the computer is given (its agent's RAWORC_API_URL), read inside as the tools' user.
+        var given = (await fixture.RunInsideAsync(id, "printf %s \"$RAWORC_API_URL\"")).Stdout;
+        Assert.Equal(fixture.ComputerApiUrl, given);
+        string Curl(string method, string path, string? body = null, string? bearer = null) =>
+            $"curl -s -m 10 -w ' %{{http_code}}' -X {method} -H 'Content-Type: application/json' "
+            + (bearer is null ? "" : $"-H 'Authorization: Bearer {bearer}' ") + (body is null ? "" : $"-d '{body}' ")
+            + given.TrimEnd('/') + path;
+
+        // An operator's login (the admin's password, as code that learnt it would try), an operator's own routes with a
+        // token that leaked into the session, the session list without one, health, the version, the OpenAPI document and
+        // the dashboard: all the computer socket's 404. Before, the computer port did not exist and ApiUrl was the API's
+        // HTTP address, which answered each (the login with a token).
+        var attempts = new (string Name, string Command)[]
+        {
+            ("login", Curl("POST", "/api/v0/operators/admin/login", $"{{\"pass\":\"{RaworcAppFixture.AdminPassword}\"}}")),
+            ("own session with an operator token", Curl("GET", $"/api/v0/sessions/{id}", bearer: token)),
+            ("operators with an operator token", Curl("GET", "/api/v0/operators", bearer: token)),
+            ("sessions", Curl("GET", "/api/v0/sessions")),
+            ("health", Curl("GET", "/health")),
+            ("version", Curl("GET", "/api/v0/version")),
+            ("openapi", Curl("GET", "/openapi/v1.json")),
+            ("dashboard", Curl("GET", "/")),
+        };
+        var answers = new List<string>();
+        foreach (var (name, command) in attempts)
+        {
+            answers.Add($"{name}: {(await fixture.RunInsideAsync(id, command)).Stdout}");
+        }
+        Assert.Equal(attempts.Select(a => $"{a.Name}: {NotFound}"), answers);
+
+        // A Host route without a token is the route's own 401; with the session's agent the session answers a message.
+        var messagesWithoutToken = await fixture.RunInsideAsync(id,
+            $"curl -s -m 10 -o /dev/null -w '%{{http_code}}' {given.TrimEnd('/')}/api/v0/sessions/{id}/messages");
+        Assert.Equal("401", messagesWithoutToken.Stdout);
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("answered through the port"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you there?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+        Assert.Equal("answered through the port", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+        // The same login on the API's own port succeeds: the computer port refuses it, not the API.
+        Assert.False(string.IsNullOrEmpty(await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword)));
+    }
+
+    [SwarmFact]
+    public async Task AComputerOnTheClusterReachesItsApiPortAndNoOtherComputerNodeOrHost()
     {
         var (_, client) = await fixture.CreateOperatorAsync("swarm-prober");
         using var _ = client;
@@ -111,14 +191,15 @@ public sealed class SwarmBoundaryTests(SwarmAppFixture fixture)
             var clients = (await fixture.RunInsideAsync(id, "grep -o '^[0-9.]* ' /tmp/http.log | sort -u")).Stdout;
             Assert.Equal($"{address} \n", clients);
         }
-        // No engine's socket is in the computer either (the Docker provider gives none; neither does Swarm).
+        // No engine's socket is in the computer either (the Docker provider gives none; neither does Swarm), and no API
+        // socket: computers on the cluster reach the API by its computer port, as on nodes of other machines.
         var sockets = await fixture.RunInsideAsync(prober,
-            $"for f in /var/run/docker.sock /run/docker.sock /run/{SwarmAppFixture.ClusterName}-1.sock /run/{SwarmAppFixture.ClusterName}-2.sock; do [ -e $f ] && echo $f; done; [ -S /run/raworc/api.sock ] && echo api");
-        Assert.Equal("api\n", sockets.Stdout);
+            $"for f in /var/run/docker.sock /run/docker.sock /run/{SwarmAppFixture.ClusterName}-1.sock /run/{SwarmAppFixture.ClusterName}-2.sock /run/raworc/api.sock; do [ -e $f ] && echo $f; done; echo checked");
+        Assert.Equal("checked\n", sockets.Stdout);
 
-        // While the computer still reaches its own API routes through the socket, and only those.
+        // While the computer still reaches its own API routes at its computer port, and only those.
         string Curl(string method, string path) =>
-            $"curl -s -o /dev/null -w '%{{http_code}}' --unix-socket /run/raworc/api.sock -X {method} http://raworc-api{path}";
+            $"curl -s -o /dev/null -w '%{{http_code}}' -X {method} {fixture.ComputerApiUrl.TrimEnd('/')}{path}";
         var messagesWithoutToken = await fixture.RunInsideAsync(prober, Curl("GET", $"/api/v0/sessions/{prober}/messages"));
         var sessions = await fixture.RunInsideAsync(prober, Curl("GET", "/api/v0/sessions"));
         Assert.Equal(("401", "404"), (messagesWithoutToken.Stdout, sessions.Stdout));
@@ -128,9 +209,10 @@ public sealed class SwarmBoundaryTests(SwarmAppFixture fixture)
         Assert.Equal("still reached", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
     }
 
-    private static async Task<Guid> SessionAsync(HttpClient client, string key)
+    private async Task<Guid> SessionAsync(HttpClient client, string key)
     {
         var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        _sessions.Add((id, client.DefaultRequestHeaders.Authorization!.Parameter!));
         await client.WaitForStateAsync(id, "idle");
         return id;
     }

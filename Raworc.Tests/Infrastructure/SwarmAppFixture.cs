@@ -29,10 +29,20 @@ public class SwarmAppFixture : ComputersAppFixture
     /// <summary>The Swarm manager.</summary>
     public DockerClient Manager { get; } = new DockerClientConfiguration(new Uri(ManagerEndpoint)).CreateClient();
 
+    private Dictionary<string, string> _cluster = [];
+
+    /// <summary>
+    /// The address computers are given (<c>Computers:ApiUrl</c> from <c>eng/swarm-cluster.sh env</c>): this machine on the
+    /// nodes' network at the API's computer port, as for nodes on other machines; no computer on the cluster has the socket.
+    /// </summary>
+    public string ComputerApiUrl => _cluster["Computers__ApiUrl"];
+
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
     {
         ["Computers__Provider"] = ComputerProviders.Swarm,
         ["Computers__DockerEndpoint"] = ManagerEndpoint,
+        ["Computers__ApiUrl"] = ComputerApiUrl,
+        ["Computers__ComputerPort"] = _cluster["Computers__ComputerPort"],
         ["Computers__WarmPool"] = WarmPool.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -50,6 +60,9 @@ public class SwarmAppFixture : ComputersAppFixture
         {
             throw new InvalidOperationException($"eng/swarm-cluster.sh up failed ({code}): {output}");
         }
+        var (_, variables) = await SwarmCluster.RunAsync("env");
+        _cluster = variables.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
     }
 
     /// <summary>The engine of the node with this Swarm id (from its <c>raworc.engine</c> label); one client per engine, kept.</summary>

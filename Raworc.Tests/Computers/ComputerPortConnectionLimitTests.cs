@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Raworc.ApiService.Computers;
+using Raworc.Tests.Infrastructure;
+
+namespace Raworc.Tests.Computers;
+
+/// <summary>
+/// The computer port's connection bound (<see cref="SocketConnectionLimit.PerAddress"/>): a real Kestrel server with the
+/// bound on its endpoint, as <c>Computers:ComputerPort</c> gets it, and real TCP connections from two loopback addresses
+/// standing for two nodes (behind a node's NAT its computers share its address).
+/// </summary>
+public sealed class ComputerPortConnectionLimitTests
+{
+    [Fact]
+    public async Task ConnectionsPastTheBoundFromOneAddressAreClosedWhileAnotherAddressIsServed()
+    {
+        var limit = SocketConnectionLimit.PerAddress(perAddress: 4, total: 6);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, endpoint => endpoint.Use(limit.Wrap)));
+        await using var app = builder.Build();
+        app.MapGet("/", () => "served");
+        await app.StartAsync();
+        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+
+        var held = new List<TcpClient>();
+        try
+        {
+            // Four from 127.0.0.1 are served and kept open; the fifth is closed at once.
+            var first = new List<string>();
+            for (var i = 0; i < 5; i++)
+            {
+                var client = await ConnectAsync("127.0.0.1", port);
+                held.Add(client);
+                first.Add(await AskAsync(client));
+            }
+            Assert.Equal(["served", "served", "served", "served", "closed"], first);
+            // Another address (another node) has a bound of its own: served until the total of 6 is reached.
+            var second = new List<string>();
+            for (var i = 0; i < 3; i++)
+            {
+                var client = await ConnectAsync("127.0.0.2", port);
+                held.Add(client);
+                second.Add(await AskAsync(client));
+            }
+            Assert.Equal(["served", "served", "closed"], second);
+            await Waits.UntilAsync(() => Task.FromResult(limit.Open == 6), "the closed connections are no longer counted");
+
+            // A connection given back makes room for its address again.
+            held[0].Dispose();
+            await Waits.UntilAsync(() => Task.FromResult(limit.Open == 5), "the closed connection is no longer counted");
+            var again = await ConnectAsync("127.0.0.1", port);
+            held.Add(again);
+            Assert.Equal("served", await AskAsync(again));
+        }
+        finally
+        {
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+            await app.StopAsync();
+        }
+    }
+
+    private static async Task<TcpClient> ConnectAsync(string from, int port)
+    {
+        var client = new TcpClient(new IPEndPoint(IPAddress.Parse(from), 0));
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        return client;
+    }
+
+    /// <summary>One HTTP/1.1 request on the open connection: "served" for the answer, "closed" when the server closed it unanswered.</summary>
+    private static async Task<string> AskAsync(TcpClient client)
+    {
+        var stream = client.GetStream();
+        try
+        {
+            await stream.WriteAsync("GET / HTTP/1.1\r\nHost: raworc\r\n\r\n"u8.ToArray());
+            var buffer = new byte[4096];
+            var text = "";
+            // The body comes after the headers, whole or chunked.
+            while (!(text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) && text.Contains("\r\n\r\n", StringComparison.Ordinal)
+                && text.Contains("served", StringComparison.Ordinal)))
+            {
+                var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                if (read == 0)
+                {
+                    return text.Length == 0 ? "closed" : text;
+                }
+                text += System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+            }
+            return "served";
+        }
+        catch (IOException)
+        {
+            return "closed";
+        }
+    }
+}
