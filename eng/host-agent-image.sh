@@ -40,6 +40,12 @@ cp "$root/eng/images/host-agent/Dockerfile" "$root/eng/images/host-agent/raworc-
   "$root/eng/images/host-agent/openbox-rc.xml" "$root/eng/images/host-agent/sxhkdrc" "$work/context/"
 chmod 0755 "$work/context/raworc-host-agent" "$work/context/raworc-entry.sh" "$work/context/raworc-setup.sh" \
   "$work/context/raworc-desktop.sh"
+# The statx retry for gVisor (statx-retry.c says why), preloaded into every program of the computer; the same C
+# compiler as the AOT link. Warnings are errors here too.
+cc -O2 -shared -fPIC -Wall -Wextra -Werror -s -o "$work/context/raworc-statx-retry.so" "$root/eng/images/host-agent/statx-retry.c"
+chmod 0644 "$work/context/raworc-statx-retry.so"
+cp "$root/eng/images/host-agent/ld.so.preload" "$work/context/"
+chmod 0644 "$work/context/ld.so.preload"
 
 base_args=()
 if [ "${Raworc__OfflineImages:-}" = "true" ]; then

@@ -183,6 +183,7 @@ public sealed partial class DockerComputerProvider(
                 _ => ComputerState.Running,
             };
             int? exitCode = null;
+            var outOfMemory = false;
             if (state is ComputerState.Exited)
             {
                 // The list gives the exit code only inside a human-readable status; inspect gives it exactly.
@@ -190,13 +191,14 @@ public sealed partial class DockerComputerProvider(
                 {
                     var inspected = await docker.Containers.InspectContainerAsync(container.ID, cancellationToken);
                     exitCode = (int)inspected.State.ExitCode;
+                    outOfMemory = inspected.State.OOMKilled;
                 }
                 catch (DockerContainerNotFoundException)
                 {
                     continue;
                 }
             }
-            computers.Add(new ComputerInfo(sessionId, container.ID, state, exitCode, container.ImageID));
+            computers.Add(new ComputerInfo(sessionId, container.ID, state, exitCode, container.ImageID, outOfMemory));
         }
         return computers;
     }

@@ -181,7 +181,10 @@ public sealed record ComputerHandle(string ContainerId, string VolumeName);
 /// <param name="State">Whether it runs.</param>
 /// <param name="ExitCode">The main process's exit status when <see cref="ComputerState.Exited"/>, else <see langword="null"/>.</param>
 /// <param name="ImageId">The id of the image the container runs (<c>sha256:…</c>), when the engine says.</param>
-public sealed record ComputerInfo(Guid SessionId, string ContainerId, ComputerState State, int? ExitCode, string? ImageId = null);
+/// <param name="OutOfMemory">When <see cref="ComputerState.Exited"/>: the engine saw the container's memory limit kill a
+/// process of it (Docker's <c>State.OOMKilled</c>; under gVisor the whole sandbox). Always false on Swarm, whose tasks do not say.</param>
+public sealed record ComputerInfo(Guid SessionId, string ContainerId, ComputerState State, int? ExitCode, string? ImageId = null,
+    bool OutOfMemory = false);
 
 /// <summary>The coarse state of a computer's container.</summary>
 public enum ComputerState

@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Raworc.ApiService.Computers;
+using Raworc.ApiService.Messages;
 using Raworc.ApiService.Platform;
 using Raworc.ApiService.Redis;
 using Raworc.ApiService.Sessions;
@@ -73,11 +75,16 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
                 continue;
             }
             using var activity = Telemetry.StartBackgroundWork("reconcile lost computer", session.Id);
-            // A result that is not applied means the session moved on (or was deleted) since it was read: nothing to do.
+            // Either way a system message says what happened: an idle session is only closed (nothing was in flight), and
+            // without it the user saw `closed` with no reason (found by a break-out attempt: /tmp and the home folder, which
+            // are in memory, filled after a turn). A result that is not applied means the session moved on (or was deleted)
+            // since it was read: nothing is written.
+            var (text, metadata) = LostComputerNotice(computer);
+            var notice = MessageFactory.Create(session.Id, MessageRoles.System, text, metadata, clock.GetUtcNow());
             await (session.State == SessionStates.Idle
-                ? transitions.ApplyAsync(session.Id, SessionEvent.ComputerGone, cancellationToken: cancellationToken)
-                : transitions.ApplyAsync(session.Id, SessionEvent.Failed, error: computer is { ExitCode: { } code }
-                    ? $"The computer stopped unexpectedly (exit code {code}) during a turn."
+                ? transitions.ApplyAsync(session.Id, SessionEvent.ComputerGone, message: notice, cancellationToken: cancellationToken)
+                : transitions.ApplyAsync(session.Id, SessionEvent.Failed, message: notice, error: computer is { ExitCode: { } code }
+                    ? $"The computer stopped unexpectedly (exit code {code}) during a turn.{(computer.OutOfMemory ? OutOfMemoryText : "")}"
                     : "The computer disappeared during a turn.", cancellationToken: cancellationToken));
             // An exited container of a session that is no longer live is removed below on the next pass.
         }
@@ -130,6 +137,23 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             logger.LogInformation("Removing the volume of session {SessionId}: the session no longer exists", gone);
             await computers.DeleteAsync(gone, cancellationToken);
         }
+    }
+
+    private const string OutOfMemoryText = " It ran out of memory: what is in /tmp and the home folder is held in memory and counts"
+        + " against the computer's memory limit.";
+
+    /// <summary>
+    /// The <c>system</c> message for a live session whose computer exited (<paramref name="computer"/>) or is gone (null):
+    /// metadata <c>{"type":"computer_stopped","exit_code":…,"out_of_memory":…}</c>, the exit code null when it is gone.
+    /// </summary>
+    private static (string Text, JsonObject Metadata) LostComputerNotice(ComputerInfo? computer)
+    {
+        const string after = " The session's files are kept; a message or a restore starts a new computer.";
+        return computer is { ExitCode: { } code }
+            ? ($"The computer stopped unexpectedly (exit code {code}).{(computer.OutOfMemory ? OutOfMemoryText : "")}{after}",
+                new JsonObject { ["type"] = "computer_stopped", ["exit_code"] = code, ["out_of_memory"] = computer.OutOfMemory })
+            : ($"The computer disappeared.{after}",
+                new JsonObject { ["type"] = "computer_stopped", ["exit_code"] = null, ["out_of_memory"] = false });
     }
 
     /// <summary>Every <see cref="ComputerOptions.VolumeCheckSeconds"/>: closes live sessions whose volume is over a limit.</summary>

@@ -404,6 +404,33 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task FillingTheScratchAndHomeFoldersAfterATurnClosesTheSessionWithAMessageSayingWhy()
+    {
+        // /tmp and the home folder are in memory and together as large as the computer's memory (256 + 256 MiB of 512). The
+        // Host's own bash tool leaves a process behind that fills both once the turn has ended, which ends the computer while
+        // its session is idle. Before, the session then showed `closed` with no error and no message (found by a break-out
+        // attempt). During a turn the same ends the session `errored`, with the exit code as its error.
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("filler", key);
+        using var _ = client;
+        const string fill = "(setsid bash -c 'sleep 3; head -c 255M /dev/zero > /tmp/fill; head -c 255M /dev/zero > ~/fill' >/dev/null 2>&1 &); echo later";
+        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = fill }),
+            ScriptStep.Answer("done"));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Fill them." });
+        await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+        var session = await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(120));
+        var messages = await client.GetMessagesAsync(id.ToString());
+
+        var notice = Assert.Single(messages, m => (string?)m!["role"] == "system")!;
+        Assert.Equal("The computer stopped unexpectedly (exit code 137). It ran out of memory: what is in /tmp and the home folder is held"
+            + " in memory and counts against the computer's memory limit. The session's files are kept; a message or a restore starts a new computer.",
+            (string?)notice["content"]);
+        Assert.Equal("""{"type":"computer_stopped","exit_code":137,"out_of_memory":true}""", notice["metadata"]!.ToJsonString());
+        Assert.Null((string?)session["error"]);
+    }
+
+    [Fact]
     public async Task ReadOnlySystemLeavesTheSessionScratchAndHomeWritable()
     {
         var (client, id) = await IdleSessionAsync("writer");

@@ -76,9 +76,39 @@ public sealed class ComputerFixture : IAsyncLifetime
             Add(tar, "raworc-entry.sh", File.ReadAllBytes(Path.Combine(folder, "raworc-entry.sh")));
             Add(tar, "raworc-setup.sh", File.ReadAllBytes(Path.Combine(folder, "raworc-setup.sh")));
             Add(tar, "raworc-host-agent", Encoding.UTF8.GetBytes(StandInAgent));
+            Add(tar, "raworc-statx-retry.so", StatxRetryLibrary(folder));
+            Add(tar, "ld.so.preload", File.ReadAllBytes(Path.Combine(folder, "ld.so.preload")));
         }
         stream.Position = 0;
         return stream;
+    }
+
+    /// <summary>
+    /// statx-retry.c compiled as eng/host-agent-image.sh compiles it (the host's C compiler, which the agent's Native AOT
+    /// build needs as well), so the test image preloads the same library as the real one.
+    /// </summary>
+    private static byte[] StatxRetryLibrary(string folder)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"raworc-statx-retry-{Guid.NewGuid():N}.so");
+        try
+        {
+            using var compiler = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("cc",
+                ["-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", "-s", "-o", output, Path.Combine(folder, "statx-retry.c")])
+            {
+                RedirectStandardError = true,
+            })!;
+            var error = compiler.StandardError.ReadToEnd();
+            compiler.WaitForExit();
+            if (compiler.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"cc could not compile statx-retry.c: {error}");
+            }
+            return File.ReadAllBytes(output);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 
     private static void Add(TarWriter tar, string name, byte[] content) =>

@@ -54,6 +54,26 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task TheHostsBashToolListsTheSessionFolder()
+    {
+        // Under Debian's runsc of 2022, `ls`, `stat` and every other coreutils program failed with "Invalid argument": they
+        // call statx with AT_NO_AUTOMOUNT, a flag that gVisor refused (README, gVisor).
+        var (_, client) = await fixture.CreateOperatorAsync("lister");
+        using var _ = client;
+        var key = ComputersAppFixture.NewModelKey();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = "ls /session" }),
+            ScriptStep.Answer("listed"));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "What is in /session?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+
+        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
+        Assert.Equal("$ ls /session\nexit_code: 0\n<stdout>\ncode\ndata\nlogs\nsecrets\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+    }
+
+    [Fact]
     public async Task CloseRemovesTheComputerKeepsTheVolumeAndRestoreKeepsEveryByte()
     {
         var (_, client) = await fixture.CreateOperatorAsync("keeper");
