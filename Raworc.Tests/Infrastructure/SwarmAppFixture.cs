@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Raworc.ApiService.Computers;
@@ -119,6 +120,33 @@ public class SwarmAppFixture : ComputersAppFixture
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Deletes every session of this system and waits until their services are gone: the one-machine test cluster has
+    /// room for eight computers, and a test that needs several must not depend on what the collection's earlier tests
+    /// left running (the order of tests is the runner's).
+    /// </summary>
+    public async Task MakeRoomAsync()
+    {
+        using var admin = await AdminClientAsync();
+        var sessions = (await admin.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>("/api/v0/sessions?limit=1000"))!
+            .Select(session => (Guid)session!["id"]!).ToList();
+        foreach (var id in sessions)
+        {
+            using var deleted = await admin.DeleteAsync($"/api/v0/sessions/{id}");
+        }
+        await Waits.UntilAsync(async () =>
+        {
+            foreach (var id in sessions)
+            {
+                if (await ServiceAsync(id) is not null)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every session's service is removed", TimeSpan.FromSeconds(120));
     }
 
     /// <summary>Reads a session's volume on the node that holds it.</summary>
