@@ -279,6 +279,33 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task CodeInTheComputerCannotExchangeTheBootTicketAgain()
+    {
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("replayer", key);
+        using var _ = client;
+        // The agent takes the ticket out of its own environment, but the init process (PID 1, the same user, dumpable)
+        // keeps the one the computer was started with: the session's code can always find it there.
+        var found = await fixture.RunInsideAsync(id, "tr '\\0' '\\n' < /proc/1/environ | sed -n 's/^RAWORC_BOOT_TICKET=//p'");
+        var ticket = found.Stdout.Trim();
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", ticket);
+
+        // Exchanged once already (by the agent, before any of the session's code ran): a second exchange, seed files asked
+        // for too, through the socket as the agent made the first, is refused and hands over nothing.
+        var replay = await fixture.RunInsideAsync(id,
+            "curl -s -w '\\n%{http_code}' --unix-socket /run/raworc/api.sock -X POST -H 'Content-Type: application/json' "
+            + $"-d '{{\"session_id\":\"{id}\",\"ticket\":\"{ticket}\",\"seed\":true}}' http://raworc-api/api/v0/boot");
+
+        Assert.Equal("""{"error":{"code":"FORBIDDEN","message":"The boot ticket is not valid: already exchanged, past its computer's start deadline, or not of its session's current start."}}"""
+            + "\n403", replay.Stdout);
+        // The session's own Host token, which the agent holds, still works: the refusal spent nothing of this start.
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you there?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+        Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+    }
+
+    [Fact]
     public async Task CodeInTheComputerCannotTraceTheAgentNorReadItsMemoryNorItsFiles()
     {
         // The engine's host has no Yama ptrace restriction: only the agent's non-dumpability keeps a process of the same
