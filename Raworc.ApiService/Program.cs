@@ -40,6 +40,7 @@ app.MapMessagesApi();
 app.MapEventsApi();
 app.MapModelGatewayApi();
 app.MapWarmPoolApi();
+app.MapBootApi();
 app.MapWebhooksApi();
 
 await app.MigrateDatabaseAsync();

@@ -13,6 +13,19 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var log = new AgentLog();
 try
 {
+    if (Raworc.HostAgent.Api.BootExchange.HasTicket)
+    {
+        // A computer started for its session: the ticket leaves this process's environment first (no tool inherits it),
+        // then is exchanged once for the Host token (kept in memory, like a claim's) and, on a new volume, the seed files.
+        var ticket = Raworc.HostAgent.Api.BootExchange.TakeTicket();
+        var booting = HostAgentSetup.Prepare(AgentEnvironment.FromProcess(), log);
+        var boot = await Raworc.HostAgent.Api.BootExchange.ExchangeAsync(booting, ticket, stopping.Token);
+        await booting.Complete(AgentEnvironment.FromProcess(new Dictionary<string, string>
+        {
+            [HostAgentVariables.HostToken] = boot.HostToken,
+        })).RunAsync(stopping.Token);
+        return 0;
+    }
     if (!Raworc.HostAgent.Api.PoolClaim.IsPooled)
     {
         await HostAgentSetup.Create(AgentEnvironment.FromProcess(), log).RunAsync(stopping.Token);

@@ -25,6 +25,17 @@ internal static class HostAgentVariables
     /// </summary>
     public const string PoolTokenFile = "RAWORC_POOL_TOKEN_FILE";
 
+    /// <summary>
+    /// A cold start's one-time boot ticket: the agent removes it from its own environment, then exchanges it
+    /// (<c>POST /api/v0/boot</c>) for the Host token, which stays in memory, and, with <see cref="SeedVolume"/>, the files
+    /// of a new volume. Spent once exchanged, so the copy that stays readable in the computer (the init process's
+    /// environment) opens nothing.
+    /// </summary>
+    public const string BootTicket = "RAWORC_BOOT_TICKET";
+
+    /// <summary><c>true</c> beside <see cref="BootTicket"/> when the volume is new: the exchange then also hands over the seed files.</summary>
+    public const string SeedVolume = "RAWORC_SEED_VOLUME";
+
     /// <summary>The session's id, "D" format.</summary>
     public const string SessionId = "RAWORC_SESSION_ID";
 

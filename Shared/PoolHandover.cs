@@ -18,3 +18,14 @@ internal sealed record PoolHandover(string SessionId, string HostToken, Dictiona
 /// <param name="Mode">Unix permission bits, e.g. 384 (0600) for a secret.</param>
 /// <param name="Content">UTF-8 text, written without a byte-order mark.</param>
 internal sealed record HandoverFile(string Path, int Mode, string Content);
+
+/// <summary>
+/// The body of a cold start's boot exchange, <c>POST /api/v0/boot</c> (snake_case on the wire), answered with a
+/// <see cref="PoolHandover"/> whose environment is empty (the computer was started with the session's variables).
+/// </summary>
+/// <param name="SessionId">The session, "D" format (<c>RAWORC_SESSION_ID</c>).</param>
+/// <param name="Ticket">The boot ticket (<c>RAWORC_BOOT_TICKET</c>); good for one exchange, for this start only, until its
+/// ready deadline.</param>
+/// <param name="Seed">True on a new volume (<c>RAWORC_SEED_VOLUME</c>): the answer then carries the seed files
+/// (instructions, setup script, secrets); false on an existing one, which keeps its files.</param>
+internal sealed record BootRequest(string SessionId, string Ticket, bool Seed);

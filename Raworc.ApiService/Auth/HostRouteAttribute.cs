@@ -14,3 +14,10 @@ public sealed class HostRouteAttribute : Attribute;
 /// </summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
 public sealed class PoolRouteAttribute : Attribute;
+
+/// <summary>
+/// Marks the cold start's boot exchange (<see cref="Computers.BootApi"/>), which a computer's agent calls before it has any
+/// token: anonymous (the one-time boot ticket in the body is the credential), and reachable through the computer socket.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
+public sealed class BootRouteAttribute : Attribute;

@@ -8,10 +8,11 @@ namespace Raworc.ApiService.Computers;
 /// The API's address for computers: a Unix socket whose folder is bind-mounted read-only at
 /// <see cref="MountPath"/> in every computer, so the Host reaches the API with no network at all, and nothing but a
 /// computer's Host can call through it. On the socket only endpoints marked <see cref="HostRouteAttribute"/> exist,
-/// and only for a Host token, plus the warm pool's claim route (<see cref="PoolRouteAttribute"/>) for a pool token;
-/// everything else is a 404 in the error envelope. Computers on other machines, which reach the API by
-/// <see cref="ComputerOptions.ApiUrl"/>, get the same filter on a TCP port of their own (<see cref="ComputerOptions.ComputerPort"/>),
-/// never the API's HTTP port.
+/// and only for a Host token, plus the warm pool's claim route (<see cref="PoolRouteAttribute"/>) for a pool token and the
+/// cold start's boot exchange (<see cref="BootRouteAttribute"/>), whose one-time ticket is its credential; everything
+/// else is a 404 in the error envelope. Computers on other machines, which reach the API by
+/// <see cref="ComputerOptions.ApiUrl"/>, get the same filter on a TCP port of their own
+/// (<see cref="ComputerOptions.ComputerPort"/>), never the API's HTTP port.
 /// </summary>
 public static class ComputerSocket
 {
@@ -182,8 +183,10 @@ public static class ComputerSocket
         var type = context.User.Identity?.IsAuthenticated == true ? context.User.FindFirst(RaworcClaims.SubjectType)?.Value : null;
         var isHostRoute = metadata?.GetMetadata<HostRouteAttribute>() is not null;
         var isPoolRoute = metadata?.GetMetadata<PoolRouteAttribute>() is not null;
-        // Unauthenticated callers reach the route's own 401; a Host only Host routes; a pooled computer only the claim route.
-        if ((isHostRoute && type is null or PrincipalTypes.Host) || (isPoolRoute && type is null or PrincipalTypes.Pool))
+        var isBootRoute = metadata?.GetMetadata<BootRouteAttribute>() is not null;
+        // Unauthenticated callers reach the route's own 401; a Host only Host routes; a pooled computer only the claim route;
+        // anyone the boot exchange, whose ticket is its credential.
+        if ((isHostRoute && type is null or PrincipalTypes.Host) || (isPoolRoute && type is null or PrincipalTypes.Pool) || isBootRoute)
         {
             return next(context);
         }

@@ -15,7 +15,8 @@ namespace Raworc.ApiService.Computers;
 /// <remarks>
 /// The container receives these variables: every secret (NAME=value), then the caller's
 /// <see cref="ComputerSpec.Environment"/> (which wins over a secret of the same name), then
-/// <c>RAWORC_SESSION_ID</c> (the session id, "D" format) and <c>RAWORC_SETUP_TIMEOUT</c> (seconds).
+/// <c>RAWORC_SESSION_ID</c> (the session id, "D" format) and <c>RAWORC_SETUP_TIMEOUT</c> (seconds); with a
+/// <see cref="ComputerSpec.BootTicket"/>, <c>RAWORC_BOOT_TICKET</c> and, on a new volume, <c>RAWORC_SEED_VOLUME=true</c>.
 /// Docker.DotNet's requests time out after 100 s by default; every call takes the caller's token.
 /// </remarks>
 public sealed partial class DockerComputerProvider(
@@ -57,6 +58,9 @@ public sealed partial class DockerComputerProvider(
     public Task<ComputerHandle> CreateAsync(ComputerSpec spec, CancellationToken cancellationToken) => CreateAsync(spec, null, cancellationToken);
 
     /// <inheritdoc />
+    public bool BootsWithTicket => true;
+
+    /// <inheritdoc />
     public async Task<ComputerHandle> CreateAsync(ComputerSpec spec, Func<ComputerHandle, CancellationToken, Task>? beforeStart,
         CancellationToken cancellationToken)
     {
@@ -75,6 +79,15 @@ public sealed partial class DockerComputerProvider(
         // A computer that exited (killed, crashed) still holds the name; restore replaces it.
         await RemoveContainerAsync(name, cancellationToken);
         var isNewVolume = await EnsureVolumeAsync(spec.SessionId, cancellationToken);
+        if (spec.BootTicket is { } ticket)
+        {
+            // Nothing is written into the container: the agent exchanges the ticket for the Host token and the seed files.
+            env.Add($"{HostAgentVariables.BootTicket}={ticket}");
+            if (isNewVolume)
+            {
+                env.Add($"{HostAgentVariables.SeedVolume}=true");
+            }
+        }
         try
         {
             var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
@@ -87,11 +100,15 @@ public sealed partial class DockerComputerProvider(
                 HostConfig = hostConfig,
             }, cancellationToken);
 
-            // Written through the created, not yet started container, so the files are in place
-            // before the agent looks for its token and setup.sh.
-            using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout(spec.HostToken);
-            await docker.Containers.ExtractArchiveToContainerAsync(
-                created.ID, new ContainerPathStatParameters { Path = SessionPath }, archive, cancellationToken);
+            if (spec.BootTicket is null)
+            {
+                // Written through the created, not yet started container, so the files are in place before the agent looks
+                // for its token and setup.sh. The engine's archive write costs it ~100 ms of CPU: a cold start with a boot
+                // ticket skips it (a new volume gets the folders from the image, the rest comes with the exchange).
+                using var archive = isNewVolume ? SessionArchive.Seed(spec) : SessionArchive.Layout(spec.HostToken);
+                await docker.Containers.ExtractArchiveToContainerAsync(
+                    created.ID, new ContainerPathStatParameters { Path = SessionPath }, archive, cancellationToken);
+            }
             var handle = new ComputerHandle(created.ID, name);
             if (beforeStart is not null)
             {

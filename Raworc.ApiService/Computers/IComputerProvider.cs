@@ -119,6 +119,14 @@ public interface IComputerProvider
     /// <param name="cancellationToken">Cancels the engine call.</param>
     Task<string?> ImageIdAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the provider starts a session's computer with a one-time boot ticket in its environment
+    /// (<see cref="ComputerSpec.BootTicket"/>) rather than a Host token written into its volume (<see cref="ComputerSpec.HostToken"/>):
+    /// true for the single engine, whose write into a created container costs the engine ~100 ms of CPU on every start;
+    /// false (the default) for the Swarm provider, which seeds the volume from a helper container anyway.
+    /// </summary>
+    bool BootsWithTicket => false;
+
     /// <summary>Whether the engine answers; never throws for an unreachable engine.</summary>
     /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>
     /// <returns><see langword="true"/> when the engine answered a ping.</returns>
@@ -162,6 +170,15 @@ public sealed record ComputerSpec(
     /// spec then holds no secret, instructions or setup, and the computer is labelled <c>raworc.pooled=true</c>.
     /// </summary>
     public string? PoolToken { get; init; }
+
+    /// <summary>
+    /// For a computer started for its session by a provider that <see cref="IComputerProvider.BootsWithTicket"/>: the
+    /// one-time boot ticket of this start (43 base64url characters, 256 random bits), put in the environment as
+    /// <c>RAWORC_BOOT_TICKET</c> instead of writing any file into the computer. The agent exchanges it over the API
+    /// (<c>POST /api/v0/boot</c>) for the Host token and, on a new volume, the seed files, before any of the session's code
+    /// runs; the spec then carries no <see cref="HostToken"/>. See README, "How a computer gets its Host token".
+    /// </summary>
+    public string? BootTicket { get; init; }
 }
 
 /// <summary>Which folders of a parent's volume a remix copies; <c>logs/</c> never is.</summary>

@@ -102,6 +102,13 @@ public sealed class Session
     public int ComputerStart { get; set; }
 
     /// <summary>
+    /// SHA-256 of the boot ticket of the current start (32 bytes), set just before that start's computer starts and cleared
+    /// by its one exchange (<c>POST /api/v0/boot</c>, see <see cref="Computers.BootApi"/>); null when there is none left to
+    /// exchange. The ticket itself is never stored.
+    /// </summary>
+    public byte[]? BootTicketHash { get; set; }
+
+    /// <summary>
     /// The session's computer runs a desktop (virtual X display, window manager, browser) and its Host has the
     /// <c>computer</c> tool; chosen at creation (<c>"desktop"</c>, default <c>Computers:Desktop</c>) and kept for every start.
     /// </summary>

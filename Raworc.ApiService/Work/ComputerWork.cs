@@ -58,9 +58,11 @@ public sealed class ComputerWork(
         }
 
         var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
-        await computers.CreateAsync(new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
-            AgentEnvironment(session, sessionSecrets), IssueHostToken(session), session.Desktop),
-            (handle, ct) => RecordComputerAsync(session, handle, ct), cancellationToken);
+        // A provider that boots with a ticket gets no Host token: the agent exchanges the ticket for one (BootApi).
+        var ticket = computers.BootsWithTicket ? BootTickets.New() : null;
+        var spec = new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
+            AgentEnvironment(session, sessionSecrets), ticket is null ? IssueHostToken(session) : null, session.Desktop) { BootTicket = ticket };
+        await computers.CreateAsync(spec, (handle, ct) => RecordComputerAsync(session, handle, ticket, ct), cancellationToken);
     }
 
     /// <summary>
@@ -68,10 +70,11 @@ public sealed class ComputerWork(
     /// this, so when the agent reports ready (init → idle) the session already shows its container. The row is matched by this start (<see cref="Session.ComputerStart"/>, which the Host token carries) and a
     /// live state, not by <c>init</c>: a ready report of this very computer that came first (a Host token used from outside)
     /// never makes the record miss, while a close, error or restore since then does (the close queued after this item removes
-    /// the container).
+    /// the container). The start's boot ticket, if any, is recorded here too (its hash), so it opens this start only.
     /// </summary>
-    private async Task RecordComputerAsync(Session session, ComputerHandle handle, CancellationToken cancellationToken)
+    private async Task RecordComputerAsync(Session session, ComputerHandle handle, string? ticket, CancellationToken cancellationToken)
     {
+        var ticketHash = ticket is null ? null : BootTickets.Hash(ticket);
         // The agent runs setup.sh before it reports ready, so a session with a setup script gets the script's time limit too.
         var settings = computerOptions.Value;
         DateTimeOffset? deadline = clock.GetUtcNow().AddSeconds(settings.StartDeadlineSeconds + (session.Setup is null ? 0 : settings.SetupTimeoutSeconds));
@@ -79,6 +82,7 @@ public sealed class ComputerWork(
                 && SessionQuotas.LiveStates.Contains(s.State))
             .ExecuteUpdateAsync(set => set.SetProperty(s => s.ContainerId, handle.ContainerId)
                 .SetProperty(s => s.PersistentVolumeId, handle.VolumeName)
+                .SetProperty(s => s.BootTicketHash, ticketHash)
                 .SetProperty(s => s.ReadyDeadlineAt, s => s.State == SessionStates.Init ? deadline : s.ReadyDeadlineAt), cancellationToken);
     }
 
@@ -115,6 +119,17 @@ public sealed class ComputerWork(
         }
         return new PoolHandover(session.Id.ToString("D"), IssueHostToken(session), environment,
             SessionArchive.Files(session.Instructions, session.Setup, sessionSecrets));
+    }
+
+    /// <summary>
+    /// What a cold start's agent gets for its boot ticket (<see cref="BootApi"/>): the Host token of the start the ticket was
+    /// recorded for (<paramref name="start"/>), no variables (the computer was started with them), and, on a new volume
+    /// (<paramref name="seed"/>), the files <see cref="SessionArchive.Seed"/> would have written.
+    /// </summary>
+    internal PoolHandover BootHandover(Session session, int start, bool seed)
+    {
+        var files = seed ? SessionArchive.Files(session.Instructions, session.Setup, secrets.Unprotect(session.ProtectedSecrets)) : [];
+        return new PoolHandover(session.Id.ToString("D"), IssueHostToken(session.Id, start), [], files);
     }
 
     private Dictionary<string, string> AgentEnvironment(Session session, IReadOnlyDictionary<string, string> sessionSecrets)
@@ -157,11 +172,13 @@ public sealed class ComputerWork(
     /// session's <see cref="Session.ComputerStart"/>, raised by every close, error and restore), so it stops working
     /// the moment this computer is closed, whatever its expiry says.
     /// </summary>
-    private string IssueHostToken(Session session) => tokens.Issue($"host-{session.Id}", PrincipalTypes.Host, HostTokenLifetime,
+    private string IssueHostToken(Session session) => IssueHostToken(session.Id, session.ComputerStart);
+
+    private string IssueHostToken(Guid sessionId, int start) => tokens.Issue($"host-{sessionId}", PrincipalTypes.Host, HostTokenLifetime,
         new Dictionary<string, object>
         {
-            [RaworcClaims.SessionId] = session.Id.ToString(),
-            [RaworcClaims.ComputerStart] = session.ComputerStart,
+            [RaworcClaims.SessionId] = sessionId.ToString(),
+            [RaworcClaims.ComputerStart] = start,
         }).Token;
 
     /// <summary>

@@ -9,6 +9,7 @@ namespace Raworc.HostAgent.Api;
 [JsonSerializable(typeof(NewMessage))]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(PoolHandover))]
+[JsonSerializable(typeof(BootRequest))]
 [JsonSerializable(typeof(ReadyReport))]
 internal sealed partial class ApiJson : JsonSerializerContext;
 

@@ -279,6 +279,43 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task CodeInTheComputerCannotExchangeTheBootTicketAgain()
+    {
+        // The session's first code, setup.sh, runs while the session is still init and its start deadline ahead: the best
+        // moment for a replay. The agent took the ticket out of its own environment, but the init process (PID 1, the same
+        // user, dumpable) keeps the one the computer was started with, so the session's code can always find it there.
+        const string Replay = """
+            ticket=$(tr '\0' '\n' < /proc/1/environ | sed -n 's/^RAWORC_BOOT_TICKET=//p')
+            printf '%s' "$ticket" > /session/data/ticket
+            curl -s -w '\n%{http_code}' --unix-socket /run/raworc/api.sock -X POST -H 'Content-Type: application/json' \
+              -d "{\"session_id\":\"$RAWORC_SESSION_ID\",\"ticket\":\"$ticket\",\"seed\":true}" \
+              http://raworc-api/api/v0/boot > /session/data/replay
+            """;
+        var key = ComputersAppFixture.NewModelKey();
+        var (_, client) = await fixture.CreateOperatorAsync("replayer");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key }, setup = Replay })).Id();
+        await client.WaitForStateAsync(id, "idle");
+
+        // Exchanged once already, by the agent before setup.sh ran: the second exchange (seed files asked for too, through
+        // the socket as the agent made the first) is refused and hands over nothing; so is a third once the session is idle.
+        const string Refused = """{"error":{"code":"FORBIDDEN","message":"The boot ticket is not valid: already exchanged, past its computer's start deadline, or not of its session's current start."}}""";
+        var files = await fixture.Probe.ReadVolumeAsync(id);
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", files["data/ticket"].Text);
+        Assert.Equal(Refused + "\n403", files["data/replay"].Text);
+        var late = await fixture.RunInsideAsync(id,
+            "curl -s -w '\\n%{http_code}' --unix-socket /run/raworc/api.sock -X POST -H 'Content-Type: application/json' "
+            + $"-d '{{\"session_id\":\"{id}\",\"ticket\":\"{files["data/ticket"].Text}\",\"seed\":true}}' http://raworc-api/api/v0/boot");
+        Assert.Equal(Refused + "\n403", late.Stdout);
+
+        // The agent's own Host token still works: the refusals spent nothing of this start.
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you there?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+        Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+    }
+
+    [Fact]
     public async Task CodeInTheComputerCannotTraceTheAgentNorReadItsMemoryNorItsFiles()
     {
         // The engine's host has no Yama ptrace restriction: only the agent's non-dumpability keeps a process of the same

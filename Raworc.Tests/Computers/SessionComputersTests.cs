@@ -35,8 +35,10 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.Equal(TestRuntime.Name, container.HostConfig.Runtime);
         Assert.Contains("DEMO_SECRET=demo-value-42", container.Config.Env);
         Assert.Contains($"RAWORC_SESSION_ID={created.Id()}", container.Config.Env);
-        Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN=", StringComparison.Ordinal));
-        Assert.Contains("RAWORC_HOST_TOKEN_FILE=/session/.raworc/host-token", container.Config.Env);
+        // No Host token in the environment nor in a file: a one-time boot ticket, exchanged by the agent for it.
+        Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN", StringComparison.Ordinal));
+        Assert.Single(container.Config.Env, e => System.Text.RegularExpressions.Regex.IsMatch(e, "^RAWORC_BOOT_TICKET=[A-Za-z0-9_-]{43}$"));
+        Assert.Contains("RAWORC_SEED_VOLUME=true", container.Config.Env);
         Assert.Contains("RAWORC_API_URL=http://raworc-api/", container.Config.Env);
         Assert.Contains("RAWORC_API_SOCKET=/run/raworc/api.sock", container.Config.Env);
         var socketFolder = Assert.Single(container.Mounts, m => m.Destination == "/run/raworc");
@@ -185,7 +187,36 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.Equal("failed", (string?)report["metadata"]!["result"]);
         // The outcome came with the ready report: the engine archived nothing out of the computer (an archive read costs
         // the engine ~100 ms of CPU per start; it is the only engine call that logs "archive-path").
-        Assert.Equal(["create", "extract-to-dir", "start"], await ContainerActionsAsync(id, since));
+        Assert.Equal(["create", "start"], await ContainerActionsAsync(id, since));
+    }
+
+    [Fact]
+    public async Task ColdCreateAndRestoreWriteNothingIntoTheComputerThroughTheEngine()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("noarchive");
+        using var _ = client;
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var id = (await client.CreateSessionAsync(new
+        {
+            secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey(), SEEDED = "seeded-value" },
+            instructions = "Seeded.",
+            setup = "echo ran >> /session/data/setup-runs",
+        })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle");
+
+        // No "extract-to-dir": the engine wrote no archive into either computer (it costs the engine ~100 ms of CPU on the
+        // start's path); the agent got its Host token and the seed files by exchanging its boot ticket.
+        Assert.Equal(["create", "start", "kill", "die", "stop", "destroy", "create", "start"], await ContainerActionsAsync(id, since));
+        var files = await fixture.Probe.ReadVolumeAsync(id);
+        Assert.Equal("Seeded.", files["code/instructions.md"].Text);
+        Assert.Equal("seeded-value", files["secrets/SEEDED"].Text);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, files["secrets/SEEDED"].Mode);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, files["secrets"].Mode);
+        Assert.Equal("ran\nran\n", files["data/setup-runs"].Text);
     }
 
     /// <summary>The engine's events of the session's container from <paramref name="since"/> until now, in order.</summary>

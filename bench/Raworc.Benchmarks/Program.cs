@@ -40,6 +40,9 @@ var window = TimeSpan.FromSeconds(args.SkipWhile(a => a != "--seconds").Skip(1).
 // `--messages`: only the message rows (first answers in computers that never answered, later answers, and their splits by
 // the API's spans) on six fresh sessions; a short run for comparing changes to a turn's path back to back.
 var messagesOnly = args.Contains("--messages");
+// `--cold-start`: only create → idle (20 sessions), the container floors and closed → restored → idle (10 cycles): issue 14's
+// goal 1 in a run of a few minutes, for comparing changes to a computer's start back to back.
+var coldStartOnly = args.Contains("--cold-start");
 using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 var token = phaseBudget.Token;
 var figures = new List<Figure>();
@@ -161,6 +164,15 @@ try
     {
         figures[createIndex] = Floors.Compare(figures[createIndex], floors);
     }
+    if (coldStartOnly)
+    {
+        if (kept.Count > 0)
+        {
+            await MeasureAsync(LifecycleBenchmarks.RestoreName, LifecycleBenchmarks.RestoreTarget,
+                async () => Floors.Compare(await LifecycleBenchmarks.RestoreAsync(context, kept[0], 10, token), floors));
+        }
+        goto Measured;
+    }
     try
     {
         Log("measuring: desktop computers beside plain ones");
@@ -236,13 +248,13 @@ finally
 
 // The warm pool in a system of its own, with its own time budget (the main system runs without a pool).
 using (var warmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
-if (!throughputOnly && !messagesOnly)
+if (!throughputOnly && !messagesOnly && !coldStartOnly)
 {
     await MeasureAsync(WarmPoolBenchmark.Name, WarmPoolBenchmark.Target, () => WarmPoolBenchmark.CreateToIdleAsync(20, warmBudget.Token));
 }
 
 // The Swarm column in a system of its own, on a cluster brought up for it and taken down after, with its own budget.
-if (!throughputOnly && !messagesOnly)
+if (!throughputOnly && !messagesOnly && !coldStartOnly)
 {
     using var swarmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(6));
     try

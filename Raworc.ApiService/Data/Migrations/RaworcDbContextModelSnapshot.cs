@@ -247,6 +247,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("auto_close_at");
 
+                    b.Property<byte[]>("BootTicketHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("boot_ticket_hash");
+
                     b.Property<DateTimeOffset?>("ClosedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("closed_at");
