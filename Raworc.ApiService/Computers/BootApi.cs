@@ -28,11 +28,17 @@ public static class BootApi
     /// recorded for, and the seed files when <see cref="BootRequest.Seed"/>. One statement spends it: it matches the session,
     /// the ticket's hash, the start the hash was recorded for, <c>init</c> and a ready deadline still ahead, and clears the
     /// hash, so of two exchanges of one ticket (a replay from the session's code, say) exactly one succeeds. Every refusal is
-    /// the same 403, whatever the reason, so the answer tells a guesser nothing.
+    /// the same 403, whatever the reason, so the answer tells a guesser nothing. A request that does not come from a computer
+    /// (the computer socket or <see cref="ComputerOptions.ComputerPort"/>) is a 404.
     /// </summary>
-    internal static async Task<Results<Ok<PoolHandover>, JsonHttpResult<ErrorResponse>>> ExchangeAsync(BootRequest request, RaworcDbContext db,
-        Work.ComputerWork work, TimeProvider clock, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<PoolHandover>, NotFound<ErrorResponse>, JsonHttpResult<ErrorResponse>>> ExchangeAsync(BootRequest request,
+        HttpContext context, RaworcDbContext db, Work.ComputerWork work, TimeProvider clock, CancellationToken cancellationToken)
     {
+        // Only a computer calls it: on the API's own HTTP port the route does not exist, as the pool's claim does not.
+        if (!context.IsFromComputer())
+        {
+            return ApiErrors.NotFound("Not found.");
+        }
         var refused = ApiErrors.Forbidden("The boot ticket is not valid: already exchanged, past its computer's start deadline, or not of its session's current start.");
         if (!Guid.TryParse(request.SessionId, out var sessionId) || string.IsNullOrEmpty(request.Ticket) || request.Ticket.Length > BootTickets.MaxLength)
         {

@@ -30,4 +30,19 @@ public sealed class PoolTokenTests(RaworcAppFixture fixture)
         using var anonymous = fixture.CreateApiClient();
         await (await anonymous.GetAsync("/api/v0/pool/claim?wait=0")).AssertErrorAsync(401, "UNAUTHORIZED");
     }
+
+    [Fact]
+    public async Task TheBootExchangeDoesNotExistOnTheApisOwnPort()
+    {
+        // Only a computer exchanges a boot ticket (over its socket); on the API's HTTP port the route is the same 404 as an
+        // unknown one, whatever the body.
+        using var admin = await fixture.AdminClientAsync();
+        var session = (await admin.CreateSessionAsync()).Id();
+        using var anonymous = fixture.CreateApiClient();
+
+        await (await anonymous.PostAsync("/api/v0/boot", Http.Json(new { session_id = session.ToString(), ticket = "a-guess", seed = true })))
+            .AssertErrorAsync(404, "NOT_FOUND");
+        await (await admin.PostAsync("/api/v0/boot", Http.Json(new { session_id = session.ToString(), ticket = "a-guess", seed = true })))
+            .AssertErrorAsync(404, "NOT_FOUND");
+    }
 }

@@ -247,8 +247,9 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
             """;
         await fixture.RunInsideAsync(id, $"(setsid bash -c {ShellQuote(hold)} &)");
         string held = "";
+        // 300 forks take a while under gVisor on a loaded machine (over 30 s once in CI): the count is waited for, not timed.
         await Waits.UntilAsync(async () => (held = (await fixture.RunInsideAsync(id, "cat /tmp/held.txt")).Stdout.Trim()).Length > 0,
-            "the count of connections left open");
+            "the count of connections left open", TimeSpan.FromSeconds(150));
         return int.Parse(held, System.Globalization.CultureInfo.InvariantCulture);
     }
 

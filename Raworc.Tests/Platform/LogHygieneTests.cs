@@ -16,7 +16,7 @@ public sealed partial class LogHygieneTests(RaworcAppFixture fixture)
 {
     // A .NET exception's type name (Npgsql.PostgresException, HttpRequestException …) or a stack frame ("   at Npgsql.…(").
     [GeneratedRegex(@"\b[A-Z][A-Za-z]*Exception\b|\bat [\w`<>]+(\.[\w`<>]+)+\(")]
-    private static partial Regex TypeNameOrStackFrame();
+    internal static partial Regex TypeNameOrStackFrame();
 
     [Fact]
     public async Task NoLineOfTheApisLogNamesADotNetTypeWhenItsDatabaseFails()

@@ -81,8 +81,10 @@ public sealed class OpenApiTests(RaworcAppFixture fixture)
 
     // Routes the document leaves out on purpose: health probes, the document and its page, and the model gateway (a
     // pass-through of the providers' own APIs for the Host agent, described in the README), and the warm pool's claim
-    // route (only a pooled computer's agent may call it; see README "Warm pool").
-    private static readonly string[] Undocumented = ["/health", "/alive", "/openapi/", "/scalar", "/api/v0/sessions/{id}/model/", "/api/v0/pool/claim"];
+    // route (only a pooled computer's agent may call it; see README "Warm pool"), and the cold start's boot exchange (only a
+    // computer's agent, with its one-time ticket; README "How a computer gets its Host token").
+    private static readonly string[] Undocumented = ["/health", "/alive", "/openapi/", "/scalar", "/api/v0/sessions/{id}/model/", "/api/v0/pool/claim",
+        "/api/v0/boot"];
 
     [Fact]
     public async Task EveryMappedRouteIsInTheDocumentWithItsErrorResponsesInTheEnvelope()
