@@ -29,17 +29,7 @@ public sealed class SwarmBoundaryTests(SwarmAppFixture fixture) : IAsyncLifetime
             using var owner = fixture.CreateApiClient(token);
             using var deleted = await owner.DeleteAsync($"/api/v0/sessions/{id}");
         }
-        await Waits.UntilAsync(async () =>
-        {
-            foreach (var (id, _) in _sessions)
-            {
-                if (await fixture.ServiceAsync(id) is not null)
-                {
-                    return false;
-                }
-            }
-            return true;
-        }, "the test's sessions' services are removed", TimeSpan.FromSeconds(120));
+        await fixture.WaitUntilServicesRemovedAsync([.. _sessions.Select(s => s.Id)]);
     }
 
     /// <summary>The port the other sessions' computers serve a file on.</summary>

@@ -136,6 +136,12 @@ public class SwarmAppFixture : ComputersAppFixture
         {
             using var deleted = await admin.DeleteAsync($"/api/v0/sessions/{id}");
         }
+        await WaitUntilServicesRemovedAsync(sessions);
+    }
+
+    /// <summary>Waits (up to 120 s) until none of <paramref name="sessions"/> has a service on the cluster any more.</summary>
+    public async Task WaitUntilServicesRemovedAsync(IReadOnlyCollection<Guid> sessions)
+    {
         await Waits.UntilAsync(async () =>
         {
             foreach (var id in sessions)
