@@ -157,6 +157,11 @@ public class RaworcAppFixture : IAsyncLifetime
                 // A free port, not the contract's 9000: a development run or another test run may hold that one.
                 $"--Raworc:ApiPort={FreePort()}",
                 $"--Raworc:DataVolume={DataVolume}",
+                // The testing builder makes a stop wait until the orchestrator has removed every container (8–15 s a
+                // system on the 2-core machine, about 20 times a run). Nothing of a system without a data volume outlives
+                // it, so its stop returns at once and the removal goes on beside the next system's start; a system on a
+                // data volume still waits, so its next Postgres never meets the old one on the same files.
+                $"--DcpPublisher:WaitForResourceCleanup={(DataVolume.Length > 0 ? "true" : "false")}",
                 .. ExtraArguments,
             ],
             cts.Token);
