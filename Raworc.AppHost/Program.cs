@@ -39,6 +39,12 @@ if (builder.Configuration[DockerEngineSetting.Key] is { Length: > 0 } engine)
 {
     api.WithEnvironment(DockerEngineSetting.Variable, engine);
 }
+// A published deployment (azd on Container Apps) has no engine beside the API: the computers' engine and the address at
+// which its computers reach the API are parameters that azd asks for (README "Deploying to Azure").
+if (builder.ExecutionContext.IsPublishMode)
+{
+    api.WithPublishedComputers();
+}
 if (options.ApiReplicas > 1)
 {
     api.WithReplicas(options.ApiReplicas);

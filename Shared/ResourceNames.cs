@@ -30,4 +30,22 @@ internal static class ResourceNames
 
     /// <summary>Secret parameter: the API key of an OpenAI-compatible endpoint (may be empty).</summary>
     public const string OpenAiApiKey = "openai-api-key";
+
+    /// <summary>
+    /// Parameter of a published deployment only: the computers' provider, <c>docker</c> or <c>swarm</c>
+    /// (<c>Computers:Provider</c>; default <c>swarm</c>, the provider for computers on other machines).
+    /// </summary>
+    public const string ComputersProvider = "computers-provider";
+
+    /// <summary>
+    /// Parameter of a published deployment only: the engine the API runs computers on, a Swarm manager or a Docker engine
+    /// (<c>Computers:DockerEndpoint</c>, e.g. <c>tcp://10.0.1.4:2375</c>); no default, so <c>azd</c> asks for it.
+    /// </summary>
+    public const string ComputersEngine = "computers-engine";
+
+    /// <summary>
+    /// Parameter of a published deployment only: the address at which computers reach the API's computer port
+    /// (<c>Computers:ApiUrl</c>, e.g. <c>http://10.0.2.7:7413/</c>); no default, so <c>azd</c> asks for it.
+    /// </summary>
+    public const string ComputersApiUrl = "computers-api-url";
 }

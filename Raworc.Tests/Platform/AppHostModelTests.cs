@@ -22,7 +22,10 @@ public sealed class AppHostModelTests
         var waitsFor = api.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order().ToArray();
         Assert.Equal([ResourceNames.Redis, ResourceNames.Postgres, ResourceNames.Database], waitsFor);
 
+        // A local run keeps its engine beside it and its computers on the socket: no computer port, no engine parameters.
+        Assert.DoesNotContain(api.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "computers");
         var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
+        Assert.DoesNotContain(ResourceNames.ComputersEngine, parameters.Keys);
         foreach (var name in new[] { ResourceNames.JwtSigningKey, ResourceNames.AdminPassword, ResourceNames.AnthropicApiKey, ResourceNames.OpenAiApiKey })
         {
             Assert.True(parameters[name].Secret, $"{name} must be a secret parameter");
@@ -55,5 +58,20 @@ public sealed class AppHostModelTests
         Assert.StartsWith("container.", (string?)resources[ResourceNames.Redis]!["type"]);
         Assert.Equal("parameter.v0", (string?)resources[ResourceNames.AdminPassword]!["type"]);
         Assert.True((bool?)resources[ResourceNames.AdminPassword]!["inputs"]!["value"]!["secret"]);
+
+        // The computers' engine is a parameter of the deployment (azd asks for it), and computers reach the API at an
+        // internal TCP port that serves the Host's routes only, never at its public HTTP endpoint.
+        var env = resources[ResourceNames.Api]!["env"]!;
+        Assert.Equal("{computers-provider.value}", (string?)env["Computers__Provider"]);
+        Assert.Equal("{computers-engine.value}", (string?)env["Computers__DockerEndpoint"]);
+        Assert.Equal("{computers-api-url.value}", (string?)env["Computers__ApiUrl"]);
+        Assert.Equal("7413", (string?)env["Computers__ComputerPort"]);
+        Assert.Equal("""{"scheme":"tcp","protocol":"tcp","transport":"tcp","targetPort":7413}""",
+            resources[ResourceNames.Api]!["bindings"]!["computers"]!.ToJsonString());
+        Assert.Equal("swarm", (string?)resources[ResourceNames.ComputersProvider]!["inputs"]!["value"]!["default"]!["value"]);
+        foreach (var asked in new[] { ResourceNames.ComputersEngine, ResourceNames.ComputersApiUrl })
+        {
+            Assert.Equal("""{"type":"string"}""", resources[asked]!["inputs"]!["value"]!.ToJsonString());
+        }
     }
 }
