@@ -83,7 +83,7 @@ public sealed partial class DockerComputerProvider(
         {
             // Nothing is written into the container: the agent exchanges the ticket for the Host token and the seed files.
             env.Add($"{HostAgentVariables.BootTicket}={ticket}");
-            if (isNewVolume)
+            if (isNewVolume || spec.SeedExistingVolume)
             {
                 env.Add($"{HostAgentVariables.SeedVolume}=true");
             }

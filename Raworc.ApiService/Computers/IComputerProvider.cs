@@ -179,6 +179,14 @@ public sealed record ComputerSpec(
     /// runs; the spec then carries no <see cref="HostToken"/>. See README, "How a computer gets its Host token".
     /// </summary>
     public string? BootTicket { get; init; }
+
+    /// <summary>
+    /// With a <see cref="BootTicket"/>: the session's volume may exist and still never have been seeded, because no agent of
+    /// the session ever reported ready (the first computer died, or the API was out of reach, before its exchange; the
+    /// exchange's answer was lost), so the seed files are asked for (<c>RAWORC_SEED_VOLUME=true</c>) even when the volume is
+    /// not new. Never for a remix, whose volume holds the parent's copy.
+    /// </summary>
+    public bool SeedExistingVolume { get; init; }
 }
 
 /// <summary>Which folders of a parent's volume a remix copies; <c>logs/</c> never is.</summary>

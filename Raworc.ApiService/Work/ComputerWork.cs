@@ -60,8 +60,17 @@ public sealed class ComputerWork(
         var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
         // A provider that boots with a ticket gets no Host token: the agent exchanges the ticket for one (BootApi).
         var ticket = computers.BootsWithTicket ? BootTickets.New() : null;
+        // The seed comes with the exchange, not before the start: a volume whose session never reported ready (no idle or
+        // busy in its state history: ready goes to one of them) may never have received it.
+        var unseeded = ticket is not null && session.ParentSessionId is null
+            && !await db.StateChanges.AnyAsync(c => c.SessionId == session.Id
+                && (c.State == SessionStates.Idle || c.State == SessionStates.Busy), cancellationToken);
         var spec = new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
-            AgentEnvironment(session, sessionSecrets), ticket is null ? IssueHostToken(session) : null, session.Desktop) { BootTicket = ticket };
+            AgentEnvironment(session, sessionSecrets), ticket is null ? IssueHostToken(session) : null, session.Desktop)
+        {
+            BootTicket = ticket,
+            SeedExistingVolume = unseeded,
+        };
         await computers.CreateAsync(spec, (handle, ct) => RecordComputerAsync(session, handle, ticket, ct), cancellationToken);
     }
 

@@ -11,12 +11,9 @@ namespace Raworc.Tests.Computers;
 [Collection(ApiRestartCollection.Name)]
 public sealed class StartDeadlineTests(ShortDeadlineAppFixture fixture)
 {
-    [Fact]
-    public async Task AComputerWhoseAgentNeverReportsReadyErrorsAfterTheDeadlineAndIsRemoved()
+    /// <summary>Tags, as the image the API starts, one like the real one whose entry point never starts the agent.</summary>
+    private async Task UseAnAgentThatNeverStartsAsync()
     {
-        var (_, client) = await fixture.CreateOperatorAsync("silent");
-        using var _ = client;
-        // An image like the real one whose entry point never starts the agent.
         var template = await fixture.Docker.Containers.CreateContainerAsync(new CreateContainerParameters { Image = ComputersAppFixture.SourceImage });
         await fixture.Docker.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
         {
@@ -26,6 +23,14 @@ public sealed class StartDeadlineTests(ShortDeadlineAppFixture fixture)
             Config = new Config { Entrypoint = ["sleep", "infinity"], Cmd = [] },
         });
         await fixture.Docker.Containers.RemoveContainerAsync(template.ID, new ContainerRemoveParameters { Force = true });
+    }
+
+    [Fact]
+    public async Task AComputerWhoseAgentNeverReportsReadyErrorsAfterTheDeadlineAndIsRemoved()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("silent");
+        using var _ = client;
+        await UseAnAgentThatNeverStartsAsync();
         try
         {
             var id = (await client.CreateSessionAsync()).Id();
@@ -41,5 +46,43 @@ public sealed class StartDeadlineTests(ShortDeadlineAppFixture fixture)
         {
             await fixture.TagImageAsync();
         }
+    }
+
+    [Fact]
+    public async Task ASessionWhoseFirstComputerNeverBootedGetsItsFilesWhenRestored()
+    {
+        // The first computer's agent never exchanges its boot ticket (here: it never starts; as well: the API unreachable
+        // for the agent's 30 s, the exchange's answer lost in an API crash), so the new volume is never seeded. Before, the
+        // restore found the volume, took it for seeded, and the session ran on without its instructions, setup script and
+        // secrets, every start after.
+        var (_, client) = await fixture.CreateOperatorAsync("unseeded");
+        using var _ = client;
+        await UseAnAgentThatNeverStartsAsync();
+        Guid id;
+        try
+        {
+            id = (await client.CreateSessionAsync(new
+            {
+                secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey(), TEAM_TOKEN = "team-secret-1" },
+                instructions = "Answer in French.",
+                setup = "echo setup-ran > /session/data/setup.out",
+            })).Id();
+            await client.WaitForStateAsync(id, "errored", TimeSpan.FromSeconds(ShortDeadlineAppFixture.StartDeadlineSeconds + 60));
+            await Waits.UntilAsync(async () => await fixture.Probe.InspectAsync(id) is null, "the container is removed");
+        }
+        finally
+        {
+            await fixture.TagImageAsync();
+        }
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle");
+
+        var files = await fixture.Probe.ReadVolumeAsync(id);
+        Assert.Equal("Answer in French.", files.GetValueOrDefault("code/instructions.md")?.Text);
+        Assert.Equal("echo setup-ran > /session/data/setup.out", files.GetValueOrDefault("code/setup.sh")?.Text);
+        Assert.Equal("team-secret-1", files.GetValueOrDefault("secrets/TEAM_TOKEN")?.Text);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, files["secrets/TEAM_TOKEN"].Mode);
+        Assert.Equal("setup-ran\n", files.GetValueOrDefault("data/setup.out")?.Text);
     }
 }
