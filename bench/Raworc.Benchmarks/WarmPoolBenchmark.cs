@@ -157,6 +157,7 @@ internal static class WarmPoolBenchmark
         private readonly List<double> _clientGet = [];
         private readonly List<double> _serverGet = [];
         private readonly List<double> _pollsAfterReport = [];
+        private readonly List<double> _readyStatements = [];
         private int _split;
         private int _staleAfterReport;
 
@@ -183,8 +184,9 @@ internal static class WarmPoolBenchmark
             _serverGet.AddRange(gets.Select(g => Seconds(g.StartUnixNano, g.EndUnixNano)));
             // Npgsql traces the transaction's statements, not its COMMIT: the commit lies between the last one's end and the
             // ready report's answer.
-            var lastStatement = Descendants(spans, idle).Where(s => s.Kind == ReceivedSpan.Client && IsPostgres(s)).Select(s => s.EndUnixNano)
-                .DefaultIfEmpty(idle.EndUnixNano).Max();
+            var statements = Descendants(spans, idle).Where(s => s.Kind == ReceivedSpan.Client && IsPostgres(s)).ToList();
+            var lastStatement = statements.Select(s => s.EndUnixNano).DefaultIfEmpty(idle.EndUnixNano).Max();
+            _readyStatements.Add(statements.Count);
             var stamped = Nanos(create.StartedAt);
             var shown = gets[^1];
             _toClaimed.Add(Seconds(createdAt, claim.EndUnixNano));
@@ -214,6 +216,7 @@ internal static class WarmPoolBenchmark
             $"→ the GET that shows idle begins {Range(_toShownGet)}; → its answer read by the client {Range(_shownRead)}; " +
             $"started_at → a GET shows idle {Range(_toSeen)}; split from the API's spans for {_split} creates; " +
             $"GETs begun after the ready report was answered that still said init: {_staleAfterReport}; " +
+            $"Postgres statements in the ready report, p50 {Stats.P50(_readyStatements):0} (its COMMIT not counted: Npgsql does not trace it); " +
             $"a GET took {Stats.Millis(Stats.P50(_clientGet))} p50 at the client, {Stats.Millis(Stats.P50(_serverGet))} in the API; " +
             $"GETs begun while the ready report ran or after, p50 {Stats.P50(_pollsAfterReport):0}; the POST itself took {Range(_post)}";
 
