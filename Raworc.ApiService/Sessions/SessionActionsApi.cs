@@ -109,11 +109,16 @@ public static class SessionActionsApi
     {
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken, context.Features.Get<CheckedHostSession>());
         var byHost = caller.IsHostOf(session);
-        var @event = session.State == SessionStates.Init && byHost && await db.HasUnansweredUserMessagesAsync(session.Id, cancellationToken)
-            ? SessionEvent.ReadyWithPendingMessages
-            : SessionEvent.Idle;
-        // The state just read saves the transition its own read (a ready report is on every start's path).
-        var result = await transitions.ApplyAsync(session.Id, @event, byHost, cancellationToken: cancellationToken, observedState: session.State);
+        // A new session's first ready report with no user message waiting takes three round trips (TryReadyAsync); any
+        // other report the general path, which reads whether messages wait (init → busy) and records webhook deliveries.
+        var result = byHost && session is { State: SessionStates.Init, ComputerStart: 0 } && await transitions.TryReadyAsync(session.Id, cancellationToken) is { } ready
+            ? TransitionResult.Done(ready)
+            : await transitions.ApplyAsync(session.Id,
+                session.State == SessionStates.Init && byHost && await db.HasUnansweredUserMessagesAsync(session.Id, cancellationToken)
+                    ? SessionEvent.ReadyWithPendingMessages
+                    : SessionEvent.Idle,
+                // The state just read saves the transition its own read (a ready report is on every start's path).
+                byHost, cancellationToken: cancellationToken, observedState: session.State);
         if (result.IsApplied && session.State == SessionStates.Init && byHost && services.GetService<Computers.SetupReport>() is { } report)
         {
             await report.PostIfFailedAsync(session.Id, body?.Setup, cancellationToken);

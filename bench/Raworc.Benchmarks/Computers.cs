@@ -1,6 +1,5 @@
 using System.Globalization;
 using Docker.DotNet;
-using Docker.DotNet.Models;
 using Raworc.ApiService.Computers;
 using Raworc.Tests.Infrastructure;
 
@@ -34,35 +33,6 @@ internal static class Computers
         var container = await docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(sessionId), cancellationToken);
         var created = container.Created.Kind == DateTimeKind.Local ? container.Created.ToUniversalTime() : DateTime.SpecifyKind(container.Created, DateTimeKind.Utc);
         return new ContainerTimes(new DateTimeOffset(created), ParseEngineTime(container.State.StartedAt));
-    }
-
-    /// <summary>
-    /// The engine's timestamp of the first line of the computer's log (standard output) that contains each of
-    /// <paramref name="marks"/>; marks not found are left out.
-    /// </summary>
-    public static async Task<IReadOnlyDictionary<string, DateTimeOffset>> AgentLogTimesAsync(DockerClient docker, Guid sessionId,
-        IReadOnlyList<string> marks, CancellationToken cancellationToken)
-    {
-        using var stream = await docker.Containers.GetContainerLogsAsync(DockerComputerProvider.NameOf(sessionId), tty: false,
-            new ContainerLogsParameters { ShowStdout = true, Timestamps = true }, cancellationToken);
-        var (stdout, _) = await stream.ReadOutputToEndAsync(cancellationToken);
-        var found = new Dictionary<string, DateTimeOffset>();
-        foreach (var line in stdout.Split('\n'))
-        {
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (space <= 0)
-            {
-                continue;
-            }
-            foreach (var mark in marks)
-            {
-                if (!found.ContainsKey(mark) && line.Contains(mark, StringComparison.Ordinal))
-                {
-                    found[mark] = ParseEngineTime(line[..space]);
-                }
-            }
-        }
-        return found;
     }
 
     public static async Task<ComputerMemory> MemoryAsync(ComputersAppFixture fixture, Guid sessionId)
