@@ -43,6 +43,13 @@ public sealed class Session
     /// <summary>When the current computer became ready (UTC).</summary>
     public DateTimeOffset? StartedAt { get; set; }
 
+    /// <summary>
+    /// When an agent of this session first reported ready (UTC), kept for the session's life (the state history is pruned):
+    /// null while no computer of the session has ever finished its boot, so its volume may never have received the seed
+    /// files, and a cold start asks for them again (<c>RAWORC_SEED_VOLUME</c>). Internal, not on the wire.
+    /// </summary>
+    public DateTimeOffset? FirstReadyAt { get; set; }
+
     /// <summary>Last message or state change (UTC).</summary>
     public DateTimeOffset LastActivityAt { get; set; }
 

@@ -28,7 +28,8 @@ public sealed partial class SessionTransitions
             WITH s AS (
                 UPDATE sessions
                 SET state = {SessionStates.Idle}, last_activity_at = {now}, ready_deadline_at = NULL,
-                    auto_close_at = {now} + make_interval(secs => timeout_seconds), started_at = COALESCE(started_at, {now})
+                    auto_close_at = {now} + make_interval(secs => timeout_seconds), started_at = COALESCE(started_at, {now}),
+                    first_ready_at = COALESCE(first_ready_at, {now})
                 WHERE id = {sessionId} AND state = {SessionStates.Init}
                   AND NOT EXISTS (SELECT 1 FROM messages u WHERE u.session_id = {sessionId} AND u.role = {Messages.MessageRoles.User})
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id AND w.enabled

@@ -189,9 +189,12 @@ public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue wor
                 case SessionStates.Idle when observed != SessionStates.Idle:
                     set.SetProperty(s => s.AutoCloseAt, s => now.AddSeconds(s.TimeoutSeconds));
                     set.SetProperty(s => s.StartedAt, s => s.StartedAt ?? now);
+                    set.SetProperty(s => s.FirstReadyAt, s => s.FirstReadyAt ?? now);
                     break;
                 case SessionStates.Busy:
                     set.SetProperty(s => s.AutoCloseAt, (DateTimeOffset?)null);
+                    // A ready report with user messages waiting goes init → busy.
+                    set.SetProperty(s => s.FirstReadyAt, s => s.FirstReadyAt ?? now);
                     break;
                 // Each of these ends the current computer's Host token (see Session.ComputerStart).
                 case SessionStates.Closed:

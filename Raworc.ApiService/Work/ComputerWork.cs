@@ -60,11 +60,10 @@ public sealed class ComputerWork(
         var sessionSecrets = secrets.Unprotect(session.ProtectedSecrets);
         // A provider that boots with a ticket gets no Host token: the agent exchanges the ticket for one (BootApi).
         var ticket = computers.BootsWithTicket ? BootTickets.New() : null;
-        // The seed comes with the exchange, not before the start: a volume whose session never reported ready (no idle or
-        // busy in its state history: ready goes to one of them) may never have received it.
-        var unseeded = ticket is not null && session.ParentSessionId is null
-            && !await db.StateChanges.AnyAsync(c => c.SessionId == session.Id
-                && (c.State == SessionStates.Idle || c.State == SessionStates.Busy), cancellationToken);
+        // The seed comes with the exchange, not before the start: a volume whose session never reported ready may never have
+        // received it. (Judged by the state history, whose rows are pruned, a session restored after a week was seeded
+        // again over its own edits of those files.)
+        var unseeded = ticket is not null && session.ParentSessionId is null && session.FirstReadyAt is null;
         var spec = new ComputerSpec(session.Id, sessionSecrets, session.Instructions, session.Setup,
             AgentEnvironment(session, sessionSecrets), ticket is null ? IssueHostToken(session) : null, session.Desktop)
         {

@@ -96,6 +96,34 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task ARestoreAfterTheStateHistoryWasPrunedKeepsTheSessionsOwnEditsOfItsSeedFiles()
+    {
+        // A start re-seeds a volume only while no agent of the session has ever reported ready (README "Security model",
+        // the boot ticket). That fact must outlive the state history, whose rows are pruned after
+        // Events:StateChangeRetentionDays: judged by the history, a session restored a week later had its instructions,
+        // setup script and secret files written over with the ones it was created with.
+        var (_, client) = await fixture.CreateOperatorAsync("pruned");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new
+        {
+            secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() },
+            instructions = "Answer in French.",
+        })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        await fixture.ExecAsync(id, "sh", "-c", "printf 'Answer in Spanish.' > /session/code/instructions.md");
+        // What the pruner does once the rows are older than the retention.
+        Assert.NotEmpty(await fixture.QueryAsync<int>("DELETE FROM state_changes WHERE session_id = @id RETURNING 1", ("id", id)));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+        await Waits.UntilAsync(async () => await fixture.Probe.InspectAsync(id) is null, "the container is removed");
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle");
+
+        Assert.Equal("Answer in Spanish.", (await fixture.Probe.ReadVolumeAsync(id))["code/instructions.md"].Text);
+    }
+
+    [Fact]
     public async Task RemixWithOnlyDataCopiesOnlyTheDataFolder()
     {
         var (_, client) = await fixture.CreateOperatorAsync("mixer");

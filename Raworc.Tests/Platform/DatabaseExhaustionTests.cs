@@ -77,8 +77,11 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
                     held.Add(connection);
                     ours.Add(connection.ProcessID);
                 }
+                // Waits (up to 5 s each) until each ended backend is gone: a backend still exiting when the next round
+                // filled up freed its slot only after this round counted no one else, and the API took it (a GET that
+                // should have been a 503 answered 200 under load).
                 await using var terminate = new NpgsqlCommand("""
-                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
                     WHERE backend_type = 'client backend' AND NOT (pid = ANY(@ours))
                     """, held[0]);
                 terminate.Parameters.AddWithValue("ours", ours.ToArray());

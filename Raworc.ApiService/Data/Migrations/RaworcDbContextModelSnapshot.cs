@@ -292,6 +292,10 @@ namespace Raworc.ApiService.Data.Migrations
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("error");
 
+                    b.Property<DateTimeOffset?>("FirstReadyAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_ready_at");
+
                     b.Property<string>("Instructions")
                         .HasColumnType("text")
                         .HasColumnName("instructions");
