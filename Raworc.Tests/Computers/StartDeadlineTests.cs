@@ -28,6 +28,7 @@ public sealed class StartDeadlineTests(ShortDeadlineAppFixture fixture)
         await fixture.Docker.Containers.RemoveContainerAsync(template.ID, new ContainerRemoveParameters { Force = true });
         try
         {
+            await fixture.PublishImageAsync();
             var id = (await client.CreateSessionAsync()).Id();
             await Waits.UntilAsync(async () => (await fixture.Probe.InspectAsync(id))?.State.Running == true, "the computer runs");
             Assert.Equal("init", (string?)(await client.GetSessionAsync(id.ToString()))["state"]);

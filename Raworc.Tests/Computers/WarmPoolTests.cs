@@ -33,7 +33,7 @@ public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
         Assert.Contains(created.Id(), pooled);
         var session = await client.WaitForStateAsync(created.Id(), "idle");
 
-        var container = await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(created.Id()));
+        var container = await fixture.InspectContainerAsync(created.Id());
         Assert.Equal(container.ID, (string?)session["container_id"]);
         Assert.Equal("true", container.Config.Labels[DockerComputerProvider.PooledLabel]);
         Assert.Equal(created.Id().ToString(), container.Config.Labels[DockerComputerProvider.SessionLabel]);
@@ -71,7 +71,7 @@ public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
         var containers = new List<ContainerInspectResponse>();
         foreach (var id in ids)
         {
-            containers.Add(await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(id)));
+            containers.Add(await fixture.InspectContainerAsync(id));
         }
         Assert.Equal(20, containers.Select(c => c.ID).Distinct().Count());
         Assert.Equal(ids.Select(id => id.ToString()), containers.Select(c => c.Config.Labels[DockerComputerProvider.SessionLabel]));
