@@ -57,6 +57,7 @@ public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
     }
 
     [Fact]
+    [OnlyProvider("docker", "twenty computers at once: the Swarm test cluster holds eight (2 nodes x 2 CPUs / 0.5 CPU), so the ninth errors with the scheduler's reason (seen on Swarm on 2026-12-02)")]
     public async Task TwentyConcurrentCreatesEachGetTheirOwnComputerAndAllAnswer()
     {
         await fixture.WaitForPoolAsync();

@@ -115,7 +115,9 @@ public static class SwarmCluster
             start.ArgumentList.Add(argument);
         }
         using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        // `up` may copy images to both nodes (docker save | docker load): the desktop image alone took over 5 minutes at a
+        // load average of ~45, and the first system's start-up failed on that limit.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(arguments is ["up", ..] ? 20 : 5));
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
