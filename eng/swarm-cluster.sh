@@ -20,11 +20,13 @@ name=${RAWORC_SWARM_NAME:-raworc-swarm}
 state=/var/lib/$name
 # The nodes' network and the API's computer port: 10.213.7.0/24 and 7413 for the default cluster; a cluster of another
 # name gets its own (derived from the name), so two clusters can run beside each other.
-if [ "$name" = raworc-swarm ]; then octet=7 api_port=7413; else
-  sum=$(printf %s "$name" | cksum | cut -d' ' -f1); octet=$((sum % 200 + 20)) api_port=$((7420 + sum % 500)); fi
+# Its links (at most 15 characters) carry a short tag: the name's first 8 characters for the default cluster, else one
+# derived from the name (raworc-swall and raworc-swarm share their first 8, and would share a bridge).
+if [ "$name" = raworc-swarm ]; then octet=7 api_port=7413 tag=${name:0:8}; else
+  sum=$(printf %s "$name" | cksum | cut -d' ' -f1); octet=$((sum % 200 + 20)) api_port=$((7420 + sum % 500)) tag=rw$((sum % 1000000)); fi
 prefix=10.213.$octet
 addr1=$prefix.1 addr2=$prefix.2 api=$prefix.254 nodes=$prefix.0/24
-bridge=${name:0:8}-br
+bridge=$tag-br
 
 sock() { echo "/run/$name-$1.sock"; }
 node() { docker -H "unix://$(sock "$1")" "${@:2}"; }
@@ -73,7 +75,7 @@ network() {
   # The main engine sets FORWARD's policy to DROP, and bridged frames pass iptables (br_netfilter): node to node is let through.
   iptables -w -C FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null || iptables -w -I FORWARD -i "$bridge" -o "$bridge" -j ACCEPT
   for n in 1 2; do
-    local inside="${name:0:8}-v$n" outside="${name:0:8}-h$n" addr
+    local inside="$tag-v$n" outside="$tag-h$n" addr
     addr=$([ "$n" = 1 ] && echo "$addr1" || echo "$addr2")
     if ! ip link show "$outside" >/dev/null 2>&1; then
       # A cluster made before the bridge joined its namespaces with one veth pair: that pair goes (the swarm keeps its addresses).

@@ -48,7 +48,7 @@ public sealed class ReadyRaceTests(ComputersAppFixture fixture)
             "the create work item is done", TimeSpan.FromSeconds(120));
 
         var session = await client.GetSessionAsync(id.ToString());
-        var container = await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(id));
+        var container = await fixture.InspectContainerAsync(id);
         Assert.Equal("idle", (string?)session["state"]);
         Assert.Equal(container.ID, (string?)session["container_id"]);
         Assert.Equal(DockerComputerProvider.NameOf(id), (string?)session["persistent_volume_id"]);

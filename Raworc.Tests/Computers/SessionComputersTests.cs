@@ -23,7 +23,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         });
         var session = await client.WaitForStateAsync(created.Id(), "idle");
 
-        var container = await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(created.Id()));
+        var container = await fixture.InspectContainerAsync(created.Id());
         Assert.True(container.State.Running);
         Assert.Equal(container.ID, (string?)session["container_id"]);
         Assert.Equal(DockerComputerProvider.NameOf(created.Id()), (string?)session["persistent_volume_id"]);
@@ -83,7 +83,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
         var first = (string)(await client.WaitForStateAsync(id, "idle"))["container_id"]!;
         var blob = RandomNumberGenerator.GetBytes(64 * 1024);
-        await fixture.Probe.PutFileAsync(first, "data/blob.bin", blob);
+        await fixture.Probe.PutFileAsync(id, "data/blob.bin", blob);
 
         await client.PostOkAsync($"/api/v0/sessions/{id}/close");
         await Waits.UntilAsync(async () => await fixture.Probe.InspectAsync(id) is null, "the container is removed");
@@ -144,7 +144,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.DoesNotContain(files.Keys, path => path.StartsWith("code/", StringComparison.Ordinal));
         Assert.DoesNotContain(files.Keys, path => path.StartsWith("secrets/", StringComparison.Ordinal));
         Assert.DoesNotContain("logs/setup.log", files.Keys);
-        var container = await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(child));
+        var container = await fixture.InspectContainerAsync(child);
         Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("PARENT_SECRET=", StringComparison.Ordinal));
     }
 
@@ -170,7 +170,8 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
         await client.WaitForStateAsync(id, "idle");
 
-        await fixture.Docker.Containers.KillContainerAsync(DockerComputerProvider.NameOf(id), new ContainerKillParameters());
+        var (engine, container) = await fixture.RequireContainerAsync(id);
+        await engine.Containers.KillContainerAsync(container.ID, new ContainerKillParameters());
         await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(10));
 
         fixture.Model.EnqueueFor(key, ScriptStep.Answer("back again"));
@@ -247,20 +248,30 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.Equal("ran\nran\n", files["data/setup-runs"].Text);
     }
 
-    /// <summary>The engine's events of the session's container from <paramref name="since"/> until now, in order.</summary>
+    /// <summary>
+    /// The engines' events of the session's containers from <paramref name="since"/> until now, in order: on Docker the
+    /// container named after the session; on Swarm every container of the session's service, on each node (a session's
+    /// computers stay on its volume's node, so the order is one engine's).
+    /// </summary>
     private async Task<string[]> ContainerActionsAsync(Guid id, DateTimeOffset since)
     {
         var actions = new List<string>();
-        await fixture.Docker.System.MonitorEventsAsync(new ContainerEventsParameters
+        var (key, value) = fixture.OnSwarm
+            ? ("label", $"com.docker.swarm.service.name={DockerComputerProvider.NameOf(id)}")
+            : ("container", DockerComputerProvider.NameOf(id));
+        foreach (var engine in await fixture.EnginesAsync())
         {
-            Since = since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Until = DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Filters = new Dictionary<string, IDictionary<string, bool>>
+            await engine.System.MonitorEventsAsync(new ContainerEventsParameters
             {
-                ["type"] = new Dictionary<string, bool> { ["container"] = true },
-                ["container"] = new Dictionary<string, bool> { [DockerComputerProvider.NameOf(id)] = true },
-            },
-        }, new Collector(actions), CancellationToken.None);
+                Since = since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Until = DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["type"] = new Dictionary<string, bool> { ["container"] = true },
+                    [key] = new Dictionary<string, bool> { [value] = true },
+                },
+            }, new Collector(actions), CancellationToken.None);
+        }
         return [.. actions.Where(action => !action.StartsWith("exec_", StringComparison.Ordinal))];
     }
 

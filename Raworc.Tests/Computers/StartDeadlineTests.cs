@@ -33,6 +33,7 @@ public sealed class StartDeadlineTests(ShortDeadlineAppFixture fixture)
         await UseAnAgentThatNeverStartsAsync();
         try
         {
+            await fixture.PublishImageAsync();
             var id = (await client.CreateSessionAsync()).Id();
             await Waits.UntilAsync(async () => (await fixture.Probe.InspectAsync(id))?.State.Running == true, "the computer runs");
             Assert.Equal("init", (string?)(await client.GetSessionAsync(id.ToString()))["state"]);

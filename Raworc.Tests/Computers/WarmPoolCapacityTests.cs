@@ -1,4 +1,3 @@
-using Docker.DotNet.Models;
 using Raworc.ApiService.Computers;
 using Raworc.Tests.Infrastructure;
 using Raworc.Tests.Sessions;
@@ -49,16 +48,8 @@ public sealed class WarmPoolCapacityTests(WarmPoolCapacityAppFixture fixture)
         Assert.Equal([1L], await fixture.QueryAsync<long>("SELECT count(*) FROM warm_computers"));
         // Two live sessions and one pooled computer: the deployment runs exactly its capacity.
         var deployment = Assert.Single(await fixture.QueryAsync<string>("SELECT id FROM deployment"));
-        var running = await fixture.Docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool> { [$"{DockerComputerProvider.DeploymentLabel}={deployment}"] = true },
-                ["status"] = new Dictionary<string, bool> { ["running"] = true },
-            },
-        });
         Assert.Equal(
             [.. ids.Skip(1).Append(refilled).Select(DockerComputerProvider.NameOf).Order(StringComparer.Ordinal)],
-            running.Select(c => c.Names.Single().TrimStart('/')).Order(StringComparer.Ordinal));
+            (await fixture.RunningComputersAsync(deployment)).Order(StringComparer.Ordinal));
     }
 }

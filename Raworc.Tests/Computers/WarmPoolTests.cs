@@ -33,7 +33,7 @@ public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
         Assert.Contains(created.Id(), pooled);
         var session = await client.WaitForStateAsync(created.Id(), "idle");
 
-        var container = await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(created.Id()));
+        var container = await fixture.InspectContainerAsync(created.Id());
         Assert.Equal(container.ID, (string?)session["container_id"]);
         Assert.Equal("true", container.Config.Labels[DockerComputerProvider.PooledLabel]);
         Assert.Equal(created.Id().ToString(), container.Config.Labels[DockerComputerProvider.SessionLabel]);
@@ -57,6 +57,7 @@ public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
     }
 
     [Fact]
+    [OnlyProvider("docker", "twenty computers at once: the Swarm test cluster holds eight (2 nodes x 2 CPUs / 0.5 CPU), so the ninth errors with the scheduler's reason (seen on Swarm on 2026-12-02)")]
     public async Task TwentyConcurrentCreatesEachGetTheirOwnComputerAndAllAnswer()
     {
         await fixture.WaitForPoolAsync();
@@ -71,7 +72,7 @@ public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
         var containers = new List<ContainerInspectResponse>();
         foreach (var id in ids)
         {
-            containers.Add(await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(id)));
+            containers.Add(await fixture.InspectContainerAsync(id));
         }
         Assert.Equal(20, containers.Select(c => c.ID).Distinct().Count());
         Assert.Equal(ids.Select(id => id.ToString()), containers.Select(c => c.Config.Labels[DockerComputerProvider.SessionLabel]));

@@ -112,7 +112,8 @@ public sealed class LocalStateTests(LocalStateFixture fixture)
         var deployment = Assert.Single(await fixture.QueryAsync<string>("SELECT id FROM deployment"));
         // A volume whose session does not exist (a delete that never finished): nobody could ever reach it.
         var stray = Guid.NewGuid();
-        await fixture.Docker.Volumes.CreateAsync(new VolumesCreateParameters
+        // On Swarm on a node's engine (the first one's), where the provider keeps volumes.
+        await (await fixture.EnginesAsync())[0].Volumes.CreateAsync(new VolumesCreateParameters
         {
             Name = DockerComputerProvider.NameOf(stray),
             Labels = new Dictionary<string, string>

@@ -237,7 +237,8 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         var id = (await b.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
         await a.WaitForStateAsync(id, "idle");
 
-        await fixture.Docker.Containers.RemoveContainerAsync(DockerComputerProvider.NameOf(id), new ContainerRemoveParameters { Force = true });
+        var (engine, container) = await fixture.RequireContainerAsync(id);
+        await engine.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
         await a.WaitForStateAsync(id, "closed");
 
         Assert.Equal(["idle", "closed"], await StatesAsync(id));
@@ -277,7 +278,8 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         // The held session's restore, asked for through the replica that will die and claimed by it (the other is stopped
         // meanwhile): it waits inside the engine call that creates the computer, renewing its lease.
         fixture.Model.EnqueueFor(heldKey, ScriptStep.Answer("restored elsewhere"));
-        using var create = fixture.ReplicaEngine.Hold($"/containers/create?name={DockerComputerProvider.NameOf(held)}");
+        // On Swarm the computer is a service, created by name in the request's body, not its line.
+        using var create = fixture.ReplicaEngine.Hold(fixture.OnSwarm ? "/services/create" : $"/containers/create?name={DockerComputerProvider.NameOf(held)}");
         using (ReplicasAppFixture.Freeze(surviving))
         {
             await ownerOnServing.PostOkAsync($"/api/v0/sessions/{held}/messages", new { content = "wake up" });

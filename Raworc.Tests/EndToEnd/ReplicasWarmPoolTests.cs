@@ -58,7 +58,7 @@ public sealed class ReplicasWarmPoolTests(ReplicasWarmPoolAppFixture fixture)
         var containers = new List<ContainerInspectResponse>();
         foreach (var id in ids)
         {
-            containers.Add(await fixture.Docker.Containers.InspectContainerAsync(DockerComputerProvider.NameOf(id)));
+            containers.Add(await fixture.InspectContainerAsync(id));
         }
         Assert.Equal(Creates, containers.Select(c => c.ID).Distinct().Count());
         Assert.Equal(ids.Select(id => id.ToString()), containers.Select(c => c.Config.Labels[DockerComputerProvider.SessionLabel]));
@@ -86,12 +86,7 @@ public sealed class ReplicasWarmPoolTests(ReplicasWarmPoolAppFixture fixture)
         await sampling.CancelAsync();
         await sampler;
         Assert.Equal(size, most);
-        var owned = new Dictionary<string, IDictionary<string, bool>>
-        {
-            ["label"] = new Dictionary<string, bool> { [$"{DockerComputerProvider.DeploymentLabel}={deployment}"] = true },
-        };
-        await Waits.UntilAsync(async () => (await fixture.Docker.Containers.ListContainersAsync(
-                new ContainersListParameters { All = true, Filters = owned })).Count == Creates + size,
+        await Waits.UntilAsync(async () => (await fixture.RunningComputersAsync(deployment, all: true)).Count == Creates + size,
             $"the deployment runs {Creates} session computers and {size} pooled ones, no more", TimeSpan.FromSeconds(60));
 
         foreach (var id in ids)

@@ -1,7 +1,6 @@
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Raworc.ApiService.Computers;
-using Raworc.Tests.Computers;
 using Raworc.Tests.HostAgent;
 
 namespace Raworc.Tests.Infrastructure;
@@ -9,9 +8,11 @@ namespace Raworc.Tests.Infrastructure;
 /// <summary>
 /// The whole system with session computers: real containers of the real Host agent image, whose agents talk to
 /// the stand-in model server (OpenAI protocol) on loopback. Each test gives its sessions their own
-/// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key. Computers run under <see cref="TestRuntime.Name"/>.
+/// <c>OPENAI_API_KEY</c> secret and scripts the stand-in for that key. Computers run under <see cref="TestRuntime.Name"/>,
+/// on the provider <see cref="TestProvider.Name"/>: on the main engine, or on <c>eng/swarm-cluster.sh</c>'s test cluster
+/// (<see cref="OnSwarm"/>), which is brought up before the AppHost starts and left running for the next run.
 /// </summary>
-public class ComputersAppFixture : RaworcAppFixture
+public partial class ComputersAppFixture : RaworcAppFixture
 {
     /// <summary>The image <c>eng/host-agent-image.sh</c> built: <c>RAWORC_AGENT_IMAGE</c>, as for the script, or <c>raworc/host-agent:latest</c>.</summary>
     public static string SourceImage { get; } = Environment.GetEnvironmentVariable("RAWORC_AGENT_IMAGE") is { Length: > 0 } image ? image : "raworc/host-agent:latest";
@@ -51,17 +52,20 @@ public class ComputersAppFixture : RaworcAppFixture
     /// <summary>The spans the API exported (it sends them here over OTLP, as it would to the Aspire dashboard).</summary>
     public OtlpTraceReceiver Traces => _traces ?? throw new InvalidOperationException("Not started.");
 
-    /// <summary>A Docker client for looking at the computers.</summary>
+    /// <summary>
+    /// A client of the main engine (the Docker provider's; on Swarm the API's machine, which holds the images the cluster's
+    /// nodes are loaded from). The session's container on either provider: <see cref="ContainerAsync"/>.
+    /// </summary>
     public DockerClient Docker { get; } = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
 
-    /// <summary>Reads volumes through a never-started container of the agent image.</summary>
-    public DockerProbe Probe => new(Docker, Image);
+    /// <summary>Looks at sessions' containers and volumes on whichever engine holds them (either provider).</summary>
+    public SessionProbe Probe => new(this);
 
     protected override bool Computers => true;
 
     protected override IEnumerable<string> ExtraArguments => [$"--Raworc:HostAgentImage={Image}", $"--Raworc:HostAgentDesktopImage={DesktopImage}"];
 
-    protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>
+    protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(ProviderEnvironment)
     {
         ["Computers__SetupTimeoutSeconds"] = SetupTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__StartDeadlineSeconds"] = StartDeadline.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -91,6 +95,10 @@ public class ComputersAppFixture : RaworcAppFixture
         _model = await StandInModelServer.StartAsync();
         _traces = await OtlpTraceReceiver.StartAsync();
         await TagImageAsync();
+        if (OnSwarm)
+        {
+            await StartClusterAsync();
+        }
     }
 
     /// <summary>A fresh model key: given to a session as its <c>OPENAI_API_KEY</c> secret, it selects that session's stand-in script.</summary>
@@ -99,9 +107,10 @@ public class ComputersAppFixture : RaworcAppFixture
     /// <summary>Runs a command in the session's computer as the user <c>raworc</c>; returns stdout.</summary>
     public async Task<string> ExecAsync(Guid sessionId, params string[] command)
     {
-        var exec = await Docker.Exec.ExecCreateContainerAsync(DockerComputerProvider.NameOf(sessionId),
+        var (engine, container) = await RequireContainerAsync(sessionId);
+        var exec = await engine.Exec.ExecCreateContainerAsync(container.ID,
             new ContainerExecCreateParameters { Cmd = command, AttachStdout = true, AttachStderr = true, User = "raworc" });
-        using var stream = await Docker.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false);
+        using var stream = await engine.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var (stdout, _) = await stream.ReadOutputToEndAsync(cts.Token);
         return stdout;
@@ -111,8 +120,11 @@ public class ComputersAppFixture : RaworcAppFixture
     /// Runs <c>bash -c <paramref name="script"/></c> in the session's computer as the user <c>raworc</c> — the user the
     /// Host's tools run as — and returns its exit code and output. What it can do, the session's code can do.
     /// </summary>
-    public virtual async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null) =>
-        await RunInContainerAsync(Docker, DockerComputerProvider.NameOf(sessionId), script, timeout);
+    public async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null)
+    {
+        var (engine, container) = await RequireContainerAsync(sessionId);
+        return await RunInContainerAsync(engine, container.ID, script, timeout);
+    }
 
     /// <summary>Runs <c>bash -c <paramref name="script"/></c> as <c>raworc</c> in a container of <paramref name="engine"/>.</summary>
     protected static async Task<(long ExitCode, string Stdout, string Stderr)> RunInContainerAsync(
@@ -129,12 +141,42 @@ public class ComputersAppFixture : RaworcAppFixture
         }
     }
 
-    /// <summary>Tags <see cref="Image"/> from the image <c>eng/host-agent-image.sh</c> built.</summary>
-    public Task TagImageAsync() => Docker.Images.TagImageAsync(SourceImage,
-        new ImageTagParameters { RepositoryName = Image.Split(':')[0], Tag = Image.Split(':')[1] });
+    /// <summary>Tags <see cref="Image"/> from the image <c>eng/host-agent-image.sh</c> built; on Swarm, copies it to the nodes too.</summary>
+    public async Task TagImageAsync()
+    {
+        await Docker.Images.TagImageAsync(SourceImage, new ImageTagParameters { RepositoryName = Image.Split(':')[0], Tag = Image.Split(':')[1] });
+        await PublishImageAsync();
+    }
 
-    /// <summary>Removes the <see cref="Image"/> tag (the image itself stays under <c>latest</c>).</summary>
-    public Task UntagImageAsync() => Docker.Images.DeleteImageAsync(Image, new ImageDeleteParameters { Force = false });
+    /// <summary>
+    /// On Swarm (once the cluster is up), copies the main engine's <see cref="Image"/> to each node whose copy differs
+    /// (<c>eng/swarm-cluster.sh up</c>), as after a test changed it; on Docker nothing (the API reads the main engine's).
+    /// </summary>
+    public async Task PublishImageAsync()
+    {
+        if (!OnSwarm || _cluster.Count == 0)
+        {
+            return;
+        }
+        var (code, output) = await SwarmCluster.RunAsync("up", Image);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"eng/swarm-cluster.sh up failed ({code}): {output}");
+        }
+    }
+
+    /// <summary>Removes the <see cref="Image"/> tag (the image itself stays under <c>latest</c>); on Swarm from every node too.</summary>
+    public async Task UntagImageAsync()
+    {
+        await Docker.Images.DeleteImageAsync(Image, new ImageDeleteParameters { Force = false });
+        if (OnSwarm)
+        {
+            foreach (var engine in await EnginesAsync())
+            {
+                await engine.Images.DeleteImageAsync(Image, new ImageDeleteParameters { Force = true });
+            }
+        }
+    }
 
     public override async Task DisposeAsync()
     {
@@ -157,6 +199,10 @@ public class ComputersAppFixture : RaworcAppFixture
         if (_traces is not null)
         {
             await _traces.DisposeAsync();
+        }
+        if (OnSwarm)
+        {
+            await CleanClusterAsync(deployment);
         }
         Docker.Dispose();
     }

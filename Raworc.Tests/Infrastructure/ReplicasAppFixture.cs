@@ -29,7 +29,8 @@ public class ReplicasAppFixture : ComputersAppFixture
     protected override async Task BeforeStartAsync()
     {
         await base.BeforeStartAsync();
-        _engine = EngineProxy.Start(record: false);
+        // The engine the API is given: the main one, or on Swarm the manager's.
+        _engine = EngineProxy.Start(OnSwarm ? new Uri(SwarmAppFixture.ManagerEndpoint).AbsolutePath : "/var/run/docker.sock", record: false);
     }
 
     public override async Task DisposeAsync()

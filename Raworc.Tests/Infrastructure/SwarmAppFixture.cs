@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using Docker.DotNet;
 using Docker.DotNet.Models;
-using Raworc.ApiService.Computers;
-using Raworc.ApiService.Computers.Swarm;
 using Raworc.Tests.Computers;
 
 namespace Raworc.Tests.Infrastructure;
@@ -25,25 +21,11 @@ public class SwarmAppFixture : ComputersAppFixture
     /// <summary>The manager's engine (node 1 of the test cluster).</summary>
     public static string ManagerEndpoint => $"unix:///run/{ClusterName}-1.sock";
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DockerClient> _engines = new(StringComparer.Ordinal);
-
-    /// <summary>The Swarm manager.</summary>
-    public DockerClient Manager { get; } = new DockerClientConfiguration(new Uri(ManagerEndpoint)).CreateClient();
-
-    private Dictionary<string, string> _cluster = [];
-
-    /// <summary>
-    /// The address computers are given (<c>Computers:ApiUrl</c> from <c>eng/swarm-cluster.sh env</c>): this machine on the
-    /// nodes' network at the API's computer port, as for nodes on other machines; no computer on the cluster has the socket.
-    /// </summary>
-    public string ComputerApiUrl => _cluster["Computers__ApiUrl"];
+    /// <summary>Always: this fixture is the Swarm one, whatever <see cref="TestProvider.Name"/> says.</summary>
+    public override bool OnSwarm => true;
 
     protected override IReadOnlyDictionary<string, string> ApiEnvironment => new Dictionary<string, string>(base.ApiEnvironment)
     {
-        ["Computers__Provider"] = ComputerProviders.Swarm,
-        ["Computers__DockerEndpoint"] = ManagerEndpoint,
-        ["Computers__ApiUrl"] = ComputerApiUrl,
-        ["Computers__ComputerPort"] = _cluster["Computers__ComputerPort"],
         ["Computers__WarmPool"] = WarmPool.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -53,30 +35,10 @@ public class SwarmAppFixture : ComputersAppFixture
     /// <summary>Starts nothing where the cluster cannot run: every test of the collection is skipped then (<see cref="SwarmFactAttribute"/>).</summary>
     public override Task InitializeAsync() => SwarmCluster.CannotRunReason is null ? base.InitializeAsync() : Task.CompletedTask;
 
-    protected override async Task BeforeStartAsync()
-    {
-        await base.BeforeStartAsync();
-        var (code, output) = await SwarmCluster.RunAsync("up", Image);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"eng/swarm-cluster.sh up failed ({code}): {output}");
-        }
-        var (_, variables) = await SwarmCluster.RunAsync("env");
-        _cluster = variables.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2))
-            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
-    }
-
-    /// <summary>The engine of the node with this Swarm id (from its <c>raworc.engine</c> label); one client per engine, kept.</summary>
-    public async Task<DockerClient> NodeEngineAsync(string nodeId)
-    {
-        var node = await Manager.Swarm.InspectNodeAsync(nodeId);
-        return _engines.GetOrAdd(node.Spec.Labels[SwarmNodes.EngineLabel], endpoint => new DockerClientConfiguration(new Uri(endpoint)).CreateClient());
-    }
-
     /// <summary>
-    /// Where the session's computer runs now: its running task's node and container. The manager may record the task as
-    /// running a moment after its agent reported ready (the task state comes from the node's next status report), so this
-    /// asks again every 200 ms for up to 30 s.
+    /// Where the session's computer runs now, as the manager records it: its running task's node and container. The manager
+    /// may record the task as running a moment after its agent reported ready (the task state comes from the node's next
+    /// status report), so this asks again every 200 ms for up to 30 s.
     /// </summary>
     /// <exception cref="InvalidOperationException">The session's service has no running task after 30 s.</exception>
     public async Task<(string NodeId, string ContainerId)> ComputerAsync(Guid sessionId)
@@ -102,59 +64,6 @@ public class SwarmAppFixture : ComputersAppFixture
         }
     }
 
-    /// <summary>As on the Docker provider, in the session's running task, through the engine of the node that runs it.</summary>
-    public override async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null)
-    {
-        var (node, container) = await ComputerAsync(sessionId);
-        return await RunInContainerAsync(await NodeEngineAsync(node), container, script, timeout);
-    }
-
-    /// <summary>The session's service as the manager reports it, or null.</summary>
-    public async Task<SwarmService?> ServiceAsync(Guid sessionId)
-    {
-        try
-        {
-            return await Manager.Swarm.InspectServiceAsync(DockerComputerProvider.NameOf(sessionId));
-        }
-        catch (DockerApiException exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Deletes every session of this system and waits until their services are gone: the one-machine test cluster has
-    /// room for eight computers, and a test that needs several must not depend on what the collection's earlier tests
-    /// left running (the order of tests is the runner's).
-    /// </summary>
-    public async Task MakeRoomAsync()
-    {
-        using var admin = await AdminClientAsync();
-        var sessions = (await admin.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>("/api/v0/sessions?limit=1000"))!
-            .Select(session => (Guid)session!["id"]!).ToList();
-        foreach (var id in sessions)
-        {
-            using var deleted = await admin.DeleteAsync($"/api/v0/sessions/{id}");
-        }
-        await WaitUntilServicesRemovedAsync(sessions);
-    }
-
-    /// <summary>Waits (up to 120 s) until none of <paramref name="sessions"/> has a service on the cluster any more.</summary>
-    public async Task WaitUntilServicesRemovedAsync(IReadOnlyCollection<Guid> sessions)
-    {
-        await Waits.UntilAsync(async () =>
-        {
-            foreach (var id in sessions)
-            {
-                if (await ServiceAsync(id) is not null)
-                {
-                    return false;
-                }
-            }
-            return true;
-        }, "every session's service is removed", TimeSpan.FromSeconds(120));
-    }
-
     /// <summary>Reads a session's volume on the node that holds it.</summary>
     public async Task<DockerProbe> NodeProbeAsync(string nodeId) => new(await NodeEngineAsync(nodeId), Image);
 
@@ -164,36 +73,7 @@ public class SwarmAppFixture : ComputersAppFixture
         {
             return;
         }
-        var deployment = Assert.Single(await QueryAsync<string>("SELECT id FROM deployment"));
         await base.DisposeAsync();
-        // What this run left on the cluster: its services, then the volumes on every node.
-        var owned = $"{ComputerLabels.Deployment}={deployment}";
-        foreach (var service in await Manager.Swarm.ListServicesAsync(new ServicesListParameters { Filters = new ServiceFilter { Label = [owned] } }))
-        {
-            await Manager.Swarm.RemoveServiceAsync(service.ID);
-        }
-        foreach (var node in await Manager.Swarm.ListNodesAsync())
-        {
-            if (node.Status.State != "ready" || !node.Spec.Labels.TryGetValue(SwarmNodes.EngineLabel, out var endpoint))
-            {
-                continue;
-            }
-            using var engine = new DockerClientConfiguration(new Uri(endpoint)).CreateClient();
-            var filter = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [owned] = true } };
-            // The services' containers go away with them, but asynchronously: a volume still in use is retried briefly.
-            await Waits.UntilAsync(async () =>
-                (await engine.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter })).Count == 0,
-                "the removed services' containers are gone", TimeSpan.FromSeconds(30));
-            foreach (var volume in (await engine.Volumes.ListAsync(new VolumesListParameters { Filters = filter })).Volumes ?? [])
-            {
-                await engine.Volumes.RemoveAsync(volume.Name, force: true);
-            }
-        }
-        Manager.Dispose();
-        foreach (var engine in _engines.Values)
-        {
-            engine.Dispose();
-        }
     }
 }
 
@@ -235,7 +115,9 @@ public static class SwarmCluster
             start.ArgumentList.Add(argument);
         }
         using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        // `up` may copy images to both nodes (docker save | docker load): the desktop image alone took over 5 minutes at a
+        // load average of ~45, and the first system's start-up failed on that limit.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(arguments is ["up", ..] ? 20 : 5));
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
