@@ -128,7 +128,7 @@ internal sealed record TurnSplit(IReadOnlyList<TurnSplit.Step> Steps)
     }
 
     /// <summary>The spans under <paramref name="root"/> in its trace, at any depth.</summary>
-    private static List<ReceivedSpan> Descendants(IReadOnlyList<ReceivedSpan> spans, ReceivedSpan root)
+    internal static List<ReceivedSpan> Descendants(IReadOnlyList<ReceivedSpan> spans, ReceivedSpan root)
     {
         var inTrace = spans.Where(s => s.TraceId == root.TraceId).ToLookup(s => s.ParentSpanId);
         var found = new List<ReceivedSpan>();

@@ -184,7 +184,7 @@ internal static class WarmPoolBenchmark
             _serverGet.AddRange(gets.Select(g => Seconds(g.StartUnixNano, g.EndUnixNano)));
             // Npgsql traces the transaction's statements, not its COMMIT: the commit lies between the last one's end and the
             // ready report's answer.
-            var statements = Descendants(spans, idle).Where(s => s.Kind == ReceivedSpan.Client && IsPostgres(s)).ToList();
+            var statements = TurnSplit.Descendants(spans, idle).Where(s => s.Kind == ReceivedSpan.Client && IsPostgres(s)).ToList();
             var lastStatement = statements.Select(s => s.EndUnixNano).DefaultIfEmpty(idle.EndUnixNano).Max();
             _readyStatements.Add(statements.Count);
             var stamped = Nanos(create.StartedAt);
@@ -227,23 +227,6 @@ internal static class WarmPoolBenchmark
 
         private static bool IsPostgres(ReceivedSpan span) =>
             (span.Attributes.GetValueOrDefault("db.system") ?? span.Attributes.GetValueOrDefault("db.system.name")) == "postgresql";
-
-        private static List<ReceivedSpan> Descendants(IReadOnlyList<ReceivedSpan> spans, ReceivedSpan root)
-        {
-            var inTrace = spans.Where(s => s.TraceId == root.TraceId).ToLookup(s => s.ParentSpanId);
-            var found = new List<ReceivedSpan>();
-            var pending = new Stack<string>();
-            pending.Push(root.SpanId);
-            while (pending.TryPop(out var parent))
-            {
-                foreach (var child in inTrace[parent])
-                {
-                    found.Add(child);
-                    pending.Push(child.SpanId);
-                }
-            }
-            return found;
-        }
 
         private static double Seconds(ulong from, ulong to) => ((double)to - from) / 1e9;
 
