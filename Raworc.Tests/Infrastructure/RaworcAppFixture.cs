@@ -157,11 +157,13 @@ public class RaworcAppFixture : IAsyncLifetime
                 // A free port, not the contract's 9000: a development run or another test run may hold that one.
                 $"--Raworc:ApiPort={FreePort()}",
                 $"--Raworc:DataVolume={DataVolume}",
-                // The testing builder makes a stop wait until the orchestrator has removed every container (8–15 s a
-                // system on the 2-core machine, about 20 times a run). Nothing of a system without a data volume outlives
-                // it, so its stop returns at once and the removal goes on beside the next system's start; a system on a
-                // data volume still waits, so its next Postgres never meets the old one on the same files.
-                $"--DcpPublisher:WaitForResourceCleanup={(DataVolume.Length > 0 ? "true" : "false")}",
+                // The testing builder makes a stop wait until the orchestrator has removed every resource (8–15 s a
+                // system on the 2-core machine). A system without computers and without a data volume leaves nothing to
+                // clean up after it, so its stop returns at once and the removal goes on beside the next system's start.
+                // A system with computers still waits: its fixture removes what its API left only once that API is gone
+                // (else the API, still running, made or removed the same containers, and the clean-up failed). A system
+                // on a data volume still waits, so its next Postgres never meets the old one on the same files.
+                $"--DcpPublisher:WaitForResourceCleanup={(Computers || DataVolume.Length > 0 ? "true" : "false")}",
                 .. ExtraArguments,
             ],
             cts.Token);
