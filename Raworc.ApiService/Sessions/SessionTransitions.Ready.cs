@@ -12,7 +12,10 @@ public sealed partial class SessionTransitions
     /// deadline, then its <c>state</c> event, one transaction), in three round trips instead of six: the conditional
     /// update checks in the same statement that no user message waits (which would make the report init → busy) and
     /// that the owner has no enabled webhook for <c>session.state</c> (whose delivery the general path writes), and
-    /// returns the session as it left it (no read back). Redis follows after the commit, as on the general path.
+    /// returns the session as it left it (no read back). Redis follows after the commit, as on the general path. Its SET list
+    /// repeats <c>UpdateAsync</c>'s idle case: a change there is a change here (the test
+    /// <c>SessionLifecycleTests.AFirstReadyReportWritesTheSameSessionAndStateEventOnTheShortPathAsOnTheGeneralOne</c> compares what
+    /// both paths write).
     /// </summary>
     /// <param name="sessionId">The session whose Host reports ready.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net;
 using Raworc.Tests.Infrastructure;
 
@@ -29,6 +30,66 @@ public sealed class SessionLifecycleTests(RaworcAppFixture fixture)
         Assert.Equal("busy", (string?)(await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/busy"))["state"]);
 
         Assert.Equal("idle", (string?)(await host.PostOkAsync($"/api/v0/sessions/{session.Id()}/idle"))["state"]);
+    }
+
+    [Fact]
+    public async Task AFirstReadyReportWritesTheSameSessionAndStateEventOnTheShortPathAsOnTheGeneralOne()
+    {
+        // A new session's first ready report takes a path of its own (one UPDATE … RETURNING, SessionTransitions.Ready.cs)
+        // that repeats the general transition's columns; an owner with a session.state webhook takes the general path.
+        // Whatever either writes, the other must write too.
+        var (_, plain) = await fixture.CreateOperatorAsync("ready-short");
+        var (_, hooked) = await fixture.CreateOperatorAsync("ready-general");
+        using var _ = plain;
+        using var __ = hooked;
+        (await hooked.PostAsync("/api/v0/webhooks", Http.Json(new { url = "https://hooks.example.com/raworc", event_types = new[] { "session.state" } })))
+            .EnsureSuccessStatusCode();
+
+        async Task<(JsonObject Row, JsonObject Event)> ReadyAsync(HttpClient client)
+        {
+            var id = (await client.CreateSessionAsync(new { timeout_seconds = 120, metadata = new { k = "v" } })).Id();
+            using var host = fixture.CreateHostClient(id);
+            await host.PostOkAsync($"/api/v0/sessions/{id}/idle");
+            var row = JsonNode.Parse(Assert.Single(await fixture.QueryAsync<string>("SELECT row_to_json(s)::text FROM sessions s WHERE id = @id", ("id", id))))!.AsObject();
+            var change = JsonNode.Parse(Assert.Single(await fixture.QueryAsync<string>(
+                "SELECT session::text FROM state_changes WHERE session_id = @id AND state = 'idle'", ("id", id))))!.AsObject();
+            return (row, change);
+        }
+
+        var (shortRow, shortEvent) = await ReadyAsync(plain);
+        var (generalRow, generalEvent) = await ReadyAsync(hooked);
+        // The general path it was: it recorded the webhook's delivery of the idle state.
+        Assert.Contains("idle", await fixture.QueryAsync<string>("SELECT payload::jsonb -> 'data' ->> 'state' FROM webhook_deliveries " +
+            "WHERE session_id = @id AND event_type = 'session.state'", ("id", (Guid)generalRow["id"]!)));
+
+        foreach (var (row, what) in new[] { (shortRow, "short"), (generalRow, "general") })
+        {
+            // One moment stamps the report: activity, start, first ready; the idle deadline is the timeout after it.
+            var at = (DateTimeOffset)row["last_activity_at"]!;
+            Assert.True(at == (DateTimeOffset?)row["started_at"] && at == (DateTimeOffset?)row["first_ready_at"], $"{what}: {row}");
+            Assert.Equal(at.AddSeconds(120), (DateTimeOffset?)row["auto_close_at"]);
+        }
+        // Every other column: the same value, or the session's own on both sides.
+        string[] own = ["id", "name", "created_by", "created_by_operator_id", "created_at", "last_activity_at", "started_at", "first_ready_at",
+            "auto_close_at", "boot_ticket_hash"];
+        Assert.Equal(shortRow.Select(p => p.Key).Order(), generalRow.Select(p => p.Key).Order());
+        foreach (var (key, value) in shortRow.Where(p => !own.Contains(p.Key)))
+        {
+            Assert.True(JsonNode.DeepEquals(value, generalRow[key]), $"{key}: {value?.ToJsonString()} on the short path, {generalRow[key]?.ToJsonString()} on the general one");
+        }
+        foreach (var key in own)
+        {
+            Assert.True((shortRow[key] is null) == (generalRow[key] is null), $"{key}: {shortRow[key]?.ToJsonString()} / {generalRow[key]?.ToJsonString()}");
+        }
+
+        // The state event carries the session as the response shows it: the same fields, the same values apart from its own.
+        Assert.Equal(shortEvent.Select(p => p.Key), generalEvent.Select(p => p.Key));
+        foreach (var (key, value) in shortEvent)
+        {
+            Assert.True(JsonNode.DeepEquals(value, generalEvent[key]) || (value is not null && generalEvent[key] is not null
+                && key is "id" or "name" or "created_by" or "created_at" or "last_activity_at" or "started_at" or "auto_close_at"),
+                $"{key}: {value?.ToJsonString()} on the short path, {generalEvent[key]?.ToJsonString()} on the general one");
+        }
     }
 
     [Fact]
