@@ -17,4 +17,10 @@ internal static class ComputerLabels
 
     /// <summary>Set (value <c>copy</c>) on short-lived helper containers only; a session's computer has none.</summary>
     public const string Role = "raworc.role";
+
+    /// <summary>
+    /// A Swarm node label, not a container's: the address of the node's own engine (<c>unix:///…</c> or
+    /// <c>tcp://host:port</c>), through which the API reaches the node's volumes and containers and the AppHost its computers.
+    /// </summary>
+    public const string NodeEngine = "raworc.engine";
 }

@@ -14,9 +14,15 @@ namespace Raworc.AppHost.SessionComputers;
 /// for the label <c>raworc.deployment=&lt;id&gt;</c> of the Docker engine the API was given (<see cref="EngineOfAsync"/>),
 /// lists the containers that exist, and publishes one
 /// <see cref="SessionComputerResource"/> per session computer (helper containers, labelled <c>raworc.role</c>, are left
-/// out): state, image, container id, runtime, session id, created/started/stopped times and exit code. A computer that
-/// is removed is hidden (state <c>Removed</c>); one that comes back under the same name (a restored session) shows
-/// again. A dropped event stream is re-opened with a backoff of 1 s doubling to 30 s, after a fresh listing.
+/// out): state, image, container id and name, runtime, session id, node, created/started/stopped times and exit code.
+/// A computer is named by its session, <c>raworc-session-&lt;session id&gt;</c> (a pooled computer not yet claimed, by its
+/// container's name). A computer that is removed is hidden (state <c>Removed</c>); one that comes back under the same
+/// name (a restored session) shows again. A dropped event stream is re-opened with a backoff of 1 s doubling to 30 s,
+/// after a fresh listing.
+/// With <c>Computers__Provider=swarm</c> in the API's environment, that engine is the Swarm's manager: the watcher lists
+/// its nodes every <see cref="NodePoll"/> and watches each ready node's own engine (its <c>raworc.engine</c> node label,
+/// as the API reaches it) the same way, so a computer shows whichever node runs it; a node that goes down or leaves stops
+/// being watched and its computers are hidden until it is back.
 /// </summary>
 internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnectionString database,
     DistributedApplicationExecutionContext executionContext, ResourceNotificationService notifications, ResourceLoggerService loggers,
@@ -28,9 +34,18 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
     private static readonly HashSet<string> Refreshing = ["create", "start", "restart", "die", "stop", "kill", "pause", "unpause", "oom"];
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
-    // Every resource ever shown, by container name: the notification service refuses a second instance for one name.
+    /// <summary>How often the Swarm's node list is read (a node that joins, comes back or leaves is seen within this).</summary>
+    public static readonly TimeSpan NodePoll = TimeSpan.FromSeconds(5);
+
+    /// <summary>The prefix of a session computer's resource name, before the session id ("D" format).</summary>
+    public const string NamePrefix = "raworc-session-";
+
+    // Swarm's own label on a task's container: the node that runs it.
+    private const string SwarmNodeLabel = "com.docker.swarm.node.id";
+
+    // Every resource ever shown, by name: the notification service refuses a second instance for one name.
     private readonly ConcurrentDictionary<string, SessionComputerResource> _resources = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _live = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LiveComputer> _live = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,9 +55,16 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             await notifications.WaitForResourceHealthyAsync(api.Name, stoppingToken);
             var deployment = await ReadDeploymentAsync(stoppingToken);
             using var docker = new DockerClientConfiguration(new Uri(await EngineOfAsync(api, executionContext, logger, stoppingToken))).CreateClient();
-            var logs = new SessionComputerLogs(docker, loggers, name => _live.ContainsKey(name), logger);
+            var logs = new SessionComputerLogs(loggers, name => _live.TryGetValue(name, out var live) ? (live.Engine, live.ContainerId) : null, logger);
             var following = logs.RunAsync(stoppingToken);
-            await RetryAsync("The Docker engine's events stopped", async () => await WatchAsync(docker, logs, deployment, stoppingToken), stoppingToken);
+            if (await SettingOfAsync(api, executionContext, logger, "Computers__Provider", stoppingToken) == "swarm")
+            {
+                await WatchNodesAsync(docker, logs, deployment, stoppingToken);
+            }
+            else
+            {
+                await RetryAsync("The Docker engine's events stopped", async () => await WatchAsync(docker, logs, deployment, stoppingToken), stoppingToken);
+            }
             await following;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -50,18 +72,82 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         }
     }
 
+    // Swarm: one engine watch per ready node with an engine address, started and stopped as the manager's node list changes.
+    private async Task WatchNodesAsync(IDockerClient manager, SessionComputerLogs logs, string deployment, CancellationToken stoppingToken)
+    {
+        var watched = new Dictionary<string, (DockerClient Engine, CancellationTokenSource Stop, Task Watch)>(StringComparer.Ordinal);
+        try
+        {
+            while (true)
+            {
+                IEnumerable<NodeListResponse>? nodes = null;
+                try
+                {
+                    nodes = await manager.Swarm.ListNodesAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is DockerApiException or HttpRequestException or IOException or TimeoutException && !stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("The Swarm's nodes could not be listed ({Reason}); trying again in {Delay}", ex.Message, NodePoll);
+                }
+                if (nodes is not null)
+                {
+                    var ready = nodes
+                        .Where(n => n.Status?.State == "ready" && n.Spec?.Labels?.ContainsKey(ComputerLabels.NodeEngine) == true)
+                        .Select(n => n.Spec.Labels[ComputerLabels.NodeEngine])
+                        .ToHashSet(StringComparer.Ordinal);
+                    foreach (var endpoint in watched.Keys.Where(e => !ready.Contains(e)).ToList())
+                    {
+                        var (engine, stop, watch) = watched[endpoint];
+                        watched.Remove(endpoint);
+                        await stop.CancelAsync();
+                        await watch.ContinueWith(_ => { }, TaskScheduler.Default);
+                        stop.Dispose();
+                        foreach (var name in _live.Where(p => p.Value.Engine == engine).Select(p => p.Key).ToList())
+                        {
+                            await HideAsync(name, containerId: null);
+                        }
+                        engine.Dispose();
+                    }
+                    foreach (var endpoint in ready.Where(e => !watched.ContainsKey(e)))
+                    {
+                        var engine = new DockerClientConfiguration(new Uri(endpoint)).CreateClient();
+                        var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                        var watch = RetryAsync($"The events of the node engine {endpoint} stopped",
+                            async () => await WatchAsync(engine, logs, deployment, stop.Token), stop.Token);
+                        watched[endpoint] = (engine, stop, watch);
+                    }
+                }
+                await Task.Delay(NodePoll, stoppingToken);
+            }
+        }
+        finally
+        {
+            foreach (var (engine, stop, watch) in watched.Values)
+            {
+                await stop.CancelAsync();
+                await watch.ContinueWith(_ => { }, TaskScheduler.Default);
+                stop.Dispose();
+                engine.Dispose();
+            }
+        }
+    }
+
     /// <summary>
     /// The engine the API runs its computers on: <c>Computers__DockerEndpoint</c> as the API's environment has it (set by
     /// the AppHost from its own setting, or by whoever configured the resource), else the API's default, the local socket.
+    /// With the Swarm provider it is the manager's.
     /// </summary>
     internal static async Task<string> EngineOfAsync(IResource api, DistributedApplicationExecutionContext executionContext, ILogger logger,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        await SettingOfAsync(api, executionContext, logger, DockerEngineSetting.Variable, cancellationToken) ?? DockerEngineSetting.DefaultEndpoint;
+
+    /// <summary>An environment variable of the API resource as it will be started, or null when it has none or an empty one.</summary>
+    private static async Task<string?> SettingOfAsync(IResource api, DistributedApplicationExecutionContext executionContext, ILogger logger,
+        string variable, CancellationToken cancellationToken)
     {
         var configuration = await ExecutionConfigurationBuilder.Create(api).WithEnvironmentVariablesConfig()
             .BuildAsync(executionContext, logger, cancellationToken);
-        return configuration.EnvironmentVariables.FirstOrDefault(v => v.Key == DockerEngineSetting.Variable).Value is { Length: > 0 } engine
-            ? engine
-            : DockerEngineSetting.DefaultEndpoint;
+        return configuration.EnvironmentVariables.FirstOrDefault(v => v.Key == variable).Value is { Length: > 0 } value ? value : null;
     }
 
     private async Task<string> ReadDeploymentAsync(CancellationToken cancellationToken)
@@ -121,12 +207,12 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             var present = new HashSet<string>(StringComparer.Ordinal);
             foreach (var container in listed.Where(c => !c.Labels.ContainsKey(ComputerLabels.Role)))
             {
-                present.Add(container.Names.FirstOrDefault()?.TrimStart('/') ?? container.ID);
+                present.Add(container.ID);
                 await RefreshAsync(docker, container.ID, cancellationToken);
             }
-            foreach (var gone in _live.Keys.Where(name => !present.Contains(name)).ToList())
+            foreach (var (name, live) in _live.Where(p => p.Value.Engine == docker && !present.Contains(p.Value.ContainerId)).ToList())
             {
-                await HideAsync(gone);
+                await HideAsync(name, live.ContainerId);
             }
 
             await foreach (var message in events.Reader.ReadAllAsync(cancellationToken))
@@ -136,9 +222,10 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
                 {
                     continue;
                 }
-                if (message.Action == "destroy" && attributes.TryGetValue("name", out var name))
+                if (message.Action == "destroy" && attributes.TryGetValue("name", out var containerName))
                 {
-                    await HideAsync(name);
+                    // Only the container the resource shows: a restored session's new computer may already be up elsewhere.
+                    await HideAsync(NameOf(containerName, attributes), id);
                 }
                 else if (Refreshing.Contains(message.Action))
                 {
@@ -157,7 +244,20 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         }
     }
 
-    // Publishes the container's current state; returns its name, or null when it is already gone (its destroy follows).
+    /// <summary>
+    /// The resource name of a computer: <c>raworc-session-&lt;session id&gt;</c> from its session label (on either provider,
+    /// whatever the container is called: a Swarm task's container is <c>&lt;service&gt;.1.&lt;task id&gt;</c>, new at every
+    /// restore), else the container's own name (a pooled computer before its claim).
+    /// </summary>
+    /// <param name="containerName">The container's name, with or without Docker's leading <c>/</c>.</param>
+    /// <param name="labels">The container's labels.</param>
+    internal static string NameOf(string containerName, IDictionary<string, string>? labels) =>
+        labels is not null && labels.TryGetValue(ComputerLabels.Session, out var session) && Guid.TryParse(session, out var id)
+            ? NamePrefix + id.ToString("D")
+            : containerName.TrimStart('/');
+
+    // Publishes the container's current state; returns its resource name, or null when it is gone (its destroy follows)
+    // or older than the computer the resource shows (a late event of a restored session's previous container).
     private async Task<string?> RefreshAsync(IDockerClient docker, string id, CancellationToken cancellationToken)
     {
         ContainerInspectResponse container;
@@ -170,9 +270,14 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             return null;
         }
 
-        var name = container.Name.TrimStart('/');
+        var name = NameOf(container.Name, container.Config.Labels);
+        var shown = new LiveComputer(docker, container.ID, container.Created);
+        var current = _live.AddOrUpdate(name, shown, (_, live) => live.ContainerId == container.ID || live.Created <= container.Created ? shown : live);
+        if (current != shown)
+        {
+            return null;
+        }
         var resource = _resources.GetOrAdd(name, key => new SessionComputerResource(key, api));
-        _live[name] = container.ID;
         var status = container.State?.Status ?? "unknown";
         var exited = status is "exited" or "dead";
         var stateStyle = status switch
@@ -183,6 +288,7 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             _ => KnownResourceStateStyles.Warn,
         };
         container.Config.Labels.TryGetValue(ComputerLabels.Session, out var sessionId);
+        container.Config.Labels.TryGetValue(SwarmNodeLabel, out var nodeId);
         await notifications.PublishUpdateAsync(resource, name, snapshot => snapshot with
         {
             ResourceType = "Container",
@@ -196,16 +302,20 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             [
                 new("container.image", container.Config.Image),
                 new("container.id", container.ID),
+                new("container.name", container.Name.TrimStart('/')),
                 new("container.runtime", container.HostConfig?.Runtime ?? ""),
                 new(ComputerLabels.Session, sessionId ?? ""),
+                new("swarm.node.id", nodeId ?? ""),
             ],
         });
         return name;
     }
 
-    private async Task HideAsync(string name)
+    // Hides a computer whose container is gone: the one with containerId, or (null) whichever the resource shows.
+    private async Task HideAsync(string name, string? containerId)
     {
-        if (!_live.TryRemove(name, out _) || !_resources.TryGetValue(name, out var resource))
+        if (!_live.TryGetValue(name, out var live) || (containerId is not null && live.ContainerId != containerId)
+            || !_live.TryRemove(KeyValuePair.Create(name, live)) || !_resources.TryGetValue(name, out var resource))
         {
             return;
         }
@@ -231,6 +341,9 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         DateTime.TryParse(text, null, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var time) && time.Year > 1
             ? time
             : null;
+
+    // The container a resource shows, on the engine that runs it (the one engine, or a Swarm node's).
+    private sealed record LiveComputer(IDockerClient Engine, string ContainerId, DateTime Created);
 
     // Progress<T> would post each event to the thread pool, out of order; this keeps the engine's order.
     private sealed class ChannelProgress(ChannelWriter<Message> writer) : IProgress<Message>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Aspire.Hosting.ApplicationModel;
 using System.Security.Cryptography;
 using Docker.DotNet.Models;
 using Raworc.Tests.HostAgent;
@@ -293,6 +295,67 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
             ["desired-state"] = new Dictionary<string, bool> { ["running"] = true },
         },
     });
+
+    [SwarmFact]
+    public async Task TheDashboardShowsEachComputerByItsSessionOnWhicheverNodeRunsItWithItsConsole()
+    {
+        // Found reading the dashboard on a Swarm: it watched the manager's engine alone, so a computer on another node
+        // never showed, and one on the manager showed under its task container's name, a new one at each restore.
+        var (_, client) = await fixture.CreateOperatorAsync("swarm-shown");
+        using var _ = client;
+        var worker = (await fixture.Manager.Swarm.ListNodesAsync()).Single(node => node.ManagerStatus is null).ID;
+        // The scheduler spreads new sessions over the nodes: within a few, one lands on the worker, which only its own
+        // engine sees.
+        Guid id = default;
+        for (var attempt = 0; attempt < 4 && id == default; attempt++)
+        {
+            var candidate = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+            await client.WaitForStateAsync(candidate, "idle");
+            if ((await fixture.ServiceAsync(candidate))!.Spec.Labels["raworc.node"] == worker)
+            {
+                id = candidate;
+            }
+        }
+        Assert.NotEqual(default, id);
+        var name = $"raworc-session-{id:D}";
+        var (node, first) = await fixture.ComputerAsync(id);
+        Assert.Equal(worker, node);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var notifications = fixture.App.ResourceNotifications;
+
+        var shown = await notifications.WaitForResourceAsync(name,
+            e => e.Snapshot.State?.Text == KnownResourceStates.Running && !e.Snapshot.IsHidden, cts.Token);
+        var properties = shown.Snapshot.Properties.ToDictionary(p => p.Name, p => p.Value);
+        Assert.Equal(first, properties["container.id"]);
+        Assert.Equal(worker, properties["swarm.node.id"]);
+        Assert.Equal(id.ToString("D"), properties["raworc.session-id"]);
+        Assert.StartsWith($"{name}.1.", (string?)properties["container.name"]);
+        var relationship = Assert.Single(shown.Snapshot.Relationships);
+        Assert.Equal((ResourceNames.Api, "Parent"), (relationship.ResourceName, relationship.Type));
+        var logs = fixture.App.Services.GetRequiredService<ResourceLoggerService>();
+        await foreach (var batch in logs.WatchAsync(name).WithCancellation(cts.Token))
+        {
+            if (batch.Any(line => line.Content.Contains("Loaded the newest 0 messages; ready", StringComparison.Ordinal)))
+            {
+                break;
+            }
+        }
+
+        // Closed, then restored: a new task and container on the same node, under the same name.
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+        await notifications.WaitForResourceAsync(name, e => e.Snapshot.State?.Text == KnownResourceStates.Exited || e.Snapshot.State?.Text == "Removed", cts.Token);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle");
+        var (_, second) = await fixture.ComputerAsync(id);
+        Assert.NotEqual(first, second);
+        await notifications.WaitForResourceAsync(name, e => e.Snapshot.State?.Text == KnownResourceStates.Running && !e.Snapshot.IsHidden
+            && e.Snapshot.Properties.Any(p => p.Name == "container.id" && (string?)p.Value == second), cts.Token);
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v0/sessions/{id}")).StatusCode);
+        var removed = await notifications.WaitForResourceAsync(name, e => e.Snapshot.IsHidden, cts.Token);
+        Assert.Equal("Removed", removed.Snapshot.State?.Text);
+    }
 
     /// <summary>
     /// The container the session shows, once it shows one other than <paramref name="not"/>: Swarm starts a task's container
