@@ -76,20 +76,13 @@ public static class SetupRunner
     /// <summary>
     /// The outcome in <c>logs/setup.status</c> (<see cref="SetupOutcome.Parse"/>), for the ready report: the API then need
     /// not read the file out of the computer. Null when the file is missing or unreadable; only its first 4 KiB are read
-    /// (the session's code can write it).
+    /// (the session's code can write it), and nothing when it is not a regular file (<see cref="SessionFiles"/>).
     /// </summary>
     /// <param name="sessionDirectory">The session folder.</param>
     public static SetupOutcome? ReadOutcome(string sessionDirectory)
     {
-        string text;
-        try
-        {
-            using var file = File.OpenRead(Path.Combine(sessionDirectory, "logs", "setup.status"));
-            var buffer = new byte[4096];
-            var length = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            text = System.Text.Encoding.UTF8.GetString(buffer, 0, length);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        // Not File.OpenRead: the session's code can put a FIFO there, and opening that would wait for a writer for ever.
+        if (SessionFiles.TryReadText(Path.Combine(sessionDirectory, "logs", "setup.status"), 4096) is not { } text)
         {
             return null;
         }

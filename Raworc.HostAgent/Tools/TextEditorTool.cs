@@ -176,6 +176,11 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         {
             throw new ToolException($"The file '{path}' does not exist.");
         }
+        if (SessionFiles.IsSpecial(full))
+        {
+            // A FIFO would make the read wait for a writer for ever, a device never end.
+            throw new ToolException($"'{path}' is not a regular file (a pipe, socket or device); use bash to look at it.");
+        }
 
         return info.Length <= MaxFileBytes
             ? File.ReadAllText(full)

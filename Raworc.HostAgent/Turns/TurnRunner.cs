@@ -51,7 +51,7 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
             return posted;
         }
 
-        var messages = new List<ChatMessage> { new(ChatRole.System, await SystemPromptAsync(cancellationToken)) };
+        var messages = new List<ChatMessage> { new(ChatRole.System, SystemPrompt()) };
         messages.AddRange(ConversationHistory.Build(history, options.HistoryBudgetChars));
         var chatOptions = new ChatOptions
         {
@@ -159,14 +159,16 @@ public sealed class TurnRunner(IChatClient? chatClient, ModelOptions modelOption
         }
     }
 
-    private async Task<string> SystemPromptAsync(CancellationToken cancellationToken)
-    {
-        if (!File.Exists(options.InstructionsPath))
-        {
-            return options.SystemPrompt;
-        }
+    /// <summary>Most characters of <c>code/instructions.md</c> a turn takes: the API's limit for a session's instructions.</summary>
+    internal const int MaxInstructionsChars = 100_000;
 
-        var instructions = await File.ReadAllTextAsync(options.InstructionsPath, cancellationToken);
+    private string SystemPrompt()
+    {
+        // The session's code can rewrite the file: a FIFO is skipped (reading it would wait for ever), and at most
+        // MaxInstructionsChars are taken, the API's own limit for instructions (4 UTF-8 bytes a character at most).
+        var instructions = SessionFiles.TryReadText(options.InstructionsPath, MaxInstructionsChars * 4) is { } text
+            ? text[..Math.Min(text.Length, MaxInstructionsChars)]
+            : null;
         return string.IsNullOrWhiteSpace(instructions)
             ? options.SystemPrompt
             : $"{options.SystemPrompt}\n\n# Instructions for this session\n\n{instructions.Trim()}";

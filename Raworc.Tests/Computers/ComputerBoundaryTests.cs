@@ -615,6 +615,46 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    public async Task PipesTheSessionsCodeLeftWhereThePlatformWritesItsLogsDoNotHangItsNextStartOrTurn()
+    {
+        // Found reading what a computer reads at its start: the session's code could put FIFOs where the platform writes its
+        // logs and setup status and reads the instructions. Opening a FIFO waits for a writer for ever: each turn then hung
+        // reading the instructions, and each later start hung until the start deadline made the session errored, for good.
+        var key = ComputersAppFixture.NewModelKey();
+        var (_, client) = await fixture.CreateOperatorAsync("piper");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new { instructions = "Answer in French.", secrets = new { OPENAI_API_KEY = key } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        var piped = await fixture.RunInsideAsync(id, """
+            cd /session/logs && rm -f setup.status setup.log desktop.log && mkfifo setup.status setup.status.tmp setup.log desktop.log
+            rm -f /session/code/instructions.md && mkfifo /session/code/instructions.md && echo piped
+            """);
+        Assert.Equal("piped\n", piped.Stdout);
+
+        // A turn: its instructions are a pipe, so it goes on with the platform's system prompt alone.
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("bonjour"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "hi" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+        Assert.Equal("bonjour", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+        Assert.DoesNotContain("Answer in French.", Assert.Single(fixture.Model.Requests, r => r.ApiKey == key).System, StringComparison.Ordinal);
+
+        // The next start: the pipes where the platform writes are gone, replaced by files where it writes. (The session's own
+        // instructions.md is left as it is; gVisor keeps a FIFO in its own kernel only, so it survives the restart under runc
+        // alone and is not looked at here.)
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+        var left = await fixture.RunInsideAsync(id, """
+            for f in /session/logs/setup.status /session/logs/setup.status.tmp /session/logs/setup.log /session/logs/desktop.log; do
+              [ -p "$f" ] && echo "pipe $f"
+            done
+            head -1 /session/logs/setup.status
+            """);
+        Assert.Equal("result=none\n", left.Stdout);
+    }
+
+    [Fact]
     public async Task CommandWhoseOutputHoldsANulByteIsStillShownAsAToolExecution()
     {
         // Found by a break-out attempt: one NUL byte in a command's output made the API refuse the tool_execution

@@ -6,6 +6,18 @@
 # its claim; elsewhere RAWORC_HOST_TOKEN_FILE) and a new volume's files, then runs setup.sh through
 # /usr/local/bin/raworc-setup (RAWORC_SETUP_COMMAND) and reports ready.
 set -u
+# The session's code may have left something other than a folder or a file where the platform writes its logs: a FIFO
+# would make the write wait for a reader for ever, at every start (test
+# ComputerBoundaryTests.PipesTheSessionsCodeLeftWhereThePlatformWritesItsLogsDoNotHangItsNextStartOrTurn). Whatever is
+# there and is not what it should be goes; the session's files elsewhere are never touched.
+if [ -L /session/logs ] || { [ -e /session/logs ] && [ ! -d /session/logs ]; }; then
+  rm -f -- /session/logs
+fi
+for f in /session/logs/desktop.log /session/logs/setup.log /session/logs/setup.status /session/logs/setup.status.tmp; do
+  if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then
+    rm -rf -- "$f"
+  fi
+done
 mkdir -p /session/code /session/data /session/logs
 mkdir -p -m 0700 /session/secrets
 if [ -n "${RAWORC_DESKTOP_SIZE:-}" ] && [ -x /usr/local/bin/raworc-desktop ]; then

@@ -22,6 +22,8 @@ limit=${RAWORC_SETUP_TIMEOUT:-300}
 mkdir -p /session/code /session/data /session/secrets "$logs"
 
 write_status() { # result exit_code
+  # Removed first: setup.sh may have left a FIFO there, which the redirection would wait on.
+  rm -rf -- "$status.tmp"
   printf 'result=%s\nexit_code=%s\ntimeout_seconds=%s\nfinished_at=%s\n' \
     "$1" "$2" "$limit" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$status.tmp" && mv -f "$status.tmp" "$status"
 }
