@@ -35,6 +35,8 @@ public static class SetupRunner
         try
         {
             Directory.CreateDirectory(logs);
+            // Removed first: a FIFO the session's code left there would make the write wait for ever.
+            File.Delete(status + ".tmp");
             File.WriteAllText(status + ".tmp", string.Create(CultureInfo.InvariantCulture,
                 $"result=none\nexit_code=\ntimeout_seconds={LimitSeconds()}\nfinished_at={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\n"));
             File.Move(status + ".tmp", status, overwrite: true);

@@ -34,6 +34,12 @@ public sealed class ToolLog(string directory)
         try
         {
             Directory.CreateDirectory(directory);
+            // The session's code can replace the log by a FIFO, which an append would wait on for ever (and every later
+            // tool call behind this gate): anything but a regular file there is removed first.
+            if (SessionFiles.IsSpecial(FilePath))
+            {
+                File.Delete(FilePath);
+            }
             await File.AppendAllTextAsync(FilePath, entry.ToJsonString(new JsonSerializerOptions { WriteIndented = false }) + "\n", cancellationToken);
         }
         catch (IOException)

@@ -626,17 +626,21 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         var id = (await client.CreateSessionAsync(new { instructions = "Answer in French.", secrets = new { OPENAI_API_KEY = key } })).Id();
         await client.WaitForStateAsync(id, "idle");
         var piped = await fixture.RunInsideAsync(id, """
-            cd /session/logs && rm -f setup.status setup.log desktop.log && mkfifo setup.status setup.status.tmp setup.log desktop.log
+            cd /session/logs && rm -f setup.status setup.log desktop.log tools.log && mkfifo setup.status setup.status.tmp setup.log desktop.log tools.log
             rm -f /session/code/instructions.md && mkfifo /session/code/instructions.md && echo piped
             """);
         Assert.Equal("piped\n", piped.Stdout);
 
-        // A turn: its instructions are a pipe, so it goes on with the platform's system prompt alone.
-        fixture.Model.EnqueueFor(key, ScriptStep.Answer("bonjour"));
+        // A turn with a tool call: its instructions are a pipe, so it goes on with the platform's system prompt alone, and
+        // the tool log (a pipe too) is a file again once the call is logged.
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = "echo logged" }),
+            ScriptStep.Answer("bonjour"));
         await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "hi" });
         var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(60));
         Assert.Equal("bonjour", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
-        Assert.DoesNotContain("Answer in French.", Assert.Single(fixture.Model.Requests, r => r.ApiKey == key).System, StringComparison.Ordinal);
+        Assert.DoesNotContain("Answer in French.", fixture.Model.Requests.First(r => r.ApiKey == key).System, StringComparison.Ordinal);
+        Assert.Equal("file", (await fixture.RunInsideAsync(id, "[ -f /session/logs/tools.log ] && ! [ -p /session/logs/tools.log ] && echo file")).Stdout.Trim());
 
         // The next start: the pipes where the platform writes are gone, replaced by files where it writes. (The session's own
         // instructions.md is left as it is; gVisor keeps a FIFO in its own kernel only, so it survives the restart under runc

@@ -13,7 +13,7 @@ set -u
 if [ -L /session/logs ] || { [ -e /session/logs ] && [ ! -d /session/logs ]; }; then
   rm -f -- /session/logs
 fi
-for f in /session/logs/desktop.log /session/logs/setup.log /session/logs/setup.status /session/logs/setup.status.tmp; do
+for f in /session/logs/desktop.log /session/logs/setup.log /session/logs/setup.status /session/logs/setup.status.tmp /session/logs/tools.log; do
   if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then
     rm -rf -- "$f"
   fi
