@@ -120,15 +120,34 @@ firewall() {
   "${ipt[@]}" -I DOCKER-USER 1 -i "$computers" -d "$api/32" -p tcp --dport "$api_port" -j ACCEPT
 }
 
+# Copies IMAGE from the main engine to each node whose copy differs (there is no registry): one `docker save`, streamed
+# into every such node's `docker load` at once, each node sent only the layers it was not sent before ($state/N/layers,
+# eng/swarm-load.py), so an image rebuilt over cached layers costs its new layers, not its size (the desktop image's
+# 1.6 GB). A node whose load fails (a layer it was sent was removed since) gets the whole archive again.
 load() {
-  local image=$1 want
+  local image=$1 want n targets=() retry=() failed
   want=$(docker image inspect --format '{{.Id}}' "$image")
   for n in 1 2; do
     if [ "$(node "$n" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)" != "$want" ]; then
-      docker save "$image" | node "$n" load -q >/dev/null
-      echo "swarm-cluster: $image loaded on node $n"
+      targets+=("unix://$(sock "$n")" "$state/$n/layers")
     fi
   done
+  [ ${#targets[@]} -gt 0 ] || return 0
+  if ! failed=$(docker save "$image" | python3 "$(dirname "$0")/swarm-load.py" "${targets[@]}" 2>&1 >/dev/null); then
+    # The nodes it names (all of them when it failed before it could say) forget what they were sent, and get it all.
+    for n in 1 2; do
+      if printf '%s\n' "$failed" | grep -qx "unix://$(sock "$n")" || ! printf '%s\n' "$failed" | grep -qx 'failed:'; then
+        : >"$state/$n/layers"
+        retry+=("unix://$(sock "$n")" "$state/$n/layers")
+      fi
+    done
+    echo "swarm-cluster: $image: the layers-only copy failed on ${retry[*]}; copying it whole" >&2
+    failed=$(docker save "$image" | python3 "$(dirname "$0")/swarm-load.py" "${retry[@]}" 2>&1 >/dev/null) || true
+  fi
+  for n in 1 2; do
+    [ "$(node "$n" image inspect --format '{{.Id}}' "$image")" = "$want" ] || { echo "swarm-cluster: $image did not reach node $n: $failed" >&2; exit 1; }
+  done
+  echo "swarm-cluster: $image loaded on $(( ${#targets[@]} / 2 )) node(s)"
 }
 
 case "${1:-}" in

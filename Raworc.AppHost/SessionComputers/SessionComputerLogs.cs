@@ -14,11 +14,13 @@ namespace Raworc.AppHost.SessionComputers;
 /// (by the engine's timestamps), and a restarted container is followed again (<see cref="Started"/>). Standard error
 /// lines are logged as errors.
 /// </summary>
-/// <param name="docker">The engine.</param>
 /// <param name="loggers">Aspire's per-resource log service.</param>
-/// <param name="isComputer">Whether a resource name is a live session computer.</param>
+/// <param name="locate">
+/// Where a resource's console is read now: the engine and the container (on Swarm the node's engine and the running
+/// task's container), or null when the name is not a live session computer.
+/// </param>
 /// <param name="logger">The AppHost's own log, for failures.</param>
-internal sealed class SessionComputerLogs(IDockerClient docker, ResourceLoggerService loggers, Func<string, bool> isComputer, ILogger logger)
+internal sealed class SessionComputerLogs(ResourceLoggerService loggers, Func<string, (IDockerClient Engine, string ContainerId)?> locate, ILogger logger)
 {
     private readonly ConcurrentDictionary<string, Follower> _followers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _newest = new(StringComparer.Ordinal);
@@ -30,7 +32,7 @@ internal sealed class SessionComputerLogs(IDockerClient docker, ResourceLoggerSe
         {
             await foreach (var change in loggers.WatchAnySubscribersAsync(cancellationToken))
             {
-                if (change.AnySubscribers && isComputer(change.Name))
+                if (change.AnySubscribers && locate(change.Name) is not null)
                 {
                     var follower = new Follower(CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
                     if (_followers.TryAdd(change.Name, follower))
@@ -86,8 +88,13 @@ internal sealed class SessionComputerLogs(IDockerClient docker, ResourceLoggerSe
 
     private async Task FollowOnceAsync(string name, ILogger output, CancellationToken token)
     {
+        if (locate(name) is not { } location)
+        {
+            return;
+        }
+        var (docker, container) = location;
         var since = _newest.TryGetValue(name, out var newest) ? newest : (DateTime?)null;
-        using var stream = await docker.Containers.GetContainerLogsAsync(name, tty: false, new ContainerLogsParameters
+        using var stream = await docker.Containers.GetContainerLogsAsync(container, tty: false, new ContainerLogsParameters
         {
             Follow = true,
             ShowStdout = true,

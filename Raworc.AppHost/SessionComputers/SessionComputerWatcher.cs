@@ -17,6 +17,11 @@ namespace Raworc.AppHost.SessionComputers;
 /// out): state, image, container id, runtime, session id, created/started/stopped times and exit code. A computer that
 /// is removed is hidden (state <c>Removed</c>); one that comes back under the same name (a restored session) shows
 /// again. A dropped event stream is re-opened with a backoff of 1 s doubling to 30 s, after a fresh listing.
+/// With the Swarm provider (the API's <c>Computers__Provider=swarm</c>) that engine is the manager: every ready node's
+/// engine (its <c>raworc.engine</c> label) is watched the same way, nodes that join or come back within
+/// <see cref="NodeListInterval"/>; a computer is named after its service (<c>raworc-session-&lt;id&gt;</c>, not its task
+/// container's <c>raworc-session-&lt;id&gt;.1.&lt;task&gt;</c>), shows its node (<c>swarm.node.id</c>), and is hidden only
+/// once its containers are gone from every node.
 /// </summary>
 internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnectionString database,
     DistributedApplicationExecutionContext executionContext, ResourceNotificationService notifications, ResourceLoggerService loggers,
@@ -28,9 +33,19 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
     private static readonly HashSet<string> Refreshing = ["create", "start", "restart", "die", "stop", "kill", "pause", "unpause", "oom"];
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
-    // Every resource ever shown, by container name: the notification service refuses a second instance for one name.
+    /// <summary>How often the Swarm manager's node list is read for node engines not watched yet.</summary>
+    public static readonly TimeSpan NodeListInterval = TimeSpan.FromSeconds(5);
+
+    // Swarm's labels on a task's container: its service's name, and the node it runs on.
+    private const string ServiceNameLabel = "com.docker.swarm.service.name";
+    private const string NodeIdLabel = "com.docker.swarm.node.id";
+
+    // Every resource ever shown, by name: the notification service refuses a second instance for one name.
     private readonly ConcurrentDictionary<string, SessionComputerResource> _resources = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _live = new(StringComparer.Ordinal);
+
+    // The containers each shown resource has now, by container id, on whichever engine (one on Docker; on Swarm also
+    // an older task's, exited, until Swarm removes it).
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, LiveContainer>> _live = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -39,10 +54,18 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         {
             await notifications.WaitForResourceHealthyAsync(api.Name, stoppingToken);
             var deployment = await ReadDeploymentAsync(stoppingToken);
-            using var docker = new DockerClientConfiguration(new Uri(await EngineOfAsync(api, executionContext, logger, stoppingToken))).CreateClient();
-            var logs = new SessionComputerLogs(docker, loggers, name => _live.ContainsKey(name), logger);
+            var endpoint = await EngineOfAsync(api, executionContext, logger, stoppingToken);
+            using var docker = new DockerClientConfiguration(new Uri(endpoint)).CreateClient();
+            var logs = new SessionComputerLogs(loggers, Locate, logger);
             var following = logs.RunAsync(stoppingToken);
-            await RetryAsync("The Docker engine's events stopped", async () => await WatchAsync(docker, logs, deployment, stoppingToken), stoppingToken);
+            if (await ProviderOfAsync(api, executionContext, logger, stoppingToken) == DockerEngineSetting.SwarmProvider)
+            {
+                await WatchNodesAsync(docker, logs, deployment, stoppingToken);
+            }
+            else
+            {
+                await RetryAsync("The Docker engine's events stopped", async () => await WatchAsync(docker, logs, deployment, stoppingToken), stoppingToken);
+            }
             await following;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -62,6 +85,65 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         return configuration.EnvironmentVariables.FirstOrDefault(v => v.Key == DockerEngineSetting.Variable).Value is { Length: > 0 } engine
             ? engine
             : DockerEngineSetting.DefaultEndpoint;
+    }
+
+    /// <summary>The API's <c>Computers__Provider</c>, lower case, or <c>docker</c> when it has none.</summary>
+    private static async Task<string> ProviderOfAsync(IResource api, DistributedApplicationExecutionContext executionContext, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var configuration = await ExecutionConfigurationBuilder.Create(api).WithEnvironmentVariablesConfig()
+            .BuildAsync(executionContext, logger, cancellationToken);
+        return configuration.EnvironmentVariables.FirstOrDefault(v => v.Key == DockerEngineSetting.ProviderVariable).Value is { Length: > 0 } provider
+            ? provider.ToLowerInvariant()
+            : "docker";
+    }
+
+    // Watches each ready node's engine (from the manager's node list, read again every NodeListInterval), each with its
+    // own retries: a node that leaves keeps its computers shown until its engine answers again.
+    private async Task WatchNodesAsync(IDockerClient manager, SessionComputerLogs logs, string deployment, CancellationToken cancellationToken)
+    {
+        var engines = new Dictionary<string, DockerClient>(StringComparer.Ordinal);
+        var watches = new List<Task>();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    foreach (var node in await manager.Swarm.ListNodesAsync(cancellationToken))
+                    {
+                        if (node.Status?.State == "ready" && node.Spec?.Labels?.TryGetValue(DockerEngineSetting.NodeEngineLabel, out var endpoint) == true
+                            && !engines.ContainsKey(endpoint))
+                        {
+                            var engine = new DockerClientConfiguration(new Uri(endpoint)).CreateClient();
+                            engines[endpoint] = engine;
+                            watches.Add(RetryAsync($"The events of the node engine {endpoint} stopped",
+                                async () => await WatchAsync(engine, logs, deployment, cancellationToken), cancellationToken));
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is DockerApiException or HttpRequestException or IOException or TimeoutException
+                                           && !cancellationToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("The Swarm manager's nodes could not be listed ({Reason}); trying again in {Delay}", ex.Message, NodeListInterval);
+                }
+                await Task.Delay(NodeListInterval, cancellationToken);
+            }
+        }
+        finally
+        {
+            try
+            {
+                await Task.WhenAll(watches);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            foreach (var engine in engines.Values)
+            {
+                engine.Dispose();
+            }
+        }
     }
 
     private async Task<string> ReadDeploymentAsync(CancellationToken cancellationToken)
@@ -119,14 +201,18 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             var listed = await docker.Containers.ListContainersAsync(
                 new ContainersListParameters { All = true, Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = owned } }, cancellationToken);
             var present = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var container in listed.Where(c => !c.Labels.ContainsKey(ComputerLabels.Role)))
+            // A task's running container last, so that its state is the one shown when an older one exited beside it.
+            foreach (var container in listed.Where(c => !c.Labels.ContainsKey(ComputerLabels.Role)).OrderBy(c => c.State == "running"))
             {
-                present.Add(container.Names.FirstOrDefault()?.TrimStart('/') ?? container.ID);
+                present.Add(container.ID);
                 await RefreshAsync(docker, container.ID, cancellationToken);
             }
-            foreach (var gone in _live.Keys.Where(name => !present.Contains(name)).ToList())
+            foreach (var (name, containers) in _live)
             {
-                await HideAsync(gone);
+                foreach (var gone in containers.Where(c => c.Value.Engine == docker && !present.Contains(c.Key)).Select(c => c.Key).ToList())
+                {
+                    await ForgetAsync(name, gone);
+                }
             }
 
             await foreach (var message in events.Reader.ReadAllAsync(cancellationToken))
@@ -138,7 +224,7 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
                 }
                 if (message.Action == "destroy" && attributes.TryGetValue("name", out var name))
                 {
-                    await HideAsync(name);
+                    await ForgetAsync(attributes.TryGetValue(ServiceNameLabel, out var service) ? service : name, id);
                 }
                 else if (Refreshing.Contains(message.Action))
                 {
@@ -170,10 +256,22 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             return null;
         }
 
-        var name = container.Name.TrimStart('/');
+        var labels = container.Config.Labels ?? new Dictionary<string, string>();
+        var name = labels.TryGetValue(ServiceNameLabel, out var service) ? service : container.Name.TrimStart('/');
         var resource = _resources.GetOrAdd(name, key => new SessionComputerResource(key, api));
-        _live[name] = container.ID;
         var status = container.State?.Status ?? "unknown";
+        bool another;
+        lock (_live)
+        {
+            var containers = _live.GetOrAdd(name, _ => new ConcurrentDictionary<string, LiveContainer>(StringComparer.Ordinal));
+            containers[container.ID] = new LiveContainer(docker, status == "running");
+            another = containers.Any(c => c.Key != container.ID && c.Value.Running);
+        }
+        // An older task's container that stops or exits beside a running one is not what the computer is now.
+        if (status != "running" && another)
+        {
+            return name;
+        }
         var exited = status is "exited" or "dead";
         var stateStyle = status switch
         {
@@ -182,7 +280,8 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             "exited" or "dead" => KnownResourceStateStyles.Error,
             _ => KnownResourceStateStyles.Warn,
         };
-        container.Config.Labels.TryGetValue(ComputerLabels.Session, out var sessionId);
+        labels.TryGetValue(ComputerLabels.Session, out var sessionId);
+        IEnumerable<ResourcePropertySnapshot> node = labels.TryGetValue(NodeIdLabel, out var nodeId) ? [new("swarm.node.id", nodeId)] : [];
         await notifications.PublishUpdateAsync(resource, name, snapshot => snapshot with
         {
             ResourceType = "Container",
@@ -198,14 +297,24 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
                 new("container.id", container.ID),
                 new("container.runtime", container.HostConfig?.Runtime ?? ""),
                 new(ComputerLabels.Session, sessionId ?? ""),
+                .. node,
             ],
         });
         return name;
     }
 
-    private async Task HideAsync(string name)
+    // The resource's container with this id is gone; the resource is hidden when it was its last.
+    private async Task ForgetAsync(string name, string containerId)
     {
-        if (!_live.TryRemove(name, out _) || !_resources.TryGetValue(name, out var resource))
+        lock (_live)
+        {
+            if (!_live.TryGetValue(name, out var containers) || !containers.TryRemove(containerId, out _) || !containers.IsEmpty)
+            {
+                return;
+            }
+            _live.TryRemove(name, out _);
+        }
+        if (!_resources.TryGetValue(name, out var resource))
         {
             return;
         }
@@ -215,6 +324,20 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             StopTimeStamp = snapshot.StopTimeStamp ?? DateTime.UtcNow,
             IsHidden = true,
         });
+    }
+
+    // Where a shown computer's console is read: its running container, else any of its containers; null when none.
+    private (IDockerClient Engine, string ContainerId)? Locate(string name)
+    {
+        lock (_live)
+        {
+            if (!_live.TryGetValue(name, out var containers) || containers.IsEmpty)
+            {
+                return null;
+            }
+            var found = containers.OrderByDescending(c => c.Value.Running).First();
+            return (found.Value.Engine, found.Key);
+        }
     }
 
     private static string StateText(string dockerStatus) => dockerStatus switch
@@ -231,6 +354,9 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         DateTime.TryParse(text, null, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var time) && time.Year > 1
             ? time
             : null;
+
+    // A container of a shown computer: the engine that holds it, and whether it ran when last inspected.
+    private sealed record LiveContainer(IDockerClient Engine, bool Running);
 
     // Progress<T> would post each event to the thread pool, out of order; this keeps the engine's order.
     private sealed class ChannelProgress(ChannelWriter<Message> writer) : IProgress<Message>

@@ -14,7 +14,7 @@ namespace Raworc.ApiService.Computers.Swarm;
 public sealed class SwarmNodes(IDockerClient manager) : IDisposable
 {
     /// <summary>The node label that holds the node engine's address.</summary>
-    public const string EngineLabel = "raworc.engine";
+    public const string EngineLabel = DockerEngineSetting.NodeEngineLabel;
 
     private readonly ConcurrentDictionary<string, DockerClient> _clients = new(StringComparer.Ordinal);
 
