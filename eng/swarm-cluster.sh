@@ -5,8 +5,9 @@
 # one veth to each namespace: the cluster's traffic (Swarm's 2377/7946/4789) stays on it, and the API is on it at
 # <prefix>.254, where computers reach its computer port (Computers:ComputerPort) and nothing else of this machine.
 #   up [IMAGE...]   starts the nodes (if not running), makes the swarm (node 1 manager, node 2 worker), labels each node
-#                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to both nodes when the node's
-#                   copy differs (docker save | docker load: there is no registry).
+#                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to the nodes whose copy
+#                   differs (no registry: one docker save streamed into those nodes' docker load at once, each sent only
+#                   the layers it lacks; see load below).
 #   stop N          stops node N's engine and keeps its data (a node that leaves; `up` brings it back, its files intact).
 #   down            stops both engines, removes the namespaces and the data roots.
 #   env             prints the variables that point Raworc at the cluster (Computers__Provider=swarm, the manager, and the
