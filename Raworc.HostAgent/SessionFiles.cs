@@ -27,16 +27,10 @@ internal static class SessionFiles
     /// <param name="maxBytes">Most bytes read from the start of the file; the rest is left unread.</param>
     public static string? TryReadText(string path, int maxBytes)
     {
-        var descriptor = Open(Encoding.UTF8.GetBytes(path + "\0"), ReadOnly | NonBlocking | CloseOnExec);
-        if (descriptor < 0)
-        {
-            return null;
-        }
-        using var handle = new SafeFileHandle(descriptor, ownsHandle: true);
         try
         {
-            using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-            if (!stream.CanSeek)
+            using var stream = OpenWithoutWaiting(path);
+            if (stream is not { CanSeek: true })
             {
                 return null;
             }
@@ -58,20 +52,34 @@ internal static class SessionFiles
         {
             return false;
         }
-        var descriptor = Open(Encoding.UTF8.GetBytes(path + "\0"), ReadOnly | NonBlocking | CloseOnExec);
-        if (descriptor < 0)
-        {
-            return false;
-        }
-        using var handle = new SafeFileHandle(descriptor, ownsHandle: true);
         try
         {
-            using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-            return !stream.CanSeek;
+            using var stream = OpenWithoutWaiting(path);
+            return stream is { CanSeek: false };
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return true;
+        }
+    }
+
+    // The file opened for reading with O_NONBLOCK (a FIFO opens at once); null when it cannot be opened.
+    private static FileStream? OpenWithoutWaiting(string path)
+    {
+        var descriptor = Open(Encoding.UTF8.GetBytes(path + "\0"), ReadOnly | NonBlocking | CloseOnExec);
+        if (descriptor < 0)
+        {
+            return null;
+        }
+        var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+        try
+        {
+            return new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
         }
     }
 

@@ -15,4 +15,10 @@ internal static class DockerEngineSetting
 
     /// <summary>The engine when the setting is absent: the local engine's socket (not <c>DOCKER_HOST</c>).</summary>
     public const string DefaultEndpoint = "unix:///var/run/docker.sock";
+
+    /// <summary>The API's environment variable that selects the computer provider, <c>Computers__Provider</c>.</summary>
+    public const string ProviderVariable = "Computers__Provider";
+
+    /// <summary>The provider value under which <see cref="Variable"/> names a Swarm manager, <c>swarm</c>.</summary>
+    public const string SwarmProvider = "swarm";
 }

@@ -5,8 +5,9 @@
 # one veth to each namespace: the cluster's traffic (Swarm's 2377/7946/4789) stays on it, and the API is on it at
 # <prefix>.254, where computers reach its computer port (Computers:ComputerPort) and nothing else of this machine.
 #   up [IMAGE...]   starts the nodes (if not running), makes the swarm (node 1 manager, node 2 worker), labels each node
-#                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to both nodes when the node's
-#                   copy differs (docker save | docker load: there is no registry).
+#                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to the nodes whose copy
+#                   differs (no registry: one docker save streamed into those nodes' docker load at once, each sent only
+#                   the layers it lacks; see load below).
 #   stop N          stops node N's engine and keeps its data (a node that leaves; `up` brings it back, its files intact).
 #   down            stops both engines, removes the namespaces and the data roots.
 #   env             prints the variables that point Raworc at the cluster (Computers__Provider=swarm, the manager, and the
@@ -120,15 +121,34 @@ firewall() {
   "${ipt[@]}" -I DOCKER-USER 1 -i "$computers" -d "$api/32" -p tcp --dport "$api_port" -j ACCEPT
 }
 
+# Copies IMAGE from the main engine to each node whose copy differs (there is no registry): one `docker save`, streamed
+# into every such node's `docker load` at once, each node sent only the layers it was not sent before ($state/N/layers,
+# eng/swarm-load.py), so an image rebuilt over cached layers costs its new layers, not its size (the desktop image's
+# 1.6 GB). A node whose load fails (a layer it was sent was removed since) gets the whole archive again.
 load() {
-  local image=$1 want
+  local image=$1 want n targets=() retry=() failed
   want=$(docker image inspect --format '{{.Id}}' "$image")
   for n in 1 2; do
     if [ "$(node "$n" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)" != "$want" ]; then
-      docker save "$image" | node "$n" load -q >/dev/null
-      echo "swarm-cluster: $image loaded on node $n"
+      targets+=("unix://$(sock "$n")" "$state/$n/layers")
     fi
   done
+  [ ${#targets[@]} -gt 0 ] || return 0
+  if ! failed=$(docker save "$image" | python3 "$(dirname "$0")/swarm-load.py" "${targets[@]}" 2>&1 >/dev/null); then
+    # The nodes it names (all of them when it failed before it could say) forget what they were sent, and get it all.
+    for n in 1 2; do
+      if printf '%s\n' "$failed" | grep -qx "unix://$(sock "$n")" || ! printf '%s\n' "$failed" | grep -qx 'failed:'; then
+        : >"$state/$n/layers"
+        retry+=("unix://$(sock "$n")" "$state/$n/layers")
+      fi
+    done
+    echo "swarm-cluster: $image: the layers-only copy failed on ${retry[*]}; copying it whole" >&2
+    failed=$(docker save "$image" | python3 "$(dirname "$0")/swarm-load.py" "${retry[@]}" 2>&1 >/dev/null) || true
+  fi
+  for n in 1 2; do
+    [ "$(node "$n" image inspect --format '{{.Id}}' "$image")" = "$want" ] || { echo "swarm-cluster: $image did not reach node $n: $failed" >&2; exit 1; }
+  done
+  echo "swarm-cluster: $image loaded on $(( ${#targets[@]} / 2 )) node(s)"
 }
 
 case "${1:-}" in

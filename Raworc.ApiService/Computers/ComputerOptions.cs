@@ -279,7 +279,7 @@ public static class ComputerProviders
     public const string Docker = "docker";
 
     /// <summary>A Docker Swarm cluster (<see cref="Swarm.SwarmComputerProvider"/>).</summary>
-    public const string Swarm = "swarm";
+    public const string Swarm = DockerEngineSetting.SwarmProvider;
 }
 
 /// <summary>Values of <see cref="ComputerOptions.Egress"/>.</summary>

@@ -111,7 +111,7 @@ public interface IComputerProvider
     /// <param name="sessionIds">The sessions whose volumes to count (the live ones).</param>
     /// <param name="cancellationToken">Cancels the engine calls.</param>
     /// <returns>A count per session that was counted; a session missing from it was not reached this time. A provider that
-    /// cannot count (the default; the Swarm provider today) answers with none.</returns>
+    /// cannot count (the default) answers with none.</returns>
     Task<IReadOnlyDictionary<Guid, VolumeCount>> CountVolumesAsync(IReadOnlyCollection<Guid> sessionIds, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<Guid, VolumeCount>>(new Dictionary<Guid, VolumeCount>());
 

@@ -57,7 +57,7 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
             using var docker = new DockerClientConfiguration(new Uri(await EngineOfAsync(api, executionContext, logger, stoppingToken))).CreateClient();
             var logs = new SessionComputerLogs(loggers, name => _live.TryGetValue(name, out var live) ? (live.Engine, live.ContainerId) : null, logger);
             var following = logs.RunAsync(stoppingToken);
-            if (await SettingOfAsync(api, executionContext, logger, "Computers__Provider", stoppingToken) == "swarm")
+            if (await SettingOfAsync(api, executionContext, logger, DockerEngineSetting.ProviderVariable, stoppingToken) == DockerEngineSetting.SwarmProvider)
             {
                 await WatchNodesAsync(docker, logs, deployment, stoppingToken);
             }

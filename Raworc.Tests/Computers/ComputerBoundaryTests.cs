@@ -14,8 +14,14 @@ namespace Raworc.Tests.Computers;
 /// another reason, the test first shows from the host that the target is there and answering.
 /// </summary>
 [Collection(ComputersAppCollection.Name)]
-public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
+public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncLifetime
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     /// <summary>Exit status of <c>timeout</c> when the command ran out of time (the connection was silently dropped).</summary>
     private const int TimedOut = 124;
 
@@ -31,6 +37,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     private static string Connect(string address, int port) => $"timeout 3 bash -c 'exec 3<>/dev/tcp/{address}/{port}'";
 
     [Fact]
+    [OnlyProvider("docker", "two computers on the one engine's network; on Swarm each node has a computers' bridge of its own, and a computer's address means nothing on another node (there it was another computer's own, which refused): SwarmBoundaryTests tries computers beside the prober and on the other node")]
     public async Task ComputersCannotReachEachOther()
     {
         var (a, serverId) = await IdleSessionAsync("server");
@@ -82,9 +89,17 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     [Fact]
     public async Task ComputerCannotReachLinkLocalAddressesSuchAsCloudMetadata()
     {
-        // A metadata service one hop away from the host, as in a cloud, in a network namespace of this run. Its address is
-        // link-local but not 169.254.169.254 itself: a cloud machine may already route that one to its own provider (a
-        // more specific route than this test's /24), and the firewall rule covers all of 169.254.0.0/16.
+        // A metadata service one hop away from the computer's host, as in a cloud, in a network namespace of this run. Its
+        // address is link-local but not 169.254.169.254 itself: a cloud machine may already route that one to its own
+        // provider (a more specific route than this test's /24), and the firewall rule covers all of 169.254.0.0/16. On
+        // Swarm the computer's host is its node: the service is one hop from the node's namespace (eng/swarm-cluster.sh
+        // names it as the node's engine socket, /run/<cluster>-<n>.sock), and is shown answering there.
+        var (client, id) = await IdleSessionAsync("metadata");
+        using var _ = client;
+        var node = fixture.OnSwarm
+            ? Path.GetFileNameWithoutExtension((await fixture.RequireContainerAsync(id)).Engine.Configuration.EndpointBaseUri.AbsolutePath)
+            : null;
+        var at = node is null ? "" : $"-n {node} ";
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var subnet = $"169.254.{100 + Random.Shared.Next(100)}";
         var (ns, hostSide, nsSide, address) = ($"raworc-md-{suffix}", $"rmd{suffix}h", $"rmd{suffix}n", $"{subnet}.254");
@@ -93,8 +108,12 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         {
             await IpAsync($"link add {hostSide} type veth peer name {nsSide}");
             await IpAsync($"link set {nsSide} netns {ns}");
-            await IpAsync($"addr add {subnet}.1/24 dev {hostSide}");
-            await IpAsync($"link set {hostSide} up");
+            if (node is not null)
+            {
+                await IpAsync($"link set {hostSide} netns {node}");
+            }
+            await IpAsync($"{at}addr add {subnet}.1/24 dev {hostSide}");
+            await IpAsync($"{at}link set {hostSide} up");
             await IpAsync($"netns exec {ns} ip addr add {address}/24 dev {nsSide}");
             await IpAsync($"netns exec {ns} ip link set {nsSide} up");
             await IpAsync($"netns exec {ns} ip link set lo up");
@@ -112,8 +131,6 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
             server.BeginErrorReadLine();
             try
             {
-                var (client, id) = await IdleSessionAsync("metadata");
-                using var _ = client;
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
                 var answered = false;
                 using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
@@ -122,9 +139,14 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
                     {
                         try
                         {
-                            answered = (await http.GetAsync($"http://{address}/")).IsSuccessStatusCode;
+                            answered = node is null
+                                ? (await http.GetAsync($"http://{address}/")).IsSuccessStatusCode
+                                : await RunAsync("ip", $"netns exec {node} curl -s -m 3 -o /dev/null -w %{{http_code}} http://{address}/") == "200";
                         }
                         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                        {
+                        }
+                        if (!answered)
                         {
                             await Task.Delay(200);
                         }
@@ -132,10 +154,10 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
                 }
                 if (!answered)
                 {
-                    var route = await RunAsync("ip", $"route get {address}");
+                    var route = await RunAsync("ip", $"{at}route get {address}");
                     lock (serverOutput)
                     {
-                        Assert.Fail($"the stand-in metadata service at {address} never answered the host; "
+                        Assert.Fail($"the stand-in metadata service at {address} never answered the computer's host; "
                             + $"server exited: {server.HasExited}; route: {route.Trim()}; server said: {serverOutput}");
                     }
                 }
@@ -151,7 +173,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
         }
         finally
         {
-            await IpAsync($"link del {hostSide}", check: false);
+            await IpAsync($"{at}link del {hostSide}", check: false);
             await IpAsync($"netns del {ns}", check: false);
         }
     }
@@ -161,9 +183,12 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     {
         var (client, id) = await IdleSessionAsync("socket");
         using var _ = client;
+        // The computer's one way to the API: on Docker the socket mounted at /run/raworc; on Swarm the computer port, at the
+        // API's address on the nodes' network (Computers:ApiUrl), which answers the same routes only.
+        var api = fixture.OnSwarm ? fixture.ComputerApiUrl.TrimEnd('/') : "--unix-socket /run/raworc/api.sock http://raworc-api";
         string Curl(string method, string path, string? body = null) =>
-            $"curl -s -o /dev/null -w '%{{http_code}}' --unix-socket /run/raworc/api.sock -X {method} -H 'Content-Type: application/json' "
-            + (body is null ? "" : $"-d '{body}' ") + $"http://raworc-api{path}";
+            $"curl -s -o /dev/null -w '%{{http_code}}' -X {method} -H 'Content-Type: application/json' "
+            + (body is null ? "" : $"-d '{body}' ") + $"{api}{path}";
 
         var login = await fixture.RunInsideAsync(id, Curl("POST", "/api/v0/operators/admin/login", $"{{\"pass\":\"{RaworcAppFixture.AdminPassword}\"}}"));
         var version = await fixture.RunInsideAsync(id, Curl("GET", "/api/v0/version"));
@@ -178,6 +203,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    [OnlyProvider("docker", "the computer socket is mounted into the single engine's computers only, and bounds connections per computer by the peer process; Swarm computers reach the API by the computer port, bounded per source address, a node (ComputerPortConnectionLimitTests)")]
     public async Task OneComputerCannotTakeTheSocketsConnectionsFromTheOthers()
     {
         var (hogClient, hog) = await IdleSessionAsync("hog");
@@ -203,6 +229,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    [OnlyProvider("docker", "the computer socket is mounted into the single engine's computers only, and bounds connections per computer by the peer process; Swarm computers reach the API by the computer port, bounded per source address, a node (ComputerPortConnectionLimitTests)")]
     public async Task ConnectionsOpenedByProcessesThatExitStillCountAgainstTheirComputer()
     {
         var (client, hog) = await IdleSessionAsync("forker");
@@ -281,6 +308,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    [OnlyProvider("docker", "the boot ticket is the Docker provider's (IComputerProvider.BootsWithTicket); a Swarm computer gets its Host token in a file of its volume, which the agent deletes before any of the session's code runs (SessionComputersTests)")]
     public async Task CodeInTheComputerCannotExchangeTheBootTicketAgain()
     {
         // The session's first code, setup.sh, runs while the session is still init and its start deadline ahead: the best
@@ -596,6 +624,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture)
     {
         // Found by a break-out attempt: the session's code replaced its X server by a socket that accepts and never
         // answers; every screenshot then was a 500 INTERNAL_ERROR after 15 s and left an import process waiting for ever.
+        await fixture.PublishDesktopImageAsync();
         var (_, client) = await fixture.CreateOperatorAsync("mute");
         var id = (await client.CreateSessionAsync(new { desktop = true, secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
         await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(120));

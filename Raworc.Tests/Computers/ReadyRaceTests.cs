@@ -10,8 +10,14 @@ namespace Raworc.Tests.Computers;
 /// once left a session <c>idle</c> with no <c>container_id</c> (seen in the warm pool's 20 concurrent creates).
 /// </summary>
 [Collection(ComputersAppCollection.Name)]
-public sealed class ReadyRaceTests(ComputersAppFixture fixture)
+public sealed class ReadyRaceTests(ComputersAppFixture fixture) : IAsyncLifetime
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     [Fact]
     public async Task AReadyReportThatCommitsBeforeTheWorkerRecordsTheComputerStillLeavesTheIdleSessionWithItsContainer()
     {

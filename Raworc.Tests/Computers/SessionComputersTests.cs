@@ -8,8 +8,14 @@ using Raworc.Tests.Sessions;
 namespace Raworc.Tests.Computers;
 
 [Collection(ComputersAppCollection.Name)]
-public sealed class SessionComputersTests(ComputersAppFixture fixture)
+public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncLifetime
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     [Fact]
     public async Task CreatedSessionRunsItsComputerWithLimitsLabelsFilesAndEnvironment()
     {
@@ -35,14 +41,29 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.Equal(TestRuntime.Name, container.HostConfig.Runtime);
         Assert.Contains("DEMO_SECRET=demo-value-42", container.Config.Env);
         Assert.Contains($"RAWORC_SESSION_ID={created.Id()}", container.Config.Env);
-        // No Host token in the environment nor in a file: a one-time boot ticket, exchanged by the agent for it.
-        Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN", StringComparison.Ordinal));
-        Assert.Single(container.Config.Env, e => System.Text.RegularExpressions.Regex.IsMatch(e, "^RAWORC_BOOT_TICKET=[A-Za-z0-9_-]{43}$"));
-        Assert.Contains("RAWORC_SEED_VOLUME=true", container.Config.Env);
-        Assert.Contains("RAWORC_API_URL=http://raworc-api/", container.Config.Env);
-        Assert.Contains("RAWORC_API_SOCKET=/run/raworc/api.sock", container.Config.Env);
-        var socketFolder = Assert.Single(container.Mounts, m => m.Destination == "/run/raworc");
-        Assert.False(socketFolder.RW);
+        if (!fixture.OnSwarm)
+        {
+            // No Host token in the environment nor in a file: a one-time boot ticket, exchanged by the agent for it.
+            Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN", StringComparison.Ordinal));
+            Assert.Single(container.Config.Env, e => System.Text.RegularExpressions.Regex.IsMatch(e, "^RAWORC_BOOT_TICKET=[A-Za-z0-9_-]{43}$"));
+            Assert.Contains("RAWORC_SEED_VOLUME=true", container.Config.Env);
+            Assert.Contains("RAWORC_API_URL=http://raworc-api/", container.Config.Env);
+            Assert.Contains("RAWORC_API_SOCKET=/run/raworc/api.sock", container.Config.Env);
+            var socketFolder = Assert.Single(container.Mounts, m => m.Destination == "/run/raworc");
+            Assert.False(socketFolder.RW);
+        }
+        else
+        {
+            // The Swarm provider seeds the volume from a helper container on the node (IComputerProvider.BootsWithTicket is
+            // false): no Host token in the environment, but in a file of the volume, which the agent read and deleted before
+            // it reported ready (below); no boot ticket; the API at its address on the nodes' network, no socket of this machine.
+            Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_HOST_TOKEN=", StringComparison.Ordinal));
+            Assert.Contains("RAWORC_HOST_TOKEN_FILE=/session/.raworc/host-token", container.Config.Env);
+            Assert.DoesNotContain(container.Config.Env, e => e.StartsWith("RAWORC_BOOT_TICKET=", StringComparison.Ordinal)
+                || e.StartsWith("RAWORC_SEED_VOLUME=", StringComparison.Ordinal) || e.StartsWith("RAWORC_API_SOCKET=", StringComparison.Ordinal));
+            Assert.Contains($"RAWORC_API_URL={fixture.ComputerApiUrl}", container.Config.Env);
+            Assert.DoesNotContain(container.Mounts, m => m.Destination == "/run/raworc");
+        }
         Assert.DoesNotContain(container.Mounts, m => m.Source.Contains("docker.sock", StringComparison.Ordinal));
         Assert.Equal("raworc", (await fixture.ExecAsync(created.Id(), "whoami")).Trim());
 
@@ -53,6 +74,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
         Assert.Equal("demo-value-42", files["secrets/DEMO_SECRET"].Text);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, files["secrets/DEMO_SECRET"].Mode);
         Assert.Equal("setup-ran\n", files["data/setup-ran"].Text);
+        Assert.DoesNotContain(ComputerSpec.HostTokenPath, files.Keys);
     }
 
     [Fact]
@@ -220,6 +242,7 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture)
     }
 
     [Fact]
+    [OnlyProvider("docker", "the boot ticket is the Docker provider's way to give a computer its Host token and seed files; the Swarm provider seeds the volume from a helper container on the node and writes the token there (IComputerProvider.BootsWithTicket is false), and a helper container's write is the design there")]
     public async Task ColdCreateAndRestoreWriteNothingIntoTheComputerThroughTheEngine()
     {
         var (_, client) = await fixture.CreateOperatorAsync("noarchive");

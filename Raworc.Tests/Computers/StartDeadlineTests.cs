@@ -62,6 +62,8 @@ public sealed class StartDeadlineTests(ShortDeadlineAppFixture fixture)
         Guid id;
         try
         {
+            // On Swarm the nodes start what they hold: the silent image goes to them too (on Docker nothing to do).
+            await fixture.PublishImageAsync();
             id = (await client.CreateSessionAsync(new
             {
                 secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey(), TEAM_TOKEN = "team-secret-1" },

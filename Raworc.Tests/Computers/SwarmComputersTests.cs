@@ -104,19 +104,8 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
     {
         var (_, client) = await fixture.CreateOperatorAsync("swarm-leaver");
         using var _ = client;
-        var worker = (await fixture.Manager.Swarm.ListNodesAsync()).Single(node => node.ManagerStatus is null).ID;
-        // The scheduler spreads new sessions over the nodes: within a few, one lands on the worker (the manager must stay).
-        Guid id = default;
-        for (var attempt = 0; attempt < 4 && id == default; attempt++)
-        {
-            var candidate = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
-            await client.WaitForStateAsync(candidate, "idle");
-            if ((await fixture.ServiceAsync(candidate))!.Spec.Labels["raworc.node"] == worker)
-            {
-                id = candidate;
-            }
-        }
-        Assert.NotEqual(default, id);
+        // The manager must stay: the session is the worker's.
+        var (worker, id) = await SessionOnTheWorkerAsync(client);
         var blob = RandomNumberGenerator.GetBytes(4096);
         await (await fixture.NodeProbeAsync(worker)).PutFileAsync(await ContainerOfAsync(client, id), "data/kept.bin", blob);
 
@@ -303,20 +292,8 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         // never showed, and one on the manager showed under its task container's name, a new one at each restore.
         var (_, client) = await fixture.CreateOperatorAsync("swarm-shown");
         using var _ = client;
-        var worker = (await fixture.Manager.Swarm.ListNodesAsync()).Single(node => node.ManagerStatus is null).ID;
-        // The scheduler spreads new sessions over the nodes: within a few, one lands on the worker, which only its own
-        // engine sees.
-        Guid id = default;
-        for (var attempt = 0; attempt < 4 && id == default; attempt++)
-        {
-            var candidate = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
-            await client.WaitForStateAsync(candidate, "idle");
-            if ((await fixture.ServiceAsync(candidate))!.Spec.Labels["raworc.node"] == worker)
-            {
-                id = candidate;
-            }
-        }
-        Assert.NotEqual(default, id);
+        // The worker's computers are seen by its own engine only.
+        var (worker, id) = await SessionOnTheWorkerAsync(client);
         var name = $"raworc-session-{id:D}";
         var (node, first) = await fixture.ComputerAsync(id);
         Assert.Equal(worker, node);
@@ -355,6 +332,25 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v0/sessions/{id}")).StatusCode);
         var removed = await notifications.WaitForResourceAsync(name, e => e.Snapshot.IsHidden, cts.Token);
         Assert.Equal("Removed", removed.Snapshot.State?.Text);
+    }
+
+    /// <summary>
+    /// An idle session whose computer runs on the worker node (the node that is not the manager): the scheduler spreads new
+    /// sessions over the nodes, so within four creates one lands there.
+    /// </summary>
+    private async Task<(string Worker, Guid Id)> SessionOnTheWorkerAsync(HttpClient client)
+    {
+        var worker = (await fixture.Manager.Swarm.ListNodesAsync()).Single(node => node.ManagerStatus is null).ID;
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var candidate = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+            await client.WaitForStateAsync(candidate, "idle");
+            if ((await fixture.ServiceAsync(candidate))!.Spec.Labels["raworc.node"] == worker)
+            {
+                return (worker, candidate);
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"None of four sessions was placed on the worker node {worker}.");
     }
 
     /// <summary>

@@ -8,8 +8,14 @@ namespace Raworc.Tests.EndToEnd;
 
 /// <summary><c>raworc send</c> and <c>raworc watch</c> over the whole real system: a real computer, its Host and the stand-in model.</summary>
 [Collection(ComputersAppCollection.Name)]
-public sealed class CommandLineTests(ComputersAppFixture fixture) : IDisposable
+public sealed class CommandLineTests(ComputersAppFixture fixture) : IAsyncLifetime, IDisposable
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private readonly CliRun _cli = new();
 
     [Fact]

@@ -9,8 +9,14 @@ namespace Raworc.Tests.EndToEnd;
 
 /// <summary>Session computers in the Aspire dashboard (issue 15, item 6; README "Session computers in the dashboard").</summary>
 [Collection(ComputersAppCollection.Name)]
-public sealed class DashboardComputersTests(ComputersAppFixture fixture)
+public sealed class DashboardComputersTests(ComputersAppFixture fixture) : IAsyncLifetime
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     [Fact]
     public async Task ASessionsComputerIsAChildResourceOfTheApiWithItsStateImageAndOutputUntilTheSessionIsDeleted()
     {

@@ -11,8 +11,14 @@ namespace Raworc.Tests.EndToEnd;
 /// driven by the stand-in model (OpenAI protocol through the gateway), and the screenshot endpoint.
 /// </summary>
 [Collection(ComputersAppCollection.Name)]
-public sealed class DesktopTests(ComputersAppFixture fixture)
+public sealed class DesktopTests(ComputersAppFixture fixture) : IAsyncLifetime
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     // The fixture's desktop: 1280x800; an OpenAI-compatible model gets screenshots scaled into 1024x768.
     private const int Width = 1280;
     private const int Height = 800;
@@ -20,6 +26,7 @@ public sealed class DesktopTests(ComputersAppFixture fixture)
     [Fact]
     public async Task TheHostOpensATerminalOnTheDesktopAndTypesACommandThatWritesAFile()
     {
+        await fixture.PublishDesktopImageAsync();
         var (_, client) = await fixture.CreateOperatorAsync("desk");
         var key = ComputersAppFixture.NewModelKey();
         fixture.Model.EnqueueFor(key,
@@ -62,6 +69,7 @@ public sealed class DesktopTests(ComputersAppFixture fixture)
     [Fact]
     public async Task TheScreenshotIsAPngOfTheDesktopThatChangesAfterAnActionAndIsRefusedWithoutARunningDesktop()
     {
+        await fixture.PublishDesktopImageAsync();
         var (_, client) = await fixture.CreateOperatorAsync("desk");
         var key = ComputersAppFixture.NewModelKey();
         var session = await client.CreateSessionAsync(new { desktop = true, secrets = new { OPENAI_API_KEY = key } });

@@ -8,8 +8,14 @@ namespace Raworc.Tests.EndToEnd;
 
 /// <summary>The main job, as a REST client runs it, over the whole real system (issue 7; README "Walkthrough").</summary>
 [Collection(ComputersAppCollection.Name)]
-public sealed class MainJobTests(ComputersAppFixture fixture)
+public sealed class MainJobTests(ComputersAppFixture fixture) : IAsyncLifetime
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private const string Secret = "tok-e2e-7f3a-secret-value";
     private readonly List<string> _bodies = [];
 

@@ -17,6 +17,7 @@ namespace Raworc.Tests.EndToEnd;
 /// The test that kills a replica runs last (its name sorts last): the killed replica is not started again, since a restart
 /// of one instance of a replicated resource did not always come back in time on a loaded machine.
 /// </remarks>
+[OnlyProvider("docker", "two API replicas on one machine: with the Swarm provider every replica listens on the computer port (Computers:ComputerPort), which one process of a machine can bind, so the second stopped at start-up with the port in use (README, \"The computer port is per machine, not shared\"), and the test cluster's API runs on this one machine")]
 [Collection(ReplicasAppCollection.Name)]
 [TestCaseOrderer(AlphabeticalOrderer.TypeName, AlphabeticalOrderer.AssemblyName)]
 public sealed class ReplicasTests(ReplicasAppFixture fixture)

@@ -10,6 +10,7 @@ namespace Raworc.Tests.EndToEnd;
 /// The warm pool with the API as two replicas (README "Warm pool" and "Running several API replicas"): creates through both
 /// replicas at once never take one pooled computer twice, and the pool's size holds for the deployment, not per replica.
 /// </summary>
+[OnlyProvider("docker", "two API replicas on one machine: with the Swarm provider every replica listens on the computer port (Computers:ComputerPort), which one process of a machine can bind, so the second stopped at start-up with the port in use (README, \"The computer port is per machine, not shared\"), and the test cluster's API runs on this one machine")]
 [Collection(ReplicasWarmPoolAppCollection.Name)]
 public sealed class ReplicasWarmPoolTests(ReplicasWarmPoolAppFixture fixture)
 {

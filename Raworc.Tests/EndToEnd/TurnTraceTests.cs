@@ -11,8 +11,14 @@ namespace Raworc.Tests.EndToEnd;
 /// engine calls, and a user message holds the whole turn of the Host that answers it.
 /// </summary>
 [Collection(ComputersAppCollection.Name)]
-public sealed class TurnTraceTests(ComputersAppFixture fixture)
+public sealed class TurnTraceTests(ComputersAppFixture fixture) : IAsyncLifetime
 {
+    /// <summary>On Swarm, deletes the sessions earlier tests left (<see cref="ComputersAppFixture.MakeRoomAsync"/>).</summary>
+    public Task InitializeAsync() => fixture.MakeRoomAsync();
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private const string Messages = "/api/v0/sessions/{id}/messages/";
 
     [Fact]
@@ -53,7 +59,10 @@ public sealed class TurnTraceTests(ComputersAppFixture fixture)
         Assert.Equal(createRequest.SpanId, work.ParentSpanId);
         var engineCalls = spans.Where(s => s.TraceId == createTrace && s.ParentSpanId == work.SpanId && s.Kind == ReceivedSpan.Client)
             .Select(s => s.Name).ToHashSet();
-        Assert.Superset(new HashSet<string> { "docker POST /containers/create", "docker POST /containers/{id}/start" }, engineCalls);
+        // On Swarm the computer is a service the manager starts: the API asks for the nodes and creates the service.
+        Assert.Superset(fixture.OnSwarm
+            ? new HashSet<string> { "docker GET /nodes", "docker POST /services/create" }
+            : new HashSet<string> { "docker POST /containers/create", "docker POST /containers/{id}/start" }, engineCalls);
 
         // The message: its request, and the Host's turn as its children, in order (repeated busy calls are heartbeats).
         var request = Assert.Single(spans, s => s.TraceId == messageTrace && s.ParentSpanId == messageCaller);

@@ -21,6 +21,7 @@ public partial class ComputersAppFixture
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DockerClient> _engines = new(StringComparer.Ordinal);
     private DockerClient? _manager;
     private Dictionary<string, string> _cluster = [];
+    private Task? _desktopCopy;
 
     /// <summary>
     /// Whether this system runs its computers on the Swarm test cluster (<c>Computers:Provider=swarm</c>):
@@ -46,39 +47,48 @@ public partial class ComputersAppFixture
         ["Computers__ComputerPort"] = _cluster["Computers__ComputerPort"],
     };
 
-    /// <summary>Brings the test cluster up and copies the test images to both nodes; reads its settings.</summary>
+    /// <summary>
+    /// Brings the test cluster up and copies the test image to both nodes; reads its settings. The desktop image is not
+    /// copied here (<see cref="PublishDesktopImageAsync"/>).
+    /// </summary>
     private async Task StartClusterAsync()
     {
         if (SwarmCluster.CannotRunReason is { } reason)
         {
             throw new InvalidOperationException($"RAWORC_TEST_PROVIDER=swarm, but {reason}.");
         }
-        var images = new List<string> { Image };
-        // The desktop image is large (docker save | docker load per node): only when the computer tests run on Swarm.
-        if (TestProvider.IsSwarm && await ImageExistsAsync(DesktopImage))
-        {
-            images.Add(DesktopImage);
-        }
-        var (code, output) = await SwarmCluster.RunAsync(["up", .. images]);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"eng/swarm-cluster.sh up failed ({code}): {output}");
-        }
+        await UpAsync(Image);
         var (_, variables) = await SwarmCluster.RunAsync("env");
         _cluster = variables.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
     }
 
-    private async Task<bool> ImageExistsAsync(string image)
+    /// <summary>Runs <c>eng/swarm-cluster.sh up</c> with these images (each copied to the nodes whose copy differs).</summary>
+    /// <exception cref="InvalidOperationException">The script failed; its output is in the message.</exception>
+    private static async Task UpAsync(params string[] images)
     {
-        try
+        var (code, output) = await SwarmCluster.RunAsync(["up", .. images]);
+        if (code != 0)
         {
-            await Docker.Images.InspectImageAsync(image);
-            return true;
+            throw new InvalidOperationException($"eng/swarm-cluster.sh up failed ({code}): {output}");
         }
-        catch (DockerImageNotFoundException)
+    }
+
+    /// <summary>
+    /// Makes <see cref="DesktopImage"/> available to desktop computers: on Swarm, copies it to the nodes whose copy differs,
+    /// once per system, when the first test that starts a desktop computer asks (its 1.6 GB then are not copied during the
+    /// start-up of every system, most of whose tests start none; a copy took over 5 minutes at a load average of ~45); on
+    /// Docker nothing (the API reads the main engine's). A failed copy fails every later call too.
+    /// </summary>
+    public Task PublishDesktopImageAsync()
+    {
+        if (!OnSwarm)
         {
-            return false;
+            return Task.CompletedTask;
+        }
+        lock (_engines)
+        {
+            return _desktopCopy ??= UpAsync(DesktopImage);
         }
     }
 
@@ -222,8 +232,10 @@ public partial class ComputersAppFixture
 
     /// <summary>
     /// On Swarm, deletes every session of this system and waits until their services are gone: the one-machine test cluster
-    /// has room for eight computers, and a test that needs several must not depend on what the collection's earlier tests
-    /// left running (the order of tests is the runner's). On Docker it does nothing (the engine has room).
+    /// has room for eight computers (0.5 CPU each on two nodes of 2 CPUs), and a test must not depend on what the
+    /// collection's earlier tests left running (the order of tests is the runner's). Every class of the shared system's
+    /// tests calls it before each test (their <c>InitializeAsync</c>): the collection's tests together leave more than eight,
+    /// and a later test's computer then found no node with room. On Docker it does nothing (the engine has room).
     /// </summary>
     public async Task MakeRoomAsync()
     {

@@ -162,11 +162,7 @@ public partial class ComputersAppFixture : RaworcAppFixture
         {
             return;
         }
-        var (code, output) = await SwarmCluster.RunAsync("up", Image);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"eng/swarm-cluster.sh up failed ({code}): {output}");
-        }
+        await UpAsync(Image);
     }
 
     /// <summary>Removes the <see cref="Image"/> tag (the image itself stays under <c>latest</c>); on Swarm from every node too.</summary>

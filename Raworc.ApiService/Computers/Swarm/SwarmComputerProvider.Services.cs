@@ -46,7 +46,8 @@ public sealed partial class SwarmComputerProvider
                 };
             var imageId = computerState == ComputerState.Running && service.Spec.Labels.ContainsKey(DockerComputerProvider.PooledLabel)
                 ? await ImageOfAsync(task, listed, cancellationToken) : null;
-            computers.Add(new ComputerInfo(sessionId, ContainerOf(task) ?? task.ID, computerState, exitCode, imageId));
+            var outOfMemory = computerState == ComputerState.Exited && await OutOfMemoryAsync(task, listed, cancellationToken);
+            computers.Add(new ComputerInfo(sessionId, ContainerOf(task) ?? task.ID, computerState, exitCode, imageId, outOfMemory));
         }
         return computers;
     }
@@ -228,6 +229,26 @@ public sealed partial class SwarmComputerProvider
             return null;
         }
         return (nodes.Engine(node), container);
+    }
+
+    /// <summary>
+    /// Whether an exited task's container was killed for want of memory, as its node's engine says (the task's status does
+    /// not; before, a Swarm computer that ran out of memory was reported as a plain exit); false when it cannot be read.
+    /// </summary>
+    private async Task<bool> OutOfMemoryAsync(TaskResponse task, IReadOnlyList<SwarmNode> listed, CancellationToken cancellationToken)
+    {
+        if (ContainerOf(task) is not { } container || listed.FirstOrDefault(node => node.Id == task.NodeID) is not { Ready: true, Endpoint: not null } node)
+        {
+            return false;
+        }
+        try
+        {
+            return (await nodes.Engine(node).Containers.InspectContainerAsync(container, cancellationToken)).State?.OOMKilled ?? false;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The image id (<c>sha256:…</c>) of a running task's container, from its node's engine; null when it cannot be read.</summary>

@@ -123,8 +123,9 @@ public sealed partial class SwarmComputerProvider(
                 }
                 continue;
             }
-            // A Docker provider on the node engine removes what it holds: remix helpers and the volume.
+            // A Docker provider on the node engine removes what it holds: remix helpers and the volume; then the home's volume.
             await NodeProvider(node).DeleteAsync(sessionId, cancellationToken);
+            await RemoveVolumeAsync(nodes.Engine(node), SwarmServiceSpec.HomeVolumeOf(name), cancellationToken);
         }
         LogDeleted(sessionId);
     }
@@ -153,6 +154,29 @@ public sealed partial class SwarmComputerProvider(
             }
         }
         return sizes;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Each ready node counts the asked sessions' volumes it holds, with the Docker provider's helper container on that node;
+    /// a volume is never named on a node that does not hold it (the helper's mount would make it there, empty). A node that
+    /// is not ready counts nothing this time. Before, the Swarm provider counted nothing, so a volume of many empty folders
+    /// or files (which the engine's measurement counts as 0 bytes) outgrew its limits unnoticed (ComputerBoundaryTests on Swarm).
+    /// </remarks>
+    public async Task<IReadOnlyDictionary<Guid, VolumeCount>> CountVolumesAsync(IReadOnlyCollection<Guid> sessionIds, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<Guid, VolumeCount>();
+        var asked = sessionIds.ToHashSet();
+        foreach (var node in (await nodes.ListAsync(cancellationToken)).Where(node => node is { Ready: true, Endpoint: not null }))
+        {
+            var engine = NodeProvider(node);
+            var held = (await engine.ListVolumesAsync(cancellationToken)).Where(asked.Contains).ToList();
+            foreach (var (session, count) in await engine.CountVolumesAsync(held, cancellationToken))
+            {
+                counts[session] = count;
+            }
+        }
+        return counts;
     }
 
     /// <inheritdoc />

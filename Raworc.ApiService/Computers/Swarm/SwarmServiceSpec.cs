@@ -8,7 +8,11 @@ namespace Raworc.ApiService.Computers.Swarm;
 /// the two providers cannot drift apart. What Swarm (Engine API 1.41, Docker 20.10) cannot express per service is set on
 /// the node engines instead (README "Providers: Docker and Swarm"): <c>no-new-privileges</c> (dockerd
 /// <c>--no-new-privileges</c>), the OCI runtime (dockerd <c>--default-runtime</c>), and the home folder's owner (a
-/// Swarm tmpfs takes a size and a mode only, so the home is mode 1777 instead of 0700 owned by uid 1000).
+/// Swarm tmpfs takes a size and a mode only). The home folder is therefore not a Swarm tmpfs but a named volume of the
+/// node's <c>local</c> driver that is itself a tmpfs (<see cref="HomeVolumeOf"/>): owned by uid 1000, mode 0700, and empty at
+/// every start (the node mounts it when the computer starts and unmounts it, contents and all, when it ends). A Swarm tmpfs
+/// there was root's, and runc gave it the mode of the image's <c>/home/raworc</c> (0755) whatever the mode asked, so the
+/// session's code could write nothing into its home (ComputerBoundaryTests on Swarm).
 /// </summary>
 internal static class SwarmServiceSpec
 {
@@ -41,7 +45,7 @@ internal static class SwarmServiceSpec
         }).ToList();
         // The scratch folders, sized as on the Docker provider; a Swarm tmpfs has no uid option (see the remarks above).
         mounts.Add(Scratch("/tmp", settings));
-        mounts.Add(Scratch("/home/raworc", settings));
+        mounts.Add(Home(name, labels, settings));
         return new ServiceSpec
         {
             Name = name,
@@ -73,6 +77,43 @@ internal static class SwarmServiceSpec
                 Placement = new Placement { Constraints = [$"node.id=={nodeId}"] },
                 LogDriver = new SwarmDriver { Name = host.LogConfig.Type, Options = host.LogConfig.Config },
                 Networks = network is null ? [] : [new NetworkAttachmentConfig { Target = network }],
+            },
+        };
+    }
+
+    /// <summary>Role label value (<c>raworc.role=home</c>) of the volumes that hold the computers' home folders.</summary>
+    public const string HomeRole = "home";
+
+    /// <summary>The home folder's volume of the computer named <paramref name="name"/> (<c>raworc-session-&lt;id&gt;-home</c>), on its node.</summary>
+    public static string HomeVolumeOf(string name) => $"{name}-home";
+
+    // The home folder: a tmpfs volume (nosuid, nodev and noexec, as Docker's tmpfs mounts on the single engine), with the
+    // computer's deployment labels but no session label, so it never counts as a session's files.
+    private static Mount Home(string name, IDictionary<string, string> labels, ComputerOptions settings)
+    {
+        var uid = SessionArchive.RaworcUid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var volumeLabels = labels.Where(label => label.Key is ComputerLabels.Managed or ComputerLabels.Deployment)
+            .ToDictionary(label => label.Key, label => label.Value);
+        volumeLabels[ComputerLabels.Role] = HomeRole;
+        return new Mount
+        {
+            Type = "volume",
+            Source = HomeVolumeOf(name),
+            Target = "/home/raworc",
+            VolumeOptions = new VolumeOptions
+            {
+                NoCopy = true,
+                Labels = volumeLabels,
+                DriverConfig = new Driver
+                {
+                    Name = "local",
+                    Options = new Dictionary<string, string>
+                    {
+                        ["type"] = "tmpfs",
+                        ["device"] = "tmpfs",
+                        ["o"] = $"size={settings.ScratchMiB * 1024L * 1024L},uid={uid},gid={uid},mode=0700,nosuid,nodev,noexec",
+                    },
+                },
             },
         };
     }
