@@ -22,8 +22,11 @@ limit=${RAWORC_SETUP_TIMEOUT:-300}
 mkdir -p /session/code /session/data /session/secrets "$logs"
 
 write_status() { # result exit_code
-  # Removed first: setup.sh may have left a FIFO there, which the redirection would wait on.
-  rm -rf -- "$status.tmp"
+  # A FIFO setup.sh may have left there would make the redirection wait for ever: anything but a folder is removed first
+  # (a folder only makes the write fail, and the status then stays as it was).
+  if [ ! -d "$status.tmp" ]; then
+    rm -f -- "$status.tmp"
+  fi
   printf 'result=%s\nexit_code=%s\ntimeout_seconds=%s\nfinished_at=%s\n' \
     "$1" "$2" "$limit" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$status.tmp" && mv -f "$status.tmp" "$status"
 }
