@@ -158,12 +158,13 @@ public class RaworcAppFixture : IAsyncLifetime
                 $"--Raworc:ApiPort={FreePort()}",
                 $"--Raworc:DataVolume={DataVolume}",
                 // The testing builder makes a stop wait until the orchestrator has removed every resource (8–15 s a
-                // system on the 2-core machine). A system without computers and without a data volume leaves nothing to
-                // clean up after it, so its stop returns at once and the removal goes on beside the next system's start.
-                // A system with computers still waits: its fixture removes what its API left only once that API is gone
-                // (else the API, still running, made or removed the same containers, and the clean-up failed). A system
-                // on a data volume still waits, so its next Postgres never meets the old one on the same files.
-                $"--DcpPublisher:WaitForResourceCleanup={(Computers || DataVolume.Length > 0 ? "true" : "false")}",
+                // system on the 2-core machine). A system without a data volume leaves nothing that the next one could
+                // meet, so its stop returns at once and the removal goes on beside the next system's start. A system with
+                // computers first stops its API and waits for the process's end (StopsApiFirst): its fixture removes what
+                // the API left only once that API is gone (else the API, still running, made or removed the same
+                // containers, and the clean-up failed). A system on a data volume, or whose API cannot be stopped by one
+                // command, still waits, so its next Postgres never meets the old one on the same files.
+                $"--DcpPublisher:WaitForResourceCleanup={(WaitsForCleanup ? "true" : "false")}",
                 .. ExtraArguments,
             ],
             cts.Token);
@@ -221,12 +222,29 @@ public class RaworcAppFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Whether a stop first stops the API resource alone and waits until its process has ended, so that the rest of the
+    /// system (Postgres, Redis) is removed beside the next system's start: a system with computers on no data volume. A
+    /// system whose API runs as several replicas returns false (one command does not name them all).
+    /// </summary>
+    protected virtual bool StopsApiFirst => Computers && DataVolume.Length == 0;
+
+    // Whether a stop waits until the orchestrator has removed every resource (see StartAppAsync).
+    private bool WaitsForCleanup => (Computers || DataVolume.Length > 0) && !StopsApiFirst;
+
     /// <summary>Stops the whole AppHost (Postgres, Redis and the API); session computers are the API's and stay.</summary>
     protected async Task StopAppAsync()
     {
         if (_app is not null)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            if (StopsApiFirst)
+            {
+                // A test may have stopped it already; the wait then holds at once.
+                await _app.ResourceCommands.ExecuteCommandAsync(ResourceNames.Api, KnownResourceCommands.StopCommand, cts.Token);
+                await _app.ResourceNotifications.WaitForResourceAsync(ResourceNames.Api,
+                    e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cts.Token);
+            }
             await _app.StopAsync(cts.Token);
             await _app.DisposeAsync();
             _app = null;

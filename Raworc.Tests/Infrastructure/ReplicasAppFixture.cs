@@ -44,6 +44,8 @@ public class ReplicasAppFixture : ComputersAppFixture
 
     protected override IEnumerable<string> ExtraArguments => [.. base.ExtraArguments, $"--Raworc:ApiReplicas={ReplicaCount}"];
 
+    protected override bool StopsApiFirst => false;
+
     /// <summary>
     /// <c>Computers:WorkLeaseSeconds</c> here, seconds: short, so the item of a killed replica is taken by the other within
     /// a test's wait; long enough that a live worker on a loaded machine keeps renewing it (every third of it).
