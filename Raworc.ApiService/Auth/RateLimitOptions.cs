@@ -3,8 +3,8 @@ using System.ComponentModel.DataAnnotations;
 namespace Raworc.ApiService.Auth;
 
 /// <summary>
-/// Rate limits, section <c>RateLimits</c>: failed logins per operator name and per client address, and requests per
-/// authenticated principal. Failed logins are counted in Redis, together for every API replica (in this process alone
+/// Rate limits, section <c>RateLimits</c>: failed logins per operator name and per client address, requests per
+/// authenticated principal, and requests without a token per computer. Failed logins are counted in Redis, together for every API replica (in this process alone
 /// while Redis does not answer: <see cref="LoginThrottle"/>); requests are counted in this API process (each replica
 /// counts its own). A limit of 0 turns it off.
 /// </summary>
@@ -46,4 +46,17 @@ public sealed class RateLimitOptions
     /// <summary>Requests a session's Host agent may make at once beyond its rate.</summary>
     [Range(1, 1_000_000)]
     public int HostRequestBurst { get; set; } = 1_000;
+
+    /// <summary>
+    /// Requests per second without a token that one computer may make through the computer socket (told by its process's
+    /// control group), or one source address through the computer port (a node behind its NAT): the boot exchange and a
+    /// Host route called without a Host token. A computer makes one boot exchange per start; the session's code could
+    /// otherwise guess tickets without end, each guess a database read.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int ComputerAnonymousRequestsPerSecond { get; set; } = 10;
+
+    /// <summary>Requests without a token one computer (or computer-port address) may make at once beyond its rate.</summary>
+    [Range(1, 1_000_000)]
+    public int ComputerAnonymousRequestBurst { get; set; } = 20;
 }

@@ -39,6 +39,13 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
     /// </summary>
     public static SocketConnectionLimit PerAddress(int perAddress, int total) => new(perAddress, total) { _keyOf = AddressOf };
 
+    /// <summary>
+    /// The key of the connection's items (<c>ConnectionContext.Items</c>) under which <see cref="Wrap"/> leaves the connection's computer key
+    /// (a string: the computer's control group on the socket, the source address on the computer port), for the rate
+    /// limit of requests without a token (<see cref="Auth.RateLimits"/>).
+    /// </summary>
+    public const string ComputerKeyItem = "raworc.computer";
+
     /// <summary>Connections open now, in all.</summary>
     public int Open => Volatile.Read(ref _total);
 
@@ -52,6 +59,7 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
             connection.Abort(new ConnectionAbortedException("The connecting process has exited."));
             return;
         }
+        connection.Items[ComputerKeyItem] = key;
         var ofComputer = _byComputer.AddOrUpdate(key, 1, (_, count) => count + 1);
         var all = Interlocked.Increment(ref _total);
         try

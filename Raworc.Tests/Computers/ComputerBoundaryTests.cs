@@ -346,6 +346,60 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     }
 
     [Fact]
+    public async Task CodeInTheComputerFloodingTheApiWithoutATokenIsRateLimitedAndItsHostStillAnswers()
+    {
+        // Requests without a token from a computer (a guessed boot ticket, a Host route without a Host token) used to have no
+        // limit: only an authenticated principal has a bucket, and the boot exchange is anonymous, one database read each.
+        // The session's code sends 1,000 guesses over one kept-alive connection, through the socket or, on Swarm, the
+        // computer port.
+        const string Flood = """
+            python3 -c '
+            import http.client, json, os, socket, urllib.parse
+            class Unix(http.client.HTTPConnection):
+                def connect(self):
+                    self.sock = socket.socket(socket.AF_UNIX)
+                    self.sock.connect("/run/raworc/api.sock")
+            url = urllib.parse.urlsplit(os.environ["RAWORC_API_URL"])
+            api = Unix("raworc-api") if os.path.exists("/run/raworc/api.sock") else http.client.HTTPConnection(url.hostname, url.port)
+            guess = json.dumps({"session_id": os.environ["RAWORC_SESSION_ID"], "ticket": "guessed"})
+            codes, refusal = [], None
+            for _ in range(1000):
+                api.request("POST", "/api/v0/boot", guess, {"Content-Type": "application/json"})
+                response = api.getresponse()
+                body = response.read().decode()
+                codes.append(response.status)
+                if response.status == 429 and refusal is None:
+                    refusal = (response.getheader("Retry-After"), body)
+            first = next((i for i, code in enumerate(codes) if code != 403), len(codes))
+            print(first, codes.count(403), codes.count(429), len(codes) - codes.count(403) - codes.count(429))
+            print(refusal[0] if refusal else None)
+            print(refusal[1] if refusal else None)
+            '
+            """;
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("flooder", key);
+        using var _ = client;
+
+        var flood = await fixture.RunInsideAsync(id, Flood, TimeSpan.FromMinutes(3));
+
+        // The bucket of a computer's requests without a token holds RateLimits:ComputerAnonymousRequestBurst (20 here, the
+        // default) and refills 10 a second: the first 20 guesses reach the ticket check (403), and 1,000 sent as fast as one
+        // connection goes cannot all be refilled, so the rest alternate between the few refilled and 429 RATE_LIMITED.
+        var lines = flood.Stdout.Split('\n');
+        var counts = lines[0].Split(' ').Select(int.Parse).ToArray();
+        Assert.True(counts[0] >= 20 && counts[2] > 0 && counts[3] == 0, flood.Stdout + flood.Stderr);
+        Assert.Equal(1000, counts[1] + counts[2]);
+        Assert.Equal("1", lines[1]);
+        Assert.Equal("""{"error":{"code":"RATE_LIMITED","message":"Too many requests without a token from this computer; slow down."}}""", lines[2]);
+
+        // Its Host has a bucket of its own (its token's): the flood cost it nothing.
+        fixture.Model.EnqueueFor(key, ScriptStep.Answer("still answering"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you there?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+        Assert.Equal("still answering", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+    }
+
+    [Fact]
     public async Task CodeInTheComputerCannotTraceTheAgentNorReadItsMemoryNorItsFiles()
     {
         // The engine's host has no Yama ptrace restriction: only the agent's non-dumpability keeps a process of the same
