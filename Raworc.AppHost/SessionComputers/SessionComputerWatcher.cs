@@ -97,16 +97,10 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
                         .ToHashSet(StringComparer.Ordinal);
                     foreach (var endpoint in watched.Keys.Where(e => !ready.Contains(e)).ToList())
                     {
-                        var (engine, stop, watch) = watched[endpoint];
+                        var left = watched[endpoint];
                         watched.Remove(endpoint);
-                        await stop.CancelAsync();
-                        await watch.ContinueWith(_ => { }, TaskScheduler.Default);
-                        stop.Dispose();
-                        foreach (var name in _live.Where(p => p.Value.Engine == engine).Select(p => p.Key).ToList())
-                        {
-                            await HideAsync(name, containerId: null);
-                        }
-                        engine.Dispose();
+                        // A node that left: its computers leave the dashboard with it.
+                        await StopWatchingAsync(left, hide: true);
                     }
                     foreach (var endpoint in ready.Where(e => !watched.ContainsKey(e)))
                     {
@@ -122,13 +116,26 @@ internal sealed class SessionComputerWatcher(IResource api, IResourceWithConnect
         }
         finally
         {
-            foreach (var (engine, stop, watch) in watched.Values)
+            foreach (var node in watched.Values)
             {
-                await stop.CancelAsync();
-                await watch.ContinueWith(_ => { }, TaskScheduler.Default);
-                stop.Dispose();
-                engine.Dispose();
+                await StopWatchingAsync(node, hide: false);
             }
+        }
+
+        // Ends one node's watch and waits for it; with hide, also takes the node's computers off the dashboard.
+        async Task StopWatchingAsync((DockerClient Engine, CancellationTokenSource Stop, Task Watch) node, bool hide)
+        {
+            await node.Stop.CancelAsync();
+            await node.Watch.ContinueWith(_ => { }, TaskScheduler.Default);
+            node.Stop.Dispose();
+            if (hide)
+            {
+                foreach (var name in _live.Where(p => p.Value.Engine == node.Engine).Select(p => p.Key).ToList())
+                {
+                    await HideAsync(name, containerId: null);
+                }
+            }
+            node.Engine.Dispose();
         }
     }
 
