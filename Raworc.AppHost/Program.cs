@@ -48,6 +48,12 @@ if (builder.ExecutionContext.IsPublishMode)
 if (options.ApiReplicas > 1)
 {
     api.WithReplicas(options.ApiReplicas);
+    // Run mode starts every replica on this machine: they listen on the computer port together (SO_REUSEPORT), when one
+    // is set. A published deployment's replicas are containers of their own, each with its own port.
+    if (!builder.ExecutionContext.IsPublishMode)
+    {
+        api.WithEnvironment("Computers__ComputerPortShared", "true");
+    }
 }
 
 builder.Build().Run();

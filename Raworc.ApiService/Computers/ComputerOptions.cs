@@ -213,6 +213,15 @@ public sealed class ComputerOptions : IValidatableObject
     public int ComputerPortConnectionsPerAddress { get; set; } = 1024;
 
     /// <summary>
+    /// Whether several API processes on this machine (the replicas of one deployment) listen on <see cref="ComputerPort"/>
+    /// together: each binds it with SO_REUSEPORT and the kernel spreads new connections over the live ones, so a replica
+    /// that dies leaves the others serving. Linux only (refused at start-up elsewhere), and only among processes of the
+    /// same effective uid. False (the default): a second process on the port stops at start-up with the port in use, as
+    /// does any process that binds it without this setting. The AppHost sets it when it runs more than one replica.
+    /// </summary>
+    public bool ComputerPortShared { get; set; }
+
+    /// <summary>
     /// Identity of this Raworc deployment, written as the <c>raworc.deployment</c> label on its containers and volumes;
     /// only those are listed and reconciled. Empty (the default) means the id the database holds (table
     /// <c>deployment</c>, made by the first migration), so every replica of one deployment agrees.
@@ -257,6 +266,11 @@ public sealed class ComputerOptions : IValidatableObject
             yield return new ValidationResult(
                 "ApiUrl needs ComputerPort: the port (reached at ApiUrl) on which computers find only the Host's routes.",
                 [nameof(ComputerPort)]);
+        }
+        if (ComputerPortShared && ComputerPort > 0 && !OperatingSystem.IsLinux())
+        {
+            yield return new ValidationResult(
+                "ComputerPortShared needs Linux (SO_REUSEPORT spreading connections over the processes on the port).", [nameof(ComputerPortShared)]);
         }
         if (ApiUrl.Length > 0 && !(Uri.TryCreate(ApiUrl, UriKind.Absolute, out var api) && api.Scheme is "http" or "https"))
         {

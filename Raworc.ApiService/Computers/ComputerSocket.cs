@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Raworc.ApiService.Auth;
 using Raworc.ApiService.Errors;
 
@@ -61,7 +64,9 @@ public static class ComputerSocket
 
     /// <summary>
     /// With <see cref="ComputerOptions.ComputerPort"/> set: records the port (<see cref="ComputerPortListener"/>) and bounds its
-    /// connections per source address (<see cref="SocketConnectionLimit.PerAddress"/>); <see cref="ListenForComputers"/> opens it.
+    /// connections per source address (<see cref="SocketConnectionLimit.PerAddress"/>, counted in this process); with
+    /// <see cref="ComputerOptions.ComputerPortShared"/> on Linux, binds it with SO_REUSEPORT (<see cref="BindShared"/>), so the
+    /// API's replicas on one machine all listen on it; <see cref="ListenForComputers"/> opens it.
     /// </summary>
     private static void AddComputerPort(this WebApplicationBuilder builder)
     {
@@ -80,6 +85,45 @@ public static class ComputerSocket
                 endpoint.Use(limit.Wrap);
             }
         }));
+        if (settings.ComputerPortShared && OperatingSystem.IsLinux())
+        {
+            // Only the computer port's sockets: every other address keeps Kestrel's own (a port in use stops start-up).
+            builder.Services.Configure<SocketTransportOptions>(transport =>
+            {
+                var bind = transport.CreateBoundListenSocket;
+                transport.CreateBoundListenSocket = address => address is IPEndPoint ip && ip.Port == port ? BindShared(ip) : bind(address);
+            });
+        }
+    }
+
+    // Linux's <sys/socket.h>: SOL_SOCKET and SO_REUSEPORT (the same on every Linux architecture .NET runs on).
+    private const int SolSocket = 1;
+    private const int SoReusePort = 15;
+
+    /// <summary>
+    /// A socket bound to <paramref name="address"/> with SO_REUSEPORT (as Kestrel's own, dual-mode on the IPv6 any address):
+    /// it binds beside the computer port's listeners of other processes of this effective uid that set it too, and the kernel
+    /// spreads new connections over all of them. A listener without it on the port, or of another uid, makes the bind fail
+    /// with the address in use.
+    /// </summary>
+    private static Socket BindShared(IPEndPoint address)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+            socket.Bind(address);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

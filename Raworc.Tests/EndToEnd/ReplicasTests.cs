@@ -17,7 +17,6 @@ namespace Raworc.Tests.EndToEnd;
 /// The test that kills a replica runs last (its name sorts last): the killed replica is not started again, since a restart
 /// of one instance of a replicated resource did not always come back in time on a loaded machine.
 /// </remarks>
-[OnlyProvider("docker", "two API replicas on one machine: with the Swarm provider every replica listens on the computer port (Computers:ComputerPort), which one process of a machine can bind, so the second stopped at start-up with the port in use (README, \"The computer port is per machine, not shared\"), and the test cluster's API runs on this one machine")]
 [Collection(ReplicasAppCollection.Name)]
 [TestCaseOrderer(AlphabeticalOrderer.TypeName, AlphabeticalOrderer.AssemblyName)]
 public sealed class ReplicasTests(ReplicasAppFixture fixture)
@@ -248,8 +247,9 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
     }
 
     /// <summary>
-    /// Kills (SIGKILL) the replica the computers' socket leads to while a Host's tool runs and while the same replica holds
-    /// another session's restore, stopped inside the engine call that creates its computer (held by the fixture's engine
+    /// Kills (SIGKILL) the replica the Host talks to (on Docker the one the computers' socket leads to; on Swarm one that
+    /// holds the Host's connection to the computer port, which both replicas listen on) while a Host's tool runs and while
+    /// the same replica holds another session's restore, stopped inside the engine call that creates its computer (held by the fixture's engine
     /// proxy). The turn finishes on the other replica with no message lost; the restore's lease runs out and the other replica
     /// runs it once more, to the end, exactly once; both sessions take further messages.
     /// </summary>
@@ -268,7 +268,7 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
         await a.PostOkAsync($"/api/v0/sessions/{held}/close");
         await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>("SELECT count(*) FROM work_items WHERE session_id = @id", ("id", held)))[0] == 0,
             "the close is done");
-        var serving = await fixture.ComputerSocketReplicaAsync(replicas);
+        var serving = await fixture.HostReplicaAsync(replicas, id);
         Assert.NotNull(serving);
         var surviving = replicas.Single(r => r != serving);
         using var survivor = fixture.CreateReplicaClient(surviving, await fixture.LoginAsync("admin", RaworcAppFixture.AdminPassword));
@@ -299,6 +299,12 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
             ScriptStep.Answer(request => request.LastToolResult.Contains("slept", StringComparison.Ordinal) ? "survived" : $"unexpected: {request.LastToolResult}"));
         await survivor.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "sleep a little" });
         await Waits.UntilAsync(async () => (await fixture.RunInsideAsync(id, $"test -e {marker}")).ExitCode == 0, "the tool runs");
+        if (fixture.OnSwarm)
+        {
+            // The replica about to die holds a connection of the Host's to the shared computer port, which dies with it: the
+            // Host's next connection to the port reaches the survivor, the one listener left.
+            Assert.Contains(serving, await fixture.HostPortReplicasAsync(replicas, id));
+        }
         ReplicasAppFixture.Kill(serving);
         // The create the dead replica sent never reaches the engine.
         create.Dispose();

@@ -38,6 +38,12 @@ public partial class ComputersAppFixture
     /// </summary>
     public string ComputerApiUrl => _cluster["Computers__ApiUrl"];
 
+    /// <summary>
+    /// The API's computer port (<c>Computers:ComputerPort</c> from <c>eng/swarm-cluster.sh env</c>), at which computers on
+    /// the cluster reach it; 0 on Docker (computers use the socket).
+    /// </summary>
+    public int ComputerPort => OnSwarm ? int.Parse(_cluster["Computers__ComputerPort"], System.Globalization.CultureInfo.InvariantCulture) : 0;
+
     /// <summary>What <c>eng/swarm-cluster.sh env</c> says to give the API (provider, manager, computer address); empty on Docker.</summary>
     private IReadOnlyDictionary<string, string> ProviderEnvironment => !OnSwarm ? new Dictionary<string, string>() : new Dictionary<string, string>
     {

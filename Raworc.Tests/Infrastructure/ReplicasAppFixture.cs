@@ -89,7 +89,7 @@ public class ReplicasAppFixture : ComputersAppFixture
             var replicas = new List<Replica>();
             foreach (var pid in ProcessesOfThisRun())
             {
-                if (ListeningAddress(pid) is { } address
+                if (ListeningAddress(pid, ComputerPort) is { } address
                     && await probe.GetAsync(new Uri(address, "/health"), cts.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result.IsSuccessStatusCode, TaskScheduler.Default))
                 {
                     replicas.Add(new Replica(pid, address));
@@ -128,24 +128,67 @@ public class ReplicasAppFixture : ComputersAppFixture
         }
     }
 
-    /// <summary>The TCP address a process itself listens on (from <c>/proc</c>), on loopback; null when none.</summary>
-    private static Uri? ListeningAddress(int pid)
+    /// <summary>
+    /// The TCP address a process itself listens on (from <c>/proc</c>), on loopback, other than <paramref name="computerPort"/>
+    /// (on Swarm every replica listens on the computer port too, where only the Host's routes answer); null when none.
+    /// </summary>
+    private static Uri? ListeningAddress(int pid, int computerPort)
     {
         var sockets = OwnSocketInodes(pid);
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        foreach (var socket in TcpSockets())
         {
-            foreach (var line in File.ReadLines(table).Skip(1))
+            if (socket.State == TcpListen && socket.LocalPort != computerPort && sockets.Contains(socket.Inode))
             {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the inode.
-                if (fields[3] == "0A" && sockets.Contains(fields[9]))
-                {
-                    var port = int.Parse(fields[1].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                    return new Uri($"http://127.0.0.1:{port}");
-                }
+                return new Uri($"http://127.0.0.1:{socket.LocalPort}");
             }
         }
         return null;
+    }
+
+    // The states of /proc/net/tcp's "st" column (the kernel's TCP_ESTABLISHED and TCP_LISTEN, in hex).
+    private const string TcpEstablished = "01";
+    private const string TcpListen = "0A";
+
+    /// <summary>One row of <c>/proc/net/tcp</c> or <c>tcp6</c>: the two ports, the state (hex) and the socket's inode.</summary>
+    private sealed record TcpSocket(int LocalPort, int RemotePort, string State, string Inode);
+
+    /// <summary>The TCP sockets of <c>/proc/net/tcp</c> and <c>tcp6</c>, as in <paramref name="tables"/> (this machine's when null).</summary>
+    private static IEnumerable<TcpSocket> TcpSockets(string? tables = null) =>
+        (tables ?? File.ReadAllText("/proc/net/tcp") + File.ReadAllText("/proc/net/tcp6")).Split('\n')
+        .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        // local_address and rem_address are HEXIP:HEXPORT; field 9 is the inode; the tables' header lines start with "sl".
+        .Where(fields => fields.Length >= 10 && fields[0] != "sl")
+        .Select(fields => new TcpSocket(PortOf(fields[1]), PortOf(fields[2]), fields[3], fields[9]));
+
+    private static int PortOf(string address) =>
+        int.Parse(address[(address.LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The replica a computer's Host talks to: on Docker the one the computers' socket leads to
+    /// (<see cref="ComputerSocketReplicaAsync"/>, every computer's); on Swarm the one holding the Host's connection to the
+    /// shared computer port (the first, by process id, if it holds connections to both; see <see cref="HostPortReplicasAsync"/>).
+    /// Null when none.
+    /// </summary>
+    public async Task<Replica?> HostReplicaAsync(IReadOnlyList<Replica> replicas, Guid sessionId) => OnSwarm
+        ? (await HostPortReplicasAsync(replicas, sessionId)).FirstOrDefault()
+        : await ComputerSocketReplicaAsync(replicas);
+
+    /// <summary>
+    /// On Swarm, the replicas (ordered by process id) that hold a connection from the session's Host to the computer port, which
+    /// every replica listens on (SO_REUSEPORT: the kernel gives each new connection to one of them). Found by ports: the
+    /// computer's own established connections to the computer port (its <c>/proc/net/tcp</c>, read inside it) give their
+    /// source ports, and the replica that owns this machine's established socket on the computer port whose peer has one
+    /// of those ports holds it (the node's NAT keeps a connection's source port when it is free, as here).
+    /// </summary>
+    public async Task<IReadOnlyList<Replica>> HostPortReplicasAsync(IReadOnlyList<Replica> replicas, Guid sessionId)
+    {
+        var (code, tables, error) = await RunInsideAsync(sessionId, "cat /proc/net/tcp /proc/net/tcp6");
+        Assert.True(code == 0, error);
+        var hostPorts = TcpSockets(tables).Where(s => s.State == TcpEstablished && s.RemotePort == ComputerPort)
+            .Select(s => s.LocalPort).ToHashSet();
+        var accepted = TcpSockets().Where(s => s.State == TcpEstablished && s.LocalPort == ComputerPort && hostPorts.Contains(s.RemotePort))
+            .Select(s => s.Inode).ToHashSet(StringComparer.Ordinal);
+        return replicas.Where(replica => OwnSocketInodes(replica.ProcessId).Overlaps(accepted)).ToList();
     }
 
     /// <summary>The inodes of a process's open sockets.</summary>
