@@ -35,18 +35,14 @@ public sealed class ComputerPortConnectionLimitTests
             var first = new List<string>();
             for (var i = 0; i < 5; i++)
             {
-                var client = await ConnectAsync("127.0.0.1", port);
-                held.Add(client);
-                first.Add(await AskAsync(client));
+                first.Add(await ConnectAndAskAsync("127.0.0.1", port, held));
             }
             Assert.Equal(["served", "served", "served", "served", "closed"], first);
             // Another address (another node) has a bound of its own: served until the total of 6 is reached.
             var second = new List<string>();
             for (var i = 0; i < 3; i++)
             {
-                var client = await ConnectAsync("127.0.0.2", port);
-                held.Add(client);
-                second.Add(await AskAsync(client));
+                second.Add(await ConnectAndAskAsync("127.0.0.2", port, held));
             }
             Assert.Equal(["served", "served", "closed"], second);
             await Waits.UntilAsync(() => Task.FromResult(limit.Open == 6), "the closed connections are no longer counted");
@@ -54,9 +50,7 @@ public sealed class ComputerPortConnectionLimitTests
             // A connection given back makes room for its address again.
             held[0].Dispose();
             await Waits.UntilAsync(() => Task.FromResult(limit.Open == 5), "the closed connection is no longer counted");
-            var again = await ConnectAsync("127.0.0.1", port);
-            held.Add(again);
-            Assert.Equal("served", await AskAsync(again));
+            Assert.Equal("served", await ConnectAndAskAsync("127.0.0.1", port, held));
         }
         finally
         {
@@ -68,11 +62,25 @@ public sealed class ComputerPortConnectionLimitTests
         }
     }
 
-    private static async Task<TcpClient> ConnectAsync(string from, int port)
+    /// <summary>
+    /// Connects from <paramref name="from"/>, keeps the connection in <paramref name="held"/> and asks once (see
+    /// <see cref="AskAsync"/>). A connection the server closes at once can be reset before the connect itself has returned
+    /// (the kernel's handshake is done, the client reads the socket's error after the server's reset arrived): that is
+    /// "closed" too. It once failed this test 1 run in 10.
+    /// </summary>
+    private static async Task<string> ConnectAndAskAsync(string from, int port, List<TcpClient> held)
     {
         var client = new TcpClient(new IPEndPoint(IPAddress.Parse(from), 0));
-        await client.ConnectAsync(IPAddress.Loopback, port);
-        return client;
+        held.Add(client);
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return "closed";
+        }
+        return await AskAsync(client);
     }
 
     /// <summary>One HTTP/1.1 request on the open connection: "served" for the answer, "closed" when the server closed it unanswered.</summary>
