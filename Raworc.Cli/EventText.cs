@@ -14,12 +14,13 @@ public static class EventText
 
     /// <summary>
     /// A tool run: <c>[tool] headline (exit N, M ms)</c>, then its output indented by two spaces, at most
-    /// <see cref="MaxToolOutputLines"/> lines and then <c>… K more lines</c>.
+    /// <see cref="MaxToolOutputLines"/> lines and then <c>… K more lines</c>; control characters made visible
+    /// (<see cref="TerminalText.Visible"/>).
     /// </summary>
     /// <param name="message">A host message whose <see cref="Message.Type"/> is <c>tool_execution</c>.</param>
     public static string ToolRun(Message message)
     {
-        var lines = message.Content.Split('\n');
+        var lines = TerminalText.Visible(message.Content).Split('\n');
         var facts = new List<string>();
         if (message.MetadataNumber("exit_code") is { } exit)
         {
@@ -29,7 +30,7 @@ public static class EventText
         {
             facts.Add($"{ms.ToString(CultureInfo.InvariantCulture)} ms");
         }
-        var text = new StringBuilder($"[{message.MetadataString("tool") ?? "tool"}] {lines[0]}");
+        var text = new StringBuilder($"[{TerminalText.Visible(message.MetadataString("tool") ?? "tool")}] {lines[0]}");
         if (facts.Count > 0)
         {
             text.Append($" ({string.Join(", ", facts)})");
@@ -59,9 +60,9 @@ public static class EventText
     public static string Line(SessionEvent e) => e switch
     {
         MessageEvent { Message: var m } when m.Role == MessageRoles.Host && m.Type == "tool_execution" => ToolRun(m),
-        MessageEvent { Message: var m } when m.Role == MessageRoles.Host && m.Type == "error" => $"host error: {m.Content}",
-        MessageEvent { Message: var m } => $"{m.Role}: {m.Content}",
-        StateEvent { Session: var s } => s.Error is { Length: > 0 } error ? $"state: {s.State} ({error})" : $"state: {s.State}",
+        MessageEvent { Message: var m } when m.Role == MessageRoles.Host && m.Type == "error" => $"host error: {TerminalText.Visible(m.Content)}",
+        MessageEvent { Message: var m } => $"{m.Role}: {TerminalText.Visible(m.Content)}",
+        StateEvent { Session: var s } => s.Error is { Length: > 0 } error ? $"state: {s.State} ({TerminalText.Visible(error)})" : $"state: {s.State}",
         ScreenEvent => "screen changed",
         DeletedEvent => "session deleted",
         _ => e.ToString(),

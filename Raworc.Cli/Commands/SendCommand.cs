@@ -63,16 +63,16 @@ public static class SendCommand
                     await console.Out.WriteLineAsync(EventText.ToolRun(m));
                     break;
                 case MessageEvent { Message: { Role: MessageRoles.Host, Type: "error" } m }:
-                    await console.Error.WriteLineAsync($"raworc: the Host ended its turn without an answer: {m.Content}");
+                    await console.Error.WriteLineAsync($"raworc: the Host ended its turn without an answer: {TerminalText.Visible(m.Content)}");
                     return 1;
                 case MessageEvent { Message: { Role: MessageRoles.Host } m }:
-                    await console.Out.WriteLineAsync(m.Content);
+                    await console.Out.WriteLineAsync(TerminalText.Visible(m.Content));
                     return 0;
                 case MessageEvent { Message: var m }:
-                    await console.Error.WriteLineAsync($"{m.Role}: {m.Content}");
+                    await console.Error.WriteLineAsync($"{m.Role}: {TerminalText.Visible(m.Content)}");
                     break;
                 case StateEvent { Session.State: SessionStates.Errored } s:
-                    await console.Error.WriteLineAsync($"raworc: the session errored: {s.Session.Error}");
+                    await console.Error.WriteLineAsync($"raworc: the session errored: {TerminalText.Visible(s.Session.Error)}");
                     return 1;
                 case StateEvent s:
                     await console.Error.WriteLineAsync($"state: {s.Session.State}");

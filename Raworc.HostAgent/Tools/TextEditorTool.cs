@@ -75,8 +75,10 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        Remember(full, File.Exists(full) ? File.ReadAllText(full) : null);
-        File.WriteAllText(full, fileText);
+        // Read through ReadText, like every read of the editor: a pipe the session's code left here would make a plain read
+        // wait for ever, and a file of any size would be read whole into the agent's memory.
+        Remember(full, File.Exists(full) ? ReadText(full, path) : null);
+        WriteText(full, path, fileText);
         return $"File created successfully at: {full}";
     }
 
@@ -104,7 +106,7 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         }
 
         Remember(full, content);
-        File.WriteAllText(full, string.Concat(content.AsSpan(0, first), newStr ?? "", content.AsSpan(first + oldStr.Length)));
+        WriteText(full, path, string.Concat(content.AsSpan(0, first), newStr ?? "", content.AsSpan(first + oldStr.Length)));
         return $"The file {full} has been edited: one occurrence replaced at line {LineOf(content, first)}.";
     }
 
@@ -127,7 +129,7 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         var endsWithNewline = content.EndsWith('\n');
         lines.InsertRange(insertLine.Value, SplitLines(newStr));
         Remember(full, content);
-        File.WriteAllText(full, string.Join('\n', lines) + (endsWithNewline || content.Length == 0 ? "\n" : ""));
+        WriteText(full, path, string.Join('\n', lines) + (endsWithNewline || content.Length == 0 ? "\n" : ""));
         return $"The file {full} has been edited: text inserted after line {insertLine}.";
     }
 
@@ -152,7 +154,7 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
             return $"Undid the creation of {full}: the file was removed.";
         }
 
-        File.WriteAllText(full, previous);
+        WriteText(full, path, previous);
         return $"Last edit to {full} undone.";
     }
 
@@ -169,23 +171,42 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         }
     }
 
+    // The file's text (UTF-8, a byte order mark dropped, as File.ReadAllText), read from one descriptor that was checked to be
+    // a regular file of at most MaxFileBytes: the session's code can put a FIFO (a plain open waits for a writer for ever) or,
+    // through a link swapped in after Resolve, a device that never ends where the model reads.
     private static string ReadText(string full, string path)
     {
-        var info = new FileInfo(full);
-        if (!info.Exists)
+        if (!File.Exists(full))
         {
             throw new ToolException($"The file '{path}' does not exist.");
         }
-        if (SessionFiles.IsSpecial(full))
+
+        using var stream = SessionFiles.OpenRegular(full, FileAccess.Read) ?? throw NotRegular(path);
+        var length = stream.Length;
+        if (length > MaxFileBytes)
         {
-            // A FIFO would make the read wait for a writer for ever, a device never end.
-            throw new ToolException($"'{path}' is not a regular file (a pipe, socket or device); use bash to look at it.");
+            throw new ToolException($"The file '{path}' has {length} bytes; the editor handles files up to {MaxFileBytes} bytes. Use bash (head, sed, grep) instead.");
         }
 
-        return info.Length <= MaxFileBytes
-            ? File.ReadAllText(full)
-            : throw new ToolException($"The file '{path}' has {info.Length} bytes; the editor handles files up to {MaxFileBytes} bytes. Use bash (head, sed, grep) instead.");
+        // Never more than the length checked, should the file grow meanwhile.
+        var buffer = new byte[length];
+        var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        using var reader = new StreamReader(new MemoryStream(buffer, 0, read), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
+
+    // Replaces the file's content with text (UTF-8, no byte order mark, as File.WriteAllText), creating it when missing,
+    // through one descriptor opened without waiting and checked to be a regular file: a FIFO the session's code put there
+    // would make a plain open wait for a reader for ever.
+    private static void WriteText(string full, string path, string text)
+    {
+        using var stream = SessionFiles.OpenRegular(full, FileAccess.Write) ?? throw NotRegular(path);
+        stream.SetLength(0);
+        stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+    }
+
+    private static ToolException NotRegular(string path) =>
+        new($"'{path}' is not a regular file (a pipe, socket or device); use bash to look at it.");
 
     private static string[] ReadLines(string full, string path) => [.. SplitLines(ReadText(full, path))];
 

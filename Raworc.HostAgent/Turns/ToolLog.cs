@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -34,13 +35,24 @@ public sealed class ToolLog(string directory)
         try
         {
             Directory.CreateDirectory(directory);
-            // The session's code can replace the log by a FIFO, which an append would wait on for ever (and every later
-            // tool call behind this gate): anything but a regular file there is removed first.
-            if (SessionFiles.IsSpecial(FilePath))
+            var line = Encoding.UTF8.GetBytes(entry.ToJsonString(new JsonSerializerOptions { WriteIndented = false }) + "\n");
+            // The session's code can put a FIFO at the log's path, which a plain open would wait on for ever (and every later
+            // tool call behind this gate). Removing it first was not enough: a process that keeps renaming a fresh FIFO
+            // onto the path won the gap between the removal and the open (found by a break-out attempt). So the log is
+            // opened without waiting and checked on the open descriptor; what is not a regular file is removed and the
+            // open tried once more, then the line is left out (the log is the computer's own record, best effort).
+            for (var attempt = 0; attempt < 2; attempt++)
             {
-                File.Delete(FilePath);
+                using var file = SessionFiles.OpenRegular(FilePath, FileAccess.Write);
+                if (file is null)
+                {
+                    File.Delete(FilePath);
+                    continue;
+                }
+                file.Seek(0, SeekOrigin.End);
+                await file.WriteAsync(line, cancellationToken);
+                break;
             }
-            await File.AppendAllTextAsync(FilePath, entry.ToJsonString(new JsonSerializerOptions { WriteIndented = false }) + "\n", cancellationToken);
         }
         catch (IOException)
         {

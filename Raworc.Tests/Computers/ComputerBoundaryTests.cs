@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Aspire.Hosting.Testing;
 using Raworc.ApiService.Computers;
+using Raworc.Tests.Cli;
 using Raworc.Tests.HostAgent;
 using Raworc.Tests.Infrastructure;
 using Raworc.Tests.Sessions;
@@ -740,6 +742,136 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
             """);
         Assert.Equal("result=none\n", left.Stdout);
     }
+
+    [Fact]
+    public async Task TheEditorNeitherWaitsOnAPipeTheSessionsCodeLeftNorReadsAnEnormousFileWhole()
+    {
+        // Found by a break-out attempt: the editor's create read the file it replaces (for undo) with no check at all, and its
+        // writes opened the file the plain way, so a FIFO the session's code put where the model creates a file, or where it
+        // undoes an edit, made the agent wait for a writer (a reader) for ever: the turn never answered and the session stayed
+        // busy. The same read took a file of any size whole into the agent's memory: a sparse file of 150 MiB failed the
+        // call with "the process ran out of memory" and left the agent at 410 MiB of the computer's 512.
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("editor-pipe", key);
+        using var _ = client;
+        var made = await fixture.RunInsideAsync(id, """
+            cd /session/data && mkfifo created.txt && echo one > edited.txt && echo made
+            """);
+        Assert.Equal("made\n", made.Stdout);
+        JsonObject Editor(string command, string path, string? text = null) => text is null
+            ? new JsonObject { ["command"] = command, ["path"] = path }
+            : new JsonObject { ["command"] = command, ["path"] = path, ["file_text"] = text };
+
+        // The model creates a file where the session's code left a pipe, then edits a file the code turns into a pipe (the
+        // bash call) before the model undoes the edit.
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool(TextEditorToolName, Editor("create", "/session/data/created.txt", "hello")),
+            ScriptStep.CallTool(TextEditorToolName, new JsonObject
+            {
+                ["command"] = "str_replace", ["path"] = "/session/data/edited.txt", ["old_str"] = "one", ["new_str"] = "two",
+            }),
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = "cd /session/data && rm edited.txt && mkfifo edited.txt" }),
+            ScriptStep.CallTool(TextEditorToolName, Editor("undo_edit", "/session/data/edited.txt")),
+            ScriptStep.Answer("still here"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Edit." });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(60));
+
+        var runs = messages.Where(m => (string?)m!["metadata"]?["type"] == "tool_execution").Select(m => (string?)m!["content"]).ToList();
+        Assert.Equal(4, runs.Count);
+        Assert.Contains("'/session/data/created.txt' is not a regular file (a pipe, socket or device)", runs[0], StringComparison.Ordinal);
+        Assert.Contains("edited", runs[1], StringComparison.Ordinal);
+        Assert.Contains("'/session/data/edited.txt' is not a regular file (a pipe, socket or device)", runs[3], StringComparison.Ordinal);
+        Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+
+        // A file larger than the editor reads (10 MiB): refused by its size, not read whole (this system's disk limit is
+        // 64 MiB, so the file is smaller than the one above).
+        var big = await fixture.RunInsideAsync(id, "truncate -s 20M /session/data/big.txt && echo big");
+        Assert.Equal("big\n", big.Stdout);
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool(TextEditorToolName, Editor("create", "/session/data/big.txt", "small")),
+            ScriptStep.Answer("survived"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Replace it." });
+        messages = await client.WaitForMessagesAsync(id, m => m.Count(x => (string?)x!["metadata"]?["type"] == "response") == 2, TimeSpan.FromSeconds(60));
+        var refused = (string?)messages.Last(m => (string?)m!["metadata"]?["type"] == "tool_execution")!["content"];
+        Assert.Contains($"has {20 * 1024 * 1024} bytes; the editor handles files up to {10 * 1024 * 1024} bytes", refused, StringComparison.Ordinal);
+        Assert.Equal("survived", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+        await client.WaitForStateAsync(id, "idle");
+    }
+
+    private const string TextEditorToolName = "str_replace_based_edit_tool";
+
+    [Fact]
+    public async Task APipeSwappedInAsTheToolLogAfterTheAgentLookedDoesNotHangTheTurn()
+    {
+        // Found by a break-out attempt: the agent removed anything but a regular file at logs/tools.log, then appended with
+        // a plain open. A process of the session that keeps renaming a fresh FIFO onto that path wins the gap between the
+        // two, and the append waited for a reader for ever: that turn never answered, nor did any later one.
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("log-swapper", key);
+        using var _ = client;
+        var swapping = await fixture.RunInsideAsync(id, """
+            cat > /tmp/swap.py <<'EOF'
+            import os, sys
+            os.chdir("/session/logs")
+            i = 0
+            while True:
+                name = ".fifo%s%d" % (sys.argv[1], i % 2)
+                i += 1
+                try:
+                    os.mkfifo(name)
+                except FileExistsError:
+                    pass
+                os.rename(name, "tools.log")
+            EOF
+            (setsid python3 /tmp/swap.py a >/dev/null 2>&1 &)
+            (setsid python3 /tmp/swap.py b >/dev/null 2>&1 &)
+            sleep 1
+            [ -p /session/logs/tools.log ] && echo swapping
+            """);
+        Assert.Equal("swapping\n", swapping.Stdout);
+
+        // Ten tool calls in one turn, each logged: before, one of the first few appends met a FIFO and the turn hung.
+        const int Calls = 10;
+        fixture.Model.EnqueueFor(key, [
+            .. Enumerable.Range(1, Calls).Select(n => ScriptStep.CallTool("bash", new JsonObject { ["command"] = $"echo call {n}" })),
+            ScriptStep.Answer("all logged or left out"),
+        ]);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Go." });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(90));
+
+        Assert.Equal(Enumerable.Range(1, Calls).Select(n => $"$ echo call {n}"),
+            messages.Where(m => (string?)m!["metadata"]?["type"] == "tool_execution").Select(m => ((string?)m!["content"])!.Split('\n')[0]));
+        Assert.Equal("all logged or left out", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+        await client.WaitForStateAsync(id, "idle");
+    }
+
+    [Fact]
+    public async Task TerminalControlSequencesACommandPrintsReachTheOwnersTerminalOnlyAsVisibleText()
+    {
+        // Found by a break-out attempt: `raworc send` and `raworc watch` printed a command's output as it came, so the
+        // session's code could send its owner's terminal (and a published session's readers') escape sequences: move the
+        // cursor up and overwrite the lines above (a forged command and exit status), set the title, write the clipboard
+        // (OSC 52). The computer prints them; the CLI must show them as text.
+        var key = ComputersAppFixture.NewModelKey();
+        var (name, client) = await fixture.CreateOperatorAsync("terminal", pass: "terminal-pass-1");
+        using var _ = client;
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        fixture.Model.EnqueueFor(key,
+            ScriptStep.CallTool("bash", new JsonObject { ["command"] = @"printf 'rm -rf /\r\033[2K\033[1Aok\033]52;c;ZWNobyBwd25lZA==\a\033]0;title\a\302\233\n'" }),
+            ScriptStep.Answer("done"));
+        using var cli = new CliRun();
+        var url = fixture.CreateApiClient().BaseAddress!.ToString().TrimEnd('/');
+        Assert.Equal(0, (await cli.RunAsync(["login", "--url", url, "--user", name, "--pass", "terminal-pass-1"])).ExitCode);
+
+        var sent = await cli.RunAsync(["send", id.ToString(), "Print it."], timeout: TimeSpan.FromSeconds(120));
+
+        Assert.Equal(0, sent.ExitCode);
+        var run = sent.Lines.Single(line => line.StartsWith("  rm -rf", StringComparison.Ordinal));
+        Assert.Equal("  rm -rf /^M^[[2K^[[1Aok^[]52;c;ZWNobyBwd25lZA==^G^[]0;title^G\uFFFD", run);
+        Assert.DoesNotContain(sent.Out, c => char.IsControl(c) && c is not '\n' and not '\t');
+    }
+
 
     [Fact]
     public async Task CommandWhoseOutputHoldsANulByteIsStillShownAsAToolExecution()
