@@ -42,8 +42,8 @@ internal static class SessionFiles
     {
         try
         {
-            using var stream = OpenWithoutWaiting(path);
-            if (stream is null || !IsRegular(stream.SafeFileHandle))
+            using var stream = OpenRegular(path, FileAccess.Read);
+            if (stream is null)
             {
                 return null;
             }
@@ -54,25 +54,6 @@ internal static class SessionFiles
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return null;
-        }
-    }
-
-    /// <summary>Whether <paramref name="path"/> exists and is something other than a regular file or a directory (a FIFO, socket or device).</summary>
-    /// <param name="path">The path; a symbolic link is followed.</param>
-    public static bool IsSpecial(string path)
-    {
-        if (Directory.Exists(path) || !File.Exists(path))
-        {
-            return false;
-        }
-        try
-        {
-            using var stream = OpenWithoutWaiting(path);
-            return stream is null || !IsRegular(stream.SafeFileHandle);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            return true;
         }
     }
 
@@ -106,26 +87,6 @@ internal static class SessionFiles
         try
         {
             return new FileStream(handle, access, bufferSize: 0);
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
-
-    // The file opened for reading with O_NONBLOCK (a FIFO opens at once); null when it cannot be opened.
-    private static FileStream? OpenWithoutWaiting(string path)
-    {
-        var descriptor = Open(Encoding.UTF8.GetBytes(path + "\0"), ReadOnly | NonBlocking | CloseOnExec, 0);
-        if (descriptor < 0)
-        {
-            return null;
-        }
-        var handle = new SafeFileHandle(descriptor, ownsHandle: true);
-        try
-        {
-            return new FileStream(handle, FileAccess.Read, bufferSize: 0);
         }
         catch
         {
