@@ -59,5 +59,12 @@ for plain_only in EndToEnd.ReplicasTests EndToEnd.ReplicasWarmPoolTests Computer
 done
 # And the API's start deadline, which waits it out whatever runs the computer (on ApiRestartTests' system, whose deadline is short).
 filter="$filter&FullyQualifiedName!~Raworc.Tests.Computers.StartDeadlineTests."
+# And those that start no computer at all (the computer port's listeners and bounds, the provider's options), or whose
+# subject is the API's or the client's side of a turn whatever runs the computer: the command line's output, a turn's
+# trace, a ready report racing the worker's record.
+for plain_only in Computers.ComputerPortSharingTests Computers.ComputerPortConnectionLimitTests Computers.ComputerProviderOptionsTests \
+  EndToEnd.CommandLineTests EndToEnd.TurnTraceTests Computers.ReadyRaceTests; do
+  filter="$filter&FullyQualifiedName!~Raworc.Tests.$plain_only."
+done
 
 exec dotnet test Raworc.sln --filter "$filter" "${args[@]}"
