@@ -120,7 +120,7 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
             await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
             var refused = await client.WaitForStateAsync(id, "errored");
             Assert.Equal(
-                $"The cluster node that holds this session's files ({worker}) is not available: it is down, drained or has left the cluster. "
+                $"The cluster node that holds this session's files ({worker}) is not available: it is down or has left the cluster. "
                 + "Its files are kept there; restore the session again once the node is back.",
                 (string?)refused["error"]);
         }
@@ -134,6 +134,77 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
         await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
         await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(90));
         Assert.Equal(blob, (await (await fixture.NodeProbeAsync(worker)).ReadVolumeAsync(id))["data/kept.bin"].Content);
+    }
+
+    [SwarmFact]
+    public async Task APausedNodeKeepsItsSessionsServingAndRefusesOnlyWhatWouldStartAComputerThere()
+    {
+        // Found reading the provider: a paused node (Docker keeps its tasks running, starts no new one) counted as away, so
+        // its live sessions were closed as stranded and their computers' files could not be read.
+        var (_, client) = await fixture.CreateOperatorAsync("swarm-paused");
+        using var _ = client;
+        var key = ComputersAppFixture.NewModelKey();
+        var (worker, live) = await SessionOnTheWorkerAsync(client, key);
+        var (_, resting) = await SessionOnTheWorkerAsync(client);
+        await client.PostOkAsync($"/api/v0/sessions/{resting}/close");
+        await client.WaitForStateAsync(resting, "closed");
+        await Waits.UntilAsync(async () => (await fixture.ServiceAsync(resting))?.Spec.Mode.Replicated.Replicas == 0, "the closed session's service is scaled to 0");
+
+        await SetAvailabilityAsync(worker, "pause");
+        try
+        {
+            // What would start a computer on the paused node is refused at once, with the reason.
+            await client.PostOkAsync($"/api/v0/sessions/{resting}/restore");
+            var refused = await client.WaitForStateAsync(resting, "errored");
+            Assert.Equal(
+                $"The cluster node that holds this session's files ({worker}) is not available: it is paused, and the cluster starts no new computer on a paused node. "
+                + "Its files are kept there; restore the session again once the node is back.",
+                (string?)refused["error"]);
+
+            // The running one keeps serving: it is not closed, and its Host answers on the paused node.
+            fixture.Model.EnqueueFor(key, ScriptStep.Answer("still here"));
+            await client.PostOkAsync($"/api/v0/sessions/{live}/messages", new { content = "are you there?" });
+            var messages = await client.WaitForMessagesAsync(live, m => m.HasResponse());
+            Assert.Equal("still here", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+            Assert.Equal("idle", (string?)(await client.WaitForStateAsync(live, "idle"))["state"]);
+            Assert.DoesNotContain(messages, m => (string?)m!["metadata"]?["type"] == "node_unavailable");
+            Assert.Equal(worker, (await fixture.ServiceAsync(live))!.Spec.Labels["raworc.node"]);
+        }
+        finally
+        {
+            await SetAvailabilityAsync(worker, "active");
+        }
+
+        await client.PostOkAsync($"/api/v0/sessions/{resting}/restore");
+        await client.WaitForStateAsync(resting, "idle", TimeSpan.FromSeconds(90));
+        Assert.Equal(worker, (await fixture.ServiceAsync(resting))!.Spec.Labels["raworc.node"]);
+        await DeleteSessionsAsync(client, [live, resting]);
+    }
+
+    /// <summary>Deletes the sessions and waits until their services are gone from the cluster.</summary>
+    private async Task DeleteSessionsAsync(HttpClient client, IReadOnlyCollection<Guid> sessions)
+    {
+        foreach (var id in sessions)
+        {
+            using var deleted = await client.DeleteAsync($"/api/v0/sessions/{id}");
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        await fixture.WaitUntilServicesRemovedAsync(sessions);
+    }
+
+    /// <summary>Sets a node's availability (<c>active</c>, <c>pause</c> or <c>drain</c>) as <c>docker node update --availability</c> does.</summary>
+    private async Task SetAvailabilityAsync(string nodeId, string availability)
+    {
+        var node = await fixture.Manager.Swarm.InspectNodeAsync(nodeId);
+        await fixture.Manager.Swarm.UpdateNodeAsync(nodeId, node.Version.Index, new NodeUpdateParameters
+        {
+            Name = node.Spec.Name,
+            Labels = node.Spec.Labels,
+            Role = node.Spec.Role,
+            Availability = availability,
+        });
+        await Waits.UntilAsync(async () => (await fixture.Manager.Swarm.InspectNodeAsync(nodeId)).Spec.Availability == availability,
+            $"the node is '{availability}'");
     }
 
     [SwarmFact]
@@ -338,17 +409,24 @@ public sealed class SwarmComputersTests(SwarmAppFixture fixture)
     /// An idle session whose computer runs on the worker node (the node that is not the manager): the scheduler spreads new
     /// sessions over the nodes, so within four creates one lands there.
     /// </summary>
-    private async Task<(string Worker, Guid Id)> SessionOnTheWorkerAsync(HttpClient client)
+    /// <param name="client">The operator's client.</param>
+    /// <param name="modelKey">The stand-in model's key every candidate gets, so a test can script its answers; a new one each
+    /// when null.</param>
+    private async Task<(string Worker, Guid Id)> SessionOnTheWorkerAsync(HttpClient client, string? modelKey = null)
     {
         var worker = (await fixture.Manager.Swarm.ListNodesAsync()).Single(node => node.ManagerStatus is null).ID;
+        // The candidates placed on the manager are deleted once one lands on the worker: the test cluster holds 8 computers.
+        var elsewhere = new List<Guid>();
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            var candidate = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+            var candidate = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = modelKey ?? ComputersAppFixture.NewModelKey() } })).Id();
             await client.WaitForStateAsync(candidate, "idle");
             if ((await fixture.ServiceAsync(candidate))!.Spec.Labels["raworc.node"] == worker)
             {
+                await DeleteSessionsAsync(client, elsewhere);
                 return (worker, candidate);
             }
+            elsewhere.Add(candidate);
         }
         throw new Xunit.Sdk.XunitException($"None of four sessions was placed on the worker node {worker}.");
     }

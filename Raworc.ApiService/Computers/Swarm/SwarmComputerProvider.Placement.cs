@@ -36,13 +36,18 @@ public sealed partial class SwarmComputerProvider
             : (await ProbeAsync(sessionId, image, memoryBytes, cancellationToken), false);
 
     /// <summary>The node that holds the session's files, or null when none does.</summary>
-    /// <exception cref="ComputerNodeUnavailableException">The service is pinned to a node that is not ready.</exception>
+    /// <exception cref="ComputerNodeUnavailableException">The service is pinned to a node that takes no new computer now: down,
+    /// gone, drained or paused (<see cref="SwarmNode.NoNewComputersReason"/>).</exception>
     private async Task<SwarmNode?> HolderAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var listed = await nodes.ListAsync(cancellationToken);
         if (await FindServiceAsync(sessionId, cancellationToken) is { } service && NodeOf(service) is { } pinned)
         {
             var node = listed.FirstOrDefault(n => n.Id == pinned) ?? throw new ComputerNodeUnavailableException(pinned, "it has left the cluster");
+            if (node.NoNewComputersReason is { } reason)
+            {
+                throw new ComputerNodeUnavailableException(node.Id, reason);
+            }
             nodes.Engine(node);
             return node;
         }

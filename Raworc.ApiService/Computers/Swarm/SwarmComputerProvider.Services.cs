@@ -11,7 +11,7 @@ public sealed partial class SwarmComputerProvider
 
     /// <inheritdoc />
     /// <remarks>
-    /// One entry per service with a replica: its newest task's container. A task on a node that is not ready lists as
+    /// One entry per service with a replica: its newest task's container. A task on a node that is not ready or is drained lists as
     /// <see cref="ComputerState.Running"/>: <see cref="SwarmNodeWatch"/>, not the reconciler, closes its session. A warm-pool
     /// computer's running task carries the image id its node's engine reports (what the pool checks before keeping it); none
     /// when its node is not ready, so the pool replaces it rather than hand out a computer nobody can reach.
@@ -19,7 +19,7 @@ public sealed partial class SwarmComputerProvider
     public async Task<IReadOnlyList<ComputerInfo>> ListAsync(CancellationToken cancellationToken)
     {
         var listed = await nodes.ListAsync(cancellationToken);
-        var ready = listed.Where(node => node.Ready).Select(node => node.Id).ToHashSet();
+        var running = listed.Where(node => node.RunsComputers).Select(node => node.Id).ToHashSet();
         var computers = new List<ComputerInfo>();
         foreach (var service in await OwnedServicesAsync(cancellationToken))
         {
@@ -34,9 +34,10 @@ public sealed partial class SwarmComputerProvider
                 continue;
             }
             var state = task.Status?.State.ToString().ToLowerInvariant() ?? "new";
-            // A node that is down says nothing about its task; SwarmNodeWatch closes such sessions with a message saying why,
+            // A node that is down says nothing about its task, and a drained one's is being moved off it; SwarmNodeWatch closes
+            // such sessions with a message saying why (a paused node's computers keep running and are listed as they are),
             // so here the computer counts as running (else the reconciler would close it first, without a word).
-            var (computerState, exitCode) = !ready.Contains(NodeOf(service) ?? task.NodeID ?? "")
+            var (computerState, exitCode) = !running.Contains(NodeOf(service) ?? task.NodeID ?? "")
                 ? (ComputerState.Running, (int?)null)
                 : state switch
                 {
@@ -74,11 +75,14 @@ public sealed partial class SwarmComputerProvider
         return [.. sessions];
     }
 
-    /// <summary>The sessions whose service has a replica and is pinned to a node that is not ready (or gone): session → node id.</summary>
+    /// <summary>
+    /// The sessions whose service has a replica and is pinned to a node where its computer cannot run: down, drained or gone
+    /// (not a paused one, whose computers keep running): session → node id.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the manager calls.</param>
     public async Task<IReadOnlyDictionary<Guid, string>> StrandedAsync(CancellationToken cancellationToken)
     {
-        var ready = (await nodes.ListAsync(cancellationToken)).Where(node => node.Ready).Select(node => node.Id).ToHashSet();
+        var ready = (await nodes.ListAsync(cancellationToken)).Where(node => node.RunsComputers).Select(node => node.Id).ToHashSet();
         var stranded = new Dictionary<Guid, string>();
         foreach (var service in await OwnedServicesAsync(cancellationToken))
         {

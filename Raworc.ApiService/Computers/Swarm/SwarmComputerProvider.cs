@@ -119,7 +119,7 @@ public sealed partial class SwarmComputerProvider(
                 // The node that holds the files must take part: a delete is retried until it is back.
                 if (node.Id == pinned)
                 {
-                    throw new ComputerNodeUnavailableException(node.Id, "it is down, drained or has left the cluster");
+                    throw new ComputerNodeUnavailableException(node.Id, SwarmNode.DownReason);
                 }
                 continue;
             }

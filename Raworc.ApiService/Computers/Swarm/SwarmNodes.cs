@@ -18,14 +18,15 @@ public sealed class SwarmNodes(IDockerClient manager) : IDisposable
 
     private readonly ConcurrentDictionary<string, DockerClient> _clients = new(StringComparer.Ordinal);
 
-    /// <summary>Every node of the Swarm, ready or not.</summary>
+    /// <summary>Every node of the Swarm, ready or not, whatever its availability.</summary>
     /// <param name="cancellationToken">Cancels the manager call.</param>
     public async Task<IReadOnlyList<SwarmNode>> ListAsync(CancellationToken cancellationToken)
     {
         var nodes = await manager.Swarm.ListNodesAsync(cancellationToken);
         return nodes.Select(node => new SwarmNode(
                 node.ID,
-                node.Status?.State == "ready" && node.Spec?.Availability == "active",
+                node.Status?.State == "ready",
+                node.Spec?.Availability ?? "active",
                 node.Spec?.Labels is { } labels && labels.TryGetValue(EngineLabel, out var endpoint) ? endpoint : null))
             .ToList();
     }
@@ -36,14 +37,14 @@ public sealed class SwarmNodes(IDockerClient manager) : IDisposable
     public async Task<SwarmNode?> FindAsync(string nodeId, CancellationToken cancellationToken) =>
         (await ListAsync(cancellationToken)).FirstOrDefault(node => node.Id == nodeId);
 
-    /// <summary>The engine client of a ready node.</summary>
+    /// <summary>The engine client of a ready node, whatever its availability (a paused or drained node's engine still answers).</summary>
     /// <param name="node">A node from <see cref="ListAsync"/>.</param>
     /// <exception cref="ComputerNodeUnavailableException">The node is not ready or names no engine.</exception>
     public IDockerClient Engine(SwarmNode node) => node is { Ready: true, Endpoint: { } endpoint }
         ? _clients.GetOrAdd(endpoint, address => new DockerClientConfiguration(new Uri(address)).CreateClient())
         : throw new ComputerNodeUnavailableException(node.Id, node.Ready
             ? $"it has no '{EngineLabel}' label naming its engine"
-            : "it is down, drained or has left the cluster");
+            : SwarmNode.DownReason);
 
     /// <inheritdoc />
     public void Dispose()
@@ -55,11 +56,38 @@ public sealed class SwarmNodes(IDockerClient manager) : IDisposable
     }
 }
 
-/// <summary>A Swarm node.</summary>
+/// <summary>
+/// A Swarm node. Its availability is the operator's (<c>docker node update --availability</c>): <c>active</c> runs what it
+/// has and takes new tasks; <c>pause</c> keeps running its tasks but takes no new one; <c>drain</c> has its tasks stopped
+/// by the manager, which moves them elsewhere, and takes none (Docker's "Drain a node on the swarm" and
+/// <c>docker node update</c> reference). A session's computer is pinned to the node that holds its files, so on a paused node
+/// it keeps running and serving, but cannot start again there; on a drained node it cannot run at all.
+/// </summary>
 /// <param name="Id">The Swarm's node id.</param>
-/// <param name="Ready">Its status is <c>ready</c> and its availability <c>active</c>: it can run computers now.</param>
+/// <param name="Ready">Its status is <c>ready</c>: the manager hears from it and its engine can be called.</param>
+/// <param name="Availability"><c>active</c>, <c>pause</c> or <c>drain</c>.</param>
 /// <param name="Endpoint">Its engine's address (label <see cref="SwarmNodes.EngineLabel"/>), when set.</param>
-public sealed record SwarmNode(string Id, bool Ready, string? Endpoint);
+public sealed record SwarmNode(string Id, bool Ready, string Availability, string? Endpoint)
+{
+    /// <summary>Why a node that is not ready cannot be used, in words for users.</summary>
+    public const string DownReason = "it is down or has left the cluster";
+
+    /// <summary>Ready and not drained: the computers it runs keep running there (<c>active</c> or <c>pause</c>).</summary>
+    public bool RunsComputers => Ready && Availability != "drain";
+
+    /// <summary>Ready and <c>active</c>: a computer can start there now.</summary>
+    public bool TakesNewComputers => Ready && Availability == "active";
+
+    /// <summary>Why no computer can start on this node now, in words for users; null when one can.</summary>
+    public string? NoNewComputersReason => this switch
+    {
+        { Ready: false } => DownReason,
+        { Availability: "drain" } => "it is drained",
+        { Availability: "pause" } => "it is paused, and the cluster starts no new computer on a paused node",
+        { TakesNewComputers: true } => null,
+        _ => $"its availability is '{Availability}'",
+    };
+}
 
 /// <summary>
 /// The node that holds a session's volume cannot be used now (down, drained, gone, or without an engine address). The
