@@ -7,17 +7,28 @@ namespace Raworc.ApiService.Computers;
 /// <summary>Remix (volume copy) and the engine calls the operations share.</summary>
 public sealed partial class DockerComputerProvider
 {
-    // Runs as root in a helper container: parent volume read-only at /from, child volume at /to.
-    // cp -a keeps owners and modes; the child's root and folders end up owned by raworc (uid 1000).
+    // Runs as root in a helper container: parent volume read-only at /from, child volume at /to. The parent's computer may
+    // still be running, and its code may swap any folder for a link at any moment: nothing here may follow a path it
+    // controls. GNU tar opens each folder and file relative to its folder's descriptor with O_NOFOLLOW (cp -a opens them
+    // by their whole path, so a folder swapped for a link after cp looked at it was followed), so a link is archived as a
+    // link; --one-file-system keeps it on the volume. A part tar met as a link, or as no folder, is left out: that check
+    // is made in /to, which nothing of the parent's can reach. Owners and modes are kept (--numeric-owner, -p), and so are
+    // user.* extended attributes; not --acls, which tar reads with getxattr by path, following a link. tar's exit 1 says a
+    // file changed or went away while read (the parent may be running): it is archived as found. The child's root and
+    // folders end up owned by raworc (uid 1000).
     private const string CopyScript = """
         set -eu
         cd /to
-        mkdir -p code data secrets logs
         for part in $RAWORC_COPY_PARTS; do
-          # The parent's code may have made a part a symlink (to / say): only a real folder is copied, and cp -a never
-          # follows the links inside it; --one-file-system keeps it on the volume.
-          if [ -d "/from/$part" ] && [ ! -L "/from/$part" ]; then cp -a --one-file-system "/from/$part/." "$part/"; fi
+          if [ -d "/from/$part" ] && [ ! -L "/from/$part" ]; then
+            tar -C /from --one-file-system --numeric-owner --format=posix --xattrs -cf - "$part" \
+              | tar -C /to --numeric-owner --xattrs -xpf -
+            created=${PIPESTATUS[0]}
+            [ "$created" -le 1 ] || exit "$created"
+          fi
+          if [ -L "$part" ] || { [ -e "$part" ] && [ ! -d "$part" ]; }; then rm -f -- "$part"; fi
         done
+        mkdir -p code data secrets logs
         chown 1000:1000 . code data secrets logs
         chmod 0755 . code data logs
         chmod 0700 secrets

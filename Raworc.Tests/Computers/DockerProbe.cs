@@ -7,8 +7,13 @@ using Raworc.ApiService.Computers;
 
 namespace Raworc.Tests.Computers;
 
-/// <summary>One file or folder of a volume as the engine hands it out.</summary>
-public sealed record VolumeEntry(bool IsDirectory, UnixFileMode Mode, int Uid, byte[] Content)
+/// <summary>One file, folder or symbolic link of a volume as the engine hands it out.</summary>
+/// <param name="IsDirectory">Whether it is a folder.</param>
+/// <param name="Mode">Its permission bits.</param>
+/// <param name="Uid">Its owner's user id.</param>
+/// <param name="Content">A file's bytes; empty for a folder or a link.</param>
+/// <param name="LinkTarget">What a symbolic link points at; null for anything else.</param>
+public sealed record VolumeEntry(bool IsDirectory, UnixFileMode Mode, int Uid, byte[] Content, string? LinkTarget = null)
 {
     public string Text => Encoding.UTF8.GetString(Content);
 }
@@ -82,7 +87,8 @@ public sealed class DockerProbe(DockerClient docker, string readerImage = Comput
                 {
                     await entry.DataStream.CopyToAsync(content);
                 }
-                entries[path] = new VolumeEntry(entry.EntryType is TarEntryType.Directory, entry.Mode, entry.Uid, content.ToArray());
+                entries[path] = new VolumeEntry(entry.EntryType is TarEntryType.Directory, entry.Mode, entry.Uid, content.ToArray(),
+                    entry.EntryType is TarEntryType.SymbolicLink ? entry.LinkName : null);
             }
             return entries;
         }
