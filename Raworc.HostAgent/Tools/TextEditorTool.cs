@@ -9,7 +9,11 @@ namespace Raworc.HostAgent.Tools;
 /// </summary>
 /// <param name="paths">The root the tool is confined to.</param>
 /// <param name="maxOutputChars">The most characters a <c>view</c> returns (head and tail kept); default 30,000.</param>
-public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_000)
+/// <param name="maxUndoBytes">
+/// The most bytes of earlier file contents kept for <c>undo_edit</c>, over all files together (default
+/// <see cref="MaxUndoBytes"/>); past it the oldest are dropped, and an undo that would need one is refused.
+/// </param>
+public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_000, long maxUndoBytes = TextEditorTool.MaxUndoBytes)
 {
     /// <summary>The tool name the model calls.</summary>
     public const string Name = "str_replace_based_edit_tool";
@@ -17,20 +21,37 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
     /// <summary>The largest file the editor reads: 10 MiB.</summary>
     public const long MaxFileBytes = 10 * 1024 * 1024;
 
-    // Per file, the contents before each edit; null means the file did not exist (undo deletes it).
-    private readonly Dictionary<string, Stack<string?>> _history = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The default bound of the undo history: 32 MiB of earlier file contents (three versions of a file of
+    /// <see cref="MaxFileBytes"/>). Each entry counts its bytes plus <see cref="UndoEntryBytes"/>.
+    /// </summary>
+    public const long MaxUndoBytes = 32 * 1024 * 1024;
+
+    /// <summary>What an entry of the undo history counts beyond its contents' bytes (so that many tiny edits are bounded too).</summary>
+    public const long UndoEntryBytes = 64;
+
+    // Every edit's earlier contents, oldest first, over all files: the file's bytes as they were read (null: the file did not
+    // exist, undo deletes it). Unbounded, a model asked for many edits of a big file kept up to 10 MiB per edit (20 MiB as
+    // text) until the agent ran out of the computer's memory; past maxUndoBytes the oldest entries are dropped.
+    private readonly LinkedList<(string File, byte[]? Content)> _history = new();
+    // Files of which at least one entry was dropped, so an undo past what is left says why.
+    private readonly HashSet<string> _dropped = new(StringComparer.Ordinal);
+    private long _historyBytes;
     private readonly Lock _gate = new();
 
     /// <summary>The root the tool is confined to.</summary>
     public ConfinedPaths Paths => paths;
 
-    /// <summary><c>view</c>: a file with 1-based line numbers (optionally lines <c>[start, end]</c>, end -1 = last), or a directory listing two levels deep.</summary>
+    /// <summary>
+    /// <c>view</c>: a file with 1-based line numbers (optionally lines <c>[start, end]</c>, end -1 = last), or a directory listing
+    /// two levels deep (<see cref="DirectoryListing"/>: at most its first 1,000 entries of each folder, cut at the output's length).
+    /// </summary>
     public string View(string path, int[]? viewRange = null)
     {
         var full = paths.Resolve(path);
         if (Directory.Exists(full))
         {
-            return CappedText.Cap(DirectoryListing.Render(full), maxOutputChars);
+            return CappedText.Cap(DirectoryListing.Render(full, maxOutputChars), maxOutputChars);
         }
 
         var lines = ReadLines(full, path);
@@ -75,9 +96,9 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        // Read through ReadText, like every read of the editor: a pipe the session's code left here would make a plain read
+        // Read through ReadBytes, like every read of the editor: a pipe the session's code left here would make a plain read
         // wait for ever, and a file of any size would be read whole into the agent's memory.
-        Remember(full, File.Exists(full) ? ReadText(full, path) : null);
+        Remember(full, File.Exists(full) ? ReadBytes(full, path) : null);
         WriteText(full, path, fileText);
         return $"File created successfully at: {full}";
     }
@@ -91,7 +112,8 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         }
 
         var full = paths.Resolve(path);
-        var content = ReadText(full, path);
+        var before = ReadBytes(full, path);
+        var content = Decode(before);
         var first = content.IndexOf(oldStr, StringComparison.Ordinal);
         if (first < 0)
         {
@@ -105,7 +127,7 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
             throw new ToolException($"No replacement was performed: old_str appears {count} times in {full} (first on lines {LineOf(content, first)} and {LineOf(content, second)}); include more context to make it unique.");
         }
 
-        Remember(full, content);
+        Remember(full, before);
         WriteText(full, path, string.Concat(content.AsSpan(0, first), newStr ?? "", content.AsSpan(first + oldStr.Length)));
         return $"The file {full} has been edited: one occurrence replaced at line {LineOf(content, first)}.";
     }
@@ -119,7 +141,8 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         }
 
         var full = paths.Resolve(path);
-        var content = ReadText(full, path);
+        var before = ReadBytes(full, path);
+        var content = Decode(before);
         var lines = SplitLines(content);
         if (insertLine < 0 || insertLine > lines.Count)
         {
@@ -128,24 +151,37 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
 
         var endsWithNewline = content.EndsWith('\n');
         lines.InsertRange(insertLine.Value, SplitLines(newStr));
-        Remember(full, content);
+        Remember(full, before);
         WriteText(full, path, string.Join('\n', lines) + (endsWithNewline || content.Length == 0 ? "\n" : ""));
         return $"The file {full} has been edited: text inserted after line {insertLine}.";
     }
 
-    /// <summary><c>undo_edit</c>: restores the file as it was before the last edit this tool made to it.</summary>
+    /// <summary>
+    /// <c>undo_edit</c>: restores the file, byte for byte, as it was before the last edit this tool made to it. Refused when
+    /// the tool made none, or when the ones left were dropped from the history (<see cref="MaxUndoBytes"/>).
+    /// </summary>
     public string UndoEdit(string path)
     {
         var full = paths.Resolve(path);
-        string? previous;
+        byte[]? previous;
         lock (_gate)
         {
-            if (!_history.TryGetValue(full, out var stack) || stack.Count == 0)
+            var entry = _history.Last;
+            while (entry is not null && entry.Value.File != full)
             {
-                throw new ToolException($"No edit to undo for {full}.");
+                entry = entry.Previous;
             }
 
-            previous = stack.Pop();
+            if (entry is null)
+            {
+                throw new ToolException(_dropped.Contains(full)
+                    ? $"No edit to undo for {full}: the editor keeps the earlier contents of its last edits up to {maxUndoBytes} bytes over all files, and this file's older ones were dropped."
+                    : $"No edit to undo for {full}.");
+            }
+
+            previous = entry.Value.Content;
+            _history.Remove(entry);
+            _historyBytes -= SizeOf(previous);
         }
 
         if (previous is null)
@@ -154,27 +190,40 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
             return $"Undid the creation of {full}: the file was removed.";
         }
 
-        WriteText(full, path, previous);
+        WriteBytes(full, path, previous);
         return $"Last edit to {full} undone.";
     }
 
-    private void Remember(string full, string? content)
+    private void Remember(string full, byte[]? content)
     {
         lock (_gate)
         {
-            if (!_history.TryGetValue(full, out var stack))
+            _history.AddLast((full, content));
+            _historyBytes += SizeOf(content);
+            while (_historyBytes > maxUndoBytes && _history.First is { } oldest)
             {
-                _history[full] = stack = new Stack<string?>();
+                _history.RemoveFirst();
+                _historyBytes -= SizeOf(oldest.Value.Content);
+                _dropped.Add(oldest.Value.File);
             }
-
-            stack.Push(content);
         }
     }
 
-    // The file's text (UTF-8, a byte order mark dropped, as File.ReadAllText), read from one descriptor that was checked to be
-    // a regular file of at most MaxFileBytes: the session's code can put a FIFO (a plain open waits for a writer for ever) or,
-    // through a link swapped in after Resolve, a device that never ends where the model reads.
-    private static string ReadText(string full, string path)
+    private static long SizeOf(byte[]? content) => (content?.Length ?? 0) + UndoEntryBytes;
+
+    // The file's text (UTF-8, a byte order mark dropped, as File.ReadAllText).
+    private static string ReadText(string full, string path) => Decode(ReadBytes(full, path));
+
+    private static string Decode(byte[] bytes)
+    {
+        using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    // The file's bytes, read from one descriptor that was checked to be a regular file of at most MaxFileBytes: the session's
+    // code can put a FIFO (a plain open waits for a writer for ever) or, through a link swapped in after Resolve, a device that
+    // never ends where the model reads.
+    private static byte[] ReadBytes(string full, string path)
     {
         if (!File.Exists(full))
         {
@@ -191,18 +240,20 @@ public sealed class TextEditorTool(ConfinedPaths paths, int maxOutputChars = 30_
         // Never more than the length checked, should the file grow meanwhile.
         var buffer = new byte[length];
         var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        using var reader = new StreamReader(new MemoryStream(buffer, 0, read), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return reader.ReadToEnd();
+        return read == buffer.Length ? buffer : buffer[..read];
     }
 
     // Replaces the file's content with text (UTF-8, no byte order mark, as File.WriteAllText), creating it when missing,
     // through one descriptor opened without waiting and checked to be a regular file: a FIFO the session's code put there
     // would make a plain open wait for a reader for ever.
-    private static void WriteText(string full, string path, string text)
+    private static void WriteText(string full, string path, string text) =>
+        WriteBytes(full, path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+
+    private static void WriteBytes(string full, string path, byte[] bytes)
     {
         using var stream = SessionFiles.OpenRegular(full, FileAccess.Write) ?? throw NotRegular(path);
         stream.SetLength(0);
-        stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+        stream.Write(bytes);
     }
 
     private static ToolException NotRegular(string path) =>

@@ -801,6 +801,51 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     private const string TextEditorToolName = "str_replace_based_edit_tool";
 
     [Fact]
+    public async Task ManyEditsOfABigFileKeepTheEditorsUndoHistoryWithinItsBoundAndTheAgentAlive()
+    {
+        // Found by a break-out attempt: for undo_edit the editor kept the whole earlier contents of a file at every edit, with
+        // no bound (a file of up to 10 MiB, 20 MiB as .NET text, per edit), so a model asked for a few dozen edits of a big
+        // file took the agent past the computer's 512 MiB: from the 18th edit of a 10,000,000-byte file on, every edit failed
+        // with "the process ran out of memory". 24 edits and 4 undos stay within the agent's 30 model calls per turn.
+        const int Edits = 24;
+        var key = ComputersAppFixture.NewModelKey();
+        var (client, id) = await IdleSessionAsync("undo-hoarder", key);
+        using var _ = client;
+        var made = await fixture.RunInsideAsync(id, $$"""
+            python3 -c '
+            marks = "".join("[%d]\n" % n for n in range({{Edits}}))
+            open("/session/data/big.txt", "w").write(marks + "x" * (10000000 - len(marks)))
+            ' && stat -c %s /session/data/big.txt
+            """);
+        Assert.Equal("10000000\n", made.Stdout);
+        JsonObject Edit(int n) => new()
+        {
+            ["command"] = "str_replace", ["path"] = "/session/data/big.txt", ["old_str"] = $"[{n}]\n", ["new_str"] = $"({n})\n",
+        };
+
+        fixture.Model.EnqueueFor(key, [
+            .. Enumerable.Range(0, Edits).Select(n => ScriptStep.CallTool(TextEditorToolName, Edit(n))),
+            .. Enumerable.Range(0, 4).Select(_ => ScriptStep.CallTool(TextEditorToolName,
+                new JsonObject { ["command"] = "undo_edit", ["path"] = "/session/data/big.txt" })),
+            ScriptStep.Answer("edited"),
+        ]);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Edit it." });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(300));
+
+        var runs = messages.Where(m => (string?)m!["metadata"]?["type"] == "tool_execution").Select(m => (string?)m!["content"] ?? "").ToList();
+        Assert.Equal(Edits + 4, runs.Count);
+        Assert.All(runs.Take(Edits), run => Assert.Contains("The file /session/data/big.txt has been edited", run, StringComparison.Ordinal));
+        // The history keeps 32 MiB (each entry its bytes and 64 more): the contents before the last three edits, no more.
+        Assert.All(runs.Skip(Edits).Take(3), run => Assert.Contains("Last edit to /session/data/big.txt undone.", run, StringComparison.Ordinal));
+        Assert.Contains("No edit to undo for /session/data/big.txt: the editor keeps the earlier contents of its last edits up to 33554432 bytes over all files, and this file's older ones were dropped.",
+            runs[^1], StringComparison.Ordinal);
+        Assert.Equal("edited", (string?)messages.Last(m => (string?)m!["role"] == "host")!["content"]);
+        var edited = await fixture.RunInsideAsync(id, "head -c 400 /session/data/big.txt | grep -c '^(' ; stat -c %s /session/data/big.txt");
+        Assert.Equal($"{Edits - 3}\n10000000\n", edited.Stdout);
+        await client.WaitForStateAsync(id, "idle");
+    }
+
+    [Fact]
     public async Task APipeSwappedInAsTheToolLogAfterTheAgentLookedDoesNotHangTheTurn()
     {
         // Found by a break-out attempt: the agent removed anything but a regular file at logs/tools.log, then appended with

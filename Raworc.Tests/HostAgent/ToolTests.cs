@@ -130,6 +130,78 @@ public sealed class ToolTests : IDisposable
     }
 
     [Fact]
+    public void UndoHistoryKeepsTheLastEditsWithinItsBudgetAndSaysWhenOlderOnesWereDropped()
+    {
+        // Three entries of a 1,000-byte file fit the budget (each counts its bytes and 64 more); each later edit drops the oldest.
+        var budget = 3 * (1000 + TextEditorTool.UndoEntryBytes);
+        var editor = new TextEditorTool(new ConfinedPaths(_root), maxUndoBytes: budget);
+        var file = Path.Combine(_root, "big.txt");
+        File.WriteAllText(file, string.Concat(Enumerable.Range(0, 5).Select(n => $"[{n}]")).PadRight(1000, 'x'));
+        var versions = new List<string> { File.ReadAllText(file) };
+        for (var n = 0; n < 5; n++)
+        {
+            editor.StrReplace("big.txt", $"[{n}]", $"({n})");
+            versions.Add(File.ReadAllText(file));
+        }
+
+        for (var n = 4; n >= 2; n--)
+        {
+            Assert.Equal($"Last edit to {file} undone.", editor.UndoEdit("big.txt"));
+            Assert.Equal(versions[n], File.ReadAllText(file));
+        }
+        var dropped = Assert.Throws<ToolException>(() => editor.UndoEdit("big.txt"));
+        var never = Assert.Throws<ToolException>(() => editor.UndoEdit("other.txt"));
+
+        Assert.Equal($"No edit to undo for {file}: the editor keeps the earlier contents of its last edits up to {budget} bytes over all files, and this file's older ones were dropped.", dropped.Message);
+        Assert.Equal($"No edit to undo for {_root}/other.txt.", never.Message);
+        Assert.Equal(versions[2], File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void UndoRestoresTheFilesBytesAsTheyWereWithItsByteOrderMarkAndBytesThatAreNotUtf8()
+    {
+        var editor = new TextEditorTool(new ConfinedPaths(_root));
+        var file = Path.Combine(_root, "latin1.txt");
+        byte[] original = [0xEF, 0xBB, 0xBF, (byte)'c', (byte)'a', (byte)'f', 0xE9, (byte)'\n', (byte)'o', (byte)'k', (byte)'\n'];
+        File.WriteAllBytes(file, original);
+
+        editor.StrReplace("latin1.txt", "ok", "fine");
+        editor.UndoEdit("latin1.txt");
+
+        Assert.Equal(original, File.ReadAllBytes(file));
+    }
+
+    [Fact]
+    public void AFolderOfManyEntriesIsViewedAsItsFirstThousandByNameAndACountAndABigTreeIsCutWhileListed()
+    {
+        // Made in a shuffled order, so the first by name are not the first the folder gives.
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "many")).FullName;
+        for (var i = 0; i < 3000; i++)
+        {
+            File.Create(Path.Combine(folder, $"f{i * 7919 % 3000:D4}")).Dispose();
+        }
+        Directory.CreateDirectory(Path.Combine(folder, ".hidden"));
+        var editor = new TextEditorTool(new ConfinedPaths(_root), maxOutputChars: 1_000_000);
+
+        var lines = editor.View("many").Split('\n');
+
+        Assert.Equal(
+            [
+                $"Files and directories up to 2 levels deep in {folder}, excluding hidden items:",
+                .. Enumerable.Range(0, 1000).Select(n => $"{folder}/f{n:D4}"),
+                $"… and 2000 more in {folder}/ (only the first 1000 by name are listed)",
+                "",
+            ],
+            lines);
+
+        // Listed two levels deep until the next line would pass the output's length, then one line saying so.
+        var small = new TextEditorTool(new ConfinedPaths(_root), maxOutputChars: 2_000);
+        var cut = small.View("many");
+        Assert.True(cut.Length <= 2_000, cut);
+        Assert.EndsWith($"{folder}/f{cut.Split('\n').Length - 4:D4}\n… the listing stops here, at 2000 characters; use bash (ls, find) for the rest.\n", cut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void StrReplaceRefusesAnAmbiguousOrMissingString()
     {
         var editor = new TextEditorTool(new ConfinedPaths(_root));
