@@ -179,7 +179,7 @@ public partial class ComputersAppFixture
 
     /// <summary>
     /// The computers of <paramref name="deployment"/> running now on any engine (with <paramref name="all"/>, also those
-    /// that exited and are not removed yet), by name (<c>raworc-session-&lt;id&gt;</c>: on Docker the container's name, on
+    /// that exited and are not removed yet), not its helper containers, by name (<c>raworc-session-&lt;id&gt;</c>: on Docker the container's name, on
     /// Swarm its service's).
     /// </summary>
     public async Task<List<string>> RunningComputersAsync(string deployment, bool all = false)
@@ -196,7 +196,10 @@ public partial class ComputersAppFixture
                 filters["status"] = new Dictionary<string, bool> { ["running"] = true };
             }
             var running = await engine.Containers.ListContainersAsync(new ContainersListParameters { All = all, Filters = filters });
-            names.AddRange(running.Select(container => OnSwarm ? container.Labels[ServiceNameLabel] : container.Names.Single().TrimStart('/')));
+            // A helper container (a remix copy, a volume count: label raworc.role) carries the deployment's label too but is no
+            // computer; the warm-pool capacity test once counted the volume count's helper running beside the computers.
+            names.AddRange(running.Where(container => !container.Labels.ContainsKey(ComputerLabels.Role))
+                .Select(container => OnSwarm ? container.Labels[ServiceNameLabel] : container.Names.Single().TrimStart('/')));
         }
         return names;
     }
