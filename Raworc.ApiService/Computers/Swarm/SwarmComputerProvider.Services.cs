@@ -82,11 +82,11 @@ public sealed partial class SwarmComputerProvider
     /// <param name="cancellationToken">Cancels the manager calls.</param>
     public async Task<IReadOnlyDictionary<Guid, string>> StrandedAsync(CancellationToken cancellationToken)
     {
-        var ready = (await nodes.ListAsync(cancellationToken)).Where(node => node.RunsComputers).Select(node => node.Id).ToHashSet();
+        var running = (await nodes.ListAsync(cancellationToken)).Where(node => node.RunsComputers).Select(node => node.Id).ToHashSet();
         var stranded = new Dictionary<Guid, string>();
         foreach (var service in await OwnedServicesAsync(cancellationToken))
         {
-            if (service.Spec.Mode?.Replicated?.Replicas is > 0 && NodeOf(service) is { } node && !ready.Contains(node)
+            if (service.Spec.Mode?.Replicated?.Replicas is > 0 && NodeOf(service) is { } node && !running.Contains(node)
                 && service.Spec.Labels.TryGetValue(ComputerLabels.Session, out var label) && Guid.TryParse(label, out var id))
             {
                 stranded[id] = node;
