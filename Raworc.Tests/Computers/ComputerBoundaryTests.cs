@@ -453,22 +453,26 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         using var _ = client;
         using var __ = neighbour;
 
-        // The Host's own bash tool runs a fork bomb: a process of its own (so the command returns) tries 2,000 forks of
-        // `sleep` processes that live for 10 minutes, reports, then for up to 5 minutes more takes every slot that frees,
-        // as a real bomb does; the test closes the session at its end. Python's fork fails at once at the limit (bash's would retry). Small processes: under gVisor a burst of
-        // large ones meets the memory limit first, which ends the whole computer (README, gVisor). At most 511 start
-        // besides what already runs. While the bomb holds every slot the tools can reach, the Host must still answer
-        // and run another command (a process and threads of its own), and the Host of another session must answer.
+        // The Host's own bash tool runs a bomb: a process of its own (so the command returns) forks 32 `sleep` processes
+        // that live for 10 minutes, then takes every slot left with threads (the limit counts both), then tries 100 more
+        // forks, reports, and for up to 5 minutes more takes every slot that frees, as a real bomb does; the test closes
+        // the session at its end. Threads fill the slots because a fork under gVisor costs 50-300 ms on some machines
+        // (measured inside a computer of 0.5 CPU), so a bomb of ~450 forks outlasted the bash tool's 120 s there. Python's
+        // fork fails at once at the limit (bash's would retry). Small processes: under gVisor a burst of large ones meets
+        // the memory limit first, which ends the whole computer (README, gVisor). At most 511 start besides what already
+        // runs. While the bomb holds every slot the tools can reach, the Host must still answer and run another command
+        // (a process and threads of its own), and the Host of another session must answer.
         const string bomb = """
             python3 -c '
-            import os, sys, time
+            import os, sys, threading, time
             read, write = os.pipe()
             if os.fork() > 0:
                 os.close(write)
-                print(os.read(read, 100).decode())
+                print(os.read(read, 200).decode())
                 sys.exit(0)
             os.setsid()
             null = os.open("/dev/null", os.O_WRONLY); os.dup2(null, 0); os.dup2(null, 1); os.dup2(null, 2)
+            threading.stack_size(256 * 1024)
             def sleeper():
                 try:
                     pid = os.fork()
@@ -480,20 +484,31 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
                     finally:
                         os._exit(1)
                 return True
-            started = sum(sleeper() for _ in range(2000))
-            os.write(write, f"started={started} failed={2000 - started}".encode())
+            def thread():
+                try:
+                    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+                except RuntimeError:
+                    return False
+                return True
+            forked = sum(sleeper() for _ in range(32))
+            threads = sum(thread() for _ in range(2000 - 32))
+            late = sum(sleeper() for _ in range(100))
+            with open("/tmp/bomb.pid", "w") as file:
+                file.write(str(os.getpid()))
+            os.write(write, f"forked={forked} threads={threads} failed={2000 - forked - threads} late={late}".encode())
             os.close(write)
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 sleeper() or time.sleep(0.01)
             '
             """;
-        // Counts the bomb's processes with bash builtins only: the tools may have no process left to start.
-        const string countSleeping = """n=0; for f in /proc/[0-9]*/cmdline; do c=; read -r -d '' c < "$f" 2>/dev/null; [ "$c" = sleep ] && n=$((n + 1)); done; echo "sleeping=$n" """;
+        // Counts what the bomb holds (its `sleep` processes and its threads past the first) with bash builtins only: the
+        // tools may have no process left to start.
+        const string countTaken = """n=0; for f in /proc/[0-9]*/cmdline; do c=; read -r -d '' c < "$f" 2>/dev/null; [ "$c" = sleep ] && n=$((n + 1)); done; read -r bomb < /tmp/bomb.pid; for t in /proc/$bomb/task/[0-9]*; do n=$((n + 1)); done; echo "taken=$((n - 1))" """;
         fixture.Model.EnqueueFor(key,
             ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = bomb }),
             ScriptStep.Answer(request => request.ToolResults[^1]),
-            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = countSleeping }),
+            ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = countTaken }),
             ScriptStep.Answer(request => request.ToolResults[^1]));
         fixture.Model.EnqueueFor(neighbourKey, ScriptStep.Answer("next door"));
         System.Text.Json.Nodes.JsonArray first, messages, nextDoor;
@@ -513,16 +528,20 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         }
 
         var report = (string)first.Single(m => (string?)m!["metadata"]?["type"] == "response")!["content"]!;
-        var figures = System.Text.RegularExpressions.Regex.Match(report, @"started=(\d+) failed=(\d+)");
+        var figures = System.Text.RegularExpressions.Regex.Match(report, @"forked=(\d+) threads=(\d+) failed=(\d+) late=(\d+)");
         Assert.True(figures.Success, report);
-        var started = int.Parse(figures.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(started, 1, 511);
-        Assert.Equal(2000 - started, int.Parse(figures.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        int Figure(int group) => int.Parse(figures.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(32, Figure(1));
+        var started = Figure(1) + Figure(2);
+        Assert.InRange(started, 33, 511);
+        Assert.Equal(2000 - started, Figure(3));
+        // At the limit a fork fails too, at once.
+        Assert.Equal(0, Figure(4));
         var second = (string)messages.Last(m => (string?)m!["role"] == "host")!["content"]!;
-        var sleeping = System.Text.RegularExpressions.Regex.Match(second, @"sleeping=(\d+)\n");
-        Assert.True(sleeping.Success, second);
+        var taken = System.Text.RegularExpressions.Regex.Match(second, @"taken=(\d+)\n");
+        Assert.True(taken.Success, second);
         // The bomb's first burst, and the slots it took as they freed (its first process and the command's ending).
-        Assert.InRange(int.Parse(sleeping.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), started, 511);
+        Assert.InRange(int.Parse(taken.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), started, 511);
         Assert.Equal("next door", (string?)nextDoor.Last(m => (string?)m!["role"] == "host")!["content"]);
     }
 
