@@ -13,13 +13,13 @@ public static class WarmPoolClaims
     /// </summary>
     /// <returns>The claimed computer, or null when none is ready (the caller then starts a computer as usual).</returns>
     public static async Task<WarmComputer?> TryClaimAsync(RaworcDbContext db, string fingerprint, CancellationToken cancellationToken) =>
-        (await db.WarmComputers.FromSql($"""
+        (await db.WarmComputers.FromSql(ResultColumns.Inline($"""
             DELETE FROM warm_computers WHERE id = (
               SELECT id FROM warm_computers
               WHERE fingerprint = {fingerprint} AND container_id IS NOT NULL
               ORDER BY ready_at IS NULL, created_at
               LIMIT 1
               FOR UPDATE SKIP LOCKED)
-            RETURNING *
-            """).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
+            RETURNING {ResultColumns.Of<WarmComputer>(db)}
+            """)).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
 }

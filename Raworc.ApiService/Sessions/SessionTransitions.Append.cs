@@ -30,7 +30,7 @@ public sealed partial class SessionTransitions
     private async Task<Session?> AppendInOneStatementAsync(Guid sessionId, string observed, Message message, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var rows = await db.Sessions.FromSql($"""
+        var rows = await db.Sessions.FromSql(ResultColumns.Inline($"""
             WITH s AS (
                 UPDATE sessions
                 SET last_activity_at = GREATEST({now}, last_activity_at),
@@ -39,7 +39,7 @@ public sealed partial class SessionTransitions
                 WHERE id = {sessionId} AND state = {observed}
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id
                                   AND w.enabled AND {WebhookEventTypes.Message} = ANY (w.event_types))
-                RETURNING *
+                RETURNING {ResultColumns.Of<Session>(db)}
             ), m AS (
                 INSERT INTO messages (id, session_id, role, content, metadata, created_at, trace_parent, idempotency_key)
                 SELECT {message.Id}, s.id, {message.Role}, {message.Content}, CAST({message.Metadata} AS jsonb), s.last_activity_at,
@@ -47,7 +47,7 @@ public sealed partial class SessionTransitions
                 FROM s
             )
             SELECT * FROM s
-            """).AsNoTracking().ToListAsync(cancellationToken);
+            """)).AsNoTracking().ToListAsync(cancellationToken);
         if (rows is not [var session])
         {
             return null;

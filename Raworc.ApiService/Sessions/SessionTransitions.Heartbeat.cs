@@ -21,14 +21,14 @@ public sealed partial class SessionTransitions
     private async Task<Session?> BeatInOneStatementAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var rows = await db.Sessions.FromSql($"""
+        var rows = await db.Sessions.FromSql(ResultColumns.Inline($"""
             WITH s AS (
                 UPDATE sessions SET last_activity_at = {now}, ready_deadline_at = NULL, auto_close_at = NULL
                 WHERE id = {sessionId} AND state = {SessionStates.Busy}
-                RETURNING *
+                RETURNING {ResultColumns.Of<Session>(db)}
             )
             SELECT * FROM s
-            """).AsNoTracking().ToListAsync(cancellationToken);
+            """)).AsNoTracking().ToListAsync(cancellationToken);
         return rows is [var session] ? session : null;
     }
 }

@@ -27,7 +27,7 @@ public sealed partial class SessionTransitions
     {
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var rows = await db.Sessions.FromSql($"""
+        var rows = await db.Sessions.FromSql(ResultColumns.Inline($"""
             WITH s AS (
                 UPDATE sessions
                 SET state = {SessionStates.Idle}, last_activity_at = {now}, ready_deadline_at = NULL,
@@ -37,10 +37,10 @@ public sealed partial class SessionTransitions
                   AND NOT EXISTS (SELECT 1 FROM messages u WHERE u.session_id = {sessionId} AND u.role = {Messages.MessageRoles.User})
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id AND w.enabled
                                   AND {WebhookEventTypes.State} = ANY (w.event_types))
-                RETURNING *
+                RETURNING {ResultColumns.Of<Session>(db)}
             )
             SELECT * FROM s
-            """).AsNoTracking().ToListAsync(cancellationToken);
+            """)).AsNoTracking().ToListAsync(cancellationToken);
         if (rows is not [var session])
         {
             await transaction.RollbackAsync(cancellationToken);

@@ -29,17 +29,17 @@ public sealed partial class SessionTransitions
     {
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var rows = await db.Sessions.FromSql($"""
+        var rows = await db.Sessions.FromSql(ResultColumns.Inline($"""
             WITH s AS (
                 UPDATE sessions
                 SET state = {SessionStates.Busy}, last_activity_at = GREATEST({now}, last_activity_at), ready_deadline_at = NULL, auto_close_at = NULL
                 WHERE id = {sessionId} AND state = {SessionStates.Idle}
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id AND w.enabled
                                   AND ({WebhookEventTypes.Message} = ANY (w.event_types) OR {WebhookEventTypes.State} = ANY (w.event_types)))
-                RETURNING *
+                RETURNING {ResultColumns.Of<Session>(db)}
             )
             SELECT * FROM s
-            """).AsNoTracking().ToListAsync(cancellationToken);
+            """)).AsNoTracking().ToListAsync(cancellationToken);
         if (rows is not [var session])
         {
             await transaction.RollbackAsync(cancellationToken);

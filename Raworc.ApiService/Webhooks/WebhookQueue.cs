@@ -15,7 +15,7 @@ public sealed class WebhookQueue(RaworcDbContext db, IOptions<WebhookOptions> op
     public async Task<WebhookDelivery?> ClaimAsync(TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        return (await db.WebhookDeliveries.FromSql($"""
+        return (await db.WebhookDeliveries.FromSql(ResultColumns.Inline($"""
             UPDATE webhook_deliveries SET lease_expires_at = {now + lease}
             WHERE id = (
               SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
@@ -27,8 +27,8 @@ public sealed class WebhookQueue(RaworcDbContext db, IOptions<WebhookOptions> op
               ORDER BY d.next_attempt_at, d.id
               LIMIT 1
               FOR UPDATE OF d SKIP LOCKED)
-            RETURNING *
-            """).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
+            RETURNING {ResultColumns.Of<WebhookDelivery>(db)}
+            """)).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
     }
 
     /// <summary>Gives a claimed delivery back untried (shutting down): no lease, its schedule unchanged.</summary>

@@ -45,7 +45,7 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
         var now = Microseconds(clock.GetUtcNow());
         var until = Microseconds(now + lease);
         // The run is recorded in the claiming statement itself: no claim without its row, and no row without a claim.
-        var claimed = (await db.WorkItems.FromSql($"""
+        var claimed = (await db.WorkItems.FromSql(ResultColumns.Inline($"""
             WITH claimed AS (
               UPDATE work_items SET lease_expires_at = {until}
               WHERE id = (
@@ -56,12 +56,12 @@ public sealed class WorkQueue(RaworcDbContext db, RedisStore presence, TimeProvi
                 ORDER BY w.id
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
-              RETURNING *),
+              RETURNING {ResultColumns.Of<WorkItem>(db)}),
             run AS (
               INSERT INTO work_runs (work_item_id, session_id, kind, worker, started_at)
               SELECT id, session_id, kind, {WorkRun.ThisWorker}, {now} FROM claimed)
             SELECT * FROM claimed
-            """).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
+            """)).AsNoTracking().ToListAsync(cancellationToken)).FirstOrDefault();
         if (claimed is not null)
         {
             claimed.ClaimedAt = now;
