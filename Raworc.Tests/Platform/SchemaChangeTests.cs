@@ -1,4 +1,10 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Raworc.ApiService.Computers;
+using Raworc.ApiService.Data;
+using Raworc.ApiService.Sessions;
+using Raworc.ApiService.Webhooks;
+using Raworc.ApiService.Work;
 using Raworc.Tests.Infrastructure;
 using Raworc.Tests.Sessions;
 
@@ -44,5 +50,35 @@ public sealed class SchemaChangeTests(RaworcAppFixture fixture)
         var messages = await client.GetMessagesAsync(id.ToString());
         Assert.Equal(40, messages.Count);
         Assert.Equal("after 19", (string?)messages[^1]!["content"]);
+    }
+
+    [Fact]
+    public async Task EachListOfResultColumnsIsEveryColumnOfItsTableInTheMigratedDatabase()
+    {
+        // A list missing a column would fail EF's mapping; one naming a column the table lacks would fail the statement.
+        await using var db = new RaworcDbContext(new DbContextOptionsBuilder<RaworcDbContext>()
+            .UseNpgsql("Host=unused").UseSnakeCaseNamingConvention().Options);
+        foreach (var (table, list) in new[]
+        {
+            ("sessions", ResultColumns.Of<Session>(db)), ("work_items", ResultColumns.Of<WorkItem>(db)),
+            ("webhook_deliveries", ResultColumns.Of<WebhookDelivery>(db)), ("warm_computers", ResultColumns.Of<WarmComputer>(db)),
+        })
+        {
+            var columns = await fixture.QueryAsync<string>(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = @table",
+                ("table", table));
+            Assert.Equal(columns.Select(c => $"\"{c}\"").Order(StringComparer.Ordinal),
+                list.Text.Split(", ").Order(StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void InlineWritesTheColumnsIntoTheTextAndKeepsEveryOtherArgumentAsAnArgumentInOrder()
+    {
+        var when = new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero);
+        var sql = ResultColumns.Inline($"UPDATE t SET a = {when}, b = '{{x}}' WHERE id = {42} RETURNING {new SqlText("\"a\", \"b\"")}, {"c"}");
+
+        Assert.Equal("UPDATE t SET a = {0}, b = '{{x}}' WHERE id = {1} RETURNING \"a\", \"b\", {2}", sql.Format);
+        Assert.Equal(new object?[] { when, 42, "c" }, sql.GetArguments());
     }
 }
