@@ -7,6 +7,7 @@ using Raworc.Tests.Sessions;
 namespace Raworc.Tests.Computers;
 
 /// <summary>Restarts the API, so it has a system of its own: nothing else waits on an API that is restarting.</summary>
+[ComputerLane]
 [Collection(ApiRestartCollection.Name)]
 public sealed class ApiRestartTests(ShortDeadlineAppFixture fixture)
 {

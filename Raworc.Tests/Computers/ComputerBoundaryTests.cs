@@ -15,6 +15,7 @@ namespace Raworc.Tests.Computers;
 /// the Host's tools run as, to reach what the session's code must not reach. Where the target could be absent for
 /// another reason, the test first shows from the host that the target is there and answering.
 /// </summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

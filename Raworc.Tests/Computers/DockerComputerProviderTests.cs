@@ -7,6 +7,7 @@ using Raworc.Tests.Infrastructure;
 namespace Raworc.Tests.Computers;
 
 /// <summary>The Docker computer provider against the real engine, with the real image files.</summary>
+[ComputerLane]
 [OnlyProvider("docker", "these test the Docker provider's class itself on the main engine (no API, no provider setting); the Swarm provider's are SwarmComputersTests")]
 public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClassFixture<ComputerFixture>, IAsyncLifetime
 {

@@ -9,6 +9,7 @@ namespace Raworc.Tests.Computers;
 /// The order of a computer's ready report and the create work item's record of the computer (container id, volume), which
 /// once left a session <c>idle</c> with no <c>container_id</c> (seen in the warm pool's 20 concurrent creates).
 /// </summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class ReadyRaceTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

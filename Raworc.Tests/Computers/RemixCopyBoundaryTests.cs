@@ -11,6 +11,7 @@ namespace Raworc.Tests.Computers;
 /// A remix copies the parent's folders while the parent's computer may still be running: a real attempt, from inside the
 /// parent's computer, to make the copy helper take something that is not a file of the parent's volume.
 /// </summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class RemixCopyBoundaryTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

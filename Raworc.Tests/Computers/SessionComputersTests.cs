@@ -7,6 +7,7 @@ using Raworc.Tests.Sessions;
 
 namespace Raworc.Tests.Computers;
 
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

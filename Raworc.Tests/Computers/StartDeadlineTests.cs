@@ -8,6 +8,7 @@ namespace Raworc.Tests.Computers;
 /// The API's start deadline, on the second system with computers, whose deadline is short (<see cref="ShortDeadlineAppFixture"/>):
 /// the test waits it out, whatever runs the computer, so CI runs it in its plain pass only.
 /// </summary>
+[ComputerLane]
 [Collection(ApiRestartCollection.Name)]
 public sealed class StartDeadlineTests(ShortDeadlineAppFixture fixture)
 {

@@ -12,6 +12,7 @@ namespace Raworc.Tests.Computers;
 /// computer port, which computers on other machines reach by <c>Computers:ApiUrl</c>; and on that port, only the Host's
 /// routes. Each target is first shown to be there and answering (from inside its own computer, or from the host).
 /// </summary>
+[ComputerLane]
 [Collection(SwarmAppCollection.Name)]
 public sealed class SwarmBoundaryTests(SwarmAppFixture fixture) : IAsyncLifetime
 {

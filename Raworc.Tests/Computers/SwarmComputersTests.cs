@@ -12,6 +12,7 @@ namespace Raworc.Tests.Computers;
 /// The computer tests that matter most, on the two-node test Swarm (<c>Computers:Provider=swarm</c>): create → idle →
 /// message → answer, close → restore on the same node with every byte, remix beside the parent, and a node that leaves.
 /// </summary>
+[ComputerLane]
 [Collection(SwarmAppCollection.Name)]
 public sealed class SwarmComputersTests(SwarmAppFixture fixture)
 {

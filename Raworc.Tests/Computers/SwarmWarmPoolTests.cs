@@ -5,6 +5,7 @@ using Raworc.Tests.Sessions;
 namespace Raworc.Tests.Computers;
 
 /// <summary>The warm pool with <c>Computers:Provider=swarm</c>: pooled computers are services on the test cluster.</summary>
+[ComputerLane]
 [Collection(SwarmWarmPoolAppCollection.Name)]
 public sealed class SwarmWarmPoolTests(SwarmWarmPoolAppFixture fixture)
 {

@@ -9,6 +9,7 @@ namespace Raworc.Tests.Computers;
 /// min(its size, capacity − live sessions), and creates are refused by the live sessions' count alone. Here the pool's
 /// size is 2 and the capacity 3.
 /// </summary>
+[ComputerLane]
 [Collection(WarmPoolCapacityAppCollection.Name)]
 public sealed class WarmPoolCapacityTests(WarmPoolCapacityAppFixture fixture)
 {

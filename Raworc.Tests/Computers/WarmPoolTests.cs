@@ -6,6 +6,7 @@ using Raworc.Tests.Sessions;
 
 namespace Raworc.Tests.Computers;
 
+[ComputerLane]
 [Collection(WarmPoolAppCollection.Name)]
 public sealed class WarmPoolTests(WarmPoolAppFixture fixture)
 {

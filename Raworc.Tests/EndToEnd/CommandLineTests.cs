@@ -7,6 +7,7 @@ using Raworc.Tests.Sessions;
 namespace Raworc.Tests.EndToEnd;
 
 /// <summary><c>raworc send</c> and <c>raworc watch</c> over the whole real system: a real computer, its Host and the stand-in model.</summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class CommandLineTests(ComputersAppFixture fixture) : IAsyncLifetime, IDisposable
 {

@@ -8,6 +8,7 @@ using Raworc.Tests.Sessions;
 namespace Raworc.Tests.EndToEnd;
 
 /// <summary>Session computers in the Aspire dashboard (issue 15, item 6; README "Session computers in the dashboard").</summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class DashboardComputersTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

@@ -10,6 +10,7 @@ namespace Raworc.Tests.EndToEnd;
 /// Sessions with a desktop (issue 16) over the whole real system: the desktop image, the Host's <c>computer</c> tool
 /// driven by the stand-in model (OpenAI protocol through the gateway), and the screenshot endpoint.
 /// </summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class DesktopTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

@@ -77,6 +77,7 @@ public sealed class LocalStateCollection : ICollectionFixture<LocalStateFixture>
 }
 
 /// <summary>Stopping the whole system and starting it again loses nothing (README, "Local state").</summary>
+[ComputerLane]
 [Collection(LocalStateCollection.Name)]
 public sealed class LocalStateTests(LocalStateFixture fixture)
 {

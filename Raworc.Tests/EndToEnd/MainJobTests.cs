@@ -7,6 +7,7 @@ using Raworc.Tests.Sessions;
 namespace Raworc.Tests.EndToEnd;
 
 /// <summary>The main job, as a REST client runs it, over the whole real system (issue 7; README "Walkthrough").</summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class MainJobTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

@@ -17,6 +17,7 @@ namespace Raworc.Tests.EndToEnd;
 /// The test that kills a replica runs last (its name sorts last): the killed replica is not started again, since a restart
 /// of one instance of a replicated resource did not always come back in time on a loaded machine.
 /// </remarks>
+[ComputerLane]
 [Collection(ReplicasAppCollection.Name)]
 [TestCaseOrderer(AlphabeticalOrderer.TypeName, AlphabeticalOrderer.AssemblyName)]
 public sealed class ReplicasTests(ReplicasAppFixture fixture)

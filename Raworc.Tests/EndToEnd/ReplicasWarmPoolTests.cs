@@ -10,6 +10,7 @@ namespace Raworc.Tests.EndToEnd;
 /// The warm pool with the API as two replicas (README "Warm pool" and "Running several API replicas"): creates through both
 /// replicas at once never take one pooled computer twice, and the pool's size holds for the deployment, not per replica.
 /// </summary>
+[ComputerLane]
 [Collection(ReplicasWarmPoolAppCollection.Name)]
 public sealed class ReplicasWarmPoolTests(ReplicasWarmPoolAppFixture fixture)
 {

@@ -10,6 +10,7 @@ namespace Raworc.Tests.EndToEnd;
 /// One request, one trace (issue 15, item 9), as the API exports it over OTLP: a session's creation holds the worker's
 /// engine calls, and a user message holds the whole turn of the Host that answers it.
 /// </summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class TurnTraceTests(ComputersAppFixture fixture) : IAsyncLifetime
 {

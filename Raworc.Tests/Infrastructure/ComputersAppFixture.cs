@@ -17,9 +17,14 @@ public partial class ComputersAppFixture : RaworcAppFixture
     /// <summary>The image <c>eng/host-agent-image.sh</c> built: <c>RAWORC_AGENT_IMAGE</c>, as for the script, or <c>raworc/host-agent:latest</c>.</summary>
     public static string SourceImage { get; } = Environment.GetEnvironmentVariable("RAWORC_AGENT_IMAGE") is { Length: > 0 } image ? image : "raworc/host-agent:latest";
 
-    /// <summary>The image the API starts, tagged from <see cref="SourceImage"/> so a test can make it disappear.</summary>
+    /// <summary>
+    /// The image the API starts, tagged from <see cref="SourceImage"/> so a test can make it disappear: <c>raworc/host-agent:tests</c>,
+    /// or <c>…:tests-runsc</c> under gVisor, because <c>eng/test.sh</c> runs the gVisor pass beside the plain pass's
+    /// computers and a test of either that untags its image must not take the other's away.
+    /// </summary>
     /// <remarks>Declared after <see cref="SourceImage"/>, which it is made from.</remarks>
-    public static string Image { get; } = $"{SourceImage}-tests".Replace(":latest-tests", ":tests", StringComparison.Ordinal);
+    public static string Image { get; } = $"{SourceImage}-tests{(TestRuntime.Name == "runsc" ? "-runsc" : "")}"
+        .Replace(":latest-tests", ":tests", StringComparison.Ordinal);
 
     /// <summary>
     /// The image of desktop computers, which <c>eng/host-agent-desktop-image.sh</c> built: <c>RAWORC_DESKTOP_IMAGE</c>, as for

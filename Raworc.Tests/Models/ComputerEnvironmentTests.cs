@@ -4,6 +4,7 @@ using Raworc.Tests.Sessions;
 
 namespace Raworc.Tests.Models;
 
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class ComputerEnvironmentTests(ComputersAppFixture fixture)
 {

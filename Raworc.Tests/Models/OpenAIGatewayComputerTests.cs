@@ -7,6 +7,7 @@ using Raworc.Tests.Sessions;
 namespace Raworc.Tests.Models;
 
 /// <summary>Real computers whose agents reach the stand-in (OpenAI protocol) only through the gateway.</summary>
+[ComputerLane]
 [Collection(ComputersAppCollection.Name)]
 public sealed class OpenAIGatewayComputerTests(ComputersAppFixture fixture)
 {

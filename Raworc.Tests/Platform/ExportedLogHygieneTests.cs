@@ -12,6 +12,7 @@ namespace Raworc.Tests.Platform;
 /// console formatter's rule never reached. Runs on the computers' system, the one whose API exports to a receiver.
 /// </summary>
 [Collection(ComputersAppCollection.Name)]
+[ComputerLane]
 public sealed partial class ExportedLogHygieneTests(ComputersAppFixture fixture)
 {
     // OpenTelemetry's attribute names for an exception's parts (semantic conventions), beside LogHygieneTests' patterns.
