@@ -96,10 +96,6 @@ public static class ComputerSocket
         }
     }
 
-    // Linux's <sys/socket.h>: SOL_SOCKET and SO_REUSEPORT (the same on every Linux architecture .NET runs on).
-    private const int SolSocket = 1;
-    private const int SoReusePort = 15;
-
     /// <summary>
     /// A socket bound to <paramref name="address"/> with SO_REUSEPORT (as Kestrel's own, dual-mode on the IPv6 any address):
     /// it binds beside the computer port's listeners of other processes of this effective uid that set it too, and the kernel
@@ -115,7 +111,7 @@ public static class ComputerSocket
             {
                 socket.DualMode = true;
             }
-            socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+            socket.SetRawSocketOption(LinuxSocketOptions.SolSocket, LinuxSocketOptions.SoReusePort, BitConverter.GetBytes(1));
             socket.Bind(address);
             return socket;
         }

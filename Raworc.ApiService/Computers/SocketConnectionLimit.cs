@@ -22,10 +22,6 @@ namespace Raworc.ApiService.Computers;
 /// <param name="total">Most open connections on the socket (<see cref="ComputerOptions.SocketConnections"/>).</param>
 public sealed class SocketConnectionLimit(int perComputer, int total)
 {
-    // SOL_SOCKET and SO_PEERCRED on Linux (asm-generic/socket.h); struct ucred is pid, uid, gid as three 32-bit ints.
-    private const int SolSocket = 1;
-    private const int SoPeerCred = 17;
-
     // PF_EXITING in a task's flags (include/linux/sched.h): the task is exiting.
     private const uint PfExiting = 0x4;
 
@@ -101,7 +97,7 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
                 return "";
             }
             Span<byte> credentials = stackalloc byte[12];
-            if (socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials) < 4)
+            if (socket.GetRawSocketOption(LinuxSocketOptions.SolSocket, LinuxSocketOptions.SoPeerCred, credentials) < 4)
             {
                 return "";
             }
