@@ -112,6 +112,9 @@ public sealed class WebhookDeliveryTests(WebhookAppFixture fixture) : IAsyncLife
         var received = Assert.Single(await WaitForAcceptedAsync(path, 1));
         Assert.Equal("session.deleted", (string?)received.Event["type"]);
         Assert.Equal(new JsonObject { ["session_id"] = session.Id().ToString() }.ToJsonString(), received.Event["data"]!.ToJsonString());
+        // The dispatcher records the delivery once the receiver's answer is back, a moment after the receiver saw it.
+        await Waits.UntilAsync(async () => await DeliveriesAsync(client, id) is [var only] && (string?)only!["status"] != "pending",
+            "the delivery is recorded");
         var delivery = Assert.Single(await DeliveriesAsync(client, id));
         Assert.Equal("delivered", (string?)delivery!["status"]);
         Assert.Equal(200, (int?)Assert.Single(delivery["attempts"]!.AsArray())!["status_code"]);
