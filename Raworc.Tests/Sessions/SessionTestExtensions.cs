@@ -20,6 +20,18 @@ public static class SessionTestExtensions
         return await response.ReadObjectAsync();
     }
 
+    /// <summary>As <see cref="GetSessionAsync"/>, but null for a <c>503</c> (the API's "try again"), for polls that wait anyway.</summary>
+    public static async Task<JsonObject?> GetSessionOrUnavailableAsync(this HttpClient client, string id)
+    {
+        var response = await client.GetAsync($"/api/v0/sessions/{id}");
+        if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            return null;
+        }
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.ReadObjectAsync();
+    }
+
     public static async Task<JsonArray> GetMessagesAsync(this HttpClient client, string id, string query = "")
     {
         var response = await client.GetAsync($"/api/v0/sessions/{id}/messages{query}");
