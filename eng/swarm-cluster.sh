@@ -4,7 +4,8 @@
 # namespace of its own, with its own data root. The nodes' network is a bridge on this machine (the API's machine) with
 # one veth to each namespace: the cluster's traffic (Swarm's 2377/7946/4789) stays on it, and the API is on it at
 # <prefix>.254, where computers reach its computer port (Computers:ComputerPort) and nothing else of this machine.
-#   up [IMAGE...]   starts the nodes (if not running), makes the swarm (node 1 manager, node 2 worker), labels each node
+#   up [IMAGE...]   starts the nodes (if not running; anew, empty, when an engine was killed rather than stopped: see
+#                   killed below), makes the swarm (node 1 manager, node 2 worker), labels each node
 #                   raworc.engine=<its socket>, and copies each IMAGE from the main engine to the nodes whose copy
 #                   differs (no registry: one docker save streamed into those nodes' docker load at once, each sent only
 #                   the layers it lacks; see load below).
@@ -57,12 +58,16 @@ start_node() {
   exit 1
 }
 
+# Whether process PID is a dockerd (not another process that was given the number of one that ended).
+is_engine() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ]; }
+
 stop_node() {
   local pidfile="$state/$1/dockerd.pid" pid
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
+  is_engine "$pid" || return 0
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  for _ in $(seq 1 60); do is_engine "$pid" || return 0; sleep 0.5; done
 }
 
 network() {
@@ -151,10 +156,34 @@ load() {
   echo "swarm-cluster: $image loaded on $(( ${#targets[@]} / 2 )) node(s)"
 }
 
+# Whether a node's engine was killed rather than stopped: its pid file (which dockerd removes when it stops) names a
+# process that is gone. Such an engine restarts over a stale network store: node 1, killed with a test run, refused every
+# later task of the computers' network ("network … exists", each session errored) until the cluster was made anew.
+killed() {
+  local pidfile="$state/$1/dockerd.pid"
+  [ -f "$pidfile" ] && ! is_engine "$(cat "$pidfile")"
+}
+
+down() {
+  for n in 1 2; do
+    stop_node "$n"
+    ip netns del "$name-$n" 2>/dev/null || true
+  done
+  ip link del "$bridge" 2>/dev/null || true
+  iptables -w -D FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null || true
+  # Leftover mounts of the engines' data roots (overlay layers, netns files) go before the files.
+  grep -o " $state/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$state"
+}
+
 case "${1:-}" in
   up)
     check
     shift
+    if killed 1 || killed 2; then
+      echo "swarm-cluster: a node's engine was killed (not stopped); making the cluster anew (its sessions' files go)" >&2
+      down
+    fi
     network
     start_node 1
     start_node 2
@@ -170,15 +199,7 @@ case "${1:-}" in
     ;;
   down)
     check
-    for n in 1 2; do
-      stop_node "$n"
-      ip netns del "$name-$n" 2>/dev/null || true
-    done
-    ip link del "$bridge" 2>/dev/null || true
-    iptables -w -D FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null || true
-    # Leftover mounts of the engines' data roots (overlay layers, netns files) go before the files.
-    grep -o " $state/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    rm -rf "$state"
+    down
     echo "swarm-cluster: down"
     ;;
   env)
