@@ -45,7 +45,9 @@ public sealed class ApiRestartTests(ShortDeadlineAppFixture fixture)
 
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Api, Aspire.Hosting.ApplicationModel.KnownResourceCommands.RestartCommand, cts.Token);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, cts.Token);
+        // Waits through an unavailable state: the command may return while the snapshot still shows the stopped process, and
+        // the default behaviour stops at that at once ("failed to start", 7 s into the test, in a loaded CI).
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, Aspire.Hosting.ApplicationModel.WaitBehavior.WaitOnResourceUnavailable, cts.Token);
 
         await Waits.UntilAsync(async () => await fixture.Probe.InspectAsync(orphan) is null, "the orphan is removed");
         Assert.NotNull(await fixture.Probe.InspectAsync(foreign));
