@@ -14,6 +14,11 @@ var anthropicApiKey = builder.AddParameter(ResourceNames.AnthropicApiKey, value:
 var openAiApiKey = builder.AddParameter(ResourceNames.OpenAiApiKey, value: "", secret: true);
 
 var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options).WithDataVolume(options);
+// Room for every replica's pool at once, and some beside (README "Running several API replicas").
+if (DatabaseLimits.MaxConnections(options.ApiReplicas) != DatabaseLimits.PostgresDefaultMaxConnections)
+{
+    postgres.WithArgs("-c", $"max_connections={DatabaseLimits.MaxConnections(options.ApiReplicas)}");
+}
 var database = postgres.AddDatabase(ResourceNames.Database);
 var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options);
 

@@ -37,14 +37,18 @@ public static class DataExtensions
         return builder;
     }
 
-    /// <summary>Connections one API process opens at most unless the connection string says otherwise.</summary>
-    public const int DefaultMaxPoolSize = 50;
+    /// <summary>
+    /// Connections one API process opens at most unless the connection string says otherwise (<see cref="DatabaseLimits.ApiMaxPoolSize"/>,
+    /// which the AppHost's <c>max_connections</c> for Postgres counts on per replica).
+    /// </summary>
+    public const int DefaultMaxPoolSize = DatabaseLimits.ApiMaxPoolSize;
 
     /// <summary>Statements each pooled connection keeps prepared (Npgsql's automatic preparation).</summary>
     public const int DefaultMaxAutoPrepare = 50;
 
     /// <summary>
-    /// Bounds the pool below Postgres's <c>max_connections</c> (100 by default, Npgsql's own pool bound too): a burst of
+    /// Bounds the pool below Postgres's <c>max_connections</c> (100 by default, Npgsql's own pool bound too; the AppHost
+    /// raises it to the replicas' pools together, <see cref="DatabaseLimits.MaxConnections"/>): a burst of
     /// requests (a thousand long-polls arriving) then waits for a pooled connection instead of being refused by Postgres
     /// with 53300. And makes a pooled connection cheaper to reuse: no <c>DISCARD ALL</c> when it goes back to the pool
     /// (<c>No Reset On Close</c>), and the statements it runs most kept prepared on it (<c>Max Auto Prepare</c>,
