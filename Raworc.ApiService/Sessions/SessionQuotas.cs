@@ -21,6 +21,14 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
     private const int OwnerLockClass = 0x7261_7701;
     private const long CapacityLockKey = 0x7261_776f_7263_0002;
 
+    /// <summary>
+    /// How long a check may wait for its advisory lock: two minutes, not the 30 s command timeout. The lock queues every
+    /// create, remix and restore of one owner behind the others' transactions; twenty creates of one operator at once on
+    /// a loaded 2-core machine queued 38 s (a CI run, two replicas and a warm pool), and those past 30 s were answered 503
+    /// although nothing was unavailable. The request's own cancellation (the client gone) still ends the wait.
+    /// </summary>
+    public static readonly TimeSpan LockWait = TimeSpan.FromMinutes(2);
+
     /// <summary>The states that hold (or are about to hold) a computer.</summary>
     public static readonly string[] LiveStates = [SessionStates.Init, SessionStates.Idle, SessionStates.Busy];
 
@@ -41,8 +49,7 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
         if (perOwner > 0)
         {
             var lockName = owner.OperatorId is { } id ? $"Operator:{id}" : $"{owner.Type}:{owner.Name}";
-            await db.Database.ExecuteSqlAsync(
-                $"SELECT pg_advisory_xact_lock({OwnerLockClass}, hashtext({lockName}))", cancellationToken);
+            await LockAsync($"SELECT pg_advisory_xact_lock({OwnerLockClass}, hashtext({lockName}))", cancellationToken);
             var live = await owner.Filter(db.Sessions).CountAsync(s => LiveStates.Contains(s.State), cancellationToken);
             if (live >= perOwner)
             {
@@ -53,7 +60,7 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
         var capacity = computers.Value.Capacity;
         if (capacity > 0)
         {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({CapacityLockKey})", cancellationToken);
+            await LockAsync($"SELECT pg_advisory_xact_lock({CapacityLockKey})", cancellationToken);
             var live = await db.Sessions.CountAsync(s => LiveStates.Contains(s.State), cancellationToken);
             if (live >= capacity)
             {
@@ -61,6 +68,21 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
             }
         }
         return null;
+    }
+
+    // Takes an advisory lock with the command timeout raised to LockWait for that statement only.
+    private async Task LockAsync(FormattableString statement, CancellationToken cancellationToken)
+    {
+        var timeout = db.Database.GetCommandTimeout();
+        db.Database.SetCommandTimeout(LockWait);
+        try
+        {
+            await db.Database.ExecuteSqlAsync(statement, cancellationToken);
+        }
+        finally
+        {
+            db.Database.SetCommandTimeout(timeout);
+        }
     }
 
     /// <summary>
