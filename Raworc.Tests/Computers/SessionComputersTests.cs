@@ -195,7 +195,8 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncL
 
         var (engine, container) = await fixture.RequireContainerAsync(id);
         await engine.Containers.KillContainerAsync(container.ID, new ContainerKillParameters());
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(10));
+        // The engine's "die" event, then the close: 10 s ran out once at a load average of ~27.
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
 
         fixture.Model.EnqueueFor(key, ScriptStep.Answer("back again"));
         await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "are you there?" });
