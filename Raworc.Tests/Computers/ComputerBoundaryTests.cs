@@ -657,7 +657,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // The volume is measured every 5 s, so the close may cut this command short (under gVisor, where making the folders
         // takes longer, it once did after the last mkdir): what the volume holds is read after the close instead.
         await fixture.RunInsideAsync(id, $"cd /session/data && mkdir $(seq -f 'f%g' 1 {folders})");
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(60));
+        // Thousands of entries to make: under gVisor at a load average of ~44 (CI's three lanes) 60 s ran out for the small files.
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(180));
 
         var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
         var inodes = (long)notice["metadata"]!["inodes"]!;
@@ -687,7 +688,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
             echo started
             """);
         Assert.Equal("started\n", started.Stdout);
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(60));
+        // Thousands of entries to make: under gVisor at a load average of ~44 (CI's three lanes) 60 s ran out for the small files.
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(180));
 
         var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
         var used = (long)notice["metadata"]!["used_mib"]!;
