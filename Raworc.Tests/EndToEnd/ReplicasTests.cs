@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Aspire.Hosting.Testing;
 using Docker.DotNet.Models;
 using Raworc.ApiService.Computers;
 using Raworc.Tests.HostAgent;
@@ -41,66 +40,6 @@ public sealed class ReplicasTests(ReplicasAppFixture fixture)
 
     private Task<List<string>> StatesAsync(Guid session) =>
         fixture.QueryAsync<string>("SELECT state FROM state_changes WHERE session_id = @id ORDER BY seq", ("id", session));
-
-    /// <summary>
-    /// Both replicas' connection pools full at once still leave Postgres room for others: with five connections of
-    /// another client open (an operator's <c>psql</c>, a tool; one of them watches the count), 100 reads at once on each
-    /// replica, three times, each of a session that does not exist (one read of the database, then 404), every one answered
-    /// 404. Under Postgres's default <c>max_connections</c> of 100 the two pools of 50 and the five did not fit, and reads
-    /// were answered 503 (Postgres refused a connection, 53300). The peak count, read during the bursts, shows that more
-    /// than one pool's worth was open at once.
-    /// </summary>
-    [Fact]
-    public async Task ABurstOnBothReplicasAtOnceFillsBothConnectionPoolsAndPostgresRefusesNoConnection()
-    {
-        var (a, b, _) = await ClientsAsync("burst");
-        using var _a = a;
-        using var _b = b;
-        // Opened outside any pool, so each is a connection of its own for as long as the test runs.
-        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(await fixture.App.GetConnectionStringAsync(ResourceNames.Database)) { Pooling = false }.ConnectionString;
-        var others = new List<Npgsql.NpgsqlConnection>();
-        var statuses = new System.Collections.Concurrent.ConcurrentDictionary<HttpStatusCode, int>();
-        var peak = 0L;
-        try
-        {
-            for (var i = 0; i < 5; i++)
-            {
-                others.Add(new Npgsql.NpgsqlConnection(connectionString));
-                await others[^1].OpenAsync();
-            }
-            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'", others[0]);
-            for (var round = 0; round < 3; round++)
-            {
-                using var done = new CancellationTokenSource();
-                var watch = Task.Run(async () =>
-                {
-                    while (!done.IsCancellationRequested)
-                    {
-                        peak = Math.Max(peak, (long)(await count.ExecuteScalarAsync())!);
-                        await Task.Delay(20);
-                    }
-                });
-                await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
-                {
-                    using var response = await (i % 2 == 0 ? a : b).GetAsync($"/api/v0/sessions/{Guid.NewGuid()}");
-                    statuses.AddOrUpdate(response.StatusCode, 1, (_, n) => n + 1);
-                }));
-                await done.CancelAsync();
-                await watch;
-            }
-        }
-        finally
-        {
-            foreach (var other in others)
-            {
-                await other.DisposeAsync();
-            }
-        }
-        Assert.Equal(new Dictionary<HttpStatusCode, int> { [HttpStatusCode.NotFound] = 600 }, statuses);
-        Assert.True(peak > Raworc.ApiService.Data.DataExtensions.DefaultMaxPoolSize, $"at most {peak} connections were open at once");
-        Assert.Equal(DatabaseLimits.MaxConnections(ReplicasAppFixture.ReplicaCount).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Assert.Single(await fixture.QueryAsync<string>("SHOW max_connections")));
-    }
 
     [Fact]
     public async Task AnOperatorRevokedOrGivenANewPasswordThroughOneReplicaIsRefusedThroughTheOtherBeforeItsCacheEnds()
