@@ -15,9 +15,10 @@ var openAiApiKey = builder.AddParameter(ResourceNames.OpenAiApiKey, value: "", s
 
 var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options).WithDataVolume(options);
 // Room for every replica's pool at once, and some beside (README "Running several API replicas").
-if (DatabaseLimits.MaxConnections(options.ApiReplicas) != DatabaseLimits.PostgresDefaultMaxConnections)
+var maxConnections = DatabaseLimits.MaxConnections(options.ApiReplicas);
+if (maxConnections != DatabaseLimits.PostgresDefaultMaxConnections)
 {
-    postgres.WithArgs("-c", $"max_connections={DatabaseLimits.MaxConnections(options.ApiReplicas)}");
+    postgres.WithArgs("-c", $"max_connections={maxConnections}");
 }
 var database = postgres.AddDatabase(ResourceNames.Database);
 var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options);

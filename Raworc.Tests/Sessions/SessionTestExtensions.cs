@@ -13,21 +13,19 @@ public static class SessionTestExtensions
         return await response.ReadObjectAsync();
     }
 
-    public static async Task<JsonObject> GetSessionAsync(this HttpClient client, string id)
-    {
-        var response = await client.GetAsync($"/api/v0/sessions/{id}");
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        return await response.ReadObjectAsync();
-    }
+    public static async Task<JsonObject> GetSessionAsync(this HttpClient client, string id) =>
+        await ReadSessionAsync(await client.GetAsync($"/api/v0/sessions/{id}"));
 
     /// <summary>As <see cref="GetSessionAsync"/>, but null for a <c>503</c> (the API's "try again"), for polls that wait anyway.</summary>
     public static async Task<JsonObject?> GetSessionOrUnavailableAsync(this HttpClient client, string id)
     {
         var response = await client.GetAsync($"/api/v0/sessions/{id}");
-        if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
-        {
-            return null;
-        }
+        return response.StatusCode == HttpStatusCode.ServiceUnavailable ? null : await ReadSessionAsync(response);
+    }
+
+    // The session of a GET's 200; any other answer fails with its body.
+    private static async Task<JsonObject> ReadSessionAsync(HttpResponseMessage response)
+    {
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return await response.ReadObjectAsync();
     }
