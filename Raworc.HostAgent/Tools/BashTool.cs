@@ -10,7 +10,9 @@ namespace Raworc.HostAgent.Tools;
 /// </summary>
 /// <remarks>
 /// Every command starts as a small launcher shell that reads the command (UTF-8, ended by a NUL) from its stdin, then
-/// replaces itself with <c>setsid [prlimit] /bin/bash -c command</c>; stdin is then at its end. With
+/// answers with one byte on its stdout (<see cref="Taken"/>: from then on the command runs; a launcher that ends before it
+/// never ran it, and the command goes to a fresh one), then replaces itself with <c>setsid [prlimit] /bin/bash -c
+/// command</c>; stdin is then at its end. With
 /// <see cref="BashOptions.StandbyShell"/> the next launcher is started ahead, while the current command runs: its
 /// process already counts against the computer's process limit, so a command that takes every process slot that frees
 /// (a fork bomb) cannot keep the Host from starting the next one.
@@ -90,6 +92,7 @@ public sealed class BashTool
     /// <summary>The launcher's script: <c>$1</c> is the process limit (empty for none).</summary>
     private const string Launcher = """
         IFS= read -r -d '' command || exit 125
+        printf '+'
         if [ -n "$1" ]; then exec setsid prlimit --nproc="$1:$1" -- /bin/bash -c "$command"; fi
         exec setsid /bin/bash -c "$command"
         """;
@@ -116,7 +119,36 @@ public sealed class BashTool
         throw new InvalidOperationException("The command's shell ended before it could read the command.");
     }
 
+    /// <summary>The byte a launcher writes to its stdout once it has read its command, before it becomes the command.</summary>
+    private const char Taken = '+';
+
+    // True once the launcher has taken the command: a standby can be killed (a command may end any process of its user)
+    // after it was found alive and the command was written into its pipe, but before it read it (CI: "" for `echo again`).
     private static async Task<bool> TrySendAsync(Process process, string command, CancellationToken cancellationToken)
+    {
+        if (!await TryWriteAsync(process, command, cancellationToken))
+        {
+            return false;
+        }
+        var first = new char[1];
+        try
+        {
+            if (await process.StandardOutput.ReadAsync(first.AsMemory(), cancellationToken) == 1 && first[0] == Taken)
+            {
+                return true;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            await KillGroupAsync(process);
+            process.Dispose();
+            throw;
+        }
+        await KillGroupAsync(process);
+        return false;
+    }
+
+    private static async Task<bool> TryWriteAsync(Process process, string command, CancellationToken cancellationToken)
     {
         try
         {

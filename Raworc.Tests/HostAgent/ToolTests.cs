@@ -86,6 +86,25 @@ public sealed class ToolTests : IDisposable
     }
 
     [Fact]
+    public async Task ACommandHandedToAStandbyThatDiesBeforeReadingItRunsInAFreshShell()
+    {
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true });
+        await bash.RunAsync("true").WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The standby stops (alive: the next command's bytes go into its stdin) and is killed a second later, before it
+        // reads them; the standby the next command starts ahead is killed with it, so that one's replacement runs "again".
+        var stopper = await bash.RunAsync(
+            "pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped; (sleep 1; pkill -KILL -P $PPID -f 'IFS= rea[d] -r') >/dev/null 2>&1 &")
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        var after = await bash.RunAsync("echo again").WaitAsync(TimeSpan.FromSeconds(30));
+        var next = await bash.RunAsync("echo next").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("stopped\n", stopper.Stdout);
+        Assert.Equal(("again\n", "", 0), (after.Stdout, after.Stderr, after.ExitCode));
+        Assert.Equal(("next\n", "", 0), (next.Stdout, next.Stderr, next.ExitCode));
+    }
+
+    [Fact]
     public async Task SleepPastTheTimeoutIsKilledWithItsWholeProcessTree()
     {
         var marker = "raworc-" + Guid.NewGuid().ToString("N")[..8];
