@@ -155,29 +155,29 @@ public sealed class WebhookDeliveryTests(WebhookAppFixture fixture) : IAsyncLife
         using var _ = client;
         var path = NewPath();
         var (id, _) = await RegisterAsync(client, _receiver.UrlFor(path), ["session.message"]);
-        await _receiver.DownAsync();
+        _receiver.Hold(path);
         var session = await client.CreateSessionAsync(new { prompt = "before the restart" });
-        await Waits.UntilAsync(async () => (await DeliveriesAsync(client, id)).Any(d => d!["attempts"]!.AsArray().Count > 0),
-            "the delivery was tried while the receiver was down");
+        await Waits.UntilAsync(() => Task.FromResult(_receiver.IsHolding(path)), "the delivery is in flight, held by the receiver");
 
-        // Stopped, not restarted in one command: while the receiver stays down, every second is a failed round, and six
-        // in a row disable the webhook (this system's setting). A restart on a loaded machine once took longer than that,
-        // and the disabled webhook's delivery then stayed pending for good. Stopped, the API tries no more rounds; the
-        // receiver is back before the next API starts, so only the new process can deliver it.
+        // Held, not refused: a refused round fails at once, one a second here, and six in a row disable the webhook (this
+        // system's setting); a stop on a loaded machine took longer than that (CI), and the disabled webhook's delivery then
+        // stayed pending for good. A held round lasts the sender's timeout (5 s) twice, so the API's stop has about a
+        // minute. The stopping API gives its claim back (or, killed, its lease runs out: 80 s here); only the next process
+        // can deliver it, as the receiver answers only once the API is down.
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
         {
             await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Api, KnownResourceCommands.StopCommand, cts.Token);
             await fixture.App.ResourceNotifications.WaitForResourceAsync(ResourceNames.Api,
                 e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cts.Token);
             Assert.Empty(_receiver.AcceptedAt(path));
-            await _receiver.UpAsync();
+            _receiver.LetGo(path);
             await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Api, KnownResourceCommands.StartCommand, cts.Token);
             // Waits through an unavailable state: the command may return while the snapshot still shows the stopped process, and
             // the default behaviour stops at that at once ("failed to start": ApiRestartTests met it in a loaded CI).
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, Aspire.Hosting.ApplicationModel.WaitBehavior.WaitOnResourceUnavailable, cts.Token);
         }
 
-        var received = Assert.Single(await WaitForAcceptedAsync(path, 1));
+        var received = Assert.Single(await WaitForAcceptedAsync(path, 1, TimeSpan.FromMinutes(2)));
         Assert.Equal("message:user:before the restart", Describe(received));
         Assert.Equal(session.Id().ToString(), (string?)received.Event["session_id"]);
         using var again = fixture.CreateApiClient(await fixture.LoginAsync(name, "operator-pass-1"));

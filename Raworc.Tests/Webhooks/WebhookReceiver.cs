@@ -17,7 +17,8 @@ namespace Raworc.Tests.Webhooks;
 /// <param name="EventId">The <c>Raworc-Event-Id</c> header.</param>
 /// <param name="EventType">The <c>Raworc-Event-Type</c> header.</param>
 /// <param name="Body">The raw body.</param>
-/// <param name="Status">What the receiver answered.</param>
+/// <param name="Status">What the receiver answered; <see cref="WebhookReceiver.Abandoned"/> for a held request whose sender
+/// went away before it was let go.</param>
 public sealed record ReceivedRequest(string Path, string? Signature, string? EventId, string? EventType, string Body, int Status)
 {
     /// <summary>The body as JSON.</summary>
@@ -26,16 +27,22 @@ public sealed record ReceivedRequest(string Path, string? Signature, string? Eve
 
 /// <summary>
 /// A real HTTP receiver for webhooks on 127.0.0.1 (Kestrel), recording every request. It can be stopped ("down": the
-/// port refuses connections) and started again on the same port, and told to answer a path with a status of failure.
+/// port refuses connections) and started again on the same port, told to answer a path with a status of failure, and told
+/// to hold a path's requests unanswered (the sender's attempt stays in flight) until they are let go.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _statusByPath = new();
     private readonly ConcurrentDictionary<string, string> _locationByPath = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _holdByPath = new();
+    private readonly ConcurrentDictionary<string, int> _holding = new();
     private WebApplication? _app;
 
     private WebhookReceiver(int port) => Port = port;
+
+    /// <summary>The status recorded for a held request whose sender closed the connection first (nginx's 499).</summary>
+    public const int Abandoned = 499;
 
     /// <summary>The fixed port.</summary>
     public int Port { get; }
@@ -71,6 +78,21 @@ public sealed class WebhookReceiver : IAsyncDisposable
         _locationByPath[path] = location;
     }
 
+    /// <summary>Holds every request to <paramref name="path"/> unanswered from now on, until <see cref="LetGo"/>.</summary>
+    public void Hold(string path) => _holdByPath[path] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Answers the held requests to <paramref name="path"/> and the ones after them as usual.</summary>
+    public void LetGo(string path)
+    {
+        if (_holdByPath.TryRemove(path, out var hold))
+        {
+            hold.SetResult();
+        }
+    }
+
+    /// <summary>Whether a request to <paramref name="path"/> is being held now.</summary>
+    public bool IsHolding(string path) => _holding.TryGetValue(path, out var count) && count > 0;
+
     /// <summary>Starts listening again on the same port.</summary>
     public async Task UpAsync()
     {
@@ -83,6 +105,24 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var path = context.Request.Path.Value!;
+            if (_holdByPath.TryGetValue(path, out var hold))
+            {
+                _holding.AddOrUpdate(path, 1, (_, n) => n + 1);
+                try
+                {
+                    await hold.Task.WaitAsync(context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    _requests.Enqueue(new ReceivedRequest(path, context.Request.Headers["Raworc-Signature"], context.Request.Headers["Raworc-Event-Id"],
+                        context.Request.Headers["Raworc-Event-Type"], body, Abandoned));
+                    return Results.Empty;
+                }
+                finally
+                {
+                    _holding.AddOrUpdate(path, 0, (_, n) => n - 1);
+                }
+            }
             var status = _statusByPath.GetValueOrDefault(path, 200);
             _requests.Enqueue(new ReceivedRequest(path, context.Request.Headers["Raworc-Signature"], context.Request.Headers["Raworc-Event-Id"],
                 context.Request.Headers["Raworc-Event-Type"], body, status));
