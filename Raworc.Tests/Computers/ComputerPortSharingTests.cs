@@ -19,10 +19,9 @@ public sealed class ComputerPortSharingTests
     [Fact]
     public async Task TwoServersWithTheSettingBothServeOnePortAndWhenOneStopsTheOtherServesEveryConnection()
     {
-        var port = FreePort();
-        await using var a = Server(port, shared: true, "a");
+        var (port, a) = await StartOnAFreePortAsync(shared: true, "a");
+        await using var _ = a;
         await using var b = Server(port, shared: true, "b");
-        await a.StartAsync();
         await b.StartAsync();
 
         // The kernel spreads new connections over both listeners (by a hash of each connection's addresses and ports).
@@ -49,10 +48,9 @@ public sealed class ComputerPortSharingTests
     [InlineData(false, true)]
     public async Task ASecondServerOnThePortStopsAtStartUpWithThePortInUseUnlessBothShareIt(bool firstShares, bool secondShares)
     {
-        var port = FreePort();
-        await using var first = Server(port, firstShares, "first");
+        var (port, first) = await StartOnAFreePortAsync(firstShares, "first");
+        await using var _ = first;
         await using var second = Server(port, secondShares, "second");
-        await first.StartAsync();
 
         var error = await Assert.ThrowsAsync<IOException>(() => second.StartAsync());
         Assert.Equal($"Failed to bind to address http://[::]:{port}: address already in use.", error.Message);
@@ -78,11 +76,32 @@ public sealed class ComputerPortSharingTests
         return app;
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// Starts the first server on a port that was free a moment before. The port is the kernel's pick from its ephemeral
+    /// range, so another process's outgoing connection can take it before the server binds it (CI, the other lane beside
+    /// it: "address already in use" for the first server): then it tries another, up to five.
+    /// </summary>
+    private static async Task<(int Port, WebApplication Server)> StartOnAFreePortAsync(bool shared, string name)
     {
-        using var listener = new TcpListener(IPAddress.IPv6Any, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 1; ; attempt++)
+        {
+            int port;
+            using (var listener = new TcpListener(IPAddress.IPv6Any, 0))
+            {
+                listener.Start();
+                port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            }
+            var server = Server(port, shared, name);
+            try
+            {
+                await server.StartAsync();
+                return (port, server);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>One request on a new connection to the port; the server's name it answers with.</summary>
