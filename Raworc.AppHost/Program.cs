@@ -13,7 +13,8 @@ var adminPassword = builder.AddParameter(ResourceNames.AdminPassword, secret: tr
 var anthropicApiKey = builder.AddParameter(ResourceNames.AnthropicApiKey, value: "", secret: true);
 var openAiApiKey = builder.AddParameter(ResourceNames.OpenAiApiKey, value: "", secret: true);
 
-var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options).WithDataVolume(options);
+var postgres = builder.AddPostgres(ResourceNames.Postgres).WithOfflineImage(options).WithDataVolume(options)
+    .WithDirectEndpoint("tcp", builder.ExecutionContext.IsRunMode);
 // Room for every replica's pool at once, and some beside (README "Running several API replicas").
 var maxConnections = DatabaseLimits.MaxConnections(options.ApiReplicas);
 if (maxConnections != DatabaseLimits.PostgresDefaultMaxConnections)
@@ -21,7 +22,8 @@ if (maxConnections != DatabaseLimits.PostgresDefaultMaxConnections)
     postgres.WithArgs("-c", $"max_connections={maxConnections}");
 }
 var database = postgres.AddDatabase(ResourceNames.Database);
-var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options);
+var redis = builder.AddRedis(ResourceNames.Redis).WithOfflineImage(options)
+    .WithDirectEndpoint("tcp", builder.ExecutionContext.IsRunMode);
 
 var api = builder.AddProject<Projects.Raworc_ApiService>(ResourceNames.Api)
     .WithEndpoint("http", endpoint => endpoint.Port = options.ApiPort)
