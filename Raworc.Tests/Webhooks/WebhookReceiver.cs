@@ -105,6 +105,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var path = context.Request.Path.Value!;
+            void Record(int status) => _requests.Enqueue(new ReceivedRequest(path, context.Request.Headers["Raworc-Signature"],
+                context.Request.Headers["Raworc-Event-Id"], context.Request.Headers["Raworc-Event-Type"], body, status));
             if (_holdByPath.TryGetValue(path, out var hold))
             {
                 _holding.AddOrUpdate(path, 1, (_, n) => n + 1);
@@ -114,8 +116,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 }
                 catch (OperationCanceledException)
                 {
-                    _requests.Enqueue(new ReceivedRequest(path, context.Request.Headers["Raworc-Signature"], context.Request.Headers["Raworc-Event-Id"],
-                        context.Request.Headers["Raworc-Event-Type"], body, Abandoned));
+                    Record(Abandoned);
                     return Results.Empty;
                 }
                 finally
@@ -124,8 +125,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 }
             }
             var status = _statusByPath.GetValueOrDefault(path, 200);
-            _requests.Enqueue(new ReceivedRequest(path, context.Request.Headers["Raworc-Signature"], context.Request.Headers["Raworc-Event-Id"],
-                context.Request.Headers["Raworc-Event-Type"], body, status));
+            Record(status);
             if (_locationByPath.TryGetValue(path, out var location))
             {
                 context.Response.Headers.Location = location;
