@@ -25,6 +25,13 @@ public sealed record BashOptions
     /// </summary>
     public bool StandbyShell { get; init; }
 
+    /// <summary>
+    /// How long a launcher may take to acknowledge the command written to it (<see cref="BashTool"/>'s handover); default
+    /// 10 s. A standby that code in the computer stopped (SIGSTOP) never does: past this the launcher is killed and the
+    /// command goes to a fresh one, instead of the turn waiting for good.
+    /// </summary>
+    public TimeSpan HandoverTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The most characters kept of stdout and, separately, of stderr (head and tail); default 30,000.</summary>
     public int MaxOutputChars { get; init; } = 30_000;
 

@@ -105,13 +105,13 @@ public sealed class BashTool
         {
             KeepStandby();
         }
-        if (process is not null && await TrySendAsync(process, command, cancellationToken))
+        if (process is not null && await TrySendAsync(process, command, options.HandoverTimeout, cancellationToken))
         {
             return process;
         }
         process?.Dispose();
         process = StartLauncher();
-        if (await TrySendAsync(process, command, cancellationToken))
+        if (await TrySendAsync(process, command, options.HandoverTimeout, cancellationToken))
         {
             return process;
         }
@@ -124,25 +124,30 @@ public sealed class BashTool
 
     // True once the launcher has taken the command: a standby can be killed (a command may end any process of its user)
     // after it was found alive and the command was written into its pipe, but before it read it (CI: "" for `echo again`).
-    private static async Task<bool> TrySendAsync(Process process, string command, CancellationToken cancellationToken)
+    // A launcher that does not acknowledge within the handover timeout (a standby stopped by code in the computer: the
+    // write fills its pipe, and nothing is ever read) is killed, and the command goes to a fresh one.
+    private static async Task<bool> TrySendAsync(Process process, string command, TimeSpan handoverTimeout, CancellationToken cancellationToken)
     {
-        if (!await TryWriteAsync(process, command, cancellationToken))
-        {
-            return false;
-        }
+        using var handover = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handover.CancelAfter(handoverTimeout);
         var first = new char[1];
         try
         {
-            if (await process.StandardOutput.ReadAsync(first.AsMemory(), cancellationToken) == 1 && first[0] == Taken)
+            if (await TryWriteAsync(process, command, handover.Token)
+                && await process.StandardOutput.ReadAsync(first.AsMemory(), handover.Token) == 1 && first[0] == Taken)
             {
                 return true;
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await KillGroupAsync(process);
             process.Dispose();
             throw;
+        }
+        catch (OperationCanceledException)
+        {
+            // The handover timed out.
         }
         await KillGroupAsync(process);
         return false;

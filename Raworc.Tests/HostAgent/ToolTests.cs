@@ -105,6 +105,23 @@ public sealed class ToolTests : IDisposable
     }
 
     [Fact]
+    public async Task ACommandHandedToAStandbyThatWasStoppedRunsInAFreshShellAfterTheHandoverTimeout()
+    {
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true, HandoverTimeout = TimeSpan.FromSeconds(1) });
+        await bash.RunAsync("true").WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Stopped and never resumed: the command's bytes go into its pipe and nothing reads them. The stopped launcher is
+        // then killed; the command runs in a fresh one.
+        var stopper = await bash.RunAsync("pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped").WaitAsync(TimeSpan.FromSeconds(30));
+        var after = await bash.RunAsync("echo again").WaitAsync(TimeSpan.FromSeconds(30));
+        var stopped = await bash.RunAsync("ps -o stat= --ppid $PPID | grep -c '^T' || true").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("stopped\n", stopper.Stdout);
+        Assert.Equal(("again\n", "", 0), (after.Stdout, after.Stderr, after.ExitCode));
+        Assert.Equal("0\n", stopped.Stdout);
+    }
+
+    [Fact]
     public async Task SleepPastTheTimeoutIsKilledWithItsWholeProcessTree()
     {
         var marker = "raworc-" + Guid.NewGuid().ToString("N")[..8];
