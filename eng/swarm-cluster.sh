@@ -109,8 +109,8 @@ swarm() {
   done
 }
 
-# The Docker provider's two host rules (README "Security model"), in each node's namespace: nothing a computer sends on
-# the computers' bridge reaches the node itself, and no link-local address (metadata services) is reached; and the
+# The Docker provider's host rules (README "Security model"), in each node's namespace: nothing a computer sends on
+# the computers' bridge reaches the node itself, and no link-local, private or shared address is reached; and the
 # cluster's third: nothing it sends reaches the nodes' own network (the other nodes' Swarm ports 2377/7946 and engines),
 # which a computer on one node otherwise reached through the node's forwarding (SwarmBoundaryTests), except the API's
 # computer port, put first: the one address of the nodes' network a computer reaches.
@@ -118,8 +118,13 @@ firewall() {
   local n=$1 computers=${RAWORC_SWARM_BRIDGE:-raworc0}
   local ipt=(nsenter --net="/var/run/netns/$name-$n" iptables -w)
   "${ipt[@]}" -C INPUT -i "$computers" -j DROP 2>/dev/null || "${ipt[@]}" -I INPUT -i "$computers" -j DROP
-  "${ipt[@]}" -C DOCKER-USER -i "$computers" -d 169.254.0.0/16 -j DROP 2>/dev/null \
-    || "${ipt[@]}" -I DOCKER-USER -i "$computers" -d 169.254.0.0/16 -j DROP
+  # Link-local (metadata services), then the private and shared ranges (the node's LAN; Raworc's own chain on the
+  # Docker provider, README "Security model"). The nodes have no resolver to let through: their namespaces route nowhere else.
+  local range
+  for range in 169.254.0.0/16 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 100.64.0.0/10; do
+    "${ipt[@]}" -C DOCKER-USER -i "$computers" -d "$range" -j DROP 2>/dev/null \
+      || "${ipt[@]}" -I DOCKER-USER -i "$computers" -d "$range" -j DROP
+  done
   "${ipt[@]}" -C DOCKER-USER -i "$computers" -d "$nodes" -j DROP 2>/dev/null \
     || "${ipt[@]}" -I DOCKER-USER -i "$computers" -d "$nodes" -j DROP
   while "${ipt[@]}" -D DOCKER-USER -i "$computers" -d "$api/32" -p tcp --dport "$api_port" -j ACCEPT 2>/dev/null; do :; done

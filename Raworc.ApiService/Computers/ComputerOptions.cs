@@ -98,10 +98,19 @@ public sealed class ComputerOptions : IValidatableObject
     public int SocketConnections { get; set; } = 4096;
 
     /// <summary>
-    /// Apply the host firewall rules that keep computers off the host and off 169.254.0.0/16 (iptables, needs root
-    /// and a local engine). Default true; where the rules cannot be applied the API logs a warning once.
+    /// Apply the host firewall rules that keep computers off the host and off private and link-local networks
+    /// (<see cref="AllowedPrivateNetworks"/>; iptables, needs root and a local engine). Default true; where the rules cannot be applied the API logs a warning once.
     /// </summary>
     public bool ManageFirewall { get; set; } = true;
+
+    /// <summary>
+    /// IPv4 networks in CIDR form (<c>10.1.2.0/24</c>, <c>192.168.1.20/32</c>) that computers may reach although they are
+    /// private. Without an entry here the firewall (<see cref="ManageFirewall"/>) keeps computers off every private
+    /// (10/8, 172.16/12, 192.168/16), shared (100.64/10) and link-local (169.254/16) address the host routes: its LAN, a
+    /// cloud network's databases, other bridges. The host's own DNS resolvers (port 53) are always reachable. Empty by
+    /// default; a link-local network cannot be listed.
+    /// </summary>
+    public string[] AllowedPrivateNetworks { get; set; } = [];
 
     /// <summary>Most processes (and threads) in one computer; a fork bomb stops there.</summary>
     [Range(16, 1_000_000)]
@@ -275,6 +284,15 @@ public sealed class ComputerOptions : IValidatableObject
         if (ApiUrl.Length > 0 && !(Uri.TryCreate(ApiUrl, UriKind.Absolute, out var api) && api.Scheme is "http" or "https"))
         {
             yield return new ValidationResult("ApiUrl must be an absolute http:// or https:// address.", [nameof(ApiUrl)]);
+        }
+        foreach (var network in AllowedPrivateNetworks)
+        {
+            if (!ComputerNetwork.TryParseAllowedNetwork(network, out _))
+            {
+                yield return new ValidationResult(
+                    $"AllowedPrivateNetworks: '{network}' is not an IPv4 network in CIDR form (such as 10.1.2.0/24) outside 169.254.0.0/16.",
+                    [nameof(AllowedPrivateNetworks)]);
+            }
         }
         if (Provider == ComputerProviders.Swarm && Egress == ComputerEgress.None)
         {

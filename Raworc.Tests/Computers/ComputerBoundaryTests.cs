@@ -92,20 +92,68 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     [Fact]
     public async Task ComputerCannotReachLinkLocalAddressesSuchAsCloudMetadata()
     {
-        // A metadata service one hop away from the computer's host, as in a cloud, in a network namespace of this run. Its
-        // address is link-local but not 169.254.169.254 itself: a cloud machine may already route that one to its own
-        // provider (a more specific route than this test's /24), and the firewall rule covers all of 169.254.0.0/16. On
-        // Swarm the computer's host is its node: the service is one hop from the node's namespace (eng/swarm-cluster.sh
-        // names it as the node's engine socket, /run/<cluster>-<n>.sock), and is shown answering there.
+        // A metadata service one hop away from the computer's host, as in a cloud. Its address is link-local but not
+        // 169.254.169.254 itself: a cloud machine may already route that one to its own provider (a more specific route
+        // than this test's /24), and the firewall rule covers all of 169.254.0.0/16.
         var (client, id) = await IdleSessionAsync("metadata");
         using var _ = client;
+
+        var attempt = await ConnectToAServiceOneHopAwayAsync(id, () => $"169.254.{100 + Random.Shared.Next(100)}");
+
+        Assert.Equal(TimedOut, attempt);
+    }
+
+    /// <summary>
+    /// A service on a private network the computer's host routes but Docker does not manage (a LAN, a cloud VPC's
+    /// database, another bridge such as the Swarm test cluster's, where a break-out attempt reached the nodes' 2377 and
+    /// 7946): one prefix of each private range of RFC 1918 and the shared range of RFC 6598.
+    /// </summary>
+    [Theory]
+    [InlineData("10")]
+    [InlineData("172.16")]
+    [InlineData("192.168")]
+    [InlineData("100.64")]
+    public async Task ComputerCannotReachAServiceOnAPrivateNetworkOfItsHost(string range)
+    {
+        var (client, id) = await IdleSessionAsync("private");
+        using var _ = client;
+        // 10.213.* is the test clusters' and 10.255.* may hold this machine's resolver; Docker's pools start at 172.17
+        // and take 192.168.0.0/16 from the bottom in /20s.
+        Func<string> subnet = range switch
+        {
+            "10" => () => $"10.{220 + Random.Shared.Next(30)}.{Random.Shared.Next(250)}",
+            "172.16" => () => $"172.16.{Random.Shared.Next(250)}",
+            "192.168" => () => $"192.168.{200 + Random.Shared.Next(50)}",
+            _ => () => $"100.{64 + Random.Shared.Next(60)}.{Random.Shared.Next(250)}",
+        };
+
+        var attempt = await ConnectToAServiceOneHopAwayAsync(id, subnet);
+
+        Assert.Equal(TimedOut, attempt);
+    }
+
+    /// <summary>
+    /// Starts an HTTP service on port 80 one hop away from the computer's host — in a network namespace of this run,
+    /// joined to the host by a veth pair on a /24 that <paramref name="subnet"/> picks (its first three octets; tried
+    /// again while the host already routes the pick to a network of its own) — shows it answering the host, then tries
+    /// to connect to it from inside the computer; returns the attempt's exit status (<see cref="TimedOut"/> when the
+    /// packets went nowhere). On Swarm the computer's host is its node: the service is one hop from the node's namespace
+    /// (eng/swarm-cluster.sh names it as the node's engine socket, /run/&lt;cluster&gt;-&lt;n&gt;.sock), and is shown
+    /// answering there.
+    /// </summary>
+    private async Task<long> ConnectToAServiceOneHopAwayAsync(Guid id, Func<string> subnet)
+    {
         var node = fixture.OnSwarm
             ? Path.GetFileNameWithoutExtension((await fixture.RequireContainerAsync(id)).Engine.Configuration.EndpointBaseUri.AbsolutePath)
             : null;
         var at = node is null ? "" : $"-n {node} ";
+        var picked = subnet();
+        for (var tries = 1; tries < 10 && !(await RunAsync("ip", $"{at}route get {picked}.254")).Contains(" via ", StringComparison.Ordinal); tries++)
+        {
+            picked = subnet();
+        }
         var suffix = Guid.NewGuid().ToString("N")[..6];
-        var subnet = $"169.254.{100 + Random.Shared.Next(100)}";
-        var (ns, hostSide, nsSide, address) = ($"raworc-md-{suffix}", $"rmd{suffix}h", $"rmd{suffix}n", $"{subnet}.254");
+        var (ns, hostSide, nsSide, address) = ($"raworc-svc-{suffix}", $"rsv{suffix}h", $"rsv{suffix}n", $"{picked}.254");
         await IpAsync($"netns add {ns}");
         try
         {
@@ -115,12 +163,12 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
             {
                 await IpAsync($"link set {hostSide} netns {node}");
             }
-            await IpAsync($"{at}addr add {subnet}.1/24 dev {hostSide}");
+            await IpAsync($"{at}addr add {picked}.1/24 dev {hostSide}");
             await IpAsync($"{at}link set {hostSide} up");
             await IpAsync($"netns exec {ns} ip addr add {address}/24 dev {nsSide}");
             await IpAsync($"netns exec {ns} ip link set {nsSide} up");
             await IpAsync($"netns exec {ns} ip link set lo up");
-            await IpAsync($"netns exec {ns} ip route add default via {subnet}.1");
+            await IpAsync($"netns exec {ns} ip route add default via {picked}.1");
             using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
                 "ip", ["netns", "exec", ns, "python3", "-u", "-m", "http.server", "80", "--bind", address])
             {
@@ -160,14 +208,12 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
                     var route = await RunAsync("ip", $"{at}route get {address}");
                     lock (serverOutput)
                     {
-                        Assert.Fail($"the stand-in metadata service at {address} never answered the computer's host; "
+                        Assert.Fail($"the stand-in service at {address} never answered the computer's host; "
                             + $"server exited: {server.HasExited}; route: {route.Trim()}; server said: {serverOutput}");
                     }
                 }
 
-                var attempt = await fixture.RunInsideAsync(id, Connect(address, 80));
-
-                Assert.Equal(TimedOut, attempt.ExitCode);
+                return (await fixture.RunInsideAsync(id, Connect(address, 80))).ExitCode;
             }
             finally
             {
@@ -179,6 +225,25 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
             await IpAsync($"{at}link del {hostSide}", check: false);
             await IpAsync($"netns del {ns}", check: false);
         }
+    }
+
+    /// <summary>
+    /// Names still resolve inside a computer when the host's resolver has a private address (this machine's is
+    /// 10.255.255.53): Docker's DNS on the computers' network asks the host's resolvers from inside the computer's own
+    /// network namespace, through the same firewall that keeps private networks out.
+    /// </summary>
+    [Fact]
+    public async Task ComputerResolvesNamesThroughTheHostsResolverThoughItHasAPrivateAddress()
+    {
+        const string Name = "api.nuget.org";
+        var onHost = (await RunAsync("getent", $"ahostsv4 {Name}")).Split('\n')[0].Split(' ')[0];
+        Assert.True(IPAddress.TryParse(onHost, out var parsed) && parsed.AddressFamily == AddressFamily.InterNetwork, $"the host itself does not resolve {Name}: '{onHost}'");
+        var (client, id) = await IdleSessionAsync("resolver");
+        using var _ = client;
+
+        var inside = await fixture.RunInsideAsync(id, $"getent ahostsv4 {Name} | head -n 1 | cut -d' ' -f1");
+
+        Assert.Equal(onHost + "\n", inside.Stdout);
     }
 
     [Fact]
