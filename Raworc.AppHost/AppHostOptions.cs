@@ -25,12 +25,30 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
     string ModelProvider, string Model, string ModelBaseUrl, string DataVolume)
 {
     /// <summary>Reads the options, with the contract's defaults for anything unset.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// <c>Raworc__ApiPort</c> is not a port (1–65535), or is a port the AppHost's own dashboard listens on (its OTLP or
+    /// resource service endpoint, from <c>launchSettings.json</c> or the environment): the API would never come up, and
+    /// its health check would only say "HTTP/1.x request sent to an HTTP/2 only endpoint".
+    /// </exception>
     public static AppHostOptions From(IConfiguration configuration)
     {
         var section = configuration.GetSection("Raworc");
+        var apiPort = section.GetValue("ApiPort", 9000);
+        if (apiPort is < 1 or > 65535)
+        {
+            throw new InvalidOperationException($"Raworc__ApiPort must be a port between 1 and 65535, not {apiPort}.");
+        }
+        foreach (var name in DashboardEndpointVariables)
+        {
+            if (Uri.TryCreate(configuration[name], UriKind.Absolute, out var taken) && taken.Port == apiPort)
+            {
+                throw new InvalidOperationException(
+                    $"Raworc__ApiPort {apiPort} is the port of the AppHost's dashboard ({name} = {taken}); choose another port.");
+            }
+        }
         return new AppHostOptions(
             section.GetValue<bool>("OfflineImages"),
-            section.GetValue("ApiPort", 9000),
+            apiPort,
             section["HostAgentImage"] is { Length: > 0 } image ? image : "raworc/host-agent:latest",
             section.GetValue("Computers", true),
             section["ModelProvider"] ?? "",
@@ -54,6 +72,10 @@ public sealed record AppHostOptions(bool OfflineImages, int ApiPort, string Host
     /// Aspire's proxy spreads over them (<c>WithReplicas</c>). README "Running several API replicas".
     /// </summary>
     public int ApiReplicas { get; init; } = 1;
+
+    /// <summary>The settings that give the ports of the AppHost's own dashboard (Aspire's names; <c>launchSettings.json</c> sets the first and the last).</summary>
+    private static readonly string[] DashboardEndpointVariables =
+        ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL", "ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL", "ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"];
 
     /// <summary>The data volume's name without its version suffix when <c>Raworc__DataVolume</c> is unset.</summary>
     public const string DefaultDataVolume = "raworc-postgres-data";

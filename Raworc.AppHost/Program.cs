@@ -3,7 +3,18 @@ using Raworc.AppHost;
 using Raworc.AppHost.SessionComputers;
 
 var builder = DistributedApplication.CreateBuilder(args);
-var options = AppHostOptions.From(builder.Configuration);
+AppHostOptions options;
+try
+{
+    options = AppHostOptions.From(builder.Configuration);
+}
+catch (InvalidOperationException ex)
+{
+    // A setting that cannot work: its reason alone, not a stack trace.
+    Console.Error.WriteLine($"raworc: {ex.Message}");
+    Environment.Exit(2);
+    return;
+}
 
 // persist: generated once and kept in the AppHost's user secrets, so tokens outlive a restart (Aspire keeps the Postgres
 // and Redis passwords it generates there too).
