@@ -51,7 +51,7 @@ public sealed class AgentLog : ILoggerFactory
             var text = formatter(state, exception);
             log.Output.WriteLine(exception is null
                 ? $"{Label(logLevel)}: {category}: {text}"
-                : $"{Label(logLevel)}: {category}: {text} ({FailureText.Describe(exception)})");
+                : $"{Label(logLevel)}: {category}: {text} ({FailureText.DescribeForLog(exception)})");
         }
     }
 }

@@ -91,7 +91,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             }
             catch (Exception ex) when (ex is HttpRequestException or RaworcApiException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", FailureText.Describe(ex), backoff);
+                logger.LogWarning("The API call failed ({Reason}); retrying in {Delay}", FailureText.DescribeForLog(ex), backoff);
                 await Task.Delay(backoff, stoppingToken);
                 backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
             }
@@ -151,7 +151,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Without an answer the same turn would be retried forever; answer with the failure instead.
-                logger.LogError("The turn failed: {Reason}", FailureText.Describe(ex));
+                logger.LogError("The turn failed: {Reason}", FailureText.DescribeForLog(ex));
                 results = [new NewMessage(
                     $"The Host agent failed while running this turn ({FailureText.Describe(ex)}). Send a message to try again.",
                     new JsonObject { ["type"] = MessageTypes.Error, ["code"] = "agent_error" })];
@@ -190,7 +190,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
                 }
                 catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
                 {
-                    logger.LogWarning("Heartbeat not sent: {Reason}", FailureText.Describe(ex));
+                    logger.LogWarning("Heartbeat not sent: {Reason}", FailureText.DescribeForLog(ex));
                 }
             }
         }
@@ -211,7 +211,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
         catch (Exception ex) when (ex is HttpRequestException or RaworcApiException)
         {
-            logger.LogWarning("A tool message was not posted: {Reason}", FailureText.Describe(ex));
+            logger.LogWarning("A tool message was not posted: {Reason}", FailureText.DescribeForLog(ex));
             return 0;
         }
     }
@@ -224,7 +224,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         }
         catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
         {
-            logger.LogInformation("Busy not set: {Reason}", FailureText.Describe(ex));
+            logger.LogInformation("Busy not set: {Reason}", FailureText.DescribeForLog(ex));
         }
     }
 
@@ -238,7 +238,7 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
         catch (RaworcApiException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
         {
             // Already idle (for instance after a restart of the agent alone).
-            logger.LogInformation("Idle not set: {Reason}", FailureText.Describe(ex));
+            logger.LogInformation("Idle not set: {Reason}", FailureText.DescribeForLog(ex));
         }
     }
 }

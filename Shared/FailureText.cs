@@ -41,6 +41,55 @@ internal static partial class FailureText
         return Unexpected;
     }
 
+    /// <summary>
+    /// <see cref="Describe"/> for a log line: where that says <see cref="Unexpected"/>, it adds what kind of failure the
+    /// innermost exception is and which component raised it, e.g. "an unexpected error: an operation in the wrong state,
+    /// raised in Docker.DotNet" — enough to know where to look, still without the type's name, the message or a stack
+    /// trace. Users read <see cref="Describe"/>'s words alone.
+    /// </summary>
+    public static string DescribeForLog(Exception exception)
+    {
+        var words = Describe(exception);
+        if (words != Unexpected)
+        {
+            return words;
+        }
+        var innermost = exception;
+        while (innermost.InnerException is { } inner)
+        {
+            innermost = inner;
+        }
+        return $"{Unexpected}: {KindOf(innermost)}, raised in {ComponentOf(innermost)}";
+    }
+
+    // The broad kind of a failure nobody foresaw, from the runtime's own exceptions; the most derived first.
+    private static string KindOf(Exception exception) => exception switch
+    {
+        ArgumentException => "an invalid argument",
+        ObjectDisposedException => "something used after it was closed",
+        InvalidOperationException => "an operation in the wrong state",
+        NullReferenceException => "a missing value",
+        KeyNotFoundException => "a missing entry",
+        NotSupportedException or NotImplementedException => "an unsupported operation",
+        FormatException => "a malformed value",
+        InvalidCastException => "a value of the wrong kind",
+        IndexOutOfRangeException => "an index out of range",
+        ArithmeticException => "an arithmetic overflow",
+        _ => "an unforeseen kind of failure",
+    };
+
+    // The component (assembly) that raised it: the runtime's as ".NET", Raworc's as "Raworc's own code", a library by its
+    // name (Docker.DotNet, Npgsql, StackExchange.Redis); a Source set to anything but a plain name is not repeated.
+    private static string ComponentOf(Exception exception) => exception.Source switch
+    {
+        null or "" => "an unknown component",
+        var source when source.StartsWith("System.", StringComparison.Ordinal) || source.StartsWith("Microsoft.", StringComparison.Ordinal)
+            || source is "System" or "mscorlib" or "netstandard" => ".NET",
+        var source when source.StartsWith("Raworc", StringComparison.Ordinal) => "Raworc's own code",
+        var source when source.Length <= 64 && source.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') => source,
+        _ => "an unknown component",
+    };
+
     /// <summary>The failures of the program's own dependencies, or null for any other exception.</summary>
     private static partial string? DescribeOwn(Exception exception);
 

@@ -171,7 +171,7 @@ public sealed class LoginThrottle : IDisposable
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            _logger.LogWarning("Redis did not count a login ({Reason}): failed logins are counted in this process only", FailureText.Describe(ex));
+            _logger.LogWarning("Redis did not count a login ({Reason}): failed logins are counted in this process only", FailureText.DescribeForLog(ex));
             return null;
         }
     }
@@ -186,7 +186,7 @@ public sealed class LoginThrottle : IDisposable
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            _logger.LogWarning("Redis did not take back a login's count ({Reason})", FailureText.Describe(ex));
+            _logger.LogWarning("Redis did not take back a login's count ({Reason})", FailureText.DescribeForLog(ex));
         }
     }
 

@@ -70,7 +70,7 @@ public sealed class ComputerSocketKeeper(IOptions<ComputerOptions> options, IHos
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Checking the computers' socket failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Checking the computers' socket failed: {Reason}", FailureText.DescribeForLog(ex));
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

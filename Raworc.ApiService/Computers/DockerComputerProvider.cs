@@ -302,7 +302,7 @@ public sealed partial class DockerComputerProvider(
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            LogUnreachable(FailureText.Describe(exception));
+            LogUnreachable(FailureText.DescribeForLog(exception));
             return false;
         }
     }

@@ -83,7 +83,7 @@ public static class DockerTracing
             }
             catch (Exception ex)
             {
-                activity.SetStatus(ActivityStatusCode.Error, FailureText.Describe(ex));
+                activity.SetStatus(ActivityStatusCode.Error, FailureText.DescribeForLog(ex));
                 throw;
             }
         }

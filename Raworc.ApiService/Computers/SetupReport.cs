@@ -33,7 +33,7 @@ public sealed class SetupReport(IComputerProvider computers, Conversation conver
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Reading the setup status of session {SessionId} failed: {Reason}", sessionId, FailureText.Describe(ex));
+                logger.LogWarning("Reading the setup status of session {SessionId} failed: {Reason}", sessionId, FailureText.DescribeForLog(ex));
                 return;
             }
             outcome = SetupOutcome.Parse(status);

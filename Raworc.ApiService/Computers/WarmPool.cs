@@ -63,7 +63,7 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Tending the warm pool failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Tending the warm pool failed: {Reason}", FailureText.DescribeForLog(ex));
             }
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             wait.CancelAfter(Interval);
@@ -154,7 +154,7 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
             // A missing image or runtime, or the engine failing: try again later, without flooding the log.
             _notBefore = clock.GetUtcNow() + FailureBackoff;
             // A missing image or runtime is quoted by the describer as the provider wrote it.
-            logger.LogWarning("A warm computer could not be started: {Reason}", FailureText.Describe(ex));
+            logger.LogWarning("A warm computer could not be started: {Reason}", FailureText.DescribeForLog(ex));
             await RemoveAsync(id, CancellationToken.None);
         }
     }

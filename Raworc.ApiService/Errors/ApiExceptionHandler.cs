@@ -35,7 +35,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         {
             // In words only: messages of driver exceptions may name hosts and databases, and a type name helps no operator.
             logger.LogError("Request {Method} {Path} failed: {Reason}",
-                httpContext.Request.Method, httpContext.Request.Path, FailureText.Describe(exception));
+                httpContext.Request.Method, httpContext.Request.Path, FailureText.DescribeForLog(exception));
         }
 
         if (httpContext.Response.HasStarted)

@@ -30,7 +30,7 @@ public sealed class StateChangePruner(IServiceScopeFactory scopes, IOptions<Even
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Pruning state changes failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Pruning state changes failed: {Reason}", FailureText.DescribeForLog(ex));
             }
             try
             {

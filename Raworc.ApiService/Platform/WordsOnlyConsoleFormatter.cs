@@ -28,7 +28,7 @@ internal sealed class WordsOnlyConsoleFormatter(IServiceProvider services) : Con
             return;
         }
         var format = logEntry.Formatter;
-        var words = FailureText.Describe(exception);
+        var words = FailureText.DescribeForLog(exception);
         simple.Write(new LogEntry<TState>(logEntry.LogLevel, logEntry.Category, logEntry.EventId, logEntry.State, exception: null,
             (state, _) => $"{format(state, null)} ({words})"), scopeProvider, textWriter);
     }

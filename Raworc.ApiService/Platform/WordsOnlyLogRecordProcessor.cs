@@ -24,6 +24,6 @@ public sealed class WordsOnlyLogRecordProcessor : BaseProcessor<LogRecord>
             return;
         }
         data.Exception = null;
-        data.Attributes = [.. data.Attributes ?? [], new(FailureAttribute, FailureText.Describe(exception))];
+        data.Attributes = [.. data.Attributes ?? [], new(FailureAttribute, FailureText.DescribeForLog(exception))];
     }
 }

@@ -97,7 +97,7 @@ public sealed class RedisStore(IConnectionMultiplexer redis, ILogger<RedisStore>
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            logger.LogWarning("Redis {What} not sent: {Reason}", what, FailureText.Describe(ex));
+            logger.LogWarning("Redis {What} not sent: {Reason}", what, FailureText.DescribeForLog(ex));
         }
     }
 }

@@ -42,7 +42,7 @@ public sealed class IdleSweeper(IServiceScopeFactory scopes, RedisStore presence
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Idle sweep failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Idle sweep failed: {Reason}", FailureText.DescribeForLog(ex));
             }
         }
     }

@@ -30,7 +30,7 @@ public sealed class TurnSweeper(IServiceScopeFactory scopes, IOptions<SessionOpt
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Turn sweep failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Turn sweep failed: {Reason}", FailureText.DescribeForLog(ex));
             }
         }
     }

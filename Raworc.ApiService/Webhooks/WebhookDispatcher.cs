@@ -35,7 +35,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    logger.LogWarning("Pruning webhook deliveries failed: {Reason}", FailureText.Describe(ex));
+                    logger.LogWarning("Pruning webhook deliveries failed: {Reason}", FailureText.DescribeForLog(ex));
                 }
             }
         }
@@ -60,7 +60,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             }
             catch (Exception ex)
             {
-                logger.LogWarning("Sending a webhook delivery failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Sending a webhook delivery failed: {Reason}", FailureText.DescribeForLog(ex));
                 worked = false;
             }
             if (!worked)

@@ -50,7 +50,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Reconciliation failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Reconciliation failed: {Reason}", FailureText.DescribeForLog(ex));
             }
             await Task.Delay(Interval, clock, stoppingToken);
         }

@@ -57,7 +57,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning("Claiming work failed: {Reason}", FailureText.Describe(ex));
+                logger.LogWarning("Claiming work failed: {Reason}", FailureText.DescribeForLog(ex));
                 worked = false;
             }
             if (!worked)
@@ -126,11 +126,16 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             var reason = FailureText.Describe(ex);
             await queue.ReleaseAsync(item.Id, attempts, clock.GetUtcNow() + backoff, reason, CancellationToken.None, heldUntil: lease.Until, claimedAt: item.ClaimedAt);
             logger.LogWarning("Work {Kind} for session {SessionId} failed ({Reason}); retrying in {Backoff}",
-                item.Kind, item.SessionId, reason, backoff);
+                item.Kind, item.SessionId, FailureText.DescribeForLog(ex), backoff);
         }
         catch (Exception ex)
         {
             await StopRenewingAsync();
+            if (FailureText.Describe(ex) == FailureText.Unexpected)
+            {
+                // The session's error says only "an unexpected error"; the log says where it came from.
+                logger.LogWarning("Work {Kind} for session {SessionId} failed: {Reason}", item.Kind, item.SessionId, FailureText.DescribeForLog(ex));
+            }
             await FailSessionAsync(item, Reason(ex, item.Kind), CancellationToken.None);
             await queue.CompleteAsync(item.Id, CancellationToken.None, WorkRunOutcomes.Failed, lease.Until, item.ClaimedAt);
         }
@@ -197,7 +202,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
             catch (Exception ex)
             {
                 logger.LogWarning("Renewing the lease of work {Kind} for session {SessionId} failed: {Reason}",
-                    item.Kind, item.SessionId, FailureText.Describe(ex));
+                    item.Kind, item.SessionId, FailureText.DescribeForLog(ex));
                 if (clock.GetUtcNow() < lease.Until)
                 {
                     continue;

@@ -87,7 +87,7 @@ public static class BootExchange
                 {
                     throw new InvalidOperationException($"The API could not be reached for the boot exchange ({FailureText.Describe(ex)}).");
                 }
-                Console.WriteLine($"Boot: the API could not be reached ({FailureText.Describe(ex)}); retrying in {backoff.TotalSeconds:0.#} s");
+                Console.WriteLine($"Boot: the API could not be reached ({FailureText.DescribeForLog(ex)}); retrying in {backoff.TotalSeconds:0.#} s");
             }
             await Task.Delay(backoff, cancellationToken);
             backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));

@@ -76,7 +76,7 @@ public static class PoolClaim
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
             {
-                Console.WriteLine($"Warm computer: the claim failed ({FailureText.Describe(ex)}); retrying in {backoff.TotalSeconds:0.#} s");
+                Console.WriteLine($"Warm computer: the claim failed ({FailureText.DescribeForLog(ex)}); retrying in {backoff.TotalSeconds:0.#} s");
             }
             await Task.Delay(backoff, cancellationToken);
             backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));

@@ -204,7 +204,7 @@ public sealed partial class SwarmComputerProvider(
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            LogUnreachable(FailureText.Describe(exception));
+            LogUnreachable(FailureText.DescribeForLog(exception));
             return false;
         }
     }

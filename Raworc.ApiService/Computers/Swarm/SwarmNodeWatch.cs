@@ -28,7 +28,7 @@ public sealed partial class SwarmNodeWatch(IServiceScopeFactory scopes, SwarmCom
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                LogFailed(FailureText.Describe(exception));
+                LogFailed(FailureText.DescribeForLog(exception));
             }
             await Task.Delay(Interval, clock, stoppingToken);
         }
