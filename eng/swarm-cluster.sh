@@ -118,10 +118,10 @@ firewall() {
   local n=$1 computers=${RAWORC_SWARM_BRIDGE:-raworc0}
   local ipt=(nsenter --net="/var/run/netns/$name-$n" iptables -w)
   "${ipt[@]}" -C INPUT -i "$computers" -j DROP 2>/dev/null || "${ipt[@]}" -I INPUT -i "$computers" -j DROP
-  # Link-local (metadata services), then the private and shared ranges (the node's LAN; Raworc's own chain on the
+  # Link-local (metadata services), then the private, shared and reserved ranges (the node's LAN; Raworc's own chain on the
   # Docker provider, README "Security model"). The nodes have no resolver to let through: their namespaces route nowhere else.
   local range
-  for range in 169.254.0.0/16 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 100.64.0.0/10; do
+  for range in 169.254.0.0/16 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 100.64.0.0/10 0.0.0.0/8 192.0.0.0/24 198.18.0.0/15 240.0.0.0/4; do
     "${ipt[@]}" -C DOCKER-USER -i "$computers" -d "$range" -j DROP 2>/dev/null \
       || "${ipt[@]}" -I DOCKER-USER -i "$computers" -d "$range" -j DROP
   done

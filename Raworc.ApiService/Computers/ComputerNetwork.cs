@@ -14,51 +14,65 @@ namespace Raworc.ApiService.Computers;
 /// <item><c>INPUT -i &lt;bridge&gt; -j DROP</c>: nothing a computer sends reaches the host itself (services bound on
 /// any address, the bridge's gateway, Docker's published ports of other containers on the host's addresses).</item>
 /// <item><c>DOCKER-USER -i &lt;bridge&gt; -j RAWORC-&lt;bridge&gt;</c>, a chain of Raworc's own that drops what
-/// computers send to link-local (169.254.0.0/16: cloud metadata services), private (RFC 1918: 10/8, 172.16/12,
-/// 192.168/16) and shared (RFC 6598: 100.64/10) addresses — the host's LAN, a cloud network's databases, bridges Docker
-/// does not manage — after letting through DNS (udp and tcp port 53) to the host's resolvers, which Docker's DNS on the
-/// network asks from inside the computer's namespace, and <see cref="ComputerOptions.AllowedPrivateNetworks"/>.</item>
+/// computers send anywhere but the internet: link-local (169.254.0.0/16: cloud metadata services), private, shared and
+/// reserved addresses (<see cref="PrivateNetworks"/>), and every network the host routes other than by its default
+/// route (<see cref="HostRoutes"/>: its LAN whatever addresses it uses, bridges Docker does not manage, a VPN) — after
+/// letting through DNS (udp and tcp port 53) to the host's resolvers, which Docker's DNS on the network asks from inside
+/// the computer's namespace, and <see cref="ComputerOptions.AllowedPrivateNetworks"/>.</item>
 /// </list>
 /// The first two are checked with <c>iptables -C</c> before being inserted; the chain is written whole by one
 /// <c>iptables-restore --noflush</c> (atomic: no moment without it), so repeating this is harmless and a changed
-/// setting replaces the old list. Made once per process, on the first computer create; with
-/// <see cref="ComputerEgress.None"/> computers use no network at all.
+/// setting, route or resolver replaces the old list. The network is made on the first computer create; the chain is
+/// compared with the host's state on every create and rewritten when it differs. With <see cref="ComputerEgress.None"/>
+/// computers use no network at all.
 /// </summary>
 public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<ComputerOptions> options, ILogger<ComputerNetwork> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile bool _ready;
+    // The chain text last written (null: none yet), and whether the firewall cannot be managed from this process.
+    private volatile string? _appliedChain;
+    private volatile bool _cannotManage;
 
-    /// <summary>Makes sure the network (and, where possible, the firewall rules) exist.</summary>
+    /// <summary>
+    /// Makes sure the network exists and, where possible, that the firewall rules match the host as it is now: the chain
+    /// is rewritten whenever the host's routes or resolvers changed since it was last written (checked on every call by
+    /// reading <c>/proc/net/route</c> and the resolver files, some tens of microseconds; rewritten before the computer
+    /// this call is for starts).
+    /// </summary>
     /// <exception cref="DockerApiException">The engine refused to create the network.</exception>
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (_ready || settings.Egress == ComputerEgress.None)
+        if (settings.Egress == ComputerEgress.None)
+        {
+            return;
+        }
+        var chain = settings.ManageFirewall && !_cannotManage ? await DesiredChainAsync(settings, cancellationToken) : null;
+        if (_ready && chain == _appliedChain)
         {
             return;
         }
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_ready)
+            if (!_ready)
             {
-                return;
+                var existing = await docker.Networks.ListNetworksAsync(new NetworksListParameters
+                {
+                    Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [settings.Network] = true } },
+                }, cancellationToken);
+                // The name filter matches substrings; only an exact name counts.
+                if (!existing.Any(n => n.Name == settings.Network))
+                {
+                    await CreateAsync(settings, cancellationToken);
+                }
+                _ready = true;
             }
-            var existing = await docker.Networks.ListNetworksAsync(new NetworksListParameters
+            if (chain is not null && chain != _appliedChain)
             {
-                Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [settings.Network] = true } },
-            }, cancellationToken);
-            // The name filter matches substrings; only an exact name counts.
-            if (!existing.Any(n => n.Name == settings.Network))
-            {
-                await CreateAsync(settings, cancellationToken);
+                await ApplyFirewallAsync(settings.BridgeName, chain, cancellationToken);
             }
-            if (settings.ManageFirewall)
-            {
-                await ApplyFirewallAsync(settings.BridgeName, cancellationToken);
-            }
-            _ready = true;
         }
         finally
         {
@@ -90,12 +104,22 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
         }
     }
 
-    /// <summary>Destinations no computer reaches unless listed in <see cref="ComputerOptions.AllowedPrivateNetworks"/> (link-local never).</summary>
+    /// <summary>
+    /// Destinations no computer reaches unless listed in <see cref="ComputerOptions.AllowedPrivateNetworks"/> (link-local
+    /// never): link-local (RFC 3927), private (RFC 1918), shared (RFC 6598), and the reserved ranges that are not the
+    /// internet but that networks do use (IANA's special-purpose registry: 0/8 "this network", 192.0.0/24, 198.18/15
+    /// for benchmarking, which some cloud networks take, and 240/4); then every network the host routes itself
+    /// (<see cref="HostRoutes"/>).
+    /// </summary>
     internal static readonly IReadOnlyList<string> PrivateNetworks =
-        ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+        ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+         "0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4"];
 
     /// <summary>Files the host's DNS resolvers are read from: the system's, and systemd-resolved's upstream list that Docker reads when the first names only its local stub.</summary>
     private static readonly string[] ResolverFiles = ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"];
+
+    /// <summary>The host's IPv4 routing table (Linux).</summary>
+    private const string RouteFile = "/proc/net/route";
 
     /// <summary>Name of Raworc's chain for <paramref name="bridge"/> (at most 22 characters; iptables allows 28).</summary>
     internal static string ChainName(string bridge) => $"RAWORC-{bridge}";
@@ -110,9 +134,11 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     /// <summary>
     /// The <c>iptables-restore --noflush</c> input that (re)writes Raworc's chain for <paramref name="bridge"/>: DNS to
     /// each of <paramref name="resolvers"/> and everything to <paramref name="allowed"/> return to Docker's rules, then
-    /// every <see cref="PrivateNetworks"/> destination is dropped.
+    /// every <see cref="PrivateNetworks"/> destination and every one of <paramref name="routes"/> (the host's own
+    /// networks, <see cref="HostRoutes"/>) not within those is dropped.
     /// </summary>
-    internal static string ChainRules(string bridge, IEnumerable<System.Net.IPAddress> resolvers, IEnumerable<string> allowed)
+    internal static string ChainRules(string bridge, IEnumerable<System.Net.IPAddress> resolvers, IEnumerable<string> allowed,
+        IEnumerable<string> routes)
     {
         var chain = ChainName(bridge);
         var rules = new System.Text.StringBuilder($"*filter\n:{chain} - [0:0]\n");
@@ -125,11 +151,51 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
         {
             rules.Append($"-A {chain} -d {network} -j RETURN\n");
         }
+        var fixedRanges = PrivateNetworks.Select(System.Net.IPNetwork.Parse).ToList();
         foreach (var network in PrivateNetworks)
         {
             rules.Append($"-A {chain} -d {network} -j DROP\n");
         }
+        foreach (var route in routes.Distinct())
+        {
+            var parsed = System.Net.IPNetwork.Parse(route);
+            if (!fixedRanges.Any(range => range.PrefixLength <= parsed.PrefixLength && range.Contains(parsed.BaseAddress)))
+            {
+                rules.Append($"-A {chain} -d {route} -j DROP\n");
+            }
+        }
         return rules.Append("COMMIT\n").ToString();
+    }
+
+    /// <summary>
+    /// The networks the host routes other than by its default route, in CIDR form, from the lines of
+    /// <c>/proc/net/route</c> (interface, destination, gateway, flags, …, mask; destination and mask as the kernel's
+    /// in-memory 32-bit value in hexadecimal, which on a little-endian machine reads as the address bytes reversed): the
+    /// networks of its own interfaces (its LAN, whatever addresses it uses, other bridges) and those it reaches through a
+    /// gateway of its own (a VPN, a peered network). Only the default route leads to the internet.
+    /// </summary>
+    internal static IReadOnlyList<string> HostRoutes(IEnumerable<string> lines)
+    {
+        var routes = new List<string>();
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 8
+                || !uint.TryParse(fields[1], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var destination)
+                || !uint.TryParse(fields[7], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var mask)
+                || mask == 0)
+            {
+                continue;
+            }
+            var bytes = BitConverter.GetBytes(destination);
+            if (!BitConverter.IsLittleEndian)
+            {
+                Array.Reverse(bytes);
+            }
+            var length = System.Numerics.BitOperations.PopCount(mask);
+            routes.Add($"{new System.Net.IPAddress(bytes)}/{length}");
+        }
+        return routes;
     }
 
     /// <summary>
@@ -177,26 +243,35 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
             .Distinct(),
     ];
 
-    private async Task ApplyFirewallAsync(string bridge, CancellationToken cancellationToken)
+    // The chain the host's routes, resolvers and the settings call for now; null (and a warning once) where this process
+    // cannot manage the firewall.
+    private async Task<string?> DesiredChainAsync(ComputerOptions settings, CancellationToken cancellationToken)
     {
-        var endpoint = options.Value.DockerEndpoint;
-        if (!OperatingSystem.IsLinux() || !endpoint.StartsWith("unix:", StringComparison.Ordinal) || Environment.UserName != "root")
+        if (!OperatingSystem.IsLinux() || !settings.DockerEndpoint.StartsWith("unix:", StringComparison.Ordinal) || Environment.UserName != "root")
         {
-            LogFirewallSkipped(bridge, "the API is not root on the engine's Linux host");
-            return;
+            _cannotManage = true;
+            LogFirewallSkipped(settings.BridgeName, "the API is not root on the engine's Linux host");
+            return null;
         }
-        var lines = new List<string>();
+        var resolverLines = new List<string>();
         foreach (var file in ResolverFiles)
         {
             if (File.Exists(file))
             {
-                lines.AddRange(await File.ReadAllLinesAsync(file, cancellationToken));
+                resolverLines.AddRange(await File.ReadAllLinesAsync(file, cancellationToken));
             }
         }
-        var allowed = options.Value.AllowedPrivateNetworks.Select(text => TryParseAllowedNetwork(text, out var network) ? network : null).OfType<string>();
+        var allowed = settings.AllowedPrivateNetworks.Select(text => TryParseAllowedNetwork(text, out var network) ? network : null).OfType<string>();
+        var routes = File.Exists(RouteFile) ? HostRoutes(await File.ReadAllLinesAsync(RouteFile, cancellationToken)) : [];
+        return ChainRules(settings.BridgeName, HostResolvers(resolverLines), allowed, routes);
+    }
+
+    private async Task ApplyFirewallAsync(string bridge, string chain, CancellationToken cancellationToken)
+    {
         // The chain first (the jump to a chain that does not exist yet would be refused), then the jump and the INPUT rule.
-        if (await RunAsync("iptables-restore", ["-w", "--noflush"], ChainRules(bridge, HostResolvers(lines), allowed), cancellationToken) is var restored and not 0)
+        if (await RunAsync("iptables-restore", ["-w", "--noflush"], chain, cancellationToken) is var restored and not 0)
         {
+            _cannotManage = true;
             LogFirewallSkipped(bridge, $"iptables-restore exited with {restored}");
             return;
         }
@@ -210,11 +285,17 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
             string[] insert = ["-w", "-I", .. rule];
             if (await RunAsync("iptables", insert, null, cancellationToken) is var code and not 0)
             {
+                _cannotManage = true;
                 LogFirewallSkipped(bridge, $"iptables {string.Join(' ', insert)} exited with {code}");
+                return;
             }
         }
-        // The one rule of earlier versions, now part of the chain.
-        await RunAsync("iptables", ["-w", "-D", "DOCKER-USER", "-i", bridge, "-d", "169.254.0.0/16", "-j", "DROP"], null, cancellationToken);
+        if (_appliedChain is null)
+        {
+            // The one rule of earlier versions, now part of the chain.
+            await RunAsync("iptables", ["-w", "-D", "DOCKER-USER", "-i", bridge, "-d", "169.254.0.0/16", "-j", "DROP"], null, cancellationToken);
+        }
+        _appliedChain = chain;
     }
 
     /// <summary>Runs <paramref name="program"/> (<c>-w</c> in its arguments waits for the xtables lock instead of failing while dockerd holds it), writing <paramref name="input"/> to its standard input; its exit status, 127 when it cannot be started.</summary>

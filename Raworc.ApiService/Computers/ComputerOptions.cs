@@ -104,11 +104,11 @@ public sealed class ComputerOptions : IValidatableObject
     public bool ManageFirewall { get; set; } = true;
 
     /// <summary>
-    /// IPv4 networks in CIDR form (<c>10.1.2.0/24</c>, <c>192.168.1.20/32</c>) that computers may reach although they are
-    /// private. Without an entry here the firewall (<see cref="ManageFirewall"/>) keeps computers off every private
-    /// (10/8, 172.16/12, 192.168/16), shared (100.64/10) and link-local (169.254/16) address the host routes: its LAN, a
-    /// cloud network's databases, other bridges. The host's own DNS resolvers (port 53) are always reachable. Empty by
-    /// default; a link-local network cannot be listed.
+    /// IPv4 networks in CIDR form (<c>10.1.2.0/24</c>, <c>192.168.1.20/32</c>) that computers may reach although the
+    /// firewall (<see cref="ManageFirewall"/>) keeps them off: private (10/8, 172.16/12, 192.168/16), shared (100.64/10)
+    /// and reserved addresses, and every network the host routes itself (its LAN, a cloud network's databases, other
+    /// bridges; <see cref="ComputerNetwork.HostRoutes"/>). The host's own DNS resolvers (port 53) are always reachable.
+    /// Empty by default; a network within or around 169.254.0.0/16 (link-local) is refused at start-up.
     /// </summary>
     public string[] AllowedPrivateNetworks { get; set; } = [];
 

@@ -133,55 +133,96 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     }
 
     /// <summary>
-    /// Starts an HTTP service on port 80 one hop away from the computer's host — in a network namespace of this run,
-    /// joined to the host by a veth pair on a /24 that <paramref name="subnet"/> picks (its first three octets; tried
-    /// again while the host already routes the pick to a network of its own) — shows it answering the host, then tries
-    /// to connect to it from inside the computer; returns the attempt's exit status (<see cref="TimedOut"/> when the
-    /// packets went nowhere). On Swarm the computer's host is its node: the service is one hop from the node's namespace
-    /// (eng/swarm-cluster.sh names it as the node's engine socket, /run/&lt;cluster&gt;-&lt;n&gt;.sock), and is shown
-    /// answering there.
+    /// A network the host routes is out of reach whatever its addresses: the host's LAN may use public-style ones (this
+    /// machine's is 192.0.2.0/24), as may a cloud network ("privately used public" ranges), and a break-out attempt reached
+    /// such a network when only the private ranges were dropped. Here TEST-NET-2 (198.51.100.0/24), which is in no fixed
+    /// range of the firewall, on a veth of the host made before the session: the chain follows the host's routes.
+    /// </summary>
+    [Fact]
+    [OnlyProvider("docker", "the network is made on this machine before the session, and the API rewrites its chain from this machine's routes; a Swarm node's firewall is its operator's (eng/swarm-cluster.sh's nodes route nowhere but their own network)")]
+    public async Task ComputerCannotReachANetworkItsHostRoutesWhateverItsAddresses()
+    {
+        await using var service = await ServiceOneHopAway.StartAsync(null, () => "198.51.100");
+        var (client, id) = await IdleSessionAsync("routed");
+        using var _ = client;
+
+        var attempt = await fixture.RunInsideAsync(id, Connect(service.Address, 80));
+
+        Assert.Equal(TimedOut, attempt.ExitCode);
+    }
+
+    /// <summary>
+    /// Starts a service one hop away from the session's computer's host (<see cref="ServiceOneHopAway"/>; on Swarm the
+    /// host is the computer's node), then tries to connect to it from inside the computer; returns the attempt's exit
+    /// status (<see cref="TimedOut"/> when the packets went nowhere).
     /// </summary>
     private async Task<long> ConnectToAServiceOneHopAwayAsync(Guid id, Func<string> subnet)
     {
         var node = fixture.OnSwarm
             ? Path.GetFileNameWithoutExtension((await fixture.RequireContainerAsync(id)).Engine.Configuration.EndpointBaseUri.AbsolutePath)
             : null;
-        var at = node is null ? "" : $"-n {node} ";
-        var picked = subnet();
-        for (var tries = 1; tries < 10 && !(await RunAsync("ip", $"{at}route get {picked}.254")).Contains(" via ", StringComparison.Ordinal); tries++)
+        await using var service = await ServiceOneHopAway.StartAsync(node, subnet);
+        return (await fixture.RunInsideAsync(id, Connect(service.Address, 80))).ExitCode;
+    }
+
+    /// <summary>
+    /// An HTTP service on port 80 one hop away from a host — in a network namespace of this run, joined to the host by a
+    /// veth pair on a /24 that the subnet function picks (its first three octets; tried again while the host already
+    /// routes the pick to a network of its own) — shown answering the host before it is handed out. The host is this
+    /// machine, or a node of the Swarm test cluster named by its namespace (eng/swarm-cluster.sh names it as the node's
+    /// engine socket, /run/&lt;cluster&gt;-&lt;n&gt;.sock). Disposing stops the service and removes both namespaces' links.
+    /// </summary>
+    private sealed class ServiceOneHopAway : IAsyncDisposable
+    {
+        private readonly string _at;
+        private readonly string _ns;
+        private readonly string _hostSide;
+        private System.Diagnostics.Process? _server;
+
+        private ServiceOneHopAway(string at, string ns, string hostSide, string address) =>
+            (_at, _ns, _hostSide, Address) = (at, ns, hostSide, address);
+
+        /// <summary>The service's address (port 80).</summary>
+        public string Address { get; }
+
+        public static async Task<ServiceOneHopAway> StartAsync(string? node, Func<string> subnet)
         {
-            picked = subnet();
-        }
-        var suffix = Guid.NewGuid().ToString("N")[..6];
-        var (ns, hostSide, nsSide, address) = ($"raworc-svc-{suffix}", $"rsv{suffix}h", $"rsv{suffix}n", $"{picked}.254");
-        await IpAsync($"netns add {ns}");
-        try
-        {
-            await IpAsync($"link add {hostSide} type veth peer name {nsSide}");
-            await IpAsync($"link set {nsSide} netns {ns}");
-            if (node is not null)
+            var at = node is null ? "" : $"-n {node} ";
+            var picked = subnet();
+            for (var tries = 1; tries < 10 && !(await RunAsync("ip", $"{at}route get {picked}.254")).Contains(" via ", StringComparison.Ordinal); tries++)
             {
-                await IpAsync($"link set {hostSide} netns {node}");
+                picked = subnet();
             }
-            await IpAsync($"{at}addr add {picked}.1/24 dev {hostSide}");
-            await IpAsync($"{at}link set {hostSide} up");
-            await IpAsync($"netns exec {ns} ip addr add {address}/24 dev {nsSide}");
-            await IpAsync($"netns exec {ns} ip link set {nsSide} up");
-            await IpAsync($"netns exec {ns} ip link set lo up");
-            await IpAsync($"netns exec {ns} ip route add default via {picked}.1");
-            using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
-                "ip", ["netns", "exec", ns, "python3", "-u", "-m", "http.server", "80", "--bind", address])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var serverOutput = new System.Text.StringBuilder();
-            server.OutputDataReceived += (_, line) => { lock (serverOutput) { serverOutput.AppendLine(line.Data); } };
-            server.ErrorDataReceived += (_, line) => { lock (serverOutput) { serverOutput.AppendLine(line.Data); } };
-            server.BeginOutputReadLine();
-            server.BeginErrorReadLine();
+            var suffix = Guid.NewGuid().ToString("N")[..6];
+            var (nsSide, address) = ($"rsv{suffix}n", $"{picked}.254");
+            var service = new ServiceOneHopAway(at, $"raworc-svc-{suffix}", $"rsv{suffix}h", address);
+            var ns = service._ns;
+            await IpAsync($"netns add {ns}");
             try
             {
+                await IpAsync($"link add {service._hostSide} type veth peer name {nsSide}");
+                await IpAsync($"link set {nsSide} netns {ns}");
+                if (node is not null)
+                {
+                    await IpAsync($"link set {service._hostSide} netns {node}");
+                }
+                await IpAsync($"{at}addr add {picked}.1/24 dev {service._hostSide}");
+                await IpAsync($"{at}link set {service._hostSide} up");
+                await IpAsync($"netns exec {ns} ip addr add {address}/24 dev {nsSide}");
+                await IpAsync($"netns exec {ns} ip link set {nsSide} up");
+                await IpAsync($"netns exec {ns} ip link set lo up");
+                await IpAsync($"netns exec {ns} ip route add default via {picked}.1");
+                var server = service._server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+                    "ip", ["netns", "exec", ns, "python3", "-u", "-m", "http.server", "80", "--bind", address])
+                {
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                })!;
+                var serverOutput = new System.Text.StringBuilder();
+                server.OutputDataReceived += (_, line) => { lock (serverOutput) { serverOutput.AppendLine(line.Data); } };
+                server.ErrorDataReceived += (_, line) => { lock (serverOutput) { serverOutput.AppendLine(line.Data); } };
+                server.BeginOutputReadLine();
+                server.BeginErrorReadLine();
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
                 var answered = false;
                 using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
@@ -212,18 +253,24 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
                             + $"server exited: {server.HasExited}; route: {route.Trim()}; server said: {serverOutput}");
                     }
                 }
-
-                return (await fixture.RunInsideAsync(id, Connect(address, 80))).ExitCode;
+                return service;
             }
-            finally
+            catch
             {
-                server.Kill(entireProcessTree: true);
+                await service.DisposeAsync();
+                throw;
             }
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
-            await IpAsync($"{at}link del {hostSide}", check: false);
-            await IpAsync($"netns del {ns}", check: false);
+            if (_server is { } server)
+            {
+                server.Kill(entireProcessTree: true);
+                server.Dispose();
+            }
+            await IpAsync($"{_at}link del {_hostSide}", check: false);
+            await IpAsync($"netns del {_ns}", check: false);
         }
     }
 

@@ -11,9 +11,10 @@ namespace Raworc.Tests.Computers;
 public sealed class ComputerFirewallRulesTests
 {
     [Fact]
-    public void TheChainLetsDnsToTheResolversAndTheAllowedNetworksThroughThenDropsEveryPrivateRange()
+    public void TheChainLetsDnsToTheResolversAndTheAllowedNetworksThroughThenDropsEveryPrivateRangeAndTheHostsOwnNetworks()
     {
-        var rules = ComputerNetwork.ChainRules("raworc0", [IPAddress.Parse("10.255.255.53")], ["10.1.2.0/24"]);
+        var rules = ComputerNetwork.ChainRules("raworc0", [IPAddress.Parse("10.255.255.53")], ["10.1.2.0/24"],
+            ["192.0.2.0/24", "172.17.0.0/16", "203.0.113.0/25", "192.0.2.0/24"]);
 
         Assert.Equal(
             """
@@ -27,10 +28,36 @@ public sealed class ComputerFirewallRulesTests
             -A RAWORC-raworc0 -d 172.16.0.0/12 -j DROP
             -A RAWORC-raworc0 -d 192.168.0.0/16 -j DROP
             -A RAWORC-raworc0 -d 100.64.0.0/10 -j DROP
+            -A RAWORC-raworc0 -d 0.0.0.0/8 -j DROP
+            -A RAWORC-raworc0 -d 192.0.0.0/24 -j DROP
+            -A RAWORC-raworc0 -d 198.18.0.0/15 -j DROP
+            -A RAWORC-raworc0 -d 240.0.0.0/4 -j DROP
+            -A RAWORC-raworc0 -d 192.0.2.0/24 -j DROP
+            -A RAWORC-raworc0 -d 203.0.113.0/25 -j DROP
             COMMIT
 
             """.ReplaceLineEndings("\n"),
             rules);
+    }
+
+    [Fact]
+    public void TheHostsRoutesAreEveryNetworkButTheDefaultRoute()
+    {
+        // This machine's table: the default route by the LAN's gateway, the Swarm test cluster's bridge, docker0, the
+        // computers' bridge, the LAN itself; and a network reached through a gateway of the LAN (a VPN).
+        string[] table =
+        [
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT",
+            "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0",
+            "raworc-s-br\t0007D50A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0",
+            "docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0",
+            "raworc0\t000013AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0",
+            "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0",
+            "eth0\t00006CC6\t050200C0\t0003\t0\t0\t0\t0000FEFF\t0\t0\t0",
+            "broken line",
+        ];
+
+        Assert.Equal(["10.213.7.0/24", "172.17.0.0/16", "172.19.0.0/16", "192.0.2.0/24", "198.108.0.0/15"], ComputerNetwork.HostRoutes(table));
     }
 
     [Fact]
