@@ -29,6 +29,28 @@ public sealed partial class SessionTransitions
     /// </returns>
     private async Task<Session?> AppendInOneStatementAsync(Guid sessionId, string observed, Message message, CancellationToken cancellationToken)
     {
+        var gate = AppendGates[(int)((uint)sessionId.GetHashCode() % (uint)AppendGates.Length)];
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await AppendInOneStatementUngatedAsync(sessionId, observed, message, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// One append at a time per session in this process (striped: 256 gates, a session's by its id's hash, so two sessions
+    /// share one in 1 of 256 cases). Postgres serializes a session's appends on its row lock anyway; queued here, the
+    /// waiting ones cost this process a semaphore's queue instead of Postgres a waiting backend each, which every commit
+    /// woke to re-check the row.
+    /// </summary>
+    private static readonly SemaphoreSlim[] AppendGates = [.. Enumerable.Range(0, 256).Select(_ => new SemaphoreSlim(1, 1))];
+
+    private async Task<Session?> AppendInOneStatementUngatedAsync(Guid sessionId, string observed, Message message, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
         var rows = await db.Sessions.FromSql(ResultColumns.Inline($"""
             WITH s AS (
