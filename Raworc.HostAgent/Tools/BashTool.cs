@@ -89,13 +89,22 @@ public sealed class BashTool
         return new BashResult(stdout.ToString(), stderr.ToString(), exitCode, timedOut, stopwatch.Elapsed);
     }
 
-    /// <summary>The launcher's script: <c>$1</c> is the process limit (empty for none).</summary>
-    private const string Launcher = """
+    /// <summary>
+    /// The launcher's script: <c>$1</c> is the process limit (empty for none). A command goes to <c>bash -c</c> as one
+    /// argument, which Linux caps at 128 KiB (<c>MAX_ARG_STRLEN</c>, 32 pages: "Argument list too long", exit 126); one
+    /// longer than <see cref="LongCommandChars"/> characters (up to 4 bytes each in UTF-8) is handed over as a script on
+    /// file descriptor 9 instead (a here-string: a pipe or a file in <c>$TMPDIR</c>), which the command's processes inherit.
+    /// </summary>
+    private const string Launcher = $$"""
         IFS= read -r -d '' command || exit 125
         printf '+'
-        if [ -n "$1" ]; then exec setsid prlimit --nproc="$1:$1" -- /bin/bash -c "$command"; fi
-        exec setsid /bin/bash -c "$command"
+        if [ "${#command}" -gt {{LongCommandChars}} ]; then exec 9<<<"$command"; run=(/dev/fd/9); else run=(-c "$command"); fi
+        if [ -n "$1" ]; then exec setsid prlimit --nproc="$1:$1" -- /bin/bash "${run[@]}"; fi
+        exec setsid /bin/bash "${run[@]}"
         """;
+
+    /// <summary>The length, in characters, past which the launcher reads the command as a script from a file descriptor.</summary>
+    private const string LongCommandChars = "30000";
 
     // The standby launcher if it is still waiting, else a new one; then the command goes to its stdin.
     private async Task<Process> LaunchAsync(string command, CancellationToken cancellationToken)

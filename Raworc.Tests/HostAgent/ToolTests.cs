@@ -122,6 +122,41 @@ public sealed class ToolTests : IDisposable
     }
 
     [Fact]
+    public async Task ACommandLongerThanLinuxLetsOneArgumentBeRunsWholeWithAndWithoutAProcessLimit()
+    {
+        // 300,000 characters, a heredoc as a model writes a big file with: past the 128 KiB one argument may hold, which
+        // `bash -c` was given the command as ("Argument list too long", 126, before).
+        var body = string.Join('\n', Enumerable.Range(0, 30_000).Select(i => $"line {i:D5}"));
+        var command = $"cat > big.txt <<'EOF'\n{body}\nEOF\nwc -c < big.txt; head -n 1 big.txt; tail -n 1 big.txt; echo \"$0\" | cut -c1-8";
+        foreach (var limit in new int?[] { null, 256 })
+        {
+            var bash = new BashTool(new BashOptions { WorkingDirectory = _root, ProcessLimit = limit });
+
+            var result = await bash.RunAsync(command).WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(command.Length > 300_000, $"{command.Length}");
+            Assert.Equal(("330000\nline 00000\nline 29999\n/dev/fd/\n", "", 0), (result.Stdout, result.Stderr, result.ExitCode));
+        }
+    }
+
+    [Fact]
+    public async Task ACommandLongerThanThePipeHandedToAStoppedStandbyRunsInAFreshShell()
+    {
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true, HandoverTimeout = TimeSpan.FromSeconds(1) });
+        await bash.RunAsync("true").WaitAsync(TimeSpan.FromSeconds(30));
+        var stopper = await bash.RunAsync("pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped").WaitAsync(TimeSpan.FromSeconds(30));
+
+        // 100,000 characters: more than a pipe's 64 KiB, so the write into the stopped launcher's stdin cannot finish and
+        // the handover's timeout must end it (a write that ignored it would hang the turn for good); less than the 128 KiB
+        // Linux allows one argument (MAX_ARG_STRLEN), which the launcher's `bash -c` takes it as.
+        var padding = new string('#', 100_000);
+        var after = await bash.RunAsync($"echo long\n: '{padding}'").WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal("stopped\n", stopper.Stdout);
+        Assert.Equal(("long\n", "", 0), (after.Stdout, after.Stderr, after.ExitCode));
+    }
+
+    [Fact]
     public async Task SleepPastTheTimeoutIsKilledWithItsWholeProcessTree()
     {
         var marker = "raworc-" + Guid.NewGuid().ToString("N")[..8];
