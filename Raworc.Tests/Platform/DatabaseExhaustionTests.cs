@@ -51,16 +51,24 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
 
     /// <summary>
     /// Takes every slot Postgres has: fills them, ends every other client's connection (the API's pooled ones), takes the
-    /// slots that frees, until no connection but ours is left (the API may win a freed slot in a round). The caller
-    /// disposes the connections returned, which gives the slots back.
+    /// slots that frees, until every one of the server's <c>max_connections</c> slots is one of ours (the API may win a
+    /// freed slot in a round). The caller disposes the connections returned, which gives the slots back.
     /// </summary>
+    /// <remarks>
+    /// Counting our own connections against <c>max_connections</c> is what makes it certain: a backend still starting
+    /// (authenticating) holds a slot but is not yet in <c>pg_stat_activity</c>, so a round that found no one else to end
+    /// could stop with that slot the API's, and a GET meant to be a 503 answered 200 (a clean-clone CI run). Every client
+    /// backend counts against <c>max_connections</c> (superusers may use the reserved ones too, and both the API and this
+    /// test connect as the superuser); background workers and autovacuum have slots of their own.
+    /// </remarks>
     internal static async Task<List<NpgsqlConnection>> TakeEveryConnectionAsync(string connectionString)
     {
         var held = new List<NpgsqlConnection>();
         var ours = new List<int>();
         try
         {
-            for (var round = 0; round < 20; round++)
+            var slots = 0;
+            for (var round = 0; round < 200; round++)
             {
                 while (held.Count < 1000)
                 {
@@ -77,9 +85,17 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
                     held.Add(connection);
                     ours.Add(connection.ProcessID);
                 }
+                if (slots == 0)
+                {
+                    await using var show = new NpgsqlCommand("SHOW max_connections", held[0]);
+                    slots = int.Parse((string)(await show.ExecuteScalarAsync())!, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                if (held.Count >= slots)
+                {
+                    break;
+                }
                 // Waits (up to 5 s each) until each ended backend is gone: a backend still exiting when the next round
-                // filled up freed its slot only after this round counted no one else, and the API took it (a GET that
-                // should have been a 503 answered 200 under load).
+                // filled up freed its slot only after this round counted no one else, and the API took it.
                 await using var terminate = new NpgsqlCommand("""
                     SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
                     WHERE backend_type = 'client backend' AND NOT (pid = ANY(@ours))
@@ -87,8 +103,14 @@ public sealed class DatabaseExhaustionTests(RaworcAppFixture fixture)
                 terminate.Parameters.AddWithValue("ours", ours.ToArray());
                 if ((long)(await terminate.ExecuteScalarAsync())! == 0)
                 {
-                    break;
+                    // Nobody to end yet every slot not ours: one is held by a backend still starting, which shows up once
+                    // it has authenticated.
+                    await Task.Delay(20);
                 }
+            }
+            if (held.Count < slots)
+            {
+                throw new InvalidOperationException($"only {held.Count} of Postgres's {slots} connection slots could be taken");
             }
         }
         catch
