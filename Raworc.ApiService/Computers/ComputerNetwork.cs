@@ -111,9 +111,11 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     /// for benchmarking, which some cloud networks take, and 240/4); then every network the host routes itself
     /// (<see cref="HostRoutes"/>).
     /// </summary>
-    internal static readonly IReadOnlyList<string> PrivateNetworks =
-        ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-         "0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4"];
+    internal static readonly IReadOnlyList<System.Net.IPNetwork> PrivateNetworks =
+    [
+        .. new[] { "169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                   "0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4" }.Select(System.Net.IPNetwork.Parse),
+    ];
 
     /// <summary>Files the host's DNS resolvers are read from: the system's, and systemd-resolved's upstream list that Docker reads when the first names only its local stub.</summary>
     private static readonly string[] ResolverFiles = ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"];
@@ -138,7 +140,7 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     /// networks, <see cref="HostRoutes"/>) not within those is dropped.
     /// </summary>
     internal static string ChainRules(string bridge, IEnumerable<System.Net.IPAddress> resolvers, IEnumerable<string> allowed,
-        IEnumerable<string> routes)
+        IEnumerable<System.Net.IPNetwork> routes)
     {
         var chain = ChainName(bridge);
         var rules = new System.Text.StringBuilder($"*filter\n:{chain} - [0:0]\n");
@@ -151,15 +153,13 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
         {
             rules.Append($"-A {chain} -d {network} -j RETURN\n");
         }
-        var fixedRanges = PrivateNetworks.Select(System.Net.IPNetwork.Parse).ToList();
         foreach (var network in PrivateNetworks)
         {
             rules.Append($"-A {chain} -d {network} -j DROP\n");
         }
         foreach (var route in routes.Distinct())
         {
-            var parsed = System.Net.IPNetwork.Parse(route);
-            if (!fixedRanges.Any(range => range.PrefixLength <= parsed.PrefixLength && range.Contains(parsed.BaseAddress)))
+            if (!PrivateNetworks.Any(range => Within(route, range)))
             {
                 rules.Append($"-A {chain} -d {route} -j DROP\n");
             }
@@ -174,9 +174,9 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     /// networks of its own interfaces (its LAN, whatever addresses it uses, other bridges) and those it reaches through a
     /// gateway of its own (a VPN, a peered network). Only the default route leads to the internet.
     /// </summary>
-    internal static IReadOnlyList<string> HostRoutes(IEnumerable<string> lines)
+    internal static IReadOnlyList<System.Net.IPNetwork> HostRoutes(IEnumerable<string> lines)
     {
-        var routes = new List<string>();
+        var routes = new List<System.Net.IPNetwork>();
         foreach (var line in lines.Skip(1))
         {
             var fields = line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
@@ -193,7 +193,7 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
                 Array.Reverse(bytes);
             }
             var length = System.Numerics.BitOperations.PopCount(mask);
-            routes.Add($"{new System.Net.IPAddress(bytes)}/{length}");
+            routes.Add(new System.Net.IPNetwork(new System.Net.IPAddress(bytes), length));
         }
         return routes;
     }
@@ -206,30 +206,35 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     public static bool TryParseAllowedNetwork(string text, out string network)
     {
         network = "";
-        if (!System.Net.IPNetwork.TryParse(text, out var parsed) || parsed.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        // Read by hand rather than by IPNetwork.TryParse, which refuses a base address with bits set past the prefix.
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 || !System.Net.IPAddress.TryParse(text.AsSpan(0, slash), out var address)
+            || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+            || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
+            || length > 32)
         {
-            // IPNetwork.TryParse refuses a base address with bits set past the prefix; accept those as their network.
-            var slash = text.IndexOf('/', StringComparison.Ordinal);
-            if (slash < 0 || !System.Net.IPAddress.TryParse(text.AsSpan(0, slash), out var address)
-                || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
-                || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
-                || length > 32)
-            {
-                return false;
-            }
-            var bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
-            var mask = length == 0 ? 0u : uint.MaxValue << (32 - length);
-            var bytes = new byte[4];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, bits & mask);
-            parsed = new System.Net.IPNetwork(new System.Net.IPAddress(bytes), length);
+            return false;
         }
-        if (System.Net.IPNetwork.Parse("169.254.0.0/16").Contains(parsed.BaseAddress) || parsed.PrefixLength < 16 && parsed.Contains(System.Net.IPAddress.Parse("169.254.0.0")))
+        var bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
+        var bytes = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, length == 0 ? 0u : bits & (uint.MaxValue << (32 - length)));
+        var parsed = new System.Net.IPNetwork(new System.Net.IPAddress(bytes), length);
+        if (Overlaps(parsed, LinkLocal))
         {
             return false;
         }
         network = parsed.ToString();
         return true;
     }
+
+    private static readonly System.Net.IPNetwork LinkLocal = System.Net.IPNetwork.Parse("169.254.0.0/16");
+
+    /// <summary>Whether <paramref name="inner"/> lies within <paramref name="outer"/>.</summary>
+    private static bool Within(System.Net.IPNetwork inner, System.Net.IPNetwork outer) =>
+        outer.PrefixLength <= inner.PrefixLength && outer.Contains(inner.BaseAddress);
+
+    /// <summary>Whether the two networks share an address (one lies within the other: CIDR networks nest or are apart).</summary>
+    private static bool Overlaps(System.Net.IPNetwork a, System.Net.IPNetwork b) => Within(a, b) || Within(b, a);
 
     /// <summary>The IPv4 nameservers of the host's resolver files other than loopback ones (which Docker does not pass on to containers).</summary>
     internal static IReadOnlyList<System.Net.IPAddress> HostResolvers(IEnumerable<string> lines) =>

@@ -14,7 +14,7 @@ public sealed class ComputerFirewallRulesTests
     public void TheChainLetsDnsToTheResolversAndTheAllowedNetworksThroughThenDropsEveryPrivateRangeAndTheHostsOwnNetworks()
     {
         var rules = ComputerNetwork.ChainRules("raworc0", [IPAddress.Parse("10.255.255.53")], ["10.1.2.0/24"],
-            ["192.0.2.0/24", "172.17.0.0/16", "203.0.113.0/25", "192.0.2.0/24"]);
+            [.. new[] { "192.0.2.0/24", "172.17.0.0/16", "203.0.113.0/25", "192.0.2.0/24" }.Select(IPNetwork.Parse)]);
 
         Assert.Equal(
             """
@@ -57,7 +57,7 @@ public sealed class ComputerFirewallRulesTests
             "broken line",
         ];
 
-        Assert.Equal(["10.213.7.0/24", "172.17.0.0/16", "172.19.0.0/16", "192.0.2.0/24", "198.108.0.0/15"], ComputerNetwork.HostRoutes(table));
+        Assert.Equal(["10.213.7.0/24", "172.17.0.0/16", "172.19.0.0/16", "192.0.2.0/24", "198.108.0.0/15"], ComputerNetwork.HostRoutes(table).Select(route => route.ToString()));
     }
 
     [Fact]

@@ -107,12 +107,9 @@ public sealed class ToolTests : IDisposable
     [Fact]
     public async Task ACommandHandedToAStandbyThatWasStoppedRunsInAFreshShellAfterTheHandoverTimeout()
     {
-        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true, HandoverTimeout = TimeSpan.FromSeconds(1) });
-        await bash.RunAsync("true").WaitAsync(TimeSpan.FromSeconds(30));
-
         // Stopped and never resumed: the command's bytes go into its pipe and nothing reads them. The stopped launcher is
         // then killed; the command runs in a fresh one.
-        var stopper = await bash.RunAsync("pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped").WaitAsync(TimeSpan.FromSeconds(30));
+        var (bash, stopper) = await StoppedStandbyAsync();
         var after = await bash.RunAsync("echo again").WaitAsync(TimeSpan.FromSeconds(30));
         var stopped = await bash.RunAsync("ps -o stat= --ppid $PPID | grep -c '^T' || true").WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -142,18 +139,28 @@ public sealed class ToolTests : IDisposable
     [Fact]
     public async Task ACommandLongerThanThePipeHandedToAStoppedStandbyRunsInAFreshShell()
     {
-        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true, HandoverTimeout = TimeSpan.FromSeconds(1) });
-        await bash.RunAsync("true").WaitAsync(TimeSpan.FromSeconds(30));
-        var stopper = await bash.RunAsync("pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped").WaitAsync(TimeSpan.FromSeconds(30));
+        var (bash, stopper) = await StoppedStandbyAsync();
 
         // 100,000 characters: more than a pipe's 64 KiB, so the write into the stopped launcher's stdin cannot finish and
-        // the handover's timeout must end it (a write that ignored it would hang the turn for good); less than the 128 KiB
-        // Linux allows one argument (MAX_ARG_STRLEN), which the launcher's `bash -c` takes it as.
+        // the handover's timeout must end it (a write that ignored it would hang the turn for good). The fresh launcher
+        // then hands it to bash as a script on a file descriptor (it is past 30,000 characters).
         var padding = new string('#', 100_000);
         var after = await bash.RunAsync($"echo long\n: '{padding}'").WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal("stopped\n", stopper.Stdout);
         Assert.Equal(("long\n", "", 0), (after.Stdout, after.Stderr, after.ExitCode));
+    }
+
+    /// <summary>
+    /// A bash tool with a standby launcher and a 1 s handover, whose standby a command has stopped (SIGSTOP, never
+    /// resumed); the stopping command's result says "stopped" when it found the standby.
+    /// </summary>
+    private async Task<(BashTool Bash, BashResult Stopper)> StoppedStandbyAsync()
+    {
+        var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true, HandoverTimeout = TimeSpan.FromSeconds(1) });
+        await bash.RunAsync("true").WaitAsync(TimeSpan.FromSeconds(30));
+        var stopper = await bash.RunAsync("pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped").WaitAsync(TimeSpan.FromSeconds(30));
+        return (bash, stopper);
     }
 
     [Fact]
