@@ -22,8 +22,10 @@ namespace Raworc.HostAgent;
 /// <param name="logger">The agent's log.</param>
 /// <param name="beforeSessionCode">Called once before any code of the session can run: before <c>setup.sh</c>, or after the
 /// first ready report when there is none (the bash tool's standby shell starts there, with the session's environment).</param>
+/// <param name="network">Waited for before <c>setup.sh</c> runs, when the computer's network comes after its start (the
+/// bash tool waits for it too); none when null.</param>
 public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOptions options, ILogger<AgentService> logger,
-    Action? beforeSessionCode = null)
+    Action? beforeSessionCode = null, NetworkAttachment? network = null)
 {
     private Action? _beforeSessionCode = beforeSessionCode;
 
@@ -70,6 +72,10 @@ public sealed class AgentService(RaworcApiClient api, TurnRunner runner, AgentOp
             if (SetupRunner.HasScript(options.SessionDirectory))
             {
                 BeforeSessionCode();
+                if (network is not null && !await network.WaitAsync(stoppingToken))
+                {
+                    logger.LogWarning("The computer's network was not attached within {Limit}; running setup.sh without it", NetworkAttachment.Limit);
+                }
                 await SetupRunner.RunAsync(setup, logger, stoppingToken);
             }
             else

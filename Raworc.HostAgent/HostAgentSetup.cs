@@ -33,7 +33,7 @@ public static class HostAgentSetup
     /// Builds every part that depends on the computer alone, none of a session: the connection pool to the API (its Unix
     /// socket or TCP), the API's <see cref="HttpClient"/> (no credentials yet) and the tools. Reads <c>RAWORC_API_URL</c>
     /// (required), <c>RAWORC_API_SOCKET</c>, <c>RAWORC_SESSION_DIR</c>, <c>RAWORC_POLL_WAIT_SECONDS</c>,
-    /// <c>RAWORC_TOOL_PROCESS_LIMIT</c> and <c>RAWORC_DESKTOP_SIZE</c>; starts no process (the bash tool's standby shell
+    /// <c>RAWORC_TOOL_PROCESS_LIMIT</c>, <c>RAWORC_DESKTOP_SIZE</c> and <c>RAWORC_NETWORK_PENDING</c>; starts no process (the bash tool's standby shell
     /// waits for the session's environment).
     /// </summary>
     /// <param name="computer">The computer's variables (before a claim, a pooled computer's: no session's).</param>
@@ -61,8 +61,10 @@ public static class HostAgentSetup
 #pragma warning restore CA2000
 
         var root = computer[HostAgentVariables.SessionDirectory] is { Length: > 0 } dir ? dir : "/session";
+        var network = NetworkAttachment.FromEnvironment(computer);
         var bash = new BashTool(new BashOptions
         {
+            Network = network,
             WorkingDirectory = root,
             ProcessLimit = int.TryParse(computer[HostAgentVariables.ToolProcessLimit], out var processes) && processes > 0 ? processes : null,
             // A shell started ahead of each command holds the slot it needs (README "The Host's own survival").
@@ -74,7 +76,7 @@ public static class HostAgentSetup
             InstructionsPath = Path.Combine(root, "code", "instructions.md"),
             LogsDirectory = Path.Combine(root, "logs"),
         };
-        return new PreparedAgent(transport, http, bash, editor, turn, computer[HostAgentVariables.DesktopSize], log);
+        return new PreparedAgent(transport, http, bash, editor, turn, computer[HostAgentVariables.DesktopSize], network, log);
     }
 }
 
@@ -90,11 +92,12 @@ public sealed class PreparedAgent
     private readonly TextEditorTool _editor;
     private readonly TurnOptions _turn;
     private readonly string? _desktopSize;
+    private readonly NetworkAttachment _network;
     private readonly ILoggerFactory _log;
 
     internal PreparedAgent(TurnTrace.Handler transport, HttpClient http, BashTool bash, TextEditorTool editor, TurnOptions turn,
-        string? desktopSize, ILoggerFactory log) =>
-        (_transport, _http, _bash, _editor, _turn, _desktopSize, _log) = (transport, http, bash, editor, turn, desktopSize, log);
+        string? desktopSize, NetworkAttachment network, ILoggerFactory log) =>
+        (_transport, _http, _bash, _editor, _turn, _desktopSize, _network, _log) = (transport, http, bash, editor, turn, desktopSize, network, log);
 
     /// <summary>
     /// The handler every API connection goes through (socket or TCP, with the connection pool the loop uses later); the
@@ -136,6 +139,6 @@ public sealed class PreparedAgent
         var computer = display is null ? null : new ComputerTool(display);
         var runner = new TurnRunner(chat, model, AgentTools.Create(_bash, _editor, computer), _turn, redactor);
         // The standby shell inherits the environment it is started in: only now does that hold the session's variables.
-        return new AgentService(new RaworcApiClient(_http, agent), runner, agent, _log.CreateLogger<AgentService>(), _bash.StartStandby);
+        return new AgentService(new RaworcApiClient(_http, agent), runner, agent, _log.CreateLogger<AgentService>(), _bash.StartStandby, _network);
     }
 }

@@ -179,6 +179,12 @@ public sealed partial class DockerComputerProvider
     [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} started: container {ContainerId}, new volume: {NewVolume}")]
     private partial void LogStarted(Guid sessionId, string containerId, bool newVolume);
 
+    [LoggerMessage(LogLevel.Debug, "Computer of session {SessionId} attached to network {Network}")]
+    private partial void LogNetworkAttached(Guid sessionId, string network);
+
+    [LoggerMessage(LogLevel.Warning, "Computer of session {SessionId} could not be attached to its network after its start ({Reason}); the reconciler tries again")]
+    private partial void LogAttachFailed(Guid sessionId, string reason);
+
     [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} stopped; its volume is kept")]
     private partial void LogStopped(Guid sessionId);
 

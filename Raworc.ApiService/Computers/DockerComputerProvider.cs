@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Text.RegularExpressions;
 using Docker.DotNet;
@@ -79,6 +80,11 @@ public sealed partial class DockerComputerProvider(
         // A computer that exited (killed, crashed) still holds the name; restore replaces it.
         await RemoveContainerAsync(name, cancellationToken);
         var isNewVolume = await EnsureVolumeAsync(spec.SessionId, cancellationToken);
+        var attachAfterStart = settings.AttachNetworkAfterStart && settings.Egress != ComputerEgress.None;
+        if (attachAfterStart)
+        {
+            env.Add($"{HostAgentVariables.NetworkPending}=true");
+        }
         if (spec.BootTicket is { } ticket)
         {
             // Nothing is written into the container: the agent exchanges the ticket for the Host token and the seed files.
@@ -114,9 +120,24 @@ public sealed partial class DockerComputerProvider(
             {
                 await beforeStart(handle, cancellationToken);
             }
+            if (attachAfterStart)
+            {
+                // Created on the network (so its settings are the container's) but started without it: Docker's endpoint
+                // set-up on a user-defined network (~0.2 s, its embedded DNS) then runs beside the agent's start instead of
+                // before it. The agent talks to the API over its socket, and holds the session's code until the route is there.
+                await docker.Networks.DisconnectNetworkAsync(settings.Network,
+                    new NetworkDisconnectParameters { Container = created.ID, Force = true }, cancellationToken);
+            }
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
 
             LogStarted(spec.SessionId, created.ID, isNewVolume);
+            if (attachAfterStart)
+            {
+                var attach = AttachInBackgroundAsync(spec.SessionId, created.ID);
+                _attaching[created.ID] = attach;
+                _ = attach.ContinueWith(_ => _attaching.TryRemove(created.ID, out var _), CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
             return handle;
         }
         catch (Exception exception)
@@ -137,6 +158,61 @@ public sealed partial class DockerComputerProvider(
                 throw new ComputerRuntimeNotFoundException(settings.Runtime);
             }
             throw;
+        }
+    }
+
+    // Attaches after a start still under way, by container id: the reconciler's attach of such a computer waits for it.
+    private readonly ConcurrentDictionary<string, Task> _attaching = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public async Task AttachNetworkAsync(ComputerInfo computer, CancellationToken cancellationToken)
+    {
+        if (_attaching.TryGetValue(computer.ContainerId, out var underWay))
+        {
+            await underWay.WaitAsync(cancellationToken);
+            return;
+        }
+        var network = options.Value.Network;
+        try
+        {
+            await docker.Networks.ConnectNetworkAsync(network, new NetworkConnectParameters { Container = computer.ContainerId }, cancellationToken);
+            LogNetworkAttached(computer.SessionId, network);
+        }
+        catch (DockerApiException)
+        {
+            // Fine when the other attach (the create's, or the reconciler's) came first.
+            if (!await IsAttachedAsync(computer.ContainerId, network, cancellationToken))
+            {
+                throw;
+            }
+        }
+    }
+
+    // The create's attach, after the start: not awaited by the create, so its failure is logged here; the reconciler
+    // attaches a running computer it finds without its network (this one too, if the API stopped in between).
+    private async Task AttachInBackgroundAsync(Guid sessionId, string containerId)
+    {
+        try
+        {
+            await AttachNetworkAsync(new ComputerInfo(sessionId, containerId, ComputerState.Running, null), CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            LogAttachFailed(sessionId, FailureText.DescribeForLog(exception));
+        }
+    }
+
+    private async Task<bool> IsAttachedAsync(string containerId, string network, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var inspected = await docker.Containers.InspectContainerAsync(containerId, cancellationToken);
+            return inspected.NetworkSettings?.Networks?.ContainsKey(network) == true;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Removed meanwhile: nothing left to attach.
+            return true;
         }
     }
 
@@ -215,7 +291,11 @@ public sealed partial class DockerComputerProvider(
                     continue;
                 }
             }
-            computers.Add(new ComputerInfo(sessionId, container.ID, state, exitCode, container.ImageID, outOfMemory));
+            // Running without the computers' network: its attach after the start is still under way, failed, or was lost
+            // with an API that stopped in between.
+            var detached = state is ComputerState.Running && options.Value.Egress != ComputerEgress.None
+                && container.NetworkSettings?.Networks?.ContainsKey(options.Value.Network) != true;
+            computers.Add(new ComputerInfo(sessionId, container.ID, state, exitCode, container.ImageID, outOfMemory, detached));
         }
         return computers;
     }

@@ -127,6 +127,16 @@ public interface IComputerProvider
     /// </summary>
     bool BootsWithTicket => false;
 
+    /// <summary>
+    /// Attaches a running computer to the computers' network (one listed with <see cref="ComputerInfo.NetworkDetached"/>):
+    /// a provider that starts computers before attaching their network does it after each start, and the reconciler for
+    /// any it finds still without one. Already attached is success. The default does nothing (a provider that never
+    /// detaches).
+    /// </summary>
+    /// <param name="computer">The computer, by its container id.</param>
+    /// <param name="cancellationToken">Cancels the engine call.</param>
+    Task AttachNetworkAsync(ComputerInfo computer, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Whether the engine answers; never throws for an unreachable engine.</summary>
     /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>
     /// <returns><see langword="true"/> when the engine answered a ping.</returns>
@@ -208,8 +218,10 @@ public sealed record ComputerHandle(string ContainerId, string VolumeName);
 /// <param name="ImageId">The id of the image the container runs (<c>sha256:…</c>), when the engine says.</param>
 /// <param name="OutOfMemory">When <see cref="ComputerState.Exited"/>: the engine saw the container's memory limit kill a
 /// process of it (Docker's <c>State.OOMKilled</c>; under gVisor the whole sandbox). Always false on Swarm, whose tasks do not say.</param>
+/// <param name="NetworkDetached">Running, but not (yet) on the computers' network although its egress is on: the single
+/// engine starts computers first and attaches them right after (<see cref="IComputerProvider.AttachNetworkAsync"/>).</param>
 public sealed record ComputerInfo(Guid SessionId, string ContainerId, ComputerState State, int? ExitCode, string? ImageId = null,
-    bool OutOfMemory = false);
+    bool OutOfMemory = false, bool NetworkDetached = false);
 
 /// <summary>The coarse state of a computer's container.</summary>
 public enum ComputerState

@@ -13,7 +13,8 @@ namespace Raworc.ApiService.Work;
 /// Makes the database and the engine agree, at start-up and every few seconds (one replica at a time):
 /// containers without a live session are removed; idle or busy sessions whose container is gone or exited
 /// become <c>closed</c> (idle: nothing was in flight) or <c>errored</c> (busy, with the exit code); sessions
-/// whose agent missed its ready deadline become <c>errored</c>; volumes whose session no longer exists are removed.
+/// whose agent missed its ready deadline become <c>errored</c>; volumes whose session no longer exists are removed; a
+/// running computer still without its network (<see cref="ComputerInfo.NetworkDetached"/>) is attached.
 /// Containers of an earlier run of the same deployment (same database, so same deployment id) are adopted like any
 /// other: a live session's keeps serving. The warm pool's unclaimed computers (rows of <c>warm_computers</c>) are
 /// neither removed nor judged here; once claimed they are a session's like any other. An unreachable engine is skipped, never blamed on sessions.
@@ -68,6 +69,20 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             .Where(s => s.State == SessionStates.Idle || s.State == SessionStates.Busy)
             .Select(s => new { s.Id, s.State }).ToListAsync(cancellationToken);
         var containers = (await computers.ListAsync(cancellationToken)).ToDictionary(c => c.SessionId);
+        foreach (var detached in containers.Values.Where(c => c.NetworkDetached))
+        {
+            // Started before its network was attached, and the attach after the start did not happen (an API that stopped
+            // in between, an engine error) or is still under way (then this one finds it done).
+            try
+            {
+                await computers.AttachNetworkAsync(detached, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One computer's failure does not hold up the rest of the pass; the next pass tries it again.
+                logger.LogWarning("Attaching the network of session {SessionId}'s computer failed: {Reason}", detached.SessionId, FailureText.DescribeForLog(ex));
+            }
+        }
         foreach (var session in running)
         {
             if (containers.TryGetValue(session.Id, out var computer) && computer.State != ComputerState.Exited)

@@ -32,6 +32,13 @@ public sealed record BashOptions
     /// </summary>
     public TimeSpan HandoverTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// When set, each command first waits for the computer's network (<see cref="NetworkAttachment.WaitAsync"/>): the first
+    /// command of a computer whose network the API attaches after its start. Its wait is not part of the command's
+    /// duration or timeout. Default none.
+    /// </summary>
+    public NetworkAttachment? Network { get; init; }
+
     /// <summary>The most characters kept of stdout and, separately, of stderr (head and tail); default 30,000.</summary>
     public int MaxOutputChars { get; init; } = 30_000;
 

@@ -58,6 +58,10 @@ public sealed class BashTool
     /// <returns>Captured, capped stdout and stderr, the exit code and the duration.</returns>
     public async Task<BashResult> RunAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        if (options.Network is { Settled: false } network)
+        {
+            await network.WaitAsync(cancellationToken);
+        }
         var limit = timeout ?? options.Timeout;
         var stopwatch = Stopwatch.StartNew();
         using var process = await LaunchAsync(command, cancellationToken);

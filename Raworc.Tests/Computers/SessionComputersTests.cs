@@ -98,6 +98,59 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncL
         Assert.Equal("$ ls /session\nexit_code: 0\n<stdout>\ncode\ndata\nlogs\nsecrets\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
     }
 
+    /// <summary>A bash line that opens a UDP socket to a TEST-NET-3 address: exit 0 only when the computer has a route out.</summary>
+    private const string RouteOut = "exec 3<>/dev/udp/203.0.113.1/9 && echo routed";
+
+    [Fact]
+    public async Task SetupAndTheFirstCommandRunOnceTheComputersNetworkIsAttached()
+    {
+        // The single engine starts a computer without its network and attaches it right after, while the agent starts and
+        // reports ready: setup.sh and the Host's first command run with a route out. (On a quiet machine the attach, ~0.3 s,
+        // usually ends before the agent's boot exchange and setup begin; the next test takes the network away to make the
+        // wait certain.)
+        var (_, client) = await fixture.CreateOperatorAsync("routed");
+        using var _ = client;
+        var key = ComputersAppFixture.NewModelKey();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key }, setup = $"{RouteOut} > /session/data/setup-route" })).Id();
+        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = RouteOut }),
+            ScriptStep.Answer("checked"));
+        await client.WaitForStateAsync(id, "idle");
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Is there a route?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+
+        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
+        Assert.Equal($"$ {RouteOut}\nexit_code: 0\n<stdout>\nrouted\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+        Assert.Equal("routed\n", (await fixture.Probe.ReadVolumeAsync(id))["data/setup-route"].Text);
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "only the single engine starts computers before attaching their network; a Swarm task starts on its network")]
+    public async Task AComputerFoundWithoutItsNetworkIsAttachedAgainAndTheHostsFirstCommandWaitsForIt()
+    {
+        // What an API that stopped between a computer's start and its network's attach leaves behind: a running computer
+        // without its network. The Host's first command holds until the reconciler (every 2 s) has attached it.
+        var (_, client) = await fixture.CreateOperatorAsync("detached");
+        using var _ = client;
+        var key = ComputersAppFixture.NewModelKey();
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        await Waits.UntilAsync(async () => ComputersAppFixture.HasItsNetwork(await fixture.InspectContainerAsync(id)), "the attach after the start");
+        var container = (await fixture.InspectContainerAsync(id)).ID;
+
+        await fixture.Docker.Networks.DisconnectNetworkAsync("raworc-computers", new NetworkDisconnectParameters { Container = container, Force = true });
+        var cut = await fixture.ExecAsync(id, "bash", "-c", $"{RouteOut} || echo unreachable");
+        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = RouteOut }),
+            ScriptStep.Answer("checked"));
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Is there a route?" });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+
+        Assert.Equal("unreachable\n", cut);
+        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
+        Assert.Equal($"$ {RouteOut}\nexit_code: 0\n<stdout>\nrouted\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+        Assert.Equal(["raworc-computers"], (await fixture.InspectContainerAsync(id)).NetworkSettings.Networks.Keys);
+    }
+
     [Fact]
     public async Task CloseRemovesTheComputerKeepsTheVolumeAndRestoreKeepsEveryByte()
     {

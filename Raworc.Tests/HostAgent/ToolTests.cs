@@ -76,7 +76,7 @@ public sealed class ToolTests : IDisposable
         // Quotes, a newline and a non-ASCII letter travel through the launcher's stdin; `cat` then meets end-of-file.
         var first = await bash.RunAsync("printf '%s|' \"é\" 'a  b'\ncat; echo end").WaitAsync(TimeSpan.FromSeconds(30));
         // The launcher started ahead for the next command is a child of this process waiting on its stdin; end it.
-        var killer = await bash.RunAsync("pkill -P $PPID -f 'IFS= rea[d] -r'; echo $?").WaitAsync(TimeSpan.FromSeconds(30));
+        var killer = await bash.RunAsync($"kill {OwnLaunchers}; echo $?").WaitAsync(TimeSpan.FromSeconds(30));
         var after = await bash.RunAsync("echo again").WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal("é|a  b|end\n", first.Stdout);
@@ -94,7 +94,7 @@ public sealed class ToolTests : IDisposable
         // The standby stops (alive: the next command's bytes go into its stdin) and is killed a second later, before it
         // reads them; the standby the next command starts ahead is killed with it, so that one's replacement runs "again".
         var stopper = await bash.RunAsync(
-            "pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped; (sleep 1; pkill -KILL -P $PPID -f 'IFS= rea[d] -r') >/dev/null 2>&1 &")
+            $"own={OwnLaunchers}; [ -n \"$own\" ] && kill -STOP $own && echo stopped; (sleep 1; kill -KILL $own) >/dev/null 2>&1 &")
             .WaitAsync(TimeSpan.FromSeconds(30));
         var after = await bash.RunAsync("echo again").WaitAsync(TimeSpan.FromSeconds(30));
         var next = await bash.RunAsync("echo next").WaitAsync(TimeSpan.FromSeconds(30));
@@ -111,7 +111,7 @@ public sealed class ToolTests : IDisposable
         // then killed; the command runs in a fresh one.
         var (bash, stopper) = await StoppedStandbyAsync();
         var after = await bash.RunAsync("echo again").WaitAsync(TimeSpan.FromSeconds(30));
-        var stopped = await bash.RunAsync("ps -o stat= --ppid $PPID | grep -c '^T' || true").WaitAsync(TimeSpan.FromSeconds(30));
+        var stopped = await bash.RunAsync("for p in $(pgrep -P $PPID); do [ \"$(readlink /proc/$p/cwd)\" = \"$(pwd -P)\" ] && ps -o stat= -p $p; done | grep -c '^T' || true").WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal("stopped\n", stopper.Stdout);
         Assert.Equal(("again\n", "", 0), (after.Stdout, after.Stderr, after.ExitCode));
@@ -152,6 +152,14 @@ public sealed class ToolTests : IDisposable
     }
 
     /// <summary>
+    /// Bash text listing the pids of this test's waiting launchers: children of the test process (the commands' <c>$PPID</c>)
+    /// in the launcher's <c>read</c> whose folder is this test's own. Other test classes run their tools in the same process
+    /// at the same time: a signal to every launcher of the process stopped or killed their standbys too.
+    /// </summary>
+    private const string OwnLaunchers =
+        "$(for p in $(pgrep -P $PPID -f 'IFS= rea[d] -r'); do [ \"$(readlink /proc/$p/cwd)\" = \"$(pwd -P)\" ] && echo $p; done)";
+
+    /// <summary>
     /// A bash tool with a standby launcher and a 1 s handover, whose standby a command has stopped (SIGSTOP, never
     /// resumed); the stopping command's result says "stopped" when it found the standby.
     /// </summary>
@@ -159,7 +167,7 @@ public sealed class ToolTests : IDisposable
     {
         var bash = new BashTool(new BashOptions { WorkingDirectory = _root, StandbyShell = true, HandoverTimeout = TimeSpan.FromSeconds(1) });
         await bash.RunAsync("true").WaitAsync(TimeSpan.FromSeconds(30));
-        var stopper = await bash.RunAsync("pkill -STOP -P $PPID -f 'IFS= rea[d] -r' && echo stopped").WaitAsync(TimeSpan.FromSeconds(30));
+        var stopper = await bash.RunAsync($"own={OwnLaunchers}; [ -n \"$own\" ] && kill -STOP $own && echo stopped").WaitAsync(TimeSpan.FromSeconds(30));
         return (bash, stopper);
     }
 

@@ -131,13 +131,21 @@ public partial class ComputersAppFixture : RaworcAppFixture
 
     /// <summary>
     /// Runs <c>bash -c <paramref name="script"/></c> in the session's computer as the user <c>raworc</c> — the user the
-    /// Host's tools run as — and returns its exit code and output. What it can do, the session's code can do.
+    /// Host's tools run as — and returns its exit code and output. What it can do, the session's code can do. Like the
+    /// Host's tools it waits until the computer's network is attached (the single engine attaches it right after the
+    /// start, and an idle session's computer may not have it yet).
     /// </summary>
     public async Task<(long ExitCode, string Stdout, string Stderr)> RunInsideAsync(Guid sessionId, string script, TimeSpan? timeout = null)
     {
         var (engine, container) = await RequireContainerAsync(sessionId);
+        await Waits.UntilAsync(async () => HasItsNetwork(await engine.Containers.InspectContainerAsync(container.ID)),
+            $"the computer of session {sessionId} on its network");
         return await RunInContainerAsync(engine, container.ID, script, timeout);
     }
+
+    /// <summary>Whether a computer is on its network: attached to one, or made without any (egress off).</summary>
+    public static bool HasItsNetwork(ContainerInspectResponse container) =>
+        container.HostConfig.NetworkMode == "none" || container.NetworkSettings.Networks is { Count: > 0 };
 
     /// <summary>Runs <c>bash -c <paramref name="script"/></c> as <c>raworc</c> in a container of <paramref name="engine"/>.</summary>
     protected static async Task<(long ExitCode, string Stdout, string Stderr)> RunInContainerAsync(
