@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -137,13 +138,18 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     /// The <c>iptables-restore --noflush</c> input that (re)writes Raworc's chain for <paramref name="bridge"/>: DNS to
     /// each of <paramref name="resolvers"/> and everything to <paramref name="allowed"/> return to Docker's rules, then
     /// every <see cref="PrivateNetworks"/> destination and every one of <paramref name="routes"/> (the host's own
-    /// networks, <see cref="HostRoutes"/>) not within those is dropped.
+    /// networks, <see cref="HostRoutes"/>) not within those is dropped. Before all of them, a new flow from a computer that
+    /// already has <paramref name="trackedFlows"/> in the host's connection-tracking table is rejected.
     /// </summary>
     internal static string ChainRules(string bridge, IEnumerable<System.Net.IPAddress> resolvers, IEnumerable<string> allowed,
-        IEnumerable<System.Net.IPNetwork> routes)
+        IEnumerable<System.Net.IPNetwork> routes, int trackedFlows)
     {
         var chain = ChainName(bridge);
         var rules = new System.Text.StringBuilder($"*filter\n:{chain} - [0:0]\n");
+        // First: a new flow past the computer's share of the host's connection-tracking table is refused at once (a
+        // dropped first packet never becomes an entry), whatever its destination.
+        rules.Append(CultureInfo.InvariantCulture,
+            $"-A {chain} -m conntrack --ctstate NEW -m connlimit --connlimit-above {trackedFlows} --connlimit-mask 32 --connlimit-saddr -j REJECT --reject-with icmp-admin-prohibited\n");
         foreach (var resolver in resolvers)
         {
             rules.Append($"-A {chain} -d {resolver}/32 -p udp -m udp --dport 53 -j RETURN\n");
@@ -268,7 +274,7 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
         }
         var allowed = settings.AllowedPrivateNetworks.Select(text => TryParseAllowedNetwork(text, out var network) ? network : null).OfType<string>();
         var routes = File.Exists(RouteFile) ? HostRoutes(await File.ReadAllLinesAsync(RouteFile, cancellationToken)) : [];
-        return ChainRules(settings.BridgeName, HostResolvers(resolverLines), allowed, routes);
+        return ChainRules(settings.BridgeName, HostResolvers(resolverLines), allowed, routes, settings.TrackedFlowsPerComputer);
     }
 
     private async Task ApplyFirewallAsync(string bridge, string chain, CancellationToken cancellationToken)

@@ -93,6 +93,17 @@ public sealed class ComputerOptions : IValidatableObject
     public bool UsesHostSocket => HostSocketPath.Length > 0 && ApiUrl.Length == 0;
 
     /// <summary>
+    /// Most flows (TCP connections, UDP and ICMP exchanges) one computer may have in the host's connection-tracking table
+    /// at once (default 2048); past it, the first packet of a new flow is rejected (<c>connlimit</c> in the firewall's
+    /// chain, <see cref="ComputerNetwork"/>). The table is the whole machine's (<c>nf_conntrack_max</c>, 262,144 here) and a
+    /// full one drops every new flow of the host, its own connections to Postgres and Redis included: without a bound one
+    /// computer sending UDP to many ports filled 40,000 entries in 1.7 s, the table in about 11 s (a break-out attempt).
+    /// An unanswered UDP flow stays tracked ~30 s. Only where the API manages the firewall.
+    /// </summary>
+    [Range(64, 1_000_000)]
+    public int TrackedFlowsPerComputer { get; set; } = 2048;
+
+    /// <summary>
     /// Most connections one computer may hold open on the computer socket (default 64; its agent needs three or four).
     /// Past it, new connections from that computer are closed at once (<see cref="SocketConnectionLimit"/>).
     /// </summary>

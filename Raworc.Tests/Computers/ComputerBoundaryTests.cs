@@ -275,6 +275,40 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     }
 
     /// <summary>
+    /// The host's connection-tracking table is the whole machine's: a full one drops every new flow, the API's own to
+    /// Postgres and Redis included. A break-out attempt filled 40,000 entries in 1.7 s from one computer with UDP to as
+    /// many ports of one internet address; the firewall's chain now refuses a computer's new flows past its share.
+    /// </summary>
+    [Fact]
+    [OnlyProvider("docker", "the bound is a rule of the chain the API writes on this machine; a Swarm node's firewall is its operator's")]
+    public async Task AComputerCannotFillTheHostsConnectionTrackingTable()
+    {
+        var (client, id) = await IdleSessionAsync("flows");
+        using var _ = client;
+        var share = new ComputerOptions().TrackedFlowsPerComputer;
+        // 203.0.113.7 (TEST-NET-3) leads out by the default route, which the chain lets through; nothing answers.
+        var flood = await fixture.RunInsideAsync(id, $$"""
+            python3 -c '
+            import socket
+            sent = 0
+            for port in range(1, {{share * 2}} + 1):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    s.sendto(b"x", ("203.0.113.7", port)); sent += 1
+                except OSError:
+                    pass
+                s.close()
+            print(sent)'
+            """);
+        var address = (await fixture.InspectContainerAsync(id)).NetworkSettings.Networks.Single().Value.IPAddress;
+
+        var tracked = File.ReadLines("/proc/net/nf_conntrack").Count(line => line.Contains($" src={address} ", StringComparison.Ordinal));
+
+        Assert.Equal(0, flood.ExitCode);
+        Assert.Equal(share, tracked);
+    }
+
+    /// <summary>
     /// Names still resolve inside a computer when the host's resolver has a private address (this machine's is
     /// 10.255.255.53): Docker's DNS on the computers' network asks the host's resolvers from inside the computer's own
     /// network namespace, through the same firewall that keeps private networks out.
