@@ -94,16 +94,12 @@ public sealed class BashTool
     }
 
     /// <summary>
-    /// The launcher's script: <c>$1</c> is the process limit (empty for none). It first makes itself, and so the command
-    /// and all its children, the kernel OOM killer's first choice (<c>oom_score_adj</c> 1000, which a process may always
-    /// raise): without it, memory the session's code holds outside its own resident set (socket buffers) made the agent,
-    /// the computer's largest process, the one killed (found by a break-out attempt). A command goes to <c>bash -c</c> as one
+    /// The launcher's script: <c>$1</c> is the process limit (empty for none). A command goes to <c>bash -c</c> as one
     /// argument, which Linux caps at 128 KiB (<c>MAX_ARG_STRLEN</c>, 32 pages: "Argument list too long", exit 126); one
     /// longer than <see cref="LongCommandChars"/> characters (up to 4 bytes each in UTF-8) is handed over as a script on
     /// file descriptor 9 instead (a here-string: a pipe or a file in <c>$TMPDIR</c>), which the command's processes inherit.
     /// </summary>
     private const string Launcher = $$"""
-        echo 1000 > /proc/self/oom_score_adj 2>/dev/null
         IFS= read -r -d '' command || exit 125
         printf '+'
         if [ "${#command}" -gt {{LongCommandChars}} ]; then exec 9<<<"$command"; run=(/dev/fd/9); else run=(-c "$command"); fi

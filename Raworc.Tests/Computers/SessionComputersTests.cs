@@ -125,29 +125,6 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncL
     }
 
     [Fact]
-    public async Task TheSessionsCodeIsTheOutOfMemoryKillersFirstChoiceAndTheAgentIsNot()
-    {
-        // The kernel kills the process with the highest score when the computer's memory is full; memory the session's
-        // code holds outside its resident set (socket buffers) made the agent, the largest process, the one a break-out
-        // attempt saw killed. Every tool command and setup.sh now run at oom_score_adj 1000; the agent keeps 0.
-        var (_, client) = await fixture.CreateOperatorAsync("oomfirst");
-        using var _ = client;
-        var key = ComputersAppFixture.NewModelKey();
-        const string Scores = "cat /proc/self/oom_score_adj /proc/$(pgrep -o -x raworc-host-age)/oom_score_adj";
-        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key }, setup = $"{Scores} > /session/data/setup-scores" })).Id();
-        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = Scores }),
-            ScriptStep.Answer("scored"));
-        await client.WaitForStateAsync(id, "idle");
-
-        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Scores?" });
-        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
-
-        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
-        Assert.Equal($"$ {Scores}\nexit_code: 0\n<stdout>\n1000\n0\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
-        Assert.Equal("1000\n0\n", (await fixture.Probe.ReadVolumeAsync(id))["data/setup-scores"].Text);
-    }
-
-    [Fact]
     [OnlyProvider("docker", "only the single engine starts computers before attaching their network; a Swarm task starts on its network")]
     public async Task AComputerFoundWithoutItsNetworkIsAttachedAgainAndTheHostsFirstCommandWaitsForIt()
     {

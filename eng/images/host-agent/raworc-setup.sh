@@ -41,10 +41,7 @@ if [ -f /session/code/setup.sh ]; then
   echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) setup.sh" >>"$logs/setup.log"
   # timeout runs the script in its own process group and signals the whole group, so children
   # such as `sleep infinity` end with it.
-  # The script and its children are the computer's first choice for the kernel's OOM killer (oom_score_adj 1000, which
-  # any process may raise for itself): memory the session's code holds outside its own RSS (socket buffers, say) would
-  # otherwise make the agent, the largest process, the one killed.
-  (cd /session/code && echo 1000 > /proc/self/oom_score_adj 2>/dev/null; timeout --kill-after=10 "$limit" bash /session/code/setup.sh) \
+  (cd /session/code && timeout --kill-after=10 "$limit" bash /session/code/setup.sh) \
     >>"$logs/setup.log" 2>&1 </dev/null
   code=$?
   case $code in
