@@ -92,6 +92,11 @@ for plain_only in Computers.RemixCopyBoundaryTests. Computers.WarmPoolTests.Twen
   filter="$filter&FullyQualifiedName!~Raworc.Tests.$plain_only"
 done
 
+# And one whose staging gVisor does not show: a network taken away from a running computer (`docker network disconnect`)
+# leaves the sandbox's own view of its routes as it was (a UDP connect still succeeded in CI's gVisor pass), so the
+# "found without its network" state cannot be made there (and under gVisor computers are attached before their start).
+filter="$filter&FullyQualifiedName!~Raworc.Tests.Computers.SessionComputersTests.AComputerFoundWithoutItsNetworkIsAttachedAgain"
+
 echo "$filter"
 }
 

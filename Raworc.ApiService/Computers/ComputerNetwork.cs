@@ -139,10 +139,11 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     /// each of <paramref name="resolvers"/> and everything to <paramref name="allowed"/> return to Docker's rules, then
     /// every <see cref="PrivateNetworks"/> destination and every one of <paramref name="routes"/> (the host's own
     /// networks, <see cref="HostRoutes"/>) not within those is dropped. Before all of them, a new flow from a computer that
-    /// already has <paramref name="trackedFlows"/> in the host's connection-tracking table is rejected.
+    /// already has <paramref name="trackedFlows"/> in the host's connection-tracking table is rejected, and so is one past
+    /// <paramref name="newFlowsPerSecond"/> a second once a burst of <paramref name="trackedFlows"/> is spent.
     /// </summary>
     internal static string ChainRules(string bridge, IEnumerable<System.Net.IPAddress> resolvers, IEnumerable<string> allowed,
-        IEnumerable<System.Net.IPNetwork> routes, int trackedFlows)
+        IEnumerable<System.Net.IPNetwork> routes, int trackedFlows, int newFlowsPerSecond)
     {
         var chain = ChainName(bridge);
         var rules = new System.Text.StringBuilder($"*filter\n:{chain} - [0:0]\n");
@@ -150,6 +151,11 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
         // dropped first packet never becomes an entry), whatever its destination.
         rules.Append(CultureInfo.InvariantCulture,
             $"-A {chain} -m conntrack --ctstate NEW -m connlimit --connlimit-above {trackedFlows} --connlimit-mask 32 --connlimit-saddr -j REJECT --reject-with icmp-admin-prohibited\n");
+        // Closed TCP connections stay in the table uncounted by connlimit (up to 120 s): the rate of new flows bounds them.
+        // The hashlimit's name is the bridge's (at most 15 characters, as the match requires); its burst at most 10,000 (the
+        // kernel's XT_HASHLIMIT_BURST_MAX).
+        rules.Append(CultureInfo.InvariantCulture,
+            $"-A {chain} -m conntrack --ctstate NEW -m hashlimit --hashlimit-above {newFlowsPerSecond}/sec --hashlimit-burst {Math.Min(trackedFlows, 10_000)} --hashlimit-mode srcip --hashlimit-name {bridge} -j REJECT --reject-with icmp-admin-prohibited\n");
         foreach (var resolver in resolvers)
         {
             rules.Append($"-A {chain} -d {resolver}/32 -p udp -m udp --dport 53 -j RETURN\n");
@@ -274,7 +280,8 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
         }
         var allowed = settings.AllowedPrivateNetworks.Select(text => TryParseAllowedNetwork(text, out var network) ? network : null).OfType<string>();
         var routes = File.Exists(RouteFile) ? HostRoutes(await File.ReadAllLinesAsync(RouteFile, cancellationToken)) : [];
-        return ChainRules(settings.BridgeName, HostResolvers(resolverLines), allowed, routes, settings.TrackedFlowsPerComputer);
+        return ChainRules(settings.BridgeName, HostResolvers(resolverLines), allowed, routes, settings.TrackedFlowsPerComputer,
+            settings.NewFlowsPerSecondPerComputer);
     }
 
     private async Task ApplyFirewallAsync(string bridge, string chain, CancellationToken cancellationToken)

@@ -66,7 +66,8 @@ public sealed class ComputerOptions : IValidatableObject
     /// true): Docker's endpoint set-up on a user-defined network (~0.2 s) then runs beside the agent's start instead of
     /// before it. The agent reports ready over the API's socket meanwhile, and holds <c>setup.sh</c> and its first command
     /// until the computer has a route out; the reconciler attaches a running computer it finds without its network. Set
-    /// false for an image whose own start needs the network before the agent's (the Swarm provider never detaches).
+    /// false for an image whose own start needs the network before the agent's. Not done under gVisor (<c>runsc</c>), where
+    /// a computer attached after its start resolved no name, nor by the Swarm provider.
     /// </summary>
     public bool AttachNetworkAfterStart { get; set; } = true;
 
@@ -102,6 +103,16 @@ public sealed class ComputerOptions : IValidatableObject
     /// </summary>
     [Range(64, 1_000_000)]
     public int TrackedFlowsPerComputer { get; set; } = 2048;
+
+    /// <summary>
+    /// Most new flows per second one computer may start once it has used a burst of <see cref="TrackedFlowsPerComputer"/>
+    /// (default 20; <c>hashlimit</c> per source in the firewall's chain, REJECT past it). <see cref="TrackedFlowsPerComputer"/>
+    /// counts live flows only, but a closed TCP connection stays in the host's table 10 s (reset) to 120 s (TIME_WAIT)
+    /// uncounted: a break-out attempt opening and closing ~2,000 connections a second held 12,128 entries. This rate bounds
+    /// those to about 120 times it (2,400) on top of the live ones.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int NewFlowsPerSecondPerComputer { get; set; } = 20;
 
     /// <summary>
     /// Most connections one computer may hold open on the computer socket (default 64; its agent needs three or four).

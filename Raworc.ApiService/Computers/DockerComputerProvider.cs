@@ -80,7 +80,9 @@ public sealed partial class DockerComputerProvider(
         // A computer that exited (killed, crashed) still holds the name; restore replaces it.
         await RemoveContainerAsync(name, cancellationToken);
         var isNewVolume = await EnsureVolumeAsync(spec.SessionId, cancellationToken);
-        var attachAfterStart = settings.AttachNetworkAfterStart && settings.Egress != ComputerEgress.None;
+        // Not under gVisor: a sandbox started without a network and attached after resolved no name (Docker's DNS at
+        // 127.0.0.11 is set up in the namespace at the attach, which the sandbox's own network stack does not see).
+        var attachAfterStart = settings.AttachNetworkAfterStart && settings.Egress != ComputerEgress.None && settings.Runtime != "runsc";
         if (attachAfterStart)
         {
             env.Add($"{HostAgentVariables.NetworkPending}=true");

@@ -14,13 +14,14 @@ public sealed class ComputerFirewallRulesTests
     public void TheChainLetsDnsToTheResolversAndTheAllowedNetworksThroughThenDropsEveryPrivateRangeAndTheHostsOwnNetworks()
     {
         var rules = ComputerNetwork.ChainRules("raworc0", [IPAddress.Parse("10.255.255.53")], ["10.1.2.0/24"],
-            [.. new[] { "192.0.2.0/24", "172.17.0.0/16", "203.0.113.0/25", "192.0.2.0/24" }.Select(IPNetwork.Parse)], 2048);
+            [.. new[] { "192.0.2.0/24", "172.17.0.0/16", "203.0.113.0/25", "192.0.2.0/24" }.Select(IPNetwork.Parse)], 2048, 20);
 
         Assert.Equal(
             """
             *filter
             :RAWORC-raworc0 - [0:0]
             -A RAWORC-raworc0 -m conntrack --ctstate NEW -m connlimit --connlimit-above 2048 --connlimit-mask 32 --connlimit-saddr -j REJECT --reject-with icmp-admin-prohibited
+            -A RAWORC-raworc0 -m conntrack --ctstate NEW -m hashlimit --hashlimit-above 20/sec --hashlimit-burst 2048 --hashlimit-mode srcip --hashlimit-name raworc0 -j REJECT --reject-with icmp-admin-prohibited
             -A RAWORC-raworc0 -d 10.255.255.53/32 -p udp -m udp --dport 53 -j RETURN
             -A RAWORC-raworc0 -d 10.255.255.53/32 -p tcp -m tcp --dport 53 -j RETURN
             -A RAWORC-raworc0 -d 10.1.2.0/24 -j RETURN

@@ -78,24 +78,41 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncL
         Assert.DoesNotContain(ComputerSpec.HostTokenPath, files.Keys);
     }
 
+    /// <summary>
+    /// Creates a session (with <paramref name="setup"/> as its setup.sh, if any) whose stand-in model has the Host run
+    /// <paramref name="command"/> with its bash tool on the first message; once the session is idle, runs
+    /// <paramref name="beforeMessage"/> (if any), sends the message and returns the session and the tool message's content.
+    /// </summary>
+    private async Task<(Guid Id, string? ToolRun)> HostRunsFirstCommandAsync(string prefix, string command, string? setup = null,
+        Func<Guid, Task>? beforeMessage = null)
+    {
+        var (_, client) = await fixture.CreateOperatorAsync(prefix);
+        using var _ = client;
+        var key = ComputersAppFixture.NewModelKey();
+        var id = (await client.CreateSessionAsync(setup is null
+            ? new { secrets = new { OPENAI_API_KEY = key } }
+            : (object)new { secrets = new { OPENAI_API_KEY = key }, setup })).Id();
+        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = command }),
+            ScriptStep.Answer("done"));
+        await client.WaitForStateAsync(id, "idle");
+        if (beforeMessage is not null)
+        {
+            await beforeMessage(id);
+        }
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Run it." });
+        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+        return (id, (string?)Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!["content"]);
+    }
+
     [Fact]
     public async Task TheHostsBashToolListsTheSessionFolder()
     {
         // Under Debian's runsc of 2022, `ls`, `stat` and every other coreutils program failed with "Invalid argument": they
         // call statx with AT_NO_AUTOMOUNT, a flag that gVisor refused (README, gVisor).
-        var (_, client) = await fixture.CreateOperatorAsync("lister");
-        using var _ = client;
-        var key = ComputersAppFixture.NewModelKey();
-        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
-        await client.WaitForStateAsync(id, "idle");
-        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = "ls /session" }),
-            ScriptStep.Answer("listed"));
+        var (_, run) = await HostRunsFirstCommandAsync("lister", "ls /session");
 
-        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "What is in /session?" });
-        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
-
-        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
-        Assert.Equal("$ ls /session\nexit_code: 0\n<stdout>\ncode\ndata\nlogs\nsecrets\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+        Assert.Equal("$ ls /session\nexit_code: 0\n<stdout>\ncode\ndata\nlogs\nsecrets\n\n</stdout>\n<stderr>\n\n</stderr>", run);
     }
 
     /// <summary>A bash line that opens a UDP socket to a TEST-NET-3 address: exit 0 only when the computer has a route out.</summary>
@@ -106,21 +123,11 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncL
     {
         // The single engine starts a computer without its network and attaches it right after, while the agent starts and
         // reports ready: setup.sh and the Host's first command run with a route out. (On a quiet machine the attach, ~0.3 s,
-        // usually ends before the agent's boot exchange and setup begin; the next test takes the network away to make the
-        // wait certain.)
-        var (_, client) = await fixture.CreateOperatorAsync("routed");
-        using var _ = client;
-        var key = ComputersAppFixture.NewModelKey();
-        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key }, setup = $"{RouteOut} > /session/data/setup-route" })).Id();
-        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = RouteOut }),
-            ScriptStep.Answer("checked"));
-        await client.WaitForStateAsync(id, "idle");
+        // usually ends before the agent's boot exchange and setup begin; the next test takes the network away to
+        // make the wait certain.)
+        var (id, run) = await HostRunsFirstCommandAsync("routed", RouteOut, setup: $"{RouteOut} > /session/data/setup-route");
 
-        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Is there a route?" });
-        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
-
-        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
-        Assert.Equal($"$ {RouteOut}\nexit_code: 0\n<stdout>\nrouted\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+        Assert.Equal($"$ {RouteOut}\nexit_code: 0\n<stdout>\nrouted\n\n</stdout>\n<stderr>\n\n</stderr>", run);
         Assert.Equal("routed\n", (await fixture.Probe.ReadVolumeAsync(id))["data/setup-route"].Text);
     }
 
@@ -130,24 +137,17 @@ public sealed class SessionComputersTests(ComputersAppFixture fixture) : IAsyncL
     {
         // What an API that stopped between a computer's start and its network's attach leaves behind: a running computer
         // without its network. The Host's first command holds until the reconciler (every 2 s) has attached it.
-        var (_, client) = await fixture.CreateOperatorAsync("detached");
-        using var _ = client;
-        var key = ComputersAppFixture.NewModelKey();
-        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = key } })).Id();
-        await client.WaitForStateAsync(id, "idle");
-        await Waits.UntilAsync(async () => ComputersAppFixture.HasItsNetwork(await fixture.InspectContainerAsync(id)), "the attach after the start");
-        var container = (await fixture.InspectContainerAsync(id)).ID;
-
-        await fixture.Docker.Networks.DisconnectNetworkAsync("raworc-computers", new NetworkDisconnectParameters { Container = container, Force = true });
-        var cut = await fixture.ExecAsync(id, "bash", "-c", $"{RouteOut} || echo unreachable");
-        fixture.Model.EnqueueFor(key, ScriptStep.CallTool("bash", new System.Text.Json.Nodes.JsonObject { ["command"] = RouteOut }),
-            ScriptStep.Answer("checked"));
-        await client.PostOkAsync($"/api/v0/sessions/{id}/messages", new { content = "Is there a route?" });
-        var messages = await client.WaitForMessagesAsync(id, m => m.HasResponse(), TimeSpan.FromSeconds(120));
+        var cut = "";
+        var (id, run) = await HostRunsFirstCommandAsync("detached", RouteOut, beforeMessage: async session =>
+        {
+            await Waits.UntilAsync(async () => ComputersAppFixture.HasItsNetwork(await fixture.InspectContainerAsync(session)), "the attach after the start");
+            var container = (await fixture.InspectContainerAsync(session)).ID;
+            await fixture.Docker.Networks.DisconnectNetworkAsync("raworc-computers", new NetworkDisconnectParameters { Container = container, Force = true });
+            cut = await fixture.ExecAsync(session, "bash", "-c", $"{RouteOut} || echo unreachable");
+        });
 
         Assert.Equal("unreachable\n", cut);
-        var run = Assert.Single(messages, m => (string?)m!["metadata"]?["type"] == "tool_execution")!;
-        Assert.Equal($"$ {RouteOut}\nexit_code: 0\n<stdout>\nrouted\n\n</stdout>\n<stderr>\n\n</stderr>", (string?)run["content"]);
+        Assert.Equal($"$ {RouteOut}\nexit_code: 0\n<stdout>\nrouted\n\n</stdout>\n<stderr>\n\n</stderr>", run);
         Assert.Equal(["raworc-computers"], (await fixture.InspectContainerAsync(id)).NetworkSettings.Networks.Keys);
     }
 
