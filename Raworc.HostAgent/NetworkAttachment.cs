@@ -9,7 +9,8 @@ namespace Raworc.HostAgent;
 /// after its start (<c>RAWORC_NETWORK_PENDING=true</c>): the agent reports ready before, and <c>setup.sh</c> and each bash
 /// command wait here first. Attached means the kernel has an IPv4 route out: a UDP socket <c>connect</c> to
 /// <see cref="Probe"/> succeeds (no packet is sent; it fails with "Network is unreachable" while the computer has only its
-/// loopback). The same under runc and gVisor, whose interface list does not show an interface added after the start.
+/// loopback). Not the interface list, which gVisor does not update for an interface added after the start (the API sets
+/// the variable under runc only: under gVisor a late-attached sandbox resolved no name).
 /// </summary>
 /// <remarks>
 /// Checked every <see cref="PollInterval"/> until attached or <see cref="Limit"/> has passed since the first wait; past

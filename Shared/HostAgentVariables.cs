@@ -76,7 +76,7 @@ internal static class HostAgentVariables
     public const string DesktopSize = "RAWORC_DESKTOP_SIZE";
 
     /// <summary>
-    /// <c>true</c> when the API attaches the computer's network only after its start (the single engine does, to keep
+    /// <c>true</c> when the API attaches the computer's network only after its start (the single engine does under runc, to keep
     /// Docker's ~0.2 s of endpoint set-up off the start): the agent then holds <c>setup.sh</c> and its first command until
     /// the computer has a route out (at most <c>NetworkAttachment.Limit</c>). Unset: the network (or none) is there from
     /// the start.
