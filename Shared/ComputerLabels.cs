@@ -19,6 +19,12 @@ internal static class ComputerLabels
     public const string Role = "raworc.role";
 
     /// <summary>
+    /// On a session volume that is a filesystem of its own (value <c>ext4</c>): its size is held by the kernel, so the
+    /// engine's measurement (which cannot see into it) leaves it out.
+    /// </summary>
+    public const string FileSystem = "raworc.filesystem";
+
+    /// <summary>
     /// A Swarm node label, not a container's: the address of the node's own engine (<c>unix:///…</c> or
     /// <c>tcp://host:port</c>), through which the API reaches the node's volumes and containers and the AppHost its computers.
     /// </summary>

@@ -77,6 +77,14 @@ if [ -n "$prefix" ]; then
       [ -z "$containers" ] || docker rm -f $containers >/dev/null
       volumes=$(docker volume ls -q "${owned[@]}")
       [ -z "$volumes" ] || docker volume rm -f $volumes >/dev/null
+      # Each session volume's own filesystem (Computers:VolumeFileSystems): its mount, its immutable folder, its file.
+      volume_filesystems=${Computers__VolumeFileSystemsPath:-/var/lib/raworc/volumes}
+      for volume_name in $volumes; do
+        mount_point="$volume_filesystems/$volume_name"
+        if mountpoint -q "$mount_point" 2>/dev/null; then umount "$mount_point" 2>/dev/null || umount -l "$mount_point"; fi
+        if [ -d "$mount_point" ]; then chattr -i "$mount_point" && rmdir "$mount_point"; fi
+        rm -f "$mount_point.ext4"
+      done
       if [ "${Computers__Provider:-docker}" = swarm ]; then
         swarm_remove "$deployment"
       fi

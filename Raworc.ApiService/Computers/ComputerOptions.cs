@@ -156,9 +156,11 @@ public sealed class ComputerOptions : IValidatableObject
     public int ScratchMiB { get; set; } = 256;
 
     /// <summary>
-    /// Most disk a session's volume may take, in MiB; a live session over it is closed (never deleted) with a
-    /// <c>system</c> message saying why. 0 turns the check off. The engine measures volumes every
-    /// <see cref="VolumeCheckSeconds"/>, so a computer can go past the limit by what it writes in between.
+    /// Most disk a session's volume may take, in MiB. With <see cref="VolumeFileSystems"/> (the default) it is the size of
+    /// the volume's own filesystem: a write past it fails in the computer with "No space left on device", and nothing
+    /// else happens. A volume without one (made before, or with the setting off) is measured every
+    /// <see cref="VolumeCheckSeconds"/> instead, and a live session over it is closed (never deleted) with a <c>system</c>
+    /// message saying why; such a computer can go past the limit by what it writes in between. 0 turns both off.
     /// </summary>
     [Range(0, int.MaxValue)]
     public int MaxVolumeMiB { get; set; } = 10 * 1024;
@@ -171,6 +173,29 @@ public sealed class ComputerOptions : IValidatableObject
     /// </summary>
     [Range(0, int.MaxValue)]
     public int MaxVolumeInodes { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// Whether each new session volume is a filesystem of its own (default <see langword="true"/>): an ext4 filesystem of
+    /// <see cref="MaxVolumeMiB"/> (less its metadata, about 3 %) and <see cref="MaxVolumeInodes"/> inodes in a sparse file
+    /// under <see cref="VolumeFileSystemsPath"/>, loop-mounted by the API and bound as the Docker volume. The kernel then
+    /// holds the limit, however fast a computer writes or allocates (<c>fallocate</c>); the host's disk holds only the
+    /// blocks written. Needs the Docker provider with the engine on the API's machine (a <c>unix://</c>
+    /// <see cref="DockerEndpoint"/>), the API as root, and <c>mkfs.ext4</c>; without them the API logs a warning once and
+    /// falls back to measured volumes. Volumes made before keep being measured.
+    /// </summary>
+    public bool VolumeFileSystems { get; set; } = true;
+
+    /// <summary>
+    /// Folder on the API's (and the engine's) machine holding the volume filesystems: <c>&lt;volume&gt;.ext4</c>, the
+    /// filesystem's sparse file, and <c>&lt;volume&gt;/</c>, where it is mounted (an empty, immutable folder when it is not,
+    /// so nothing can be written there by mistake). Absolute path; default <c>/var/lib/raworc/volumes</c>.
+    /// </summary>
+    [Required]
+    [RegularExpression(@"\A/[A-Za-z0-9_./-]*\z", ErrorMessage = "VolumeFileSystemsPath must be an absolute path of letters, digits, _ . / and -.")]
+    public string VolumeFileSystemsPath { get; set; } = DefaultVolumeFileSystemsPath;
+
+    /// <summary>The default of <see cref="VolumeFileSystemsPath"/>.</summary>
+    public const string DefaultVolumeFileSystemsPath = "/var/lib/raworc/volumes";
 
     /// <summary>The longest a remix's copy of its parent's folders may take, in seconds; past it the remix errors.</summary>
     [Range(1, 24 * 3600)]

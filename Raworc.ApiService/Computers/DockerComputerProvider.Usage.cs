@@ -11,7 +11,8 @@ public sealed partial class DockerComputerProvider
     /// <remarks>
     /// Docker.DotNet 3.125 has no call for the engine's <c>GET /system/df</c> (Docker Engine API 1.41, "Get data usage
     /// information"), so it is asked directly over the same endpoint; <c>Volumes[].UsageData.Size</c> is the size in
-    /// bytes, -1 when the engine did not compute it (then -1 here too).
+    /// bytes, -1 when the engine did not compute it (then -1 here too). A volume that is a filesystem of its own
+    /// (<see cref="ComputerLabels.FileSystem"/>) is left out: its size cannot pass the limit.
     /// </remarks>
     public Task<IReadOnlyDictionary<Guid, long>> MeasureVolumesAsync(CancellationToken cancellationToken) =>
         MeasureEngineVolumesAsync(options.Value.DockerEndpoint, options.Value.Deployment, cancellationToken);
@@ -46,6 +47,8 @@ public sealed partial class DockerComputerProvider
             if (volume.TryGetProperty("Labels", out var labels) && labels.ValueKind == JsonValueKind.Object
                 && labels.TryGetProperty(SessionLabel, out var session) && Guid.TryParse(session.GetString(), out var sessionId)
                 && (deployment.Length == 0 || (labels.TryGetProperty(DeploymentLabel, out var owner) && owner.GetString() == deployment))
+                // A filesystem of its own holds its size (and the engine reports -1 for a volume with mount options).
+                && !labels.TryGetProperty(ComputerLabels.FileSystem, out _)
                 && volume.TryGetProperty("UsageData", out var usage) && usage.ValueKind == JsonValueKind.Object
                 && usage.TryGetProperty("Size", out var size) && size.TryGetInt64(out var bytes))
             {

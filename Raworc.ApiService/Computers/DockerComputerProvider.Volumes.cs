@@ -39,10 +39,12 @@ public sealed partial class DockerComputerProvider
     {
         var from = NameOf(fromSessionId);
         var to = NameOf(toSessionId);
-        if (!await VolumeExistsAsync(from, cancellationToken))
+        if (await InspectVolumeAsync(from, cancellationToken) is not { } parent)
         {
             throw new ComputerCopyFailedException("The parent session's files could not be copied: its volume does not exist.");
         }
+        // A closed parent's filesystem is not mounted after a restart of the machine.
+        await EnsureMountedAsync(parent, cancellationToken);
         if (!await EnsureVolumeAsync(toSessionId, cancellationToken))
         {
             throw new ComputerCopyFailedException("The parent session's files could not be copied: this session's volume already exists.");
@@ -107,28 +109,69 @@ public sealed partial class DockerComputerProvider
         }
     }
 
+    /// <summary>
+    /// Makes the session's volume if it does not exist: a filesystem of its own when <see cref="VolumeFileSystems.Enabled"/>,
+    /// else a plain one. An existing volume's filesystem is mounted again if the machine restarted since.
+    /// </summary>
     /// <returns><see langword="true"/> when the volume was created by this call.</returns>
     private async Task<bool> EnsureVolumeAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var name = NameOf(sessionId);
-        if (await VolumeExistsAsync(name, cancellationToken))
+        if (await InspectVolumeAsync(name, cancellationToken) is { } existing)
         {
+            await EnsureMountedAsync(existing, cancellationToken);
             return false;
         }
-        await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = Labels(sessionId) }, cancellationToken);
+        var labels = Labels(sessionId);
+        if (!_fileSystems.Enabled)
+        {
+            await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = labels }, cancellationToken);
+            return true;
+        }
+        var driverOptions = await _fileSystems.CreateAsync(name, cancellationToken);
+        labels[ComputerLabels.FileSystem] = VolumeFileSystems.Ext4;
+        try
+        {
+            await docker.Volumes.CreateAsync(new VolumesCreateParameters
+            {
+                Name = name,
+                Driver = "local",
+                DriverOpts = driverOptions,
+                Labels = labels,
+            }, cancellationToken);
+        }
+        catch
+        {
+            await _fileSystems.RemoveOfVolumeAsync(name, null, CancellationToken.None);
+            throw;
+        }
         return true;
     }
 
-    private async Task<bool> VolumeExistsAsync(string name, CancellationToken cancellationToken)
+    private async Task EnsureMountedAsync(VolumeResponse volume, CancellationToken cancellationToken)
+    {
+        if (FileSystemMountPoint(volume) is { } mountPoint)
+        {
+            await _fileSystems.EnsureMountedAsync(volume.Name, mountPoint, cancellationToken);
+        }
+    }
+
+    /// <summary>Where the volume's own filesystem is mounted (the folder the engine binds), or null for a plain volume.</summary>
+    private static string? FileSystemMountPoint(VolumeResponse volume) =>
+        volume.Labels is { } labels && labels.TryGetValue(ComputerLabels.FileSystem, out var kind) && kind == VolumeFileSystems.Ext4
+            && volume.Options is { } driverOptions && driverOptions.TryGetValue("device", out var device)
+            ? device
+            : null;
+
+    private async Task<VolumeResponse?> InspectVolumeAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
-            await docker.Volumes.InspectAsync(name, cancellationToken);
-            return true;
+            return await docker.Volumes.InspectAsync(name, cancellationToken);
         }
         catch (DockerApiException exception) when (exception.StatusCode is HttpStatusCode.NotFound)
         {
-            return false;
+            return null;
         }
     }
 
@@ -148,6 +191,7 @@ public sealed partial class DockerComputerProvider
 
     private async Task RemoveVolumeAsync(string name, CancellationToken cancellationToken)
     {
+        var mountPoint = await InspectVolumeAsync(name, cancellationToken) is { } volume ? FileSystemMountPoint(volume) : null;
         try
         {
             await docker.Volumes.RemoveAsync(name, force: true, cancellationToken);
@@ -155,6 +199,8 @@ public sealed partial class DockerComputerProvider
         catch (DockerApiException exception) when (exception.StatusCode is HttpStatusCode.NotFound)
         {
         }
+        // Its own filesystem, if it had one (or one left by a create that stopped before the engine's volume was made).
+        await _fileSystems.RemoveOfVolumeAsync(name, mountPoint, cancellationToken);
     }
 
     private async Task<IList<ContainerListResponse>> ListLabelledAsync(string label, CancellationToken cancellationToken) =>

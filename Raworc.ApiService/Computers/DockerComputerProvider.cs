@@ -38,11 +38,16 @@ public sealed partial class DockerComputerProvider(
     /// <summary>Label marking short-lived helper containers (value <c>copy</c>); session computers have none.</summary>
     public const string RoleLabel = ComputerLabels.Role;
 
+    /// <summary>Label (value <c>ext4</c>) on a session volume that is a filesystem of its own (<see cref="VolumeFileSystems"/>).</summary>
+    public const string FileSystemLabel = ComputerLabels.FileSystem;
+
     /// <summary>Where the volume is mounted in the computer.</summary>
     public const string SessionPath = "/session";
 
     /// <summary>The most bytes <see cref="ReadFileAsync"/> returns of a file (64 KiB); the rest is ignored.</summary>
     public const int MaxReadBytes = 64 * 1024;
+
+    private readonly VolumeFileSystems _fileSystems = new(options, logger);
 
     /// <summary>Seconds a stopping computer gets between SIGTERM and SIGKILL.</summary>
     private const uint StopGraceSeconds = 10;

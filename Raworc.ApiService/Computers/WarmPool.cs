@@ -33,13 +33,14 @@ public sealed class WarmPool(IServiceScopeFactory scopes, IComputerProvider comp
     private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
 
     /// <summary>
-    /// The settings a pooled computer is started with, as 32 hex characters: image name, runtime, limits, network and the
-    /// API's address for computers. A computer is claimed only while the fingerprint it was started with is current.
+    /// The settings a pooled computer is started with, as 32 hex characters: image name, runtime, limits (the volume's
+    /// filesystem and size too), network and the API's address for computers. A computer is claimed only while the fingerprint it was started with is current.
     /// </summary>
     public static string Fingerprint(ComputerOptions settings) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n',
         settings.Image, settings.Runtime, settings.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), settings.MemoryMiB,
         settings.Egress, settings.Network, settings.PidsLimit, settings.OpenFilesLimit, settings.ScratchMiB, settings.LogMaxMiB,
-        settings.SetupTimeoutSeconds, settings.HostSocketPath, settings.ApiUrl))))[..32];
+        settings.SetupTimeoutSeconds, settings.HostSocketPath, settings.ApiUrl, settings.VolumeFileSystems, settings.MaxVolumeMiB,
+        settings.MaxVolumeInodes))))[..32];
 
     /// <summary>Asks for a round now (after a claim): a hint, never blocks.</summary>
     public void Wake() => _wakeUps.Writer.TryWrite(true);

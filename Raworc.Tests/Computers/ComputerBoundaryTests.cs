@@ -36,6 +36,21 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         return (client, id);
     }
 
+    /// <summary>
+    /// An idle session whose volume is a plain engine volume, as one made before volume filesystems (or with
+    /// Computers:VolumeFileSystems off) is: the API measures it every 5 s and closes the session over a limit.
+    /// </summary>
+    private async Task<(HttpClient Client, Guid Id)> MeasuredSessionAsync(string prefix)
+    {
+        var (client, id) = await IdleSessionAsync(prefix);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+        await fixture.Probe.MakeVolumePlainAsync(id);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+        return (client, id);
+    }
+
     /// <summary>A bash line that tries a TCP connection for at most 3 s; exit 0 only when it was accepted.</summary>
     private static string Connect(string address, int port) => $"timeout 3 bash -c 'exec 3<>/dev/tcp/{address}/{port}'";
 
@@ -739,9 +754,108 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     }
 
     [Fact]
-    public async Task SessionWhoseFilesPassTheDiskLimitIsClosedWithItsFilesKept()
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task AComputerCannotTakeMoreDiskThanItsLimitNotEvenAllAtOnce()
     {
-        var (client, id) = await IdleSessionAsync("filler");
+        // Found by a break-out attempt: the limit was measured after the fact, and fallocate -l 12G took 0.1 s, so one
+        // computer could fill the host's disk (and stop Postgres and the engine writing) between two measurements.
+        var (client, id) = await IdleSessionAsync("allocator");
+        using var _ = client;
+        var name = DockerComputerProvider.NameOf(id);
+        var image = VolumeFileSystems.ImageOf(ComputerOptions.DefaultVolumeFileSystemsPath, name);
+
+        var fill = await fixture.RunInsideAsync(id, $"fallocate -l {ComputersAppFixture.MaxVolumeMiB + 16}MiB /session/data/big; echo $?");
+        Assert.Equal("1\n", fill.Stdout);
+        Assert.Equal("fallocate: fallocate failed: No space left on device\n", fill.Stderr);
+        // On the host the volume takes what was written into its filesystem, which is at most the limit.
+        Assert.InRange(AllocatedBytes(image), 1, ComputersAppFixture.MaxVolumeMiB * 1024L * 1024L);
+
+        // A full volume is a full disk to the session's code, not the end of the session: room made, a write fits again.
+        var after = await fixture.RunInsideAsync(id, "rm /session/data/big && head -c 1048576 /dev/zero > /session/data/small; echo $?");
+        Assert.Equal("0\n", after.Stdout);
+        Assert.Equal(1024 * 1024, (await fixture.Probe.ReadVolumeAsync(id))["data/small"].Content.Length);
+        Assert.Equal("idle", (string?)(await client.GetSessionAsync(id.ToString()))["state"]);
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task AComputerCannotMakeMoreFilesThanItsInodeLimit()
+    {
+        var (client, id) = await IdleSessionAsync("inodes");
+        using var _ = client;
+
+        var crowd = await fixture.RunInsideAsync(id,
+            $"cd /session/data && mkdir $(seq -f 'f%g' 1 {ComputersAppFixture.MaxVolumeInodes + 2_000}) 2>&1 | sort -u | tail -1; ls | wc -l");
+        var lines = crowd.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.EndsWith(": No space left on device", lines[0], StringComparison.Ordinal);
+        // ext4 rounds the count given to mkfs to whole block groups (9,984 for 10,000 here, 11 of them its own); the
+        // session's layout and the agent's files take a few dozen more.
+        Assert.InRange(int.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture),
+            ComputersAppFixture.MaxVolumeInodes - 100, ComputersAppFixture.MaxVolumeInodes);
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task AVolumeFileSystemUnmountedByARestartOfTheMachineIsMountedAgainWithItsFilesAtTheRestore()
+    {
+        var (client, id) = await IdleSessionAsync("remount");
+        using var _ = client;
+        var mountPoint = VolumeFileSystems.MountPointOf(ComputerOptions.DefaultVolumeFileSystemsPath, DockerComputerProvider.NameOf(id));
+        Assert.Equal("0\n", (await fixture.RunInsideAsync(id, "echo kept > /session/data/kept; echo $?")).Stdout);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+
+        // What a restart of the machine leaves: the filesystem's file, its folder not mounted.
+        using (var umount = System.Diagnostics.Process.Start("umount", mountPoint))
+        {
+            await umount.WaitForExitAsync();
+            Assert.Equal(0, umount.ExitCode);
+        }
+        Assert.False(VolumeFileSystems.IsMounted(mountPoint));
+        // Unmounted, the folder takes nothing (it is immutable): a write meant for the volume cannot land on the host's disk.
+        Assert.Throws<UnauthorizedAccessException>(() => File.WriteAllText(Path.Combine(mountPoint, "stray"), "x"));
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+        Assert.True(VolumeFileSystems.IsMounted(mountPoint));
+        Assert.Equal("kept\n", (await fixture.RunInsideAsync(id, "cat /session/data/kept")).Stdout);
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task DeletingASessionRemovesItsVolumeFileSystemFromTheHost()
+    {
+        var (client, id) = await IdleSessionAsync("unmount");
+        using var _ = client;
+        var name = DockerComputerProvider.NameOf(id);
+        var mountPoint = VolumeFileSystems.MountPointOf(ComputerOptions.DefaultVolumeFileSystemsPath, name);
+        var image = VolumeFileSystems.ImageOf(ComputerOptions.DefaultVolumeFileSystemsPath, name);
+        Assert.True(VolumeFileSystems.IsMounted(mountPoint));
+        Assert.True(File.Exists(image));
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v0/sessions/{id}")).StatusCode);
+        await Waits.UntilAsync(async () => !await fixture.Probe.VolumeExistsAsync(id) && !File.Exists(image),
+            "the volume and its filesystem are removed");
+
+        Assert.False(VolumeFileSystems.IsMounted(mountPoint));
+        Assert.False(Directory.Exists(mountPoint));
+        Assert.False(File.Exists(image));
+    }
+
+    /// <summary>The bytes of the blocks a file takes on the host's disk (<c>du -B1</c>), sparse parts not counted.</summary>
+    private static long AllocatedBytes(string path)
+    {
+        using var du = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("du", ["-B1", path]) { RedirectStandardOutput = true })!;
+        var output = du.StandardOutput.ReadToEnd();
+        du.WaitForExit();
+        return long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task SessionWhoseMeasuredVolumePassesTheDiskLimitIsClosedWithItsFilesKept()
+    {
+        var (client, id) = await MeasuredSessionAsync("filler");
         using var _ = client;
 
         // fallocate takes the file's blocks in one call: a volume check cannot fall in the middle of the write (a write of
@@ -768,7 +882,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     {
         // Found by a break-out attempt: a path longer than 4,096 characters fails the engine's walk of the volume, which
         // it then reports as -1 bytes; such a volume was never judged, so its session could fill the engine's disk.
-        var (client, id) = await IdleSessionAsync("deep");
+        var (client, id) = await MeasuredSessionAsync("deep");
         using var _ = client;
 
         // 25 folders of 180 characters: a path of 4,538 characters with /session/data, past the kernel's 4,096. Made
@@ -796,7 +910,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // Found by a break-out attempt: the engine measures a volume by its files' sizes, so a folder or an empty file is
         // 0 bytes to it; a session could make millions and use up the inodes (and, with folders, the disk) of the
         // engine's filesystem without ever passing the limit.
-        var (client, id) = await IdleSessionAsync("crowd");
+        var (client, id) = await MeasuredSessionAsync("crowd");
         using var _ = client;
         const int folders = ComputersAppFixture.MaxVolumeInodes + 2_000;
 
@@ -820,7 +934,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
     {
         // Found by a break-out attempt: the engine counts a file of 4,097 bytes as 4,097 bytes, while it takes two 4 KiB
         // blocks. 9,000 of them are 35 MiB to the engine, under the limit, and take 70 MiB of disk, over it.
-        var (client, id) = await IdleSessionAsync("blocks");
+        var (client, id) = await MeasuredSessionAsync("blocks");
         using var _ = client;
 
         // The writer runs on its own: the limit may stop the computer before the last file (once past 8,192 files), and

@@ -136,6 +136,66 @@ public sealed class DockerProbe(DockerClient docker, string readerImage = Comput
         await docker.Containers.ExtractArchiveToContainerAsync(containerId, new ContainerPathStatParameters { Path = "/session" }, stream);
     }
 
+    /// <summary>
+    /// Turns a closed session's volume into a plain engine volume with the same files, labels and name, as a volume made
+    /// before volume filesystems (or with Computers:VolumeFileSystems off) is: one the API measures instead. A no-op for a
+    /// volume that is plain already.
+    /// </summary>
+    public async Task MakeVolumePlainAsync(Guid sessionId)
+    {
+        var name = DockerComputerProvider.NameOf(sessionId);
+        var volume = await docker.Volumes.InspectAsync(name);
+        if (volume.Labels?.ContainsKey(DockerComputerProvider.FileSystemLabel) != true)
+        {
+            return;
+        }
+        var labels = volume.Labels.Where(label => label.Key != DockerComputerProvider.FileSystemLabel)
+            .ToDictionary(label => label.Key, label => label.Value);
+        var aside = $"{name}-aside";
+        await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = aside, Labels = labels });
+        try
+        {
+            await CopyVolumeAsync(name, aside);
+            await docker.Volumes.RemoveAsync(name, force: true);
+            await VolumeFileSystems.RemoveAsync(ComputerOptions.DefaultVolumeFileSystemsPath, name, CancellationToken.None);
+            await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = labels });
+            await CopyVolumeAsync(aside, name);
+        }
+        finally
+        {
+            await docker.Volumes.RemoveAsync(aside, force: true);
+        }
+    }
+
+    private async Task CopyVolumeAsync(string from, string to)
+    {
+        var copier = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = readerImage,
+            User = "0",
+            Entrypoint = ["sh", "-c", "cp -a /from/. /to/"],
+            Labels = new Dictionary<string, string> { [ReaderLabel] = from },
+            HostConfig = new HostConfig
+            {
+                Mounts =
+                [
+                    new Mount { Type = "volume", Source = from, Target = "/from", ReadOnly = true },
+                    new Mount { Type = "volume", Source = to, Target = "/to", VolumeOptions = new VolumeOptions { NoCopy = true } },
+                ],
+            },
+        });
+        try
+        {
+            await docker.Containers.StartContainerAsync(copier.ID, new ContainerStartParameters());
+            var done = await docker.Containers.WaitContainerAsync(copier.ID);
+            Assert.Equal(0, done.StatusCode);
+        }
+        finally
+        {
+            await docker.Containers.RemoveContainerAsync(copier.ID, new ContainerRemoveParameters { Force = true });
+        }
+    }
+
     /// <summary>Removes every container labelled with a session of this test (and its readers), then the volumes.</summary>
     public async Task CleanUpAsync()
     {
@@ -160,6 +220,7 @@ public sealed class DockerProbe(DockerClient docker, string readerImage = Comput
             catch (DockerApiException exception) when (exception.StatusCode is HttpStatusCode.NotFound)
             {
             }
+            await VolumeFileSystems.RemoveAsync(ComputerOptions.DefaultVolumeFileSystemsPath, DockerComputerProvider.NameOf(id), CancellationToken.None);
         }
     }
 }

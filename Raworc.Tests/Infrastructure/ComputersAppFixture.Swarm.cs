@@ -326,6 +326,13 @@ public sealed class SessionProbe(ComputersAppFixture fixture)
         return await new DockerProbe(engine, ComputersAppFixture.Image).ReadVolumeAsync(sessionId);
     }
 
+    /// <summary>What <see cref="DockerProbe.MakeVolumePlainAsync"/> does, on the engine holding the closed session's volume.</summary>
+    public async Task MakeVolumePlainAsync(Guid sessionId)
+    {
+        var engine = await fixture.VolumeEngineAsync(sessionId) ?? throw new InvalidOperationException($"Session {sessionId} has no volume.");
+        await new DockerProbe(engine, ComputersAppFixture.Image).MakeVolumePlainAsync(sessionId);
+    }
+
     /// <summary>Writes one file (owned by uid 1000) into the volume of the session's running computer.</summary>
     public async Task PutFileAsync(Guid sessionId, string path, byte[] content)
     {

@@ -208,7 +208,11 @@ public partial class ComputersAppFixture : RaworcAppFixture
         await Task.WhenAll((await Docker.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = owned }))
             .Select(container => Docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true })));
         await Task.WhenAll(((await Docker.Volumes.ListAsync(new VolumesListParameters { Filters = owned })).Volumes ?? [])
-            .Select(volume => Docker.Volumes.RemoveAsync(volume.Name, force: true)));
+            .Select(async volume =>
+            {
+                await Docker.Volumes.RemoveAsync(volume.Name, force: true);
+                await VolumeFileSystems.RemoveAsync(ComputerOptions.DefaultVolumeFileSystemsPath, volume.Name, CancellationToken.None);
+            }));
         if (_model is not null)
         {
             await _model.DisposeAsync();
