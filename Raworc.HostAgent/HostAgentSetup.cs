@@ -61,6 +61,11 @@ public static class HostAgentSetup
 #pragma warning restore CA2000
 
         var root = computer[HostAgentVariables.SessionDirectory] is { Length: > 0 } dir ? dir : "/session";
+        if (!OperatingSystem.IsWindows() && Directory.Exists(root))
+        {
+            // Before the standby shell starts in it: the session's code may have taken the folders' permissions away.
+            Api.BootExchange.EnsureFolders(root);
+        }
         var network = NetworkAttachment.FromEnvironment(computer);
         var bash = new BashTool(new BashOptions
         {

@@ -85,7 +85,13 @@ public sealed partial class DockerComputerProvider
     /// </summary>
     private static (long CgroupPids, List<Ulimit> Ulimits) ProcessLimits(ComputerOptions settings)
     {
-        var ulimits = new List<Ulimit> { new() { Name = "nofile", Soft = settings.OpenFilesLimit, Hard = settings.OpenFilesLimit } };
+        // No core dumps: where the host's core_pattern pipes to a helper (systemd-coredump, apport), that root helper would
+        // write a computer's dumps to the host's disk, outside every limit of the session (a break-out attempt's finding).
+        var ulimits = new List<Ulimit>
+        {
+            new() { Name = "nofile", Soft = settings.OpenFilesLimit, Hard = settings.OpenFilesLimit },
+            new() { Name = "core", Soft = 0, Hard = 0 },
+        };
         if (settings.Runtime != "runsc")
         {
             return (settings.PidsLimit, ulimits);

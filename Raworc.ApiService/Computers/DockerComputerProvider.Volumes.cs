@@ -15,13 +15,14 @@ public sealed partial class DockerComputerProvider
     // is made in /to, which nothing of the parent's can reach. Owners and modes are kept (--numeric-owner, -p), and so are
     // user.* extended attributes; not --acls, which tar reads with getxattr by path, following a link. tar's exit 1 says a
     // file changed or went away while read (the parent may be running): it is archived as found. The child's root and
-    // folders end up owned by raworc (uid 1000).
+    // folders end up owned by raworc (uid 1000). --sparse keeps a file's holes holes: else a parent's `truncate -s 1G`,
+    // which costs the host nothing, became a gigabyte of zeros written into every child (a break-out attempt's finding).
     private const string CopyScript = """
         set -eu
         cd /to
         for part in $RAWORC_COPY_PARTS; do
           if [ -d "/from/$part" ] && [ ! -L "/from/$part" ]; then
-            tar -C /from --one-file-system --numeric-owner --format=posix --xattrs -cf - "$part" \
+            tar -C /from --one-file-system --numeric-owner --format=posix --xattrs --sparse -cf - "$part" \
               | tar -C /to --numeric-owner --xattrs -xpf -
             created=${PIPESTATUS[0]}
             [ "$created" -le 1 ] || exit "$created"
@@ -123,13 +124,23 @@ public sealed partial class DockerComputerProvider
             return false;
         }
         var labels = Labels(sessionId);
+        labels[ComputerLabels.FileSystem] = VolumeFileSystems.Ext4;
+        // The engine's record of the volume is gone but its filesystem is not (a `docker volume prune`, an engine whose data
+        // was wiped): the files are the session's, so the record is made again over them. A filesystem made and never
+        // given its record (the API stopped in between) is empty, and is made again below.
+        if (await _fileSystems.AdoptAsync(name, cancellationToken) is { } adopted)
+        {
+            await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Driver = "local", DriverOpts = adopted, Labels = labels },
+                cancellationToken);
+            return false;
+        }
         if (!_fileSystems.Enabled)
         {
+            labels.Remove(ComputerLabels.FileSystem);
             await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = labels }, cancellationToken);
             return true;
         }
         var driverOptions = await _fileSystems.CreateAsync(name, cancellationToken);
-        labels[ComputerLabels.FileSystem] = VolumeFileSystems.Ext4;
         try
         {
             await docker.Volumes.CreateAsync(new VolumesCreateParameters

@@ -16,7 +16,9 @@ namespace Raworc.ApiService.Computers;
 /// The mount folder is made immutable (<c>chattr +i</c>) before the filesystem is mounted on it: when it is not mounted
 /// (the machine restarted), whatever binds it sees an empty folder nothing can write to, never the host's disk. The
 /// mount does not outlive the machine; <see cref="EnsureMountedAsync"/> mounts it again (after <c>e2fsck -p</c>) before
-/// anything uses the volume. Mount options: <c>nosuid,nodev,noatime</c>, and <c>noinit_itable</c>: the sparse file reads
+/// anything uses the volume. Mount options: <c>nosuid,nodev,noatime</c>; <c>discard</c>, so blocks the session frees are
+/// given back to the host (the loop device punches holes in the file; without it the file kept the most ever written);
+/// and <c>noinit_itable</c>: the sparse file reads
 /// as zeros where nothing was written, so the kernel need not zero the inode tables (which would write a quarter of a
 /// GiB per million inodes to the host's disk for an empty volume).
 /// </remarks>
@@ -121,6 +123,31 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
     }
 
     /// <summary>
+    /// The filesystem of a volume whose engine record is missing, if there is one with anything in it: checked, mounted
+    /// (again, if need be), and handed back for a new record. An empty one (made by a create that stopped before the
+    /// engine's volume was made) is removed instead. Nothing is ever deleted that holds a file.
+    /// </summary>
+    /// <returns>The <c>local</c> driver's options that bind it, or null when there is none to keep.</returns>
+    /// <exception cref="VolumeFileSystemException">There is one, and it could not be checked or mounted.</exception>
+    public async Task<Dictionary<string, string>?> AdoptAsync(string name, CancellationToken cancellationToken)
+    {
+        var root = options.Value.VolumeFileSystemsPath;
+        var mountPoint = MountPointOf(root, name);
+        if (!File.Exists(ImageAt(mountPoint)))
+        {
+            return null;
+        }
+        await EnsureMountedAsync(name, mountPoint, cancellationToken);
+        if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
+        {
+            LogAdopted(name);
+            return new Dictionary<string, string> { ["type"] = "none", ["o"] = "bind", ["device"] = mountPoint };
+        }
+        await RemoveOfVolumeAsync(name, mountPoint, cancellationToken);
+        return null;
+    }
+
+    /// <summary>
     /// Mounts the volume's filesystem again if it is not mounted (after a restart of the machine), checking it first
     /// (<c>e2fsck -p</c>: what the journal does not mend, e2fsck's safe fixes do).
     /// </summary>
@@ -147,6 +174,12 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
             if (!File.Exists(image))
             {
                 throw new VolumeFileSystemException("The session's filesystem is missing from this machine.");
+            }
+            if (!Directory.Exists(mountPoint))
+            {
+                // Its folder went with the machine's other state: made again, immutable, before anything is mounted on it.
+                Directory.CreateDirectory(mountPoint);
+                await RunAsync("chattr", ["+i", mountPoint], cancellationToken);
             }
             // 0: clean; 1: errors corrected. Anything else needs a person (e2fsck(8), "EXIT CODE").
             var check = await RunAsync("e2fsck", ["-p", image], cancellationToken, allowedExitCodes: [0, 1]);
@@ -263,7 +296,7 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
     }
 
     private static Task MountAsync(string image, string mountPoint, CancellationToken cancellationToken) =>
-        RunAsync("mount", ["-t", "ext4", "-o", "loop,nosuid,nodev,noatime,noinit_itable", image, mountPoint], cancellationToken);
+        RunAsync("mount", ["-t", "ext4", "-o", "loop,nosuid,nodev,noatime,noinit_itable,discard", image, mountPoint], cancellationToken);
 
     /// <summary>Why this machine cannot make volume filesystems, or null when it can.</summary>
     private static string? WhyUnavailable(ComputerOptions settings)
@@ -338,6 +371,9 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
 
     [LoggerMessage(LogLevel.Warning, "The filesystem of volume {Volume} had errors, which e2fsck mended")]
     private partial void LogRepaired(string volume);
+
+    [LoggerMessage(LogLevel.Warning, "The filesystem of volume {Volume} was found without the engine's volume; the volume was made again over it")]
+    private partial void LogAdopted(string volume);
 
     [LoggerMessage(LogLevel.Information, "The filesystem of volume {Volume} was mounted again")]
     private partial void LogMountedAgain(string volume);

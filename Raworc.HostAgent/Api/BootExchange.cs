@@ -94,16 +94,41 @@ public static class BootExchange
         }
     }
 
-    /// <summary>Creates the session folders missing under <paramref name="root"/> (a new volume has them from the image).</summary>
+    /// <summary>
+    /// Creates the session folders missing under <paramref name="root"/> (a new volume has them from the image), and mends
+    /// what the session's own code may have done to them since the last start: the root and each folder get their owner's
+    /// read, write and search back, and a file, link or FIFO where a folder belongs is moved aside to
+    /// <c>&lt;name&gt;.moved-&lt;yyyyMMddHHmmss&gt;</c> (kept, never deleted). Before, either made every later start fail.
+    /// </summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     internal static void EnsureFolders(string root)
     {
+        const UnixFileMode Owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        File.SetUnixFileMode(root, File.GetUnixFileMode(root) | Owner);
         foreach (var (name, mode) in Folders)
         {
             var path = Path.Combine(root, name);
+            // File.Exists is true for anything but a folder (a FIFO too); LinkTarget for a link, even to a folder.
+            if (new FileInfo(path).LinkTarget is not null || File.Exists(path))
+            {
+                var aside = $"{path}.moved-{DateTime.UtcNow:yyyyMMddHHmmss}";
+                // A link to a folder is moved as a folder would be (File.Move refuses it); either renames the link itself.
+                if (System.IO.Directory.Exists(path))
+                {
+                    System.IO.Directory.Move(path, aside);
+                }
+                else
+                {
+                    File.Move(path, aside);
+                }
+            }
             if (!System.IO.Directory.Exists(path))
             {
                 System.IO.Directory.CreateDirectory(path, mode);
+            }
+            else
+            {
+                File.SetUnixFileMode(path, File.GetUnixFileMode(path) | Owner);
             }
         }
     }

@@ -66,6 +66,10 @@ public sealed class ClientEventStreamTests(RaworcAppFixture fixture) : IDisposab
         await Waits.UntilAsync(() => Task.FromResult(watch.Error.Contains("Watching", StringComparison.Ordinal) || watch.Task.IsCompleted), "watch is connected");
         var message = await api.PostOkAsync($"/api/v0/sessions/{name}/messages", new { content = "hello, watcher" });
         await api.PostOkAsync($"/api/v0/sessions/{name}/close");
+        // A delete takes the session's stored events with it: one made before the stream has read the close would end it
+        // with "deleted" alone after the message (seen in CI). The stream is given the close first.
+        await Waits.UntilAsync(() => Task.FromResult(watch.Out.Contains("\"event\":\"state\"", StringComparison.Ordinal) || watch.Task.IsCompleted),
+            "watch printed the close");
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await api.DeleteAsync($"/api/v0/sessions/{name}")).StatusCode);
         var watched = await watch.Task.WaitAsync(TimeSpan.FromSeconds(30));
 

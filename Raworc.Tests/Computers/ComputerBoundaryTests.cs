@@ -773,6 +773,14 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // A full volume is a full disk to the session's code, not the end of the session: room made, a write fits again.
         var after = await fixture.RunInsideAsync(id, "rm /session/data/big && head -c 1048576 /dev/zero > /session/data/small; echo $?");
         Assert.Equal("0\n", after.Stdout);
+        // What the session frees goes back to the host's disk (the filesystem is mounted with discard): before, the file
+        // kept the most ever written into it.
+        Assert.Equal("0\n", (await fixture.RunInsideAsync(id, "head -c 33554432 /dev/urandom > /session/data/noise && sync; echo $?")).Stdout);
+        var written = AllocatedBytes(image);
+        Assert.Equal("0\n", (await fixture.RunInsideAsync(id, "rm /session/data/noise && sync; echo $?")).Stdout);
+        // The loop device punches the holes after the journal's commit, on its own time.
+        await Waits.UntilAsync(() => Task.FromResult(written - AllocatedBytes(image) >= 31 * 1024L * 1024L),
+            "the 32 MiB deleted are given back to the host's disk");
         Assert.Equal(1024 * 1024, (await fixture.Probe.ReadVolumeAsync(id))["data/small"].Content.Length);
         Assert.Equal("idle", (string?)(await client.GetSessionAsync(id.ToString()))["state"]);
     }
@@ -820,6 +828,105 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
         Assert.True(VolumeFileSystems.IsMounted(mountPoint));
         Assert.Equal("kept\n", (await fixture.RunInsideAsync(id, "cat /session/data/kept")).Stdout);
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task ARestoreAfterTheEnginesRecordOfTheVolumeWasLostKeepsTheSessionsFiles()
+    {
+        // Found by a break-out attempt: with the engine's volume gone (a `docker volume prune`, a wiped engine) and its
+        // filesystem kept, a restore took the filesystem for the leftover of a failed create, made a new one over it, and
+        // the session came back idle and empty.
+        var (client, id) = await IdleSessionAsync("pruned");
+        using var _ = client;
+        Assert.Equal("0\n", (await fixture.RunInsideAsync(id, "echo survivor > /session/data/survivor.txt; echo $?")).Stdout);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+        // The closed computer's container goes a moment after the state (the engine refuses to remove a volume in use).
+        await Waits.UntilAsync(async () =>
+        {
+            try
+            {
+                await fixture.Docker.Volumes.RemoveAsync(DockerComputerProvider.NameOf(id), force: true);
+                return true;
+            }
+            catch (Docker.DotNet.DockerApiException exception) when (exception.StatusCode is HttpStatusCode.Conflict)
+            {
+                return false;
+            }
+        }, "the engine's record of the closed session's volume is removed");
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+
+        Assert.Equal("survivor\n", (await fixture.RunInsideAsync(id, "cat /session/data/survivor.txt")).Stdout);
+        var volume = await fixture.Docker.Volumes.InspectAsync(DockerComputerProvider.NameOf(id));
+        Assert.Equal(VolumeFileSystems.MountPointOf(ComputerOptions.DefaultVolumeFileSystemsPath, DockerComputerProvider.NameOf(id)),
+            volume.Options["device"]);
+        Assert.Equal("ext4", volume.Labels[DockerComputerProvider.FileSystemLabel]);
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task ARemixKeepsItsParentsHolesAsHoles()
+    {
+        // Found by a break-out attempt: a sparse file costs its parent's filesystem (and the host) nothing, but the remix's
+        // copy wrote it out in full: a gigabyte of zeros into each child, or, past the child's size, a failed remix.
+        var (client, parent) = await IdleSessionAsync("holes");
+        using var _ = client;
+        Assert.Equal("0\n", (await fixture.RunInsideAsync(parent, "truncate -s 1G /session/data/hole && echo tail >> /session/data/hole; echo $?")).Stdout);
+
+        var child = (await client.PostOkAsync($"/api/v0/sessions/{parent}/remix", new { data = true, code = false, secrets = false })).Id();
+        await client.WaitForStateAsync(child, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+
+        var copied = await fixture.RunInsideAsync(child, "stat -c '%s' /session/data/hole; tail -c 5 /session/data/hole");
+        Assert.Equal($"{1024L * 1024 * 1024 + 5}\ntail\n", copied.Stdout);
+        // On the host the child's whole filesystem takes a few MiB (ext4's own tables, the agent's files), not the
+        // gigabyte (measured there: gVisor's stat inside reports a file's blocks from its size).
+        var image = VolumeFileSystems.ImageOf(ComputerOptions.DefaultVolumeFileSystemsPath, DockerComputerProvider.NameOf(child));
+        Assert.InRange(AllocatedBytes(image), 1, 16 * 1024L * 1024L);
+    }
+
+    [Fact]
+    public async Task ASessionWhoseCodeBrokeItsOwnFoldersStartsAgainWithThemMendedAndNothingDeleted()
+    {
+        // Found by a break-out attempt: folders moved away, a file, links and a FIFO in their places and /session's own
+        // permissions taken away made every later start fail ("did not report ready within 60 s").
+        var (client, id) = await IdleSessionAsync("sabotage");
+        using var _ = client;
+        var broken = await fixture.RunInsideAsync(id, """
+            cd /session && mkdir keep && echo kept > keep/k && mv code data secrets keep/
+            echo x > code; ln -s /etc secrets; mkfifo data; chmod 000 /session; echo $?
+            """);
+        Assert.Equal("0\n", broken.Stdout);
+        await client.PostOkAsync($"/api/v0/sessions/{id}/close");
+        await client.WaitForStateAsync(id, "closed");
+
+        await client.PostOkAsync($"/api/v0/sessions/{id}/restore");
+        await client.WaitForStateAsync(id, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+
+        var mended = await fixture.RunInsideAsync(id, """
+            cd /session && stat -c '%A %n' . code data secrets logs && cat keep/k
+            for f in code secrets data; do stat -c '%F' "$(ls -d $f.moved-* | head -1)"; done
+            """);
+        // gVisor keeps a FIFO in its own kernel only: under runsc it went with the computer, and data was made anew.
+        List<string> expected = ["drwx------ .", "drwxr-xr-x code", "drwxr-xr-x data", "drwx------ secrets", "drwxr-xr-x logs", "kept",
+            "regular file", "symbolic link"];
+        if (TestRuntime.Name != "runsc")
+        {
+            expected.Add("fifo");
+        }
+        Assert.Equal(string.Join('\n', [.. expected, ""]), mended.Stdout);
+    }
+
+    [Fact]
+    public async Task AComputerCannotDumpCore()
+    {
+        // Where the host's core_pattern pipes to a helper (systemd-coredump, apport), a root helper on the host would write
+        // the dump, outside every limit of the session (a break-out attempt's finding).
+        var (client, id) = await IdleSessionAsync("core");
+        using var _ = client;
+        Assert.Equal("0\n0\n", (await fixture.RunInsideAsync(id, "ulimit -Hc; ulimit -Sc")).Stdout);
     }
 
     [Fact]

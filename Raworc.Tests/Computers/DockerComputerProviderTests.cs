@@ -63,7 +63,7 @@ public sealed class DockerComputerProviderTests(ComputerFixture fixture) : IClas
             ["/tmp"] = "rw,nosuid,nodev,size=256m,mode=1777",
             ["/home/raworc"] = "rw,nosuid,nodev,size=256m,mode=0700,uid=1000,gid=1000",
         }, container.HostConfig.Tmpfs);
-        Assert.Equal(gvisor ? [("nofile", 4096L, 4096L), ("nproc", 512L, 512L)] : [("nofile", 4096L, 4096L)],
+        Assert.Equal(gvisor ? [("nofile", 4096L, 4096L), ("core", 0L, 0L), ("nproc", 512L, 512L)] : [("nofile", 4096L, 4096L), ("core", 0L, 0L)],
             container.HostConfig.Ulimits.Select(limit => (limit.Name, limit.Soft, limit.Hard)));
         Assert.Equal("json-file", container.HostConfig.LogConfig.Type);
         Assert.Equal(new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" }, container.HostConfig.LogConfig.Config);
