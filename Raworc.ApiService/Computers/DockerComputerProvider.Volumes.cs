@@ -123,33 +123,23 @@ public sealed partial class DockerComputerProvider
             await EnsureMountedAsync(existing, cancellationToken);
             return false;
         }
-        var labels = Labels(sessionId);
-        labels[ComputerLabels.FileSystem] = VolumeFileSystems.Ext4;
         // The engine's record of the volume is gone but its filesystem is not (a `docker volume prune`, an engine whose data
         // was wiped): the files are the session's, so the record is made again over them. A filesystem made and never
         // given its record (the API stopped in between) is empty, and is made again below.
         if (await _fileSystems.AdoptAsync(name, cancellationToken) is { } adopted)
         {
-            await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Driver = "local", DriverOpts = adopted, Labels = labels },
-                cancellationToken);
+            await CreateFileSystemVolumeAsync(sessionId, adopted, cancellationToken);
             return false;
         }
         if (!_fileSystems.Enabled)
         {
-            labels.Remove(ComputerLabels.FileSystem);
-            await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = labels }, cancellationToken);
+            await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = Labels(sessionId) }, cancellationToken);
             return true;
         }
         var driverOptions = await _fileSystems.CreateAsync(name, cancellationToken);
         try
         {
-            await docker.Volumes.CreateAsync(new VolumesCreateParameters
-            {
-                Name = name,
-                Driver = "local",
-                DriverOpts = driverOptions,
-                Labels = labels,
-            }, cancellationToken);
+            await CreateFileSystemVolumeAsync(sessionId, driverOptions, cancellationToken);
         }
         catch
         {
@@ -157,6 +147,20 @@ public sealed partial class DockerComputerProvider
             throw;
         }
         return true;
+    }
+
+    /// <summary>The engine's volume over a filesystem of its own: a <c>local</c> bind of its mount folder, labelled as such.</summary>
+    private async Task CreateFileSystemVolumeAsync(Guid sessionId, Dictionary<string, string> driverOptions, CancellationToken cancellationToken)
+    {
+        var labels = Labels(sessionId);
+        labels[ComputerLabels.FileSystem] = VolumeFileSystems.Ext4;
+        await docker.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            Name = NameOf(sessionId),
+            Driver = "local",
+            DriverOpts = driverOptions,
+            Labels = labels,
+        }, cancellationToken);
     }
 
     private async Task EnsureMountedAsync(VolumeResponse volume, CancellationToken cancellationToken)

@@ -119,7 +119,7 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
         {
             _gate.Release();
         }
-        return new Dictionary<string, string> { ["type"] = "none", ["o"] = "bind", ["device"] = mountPoint };
+        return BindOptions(mountPoint);
     }
 
     /// <summary>
@@ -141,11 +141,15 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
         if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
         {
             LogAdopted(name);
-            return new Dictionary<string, string> { ["type"] = "none", ["o"] = "bind", ["device"] = mountPoint };
+            return BindOptions(mountPoint);
         }
         await RemoveOfVolumeAsync(name, mountPoint, cancellationToken);
         return null;
     }
+
+    /// <summary>The <c>local</c> driver's options that bind the folder a filesystem is mounted at.</summary>
+    private static Dictionary<string, string> BindOptions(string mountPoint) =>
+        new() { ["type"] = "none", ["o"] = "bind", ["device"] = mountPoint };
 
     /// <summary>
     /// Mounts the volume's filesystem again if it is not mounted (after a restart of the machine), checking it first
