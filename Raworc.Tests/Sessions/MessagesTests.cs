@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Aspire.Hosting.Testing;
 using Raworc.ApiService.Messages;
 using Raworc.HostAgent.Api;
 using Raworc.HostAgent.Tools;
@@ -84,6 +85,52 @@ public sealed class MessagesTests(RaworcAppFixture fixture)
             after = $"&after={id}";
         }
         Assert.Equal(listed.Select(m => (string)m!["id"]!).ToArray(), walked);
+    }
+
+    [Fact]
+    public async Task PostsThatQueueBehindOneAppendAreWrittenTogetherInOneStatementInTheirOrder()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("grouped");
+        using var _ = client;
+        var session = await client.CreateSessionAsync();
+        var id = session.Id();
+        using var host = fixture.CreateHostClient(id);
+        await host.PostOkAsync($"/api/v0/sessions/{id}/idle");
+        var path = $"/api/v0/sessions/{id}/messages";
+        await client.PostOkAsync(path, new { content = "first" }); // idle → busy; the posts below leave it busy
+
+        // Hold the session's row lock, as a long commit would: the next append waits in Postgres, holding the API's gate.
+        await using var locker = new Npgsql.NpgsqlConnection(await fixture.App.GetConnectionStringAsync(ResourceNames.Database));
+        await locker.OpenAsync();
+        await using var transaction = await locker.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM sessions WHERE id = @id FOR UPDATE", locker, transaction))
+        {
+            lockRow.Parameters.AddWithValue("id", id);
+            await lockRow.ExecuteScalarAsync();
+        }
+        var blocked = client.PostAsync(path, Http.Json(new { content = "blocked" }));
+        // (pg_stat_activity keeps a query's first 1,024 bytes: the statement's start is what it shows.)
+        await Waits.UntilAsync(async () => (await fixture.QueryAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH s AS (%UPDATE sessions%'")).Single() == 1,
+            "the append waiting for the session's row lock");
+        var queued = Enumerable.Range(0, 9).Select(i => client.PostAsync(path, Http.Json(new { content = $"queued {i}" }))).ToArray();
+        // Time for the nine posts to reach the gate; what is asserted below is how they were written, not this wait.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await transaction.CommitAsync();
+
+        var responses = await Task.WhenAll([blocked, .. queued]);
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        var answered = await Task.WhenAll(responses.Select(r => r.ReadObjectAsync()));
+        var listed = await client.GetMessagesAsync(id.ToString());
+        Assert.Equal(11, listed.Count);
+        Assert.Equal(new[] { "first", "blocked" }, listed.Take(2).Select(m => (string)m!["content"]!));
+        Assert.Equal(Enumerable.Range(0, 9).Select(i => $"queued {i}").Order(), listed.Skip(2).Select(m => (string)m!["content"]!).Order());
+        // Each post was answered with its own stored message.
+        Assert.Equal(answered.Select(a => (string)a["id"]!).Order(), listed.Skip(1).Select(m => (string)m!["id"]!).Order());
+        // One statement for the blocked post, one for the nine behind it: a statement stamps its messages with one created_at.
+        var stamps = listed.Skip(1).Select(m => (string)m!["created_at"]!).ToArray();
+        Assert.Single(stamps.Skip(1).Distinct());
+        Assert.True(string.CompareOrdinal(stamps[0], stamps[1]) < 0, $"{stamps[0]} before {stamps[1]}");
     }
 
     [Fact]
