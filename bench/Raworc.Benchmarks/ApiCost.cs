@@ -67,14 +67,15 @@ internal sealed partial class ApiCost(int pid, int postgresPort, string? postgre
             }
         }
         bool Below(int id) => id == launched || (parents.TryGetValue(id, out var parent) && parent > 1 && Below(parent));
-        return parents.Keys.Where(Below).FirstOrDefault(id => ReadComm(id).StartsWith("Raworc.ApiServi", StringComparison.Ordinal), launched);
+        return parents.Keys.Where(Below).FirstOrDefault(id => ReadComm(id.ToString(CultureInfo.InvariantCulture)).StartsWith("Raworc.ApiServi", StringComparison.Ordinal), launched);
     }
 
-    private static string ReadComm(int id)
+    // The command name of a process ("1234") or thread ("1234/task/1240").
+    private static string ReadComm(string process)
     {
         try
         {
-            return File.ReadAllText($"/proc/{id}/comm").Trim();
+            return File.ReadAllText($"/proc/{process}/comm").Trim();
         }
         catch (IOException)
         {
@@ -84,7 +85,75 @@ internal sealed partial class ApiCost(int pid, int postgresPort, string? postgre
 
     /// <summary>The counters now.</summary>
     public Sample Read() => new(ProcessSeconds(pid.ToString(CultureInfo.InvariantCulture)), ContainerSeconds(), ProcessSeconds("self"),
-        Segments(), Stopwatch.GetTimestamp());
+        Segments(), CompilerSeconds(), Stopwatch.GetTimestamp());
+
+    // The runtime's thread that compiles hot methods again, optimized (tier 1), in the background: ".NET Tiered Compilation
+    // Worker", cut to the kernel's 15 characters. It ends when it has nothing to do and a new one starts when needed.
+    private const string CompilerThread = ".NET Tiered Com";
+
+    private readonly Dictionary<int, double> _compilerThreads = [];
+    private double _compilerSeconds;
+
+    /// <summary>
+    /// CPU seconds the API's tiered-compilation threads have used since this object's first call, summed over each thread's
+    /// growth between calls (a thread that ended since the last call loses its last part).
+    /// </summary>
+    public double CompilerSeconds()
+    {
+        lock (_compilerThreads)
+        {
+            try
+            {
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+                {
+                    if (!int.TryParse(Path.GetFileName(task), out var tid) || ReadComm($"{pid}/task/{tid}") != CompilerThread)
+                    {
+                        continue;
+                    }
+                    var seconds = ProcessSeconds($"{pid}/task/{tid}");
+                    _compilerSeconds += seconds - _compilerThreads.GetValueOrDefault(tid, seconds);
+                    _compilerThreads[tid] = seconds;
+                }
+            }
+            catch (IOException)
+            {
+                // The thread (or the process) ended while it was being read.
+            }
+            return _compilerSeconds;
+        }
+    }
+
+    /// <summary>
+    /// Waits (at least <paramref name="least"/>, at most <paramref name="most"/>) until the API's tiered compiler has used
+    /// under 1 % of a core over the last 3 s, polling every 0.5 s, while a load runs: the API then runs the optimized code
+    /// of its request path, as a long-running server does. Returns the note's words for the wait.
+    /// </summary>
+    public async Task<string> SteadyAsync(TimeSpan least, TimeSpan most, CancellationToken cancellationToken)
+    {
+        var begin = Stopwatch.GetTimestamp();
+        var start = CompilerSeconds();
+        var marks = new Queue<(double At, double Compiler)>();
+        marks.Enqueue((0, start));
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            var at = Stopwatch.GetElapsedTime(begin).TotalSeconds;
+            var used = CompilerSeconds();
+            marks.Enqueue((at, used));
+            // Keep the newest mark at least 3 s old as the oldest (polls drift past 0.5 s, so a fixed count would fall short).
+            while (marks.Count > 1 && marks.ElementAt(1).At <= at - 3)
+            {
+                marks.Dequeue();
+            }
+            var (since, then) = marks.Peek();
+            var quiet = at - since >= 3 && (used - then) / (at - since) < 0.01;
+            if ((quiet && at >= least.TotalSeconds) || at >= most.TotalSeconds)
+            {
+                return Invariant($"{at:0} s warm-up (") + (quiet ? "until the API's tiered compiler had used under 1 % of a core for 3 s" : "the longest; the API's tiered compiler was still busy")
+                    + Invariant($"; it used {used - start:0.0} s of CPU in the warm-up)");
+            }
+        }
+    }
 
     /// <summary>
     /// "per request: API 412 µs CPU (1.23 cores), Postgres 150 µs, bench process 90 µs; 1.00 Postgres round trips; 2 idle
@@ -109,7 +178,8 @@ internal sealed partial class ApiCost(int pid, int postgresPort, string? postgre
         var projection = double.IsNaN(server) ? ""
             : Invariant($"; {Environment.ProcessorCount} idle cores ÷ (API + Postgres) = {Environment.ProcessorCount / server:#,0} req/s");
         return Invariant($"per request: API {api * 1e6:0} µs CPU ({(after.Api - before.Api) / seconds:0.00} cores), {postgresPart}, ") +
-            Invariant($"bench process {client * 1e6:0} µs; {(double)trips / requests:0.00} Postgres round trips") + projection;
+            Invariant($"bench process {client * 1e6:0} µs; {(double)trips / requests:0.00} Postgres round trips") + projection +
+            Invariant($"; the API's tiered compiler {(after.Compiler - before.Compiler) / seconds * 100:0.0} % of a core in the window");
     }
 
     // User + system seconds of one process ("self" for this one).
@@ -168,6 +238,7 @@ internal sealed partial class ApiCost(int pid, int postgresPort, string? postgre
     /// <param name="Postgres">The Postgres container's CPU time, seconds (NaN when unknown).</param>
     /// <param name="Client">This process's user + system time, seconds.</param>
     /// <param name="Segments">Data segments sent per Postgres connection (by local address).</param>
+    /// <param name="Compiler">The API's tiered-compilation CPU so far, seconds (<see cref="CompilerSeconds"/>).</param>
     /// <param name="Taken">When (a <see cref="Stopwatch"/> timestamp).</param>
-    internal sealed record Sample(double Api, double Postgres, double Client, IReadOnlyDictionary<string, long> Segments, long Taken);
+    internal sealed record Sample(double Api, double Postgres, double Client, IReadOnlyDictionary<string, long> Segments, double Compiler, long Taken);
 }

@@ -19,11 +19,11 @@ internal static class LoadBenchmarks
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var path = $"/api/v0/sessions/{id}";
         var cpu = CpuSampler.Start();
-        var result = await Load.RunAsync(client, clients, Load.WarmUp, duration,
+        var result = await Load.RunAsync(client, clients, Load.Steady(cost), duration,
             _ => new HttpRequestMessage(HttpMethod.Get, path), HttpStatusCode.OK, cancellationToken, cost);
-        var usage = cpu.Stop(duration.TotalSeconds + Load.WarmUp.TotalSeconds);
+        var usage = cpu.Stop(duration.TotalSeconds + result.WarmUpSeconds);
         return new Figure(GetName + route, GetTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 3000,
-            $"{duration.TotalSeconds:0} s after {Load.WarmUp.TotalSeconds:0} s warm-up, one idle session; latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, " +
+            $"{duration.TotalSeconds:0} s after {result.WarmUp}, one idle session; latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, " +
             $"p95 {Stats.Millis(Stats.P95(result.Latencies))}; {MessageBenchmarks.Failures(result)}; {result.Cost}; {usage}");
     }
 
@@ -84,7 +84,7 @@ internal static class LoadBenchmarks
 
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var paths = kept.Select(id => $"/api/v0/sessions/{id}").ToArray();
-        var result = await Load.RunAsync(client, clients, TimeSpan.FromSeconds(1), duration,
+        var result = await Load.RunAsync(client, clients, Load.Fixed(TimeSpan.FromSeconds(1)), duration,
             n => new HttpRequestMessage(HttpMethod.Get, paths[n % paths.Length]), HttpStatusCode.OK, cancellationToken);
         var usage = cpu.Stop(duration.TotalSeconds + 1);
         var idleAfter = await CountIdleAsync(context, kept, cancellationToken);

@@ -122,12 +122,12 @@ internal static class MessageBenchmarks
         using var client = Load.CreateClient(context.BaseAddress, context.Token);
         var path = $"/api/v0/sessions/{id}/messages";
         var cpu = CpuSampler.Start();
-        var result = await Load.RunAsync(client, clients, Load.WarmUp, duration,
+        var result = await Load.RunAsync(client, clients, Load.Steady(cost), duration,
             n => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent($$"""{"content":"load {{n}}"}""", Encoding.UTF8, "application/json") },
             HttpStatusCode.Created, cancellationToken, cost);
-        var usage = cpu.Stop(duration.TotalSeconds + Load.WarmUp.TotalSeconds);
+        var usage = cpu.Stop(duration.TotalSeconds + result.WarmUpSeconds);
         return new Figure(PostName + route, PostTarget, Stats.Rate(result.Rate), "—", result.Ok, result.Rate >= 1000,
-            $"{clients} clients, {duration.TotalSeconds:0} s after {Load.WarmUp.TotalSeconds:0} s warm-up, to one session with a live agent (busy after the first, answering in batches); " +
+            $"{clients} clients, {duration.TotalSeconds:0} s after {result.WarmUp}, to one session with a live agent (busy after the first, answering in batches); " +
             $"latency p50 {Stats.Millis(Stats.P50(result.Latencies))}, p95 {Stats.Millis(Stats.P95(result.Latencies))}; {Failures(result)}; " +
             $"{result.Cost} (the agent's own calls of its turns included); {usage}");
     }
