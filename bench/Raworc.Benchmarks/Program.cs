@@ -3,7 +3,7 @@ using Raworc.Benchmarks;
 using Raworc.Tests.Infrastructure;
 
 // Starts the system exactly as the computer tests do, measures each figure of issue 8 and the container floors of
-// issues 11 and 14, cleans up, prints one table. Phases get 8 minutes in all; whatever is not measured by then is
+// issues 11 and 14, cleans up, prints one table. Phases get 14 minutes in all; whatever is not measured by then is
 // printed as not measured.
 // Standard output carries the table alone: everything else that writes to Console.Out (the AppHost's console
 // logger, made when the fixture builds the host) goes to standard error from here on.
