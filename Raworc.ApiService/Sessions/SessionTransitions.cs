@@ -46,11 +46,34 @@ public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue wor
         var triedOneStatement = false;
         var triedStartTurn = false;
         var triedBeat = false;
+        // Whether the owner has an enabled `session.message` webhook: read with the state once a one-statement append has
+        // written nothing, which the state's move or such a webhook causes. Only the webhook sends the message down the
+        // general path; after a move the append is tried in one statement again. (Before, a move sent it there too: each
+        // turn's end, busy → idle under 32 posting clients, sent every post queued behind it through a whole transaction.)
+        var messageWebhook = false;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var observed = attempt == 0 && observedState is not null && SessionTransitionTable.Next(observedState, @event, byHost) is not null
-                ? observedState
-                : await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.State).FirstOrDefaultAsync(cancellationToken);
+            string? observed;
+            if (attempt == 0 && observedState is not null && SessionTransitionTable.Next(observedState, @event, byHost) is not null)
+            {
+                observed = observedState;
+            }
+            else if (triedOneStatement)
+            {
+                var read = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
+                    .Select(s => new
+                    {
+                        s.State,
+                        Hooked = db.Webhooks.Any(w => w.OperatorId == s.CreatedByOperatorId && w.Enabled && w.EventTypes.Contains(WebhookEventTypes.Message)),
+                    })
+                    .FirstOrDefaultAsync(cancellationToken);
+                observed = read?.State;
+                messageWebhook = read?.Hooked == true;
+            }
+            else
+            {
+                observed = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.State).FirstOrDefaultAsync(cancellationToken);
+            }
             if (observed is null)
             {
                 return TransitionResult.NotFound();
@@ -61,9 +84,9 @@ public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue wor
                     $"The session is {observed}; cannot {SessionTransitionTable.Verb(@event)}.");
             }
 
-            if (!triedOneStatement && AppendsInOneStatement(message, observed, next))
+            if (!messageWebhook && AppendsInOneStatement(message, observed, next))
             {
-                // Tried once: when it writes nothing (a webhook to feed, or the state moved) the transaction below decides.
+                // When it writes nothing (a webhook to feed, or the state moved) the next attempt reads which it was.
                 triedOneStatement = true;
                 if (await AppendInOneStatementAsync(sessionId, observed, message!, cancellationToken) is { } appended)
                 {
