@@ -81,6 +81,10 @@ internal static class MessageBenchmarks
     // message's trace (its traceparent was set here) and both created_at.
     private sealed record Asked(double Seen, double Stored, string TraceId, string CallerSpanId, DateTimeOffset QuestionStored, DateTimeOffset AnswerStored);
 
+    /// <summary>One message to <paramref name="id"/> (idle or closed: a closed one is restored by it) and its answer: POST → the answer seen by a long-poll, seconds.</summary>
+    public static async Task<double> AskSeenAsync(BenchContext context, Guid id, string content, CancellationToken cancellationToken) =>
+        (await AskAsync(context, id, content, cancellationToken)).Seen;
+
     private static async Task<Asked> AskAsync(BenchContext context, Guid id, string content, CancellationToken cancellationToken)
     {
         context.Fixture.Model.EnqueueFor(context.Api.KeyOf(id), ScriptStep.Answer($"answer to {content}"));

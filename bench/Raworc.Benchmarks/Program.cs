@@ -43,6 +43,8 @@ var messagesOnly = args.Contains("--messages");
 // `--cold-start`: only create → idle (20 sessions), the container floors and closed → restored → idle (10 cycles): issue 14's
 // goal 1 in a run of a few minutes, for comparing changes to a computer's start back to back.
 var coldStartOnly = args.Contains("--cold-start");
+// `--history`: only the long-history row (a session of 100,000 messages against a fresh one, closed, messaged, answered).
+var historyOnly = args.Contains("--history");
 using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 var token = phaseBudget.Token;
 var figures = new List<Figure>();
@@ -124,6 +126,11 @@ try
     api = new BenchApi(http);
     var context = new BenchContext(fixture, api, http.BaseAddress!, bearer);
     var kept = new List<Guid>();
+    if (historyOnly)
+    {
+        await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 3, token));
+        goto Measured;
+    }
     if (throughputOnly || messagesOnly)
     {
         foreach (var _ in Enumerable.Range(0, throughputOnly ? 2 : 6))
@@ -204,6 +211,7 @@ try
         await api.DeleteAsync(kept[3], token);
         kept.RemoveAt(3);
     }
+    await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 3, token));
     await MeasureAsync(LifecycleBenchmarks.DeadlineName, LifecycleBenchmarks.DeadlineTarget,
         () => LifecycleBenchmarks.IdleDeadlineAsync(context, 10, 5, token));
     await MeasureAsync(LoadBenchmarks.DensityName, LoadBenchmarks.DensityTarget,
@@ -248,13 +256,13 @@ finally
 
 // The warm pool in a system of its own, with its own time budget (the main system runs without a pool).
 using (var warmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
-if (!throughputOnly && !messagesOnly && !coldStartOnly)
+if (!throughputOnly && !messagesOnly && !coldStartOnly && !historyOnly)
 {
     await MeasureAsync(WarmPoolBenchmark.Name, WarmPoolBenchmark.Target, () => WarmPoolBenchmark.CreateToIdleAsync(20, warmBudget.Token));
 }
 
 // The Swarm column in a system of its own, on a cluster brought up for it and taken down after, with its own budget.
-if (!throughputOnly && !messagesOnly && !coldStartOnly)
+if (!throughputOnly && !messagesOnly && !coldStartOnly && !historyOnly)
 {
     using var swarmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(6));
     try
