@@ -93,15 +93,7 @@ internal static class HistoryBenchmark
     {
         await context.Api.PostActionAsync(id, "close", cancellationToken);
         await context.Api.WaitForStateAsync(id, "closed", BenchContext.FastPoll, BenchContext.StateTimeout, cancellationToken);
-        var waited = Stopwatch.GetTimestamp();
-        while (await context.Fixture.Probe.InspectAsync(id) is not null)
-        {
-            if (Stopwatch.GetElapsedTime(waited) > BenchContext.StateTimeout)
-            {
-                throw new BenchmarkException($"the container of the closed session {id} was not removed");
-            }
-            await Task.Delay(BenchContext.FastPoll, cancellationToken);
-        }
+        await LifecycleBenchmarks.UntilContainerGoneAsync(context, id, cancellationToken);
         return await MessageBenchmarks.AskSeenAsync(context, id, content, cancellationToken);
     }
 

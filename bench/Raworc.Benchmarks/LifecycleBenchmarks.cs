@@ -101,7 +101,8 @@ internal static class LifecycleBenchmarks
         throw new BenchmarkException($"session {created.Id} did not close within {BenchContext.StateTimeout.TotalSeconds:0} s");
     }
 
-    private static async Task UntilContainerGoneAsync(BenchContext context, Guid id, CancellationToken cancellationToken)
+    /// <summary>Waits (up to <see cref="BenchContext.StateTimeout"/>) until the closed session's container is removed.</summary>
+    public static async Task UntilContainerGoneAsync(BenchContext context, Guid id, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         while (await context.Fixture.Probe.InspectAsync(id) is not null)
