@@ -44,12 +44,18 @@ start_node() {
   local n=$1 ns="$name-$1"
   if node "$n" info >/dev/null 2>&1; then return; fi
   mkdir -p "$state/$n/data" "$state/$n/exec"
+  # A node that was stopped (`stop N`) starts without its engine's network store: a stop that did not finish removing the
+  # Swarm network's record (the store closes first; seen when the machine is loaded) leaves the engine failing every task of
+  # the computers' network with "network <id> exists" (Docker's moby/moby#37087). The store holds only networks the engine
+  # makes again (its default ones) and the API's configuration network, which the API makes again on a node that was away.
+  # The operator's remedy in README "Providers: Docker and Swarm" is the same.
+  rm -f "$state/$n/data/network/files/local-kv.db"
   # --iptables stays on (its rules live in the node's own namespace); bip and pools keep clear of the veth pair.
   # --no-new-privileges: a Swarm service (API 1.41) cannot ask for it per container, so the node sets it for all.
   nohup nsenter --net="/var/run/netns/$ns" dockerd \
     --data-root "$state/$n/data" --exec-root "$state/$n/exec" --pidfile "$state/$n/dockerd.pid" \
     -H "unix://$(sock "$n")" --bip "172.30.$n.1/24" --default-address-pool "base=172.31.0.0/16,size=24" \
-    --storage-driver overlay2 --no-new-privileges >"$state/$n/dockerd.log" 2>&1 &
+    --storage-driver overlay2 --no-new-privileges >>"$state/$n/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do
     if node "$n" info >/dev/null 2>&1; then return; fi
     sleep 0.5

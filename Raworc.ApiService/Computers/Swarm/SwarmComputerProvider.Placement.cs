@@ -10,8 +10,18 @@ public sealed partial class SwarmComputerProvider
     /// <summary>How long the scheduler may take to assign a new session's placement probe to a node.</summary>
     private static readonly TimeSpan PlacementTimeout = TimeSpan.FromSeconds(15);
 
-    /// <summary>Nodes whose local configuration of the computers' network exists (made once per node and process).</summary>
-    private readonly ConcurrentDictionary<string, bool> _networkNodes = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Nodes whose local configuration of the computers' network was found or made, with the node's
+    /// <see cref="SwarmNode.Version"/> then: a node whose record changed since (it was down and is back, its engine perhaps
+    /// with a fresh network store) is checked again.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, ulong> _networkNodes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One check of the nodes' network configurations at a time: two starts that both found it missing made it twice on a
+    /// node (Docker's duplicate-name check does not cover configuration-only networks; seen on the test cluster).
+    /// </summary>
+    private readonly SemaphoreSlim _networkGate = new(1, 1);
 
     /// <inheritdoc />
     /// <remarks>The child is pinned beside its parent: the copy runs on the parent's node (a helper container there, as on
@@ -185,24 +195,33 @@ public sealed partial class SwarmComputerProvider
             return null;
         }
         var config = $"{settings.Network}-config";
-        foreach (var node in (await nodes.ListAsync(cancellationToken)).Where(n => n is { Ready: true, Endpoint: not null }))
+        bool Unchecked(SwarmNode node) => !(_networkNodes.TryGetValue(node.Id, out var version) && version == node.Version);
+        var toCheck = (await nodes.ListAsync(cancellationToken)).Where(n => n is { Ready: true, Endpoint: not null } && Unchecked(n)).ToList();
+        if (toCheck.Count > 0)
         {
-            if (_networkNodes.ContainsKey(node.Id))
+            await _networkGate.WaitAsync(cancellationToken);
+            try
             {
-                continue;
-            }
-            await CreateNetworkAsync(nodes.Engine(node), new NetworksCreateParameters
-            {
-                Name = config,
-                ConfigOnly = true,
-                Labels = new Dictionary<string, string> { [ComputerLabels.Managed] = "true" },
-                Options = new Dictionary<string, string>
+                foreach (var node in toCheck.Where(Unchecked))
                 {
-                    ["com.docker.network.bridge.enable_icc"] = "false",
-                    ["com.docker.network.bridge.name"] = settings.BridgeName,
-                },
-            }, cancellationToken);
-            _networkNodes[node.Id] = true;
+                    await CreateNetworkAsync(nodes.Engine(node), new NetworksCreateParameters
+                    {
+                        Name = config,
+                        ConfigOnly = true,
+                        Labels = new Dictionary<string, string> { [ComputerLabels.Managed] = "true" },
+                        Options = new Dictionary<string, string>
+                        {
+                            ["com.docker.network.bridge.enable_icc"] = "false",
+                            ["com.docker.network.bridge.name"] = settings.BridgeName,
+                        },
+                    }, cancellationToken);
+                    _networkNodes[node.Id] = node.Version;
+                }
+            }
+            finally
+            {
+                _networkGate.Release();
+            }
         }
         await CreateNetworkAsync(manager, new NetworksCreateParameters
         {

@@ -198,7 +198,9 @@ public sealed partial class SwarmComputerProvider
                 }
                 if (state is "failed" or "rejected" or "complete" or "shutdown" or "orphaned")
                 {
-                    throw new InvalidOperationException($"The computer's task ended before it ran ({state}: {task.Status?.Err}).");
+                    throw IsStaleNetwork(task.Status?.Err)
+                        ? new ComputerNodeUnavailableException(node.Id, StaleNetworkReason)
+                        : new InvalidOperationException($"The computer's task ended before it ran ({state}: {task.Status?.Err}).");
                 }
                 if (state == "pending" && task.Status?.Err is { Length: > 0 } reason)
                 {
@@ -218,6 +220,23 @@ public sealed partial class SwarmComputerProvider
             await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
         }
     }
+
+    /// <summary>
+    /// Why a node whose engine refuses every task on the computers' network cannot run a computer, in words for users. The
+    /// engine kept its record of the Swarm network through a stop that did not finish removing it (Docker's own bug,
+    /// moby/moby#37087, still open in 2026; seen on the test cluster when a node's engine was stopped on a loaded machine),
+    /// and then fails each task with <c>network &lt;id&gt; exists</c> until the record goes (README "Providers: Docker and
+    /// Swarm" gives the operator's remedy).
+    /// </summary>
+    internal const string StaleNetworkReason =
+        "its Docker engine keeps a stale record of the computers' network from before it stopped (Docker issue moby/moby#37087) "
+        + "and refuses every computer there until an operator clears it";
+
+    /// <summary>Whether a task's error is the engine's refusal of a stale Swarm network: <c>network &lt;id&gt; exists</c>.</summary>
+    /// <param name="error">The task status's <c>Err</c>, as the manager reports it.</param>
+    internal static bool IsStaleNetwork(string? error) =>
+        error is { Length: > 15 } text && text.StartsWith("network ", StringComparison.Ordinal) && text.EndsWith(" exists", StringComparison.Ordinal)
+        && !text["network ".Length..^" exists".Length].Contains(' ', StringComparison.Ordinal);
 
     /// <summary>The engine and container id of the session's running task, or null when it has none.</summary>
     private async Task<(IDockerClient Engine, string Container)?> RunningContainerAsync(Guid sessionId, CancellationToken cancellationToken)

@@ -27,7 +27,8 @@ public sealed class SwarmNodes(IDockerClient manager) : IDisposable
                 node.ID,
                 node.Status?.State == "ready",
                 node.Spec?.Availability ?? "active",
-                node.Spec?.Labels is { } labels && labels.TryGetValue(EngineLabel, out var endpoint) ? endpoint : null))
+                node.Spec?.Labels is { } labels && labels.TryGetValue(EngineLabel, out var endpoint) ? endpoint : null,
+                node.Version?.Index ?? 0))
             .ToList();
     }
 
@@ -67,7 +68,9 @@ public sealed class SwarmNodes(IDockerClient manager) : IDisposable
 /// <param name="Ready">Its status is <c>ready</c>: the manager hears from it and its engine can be called.</param>
 /// <param name="Availability"><c>active</c>, <c>pause</c> or <c>drain</c>.</param>
 /// <param name="Endpoint">Its engine's address (label <see cref="SwarmNodes.EngineLabel"/>), when set.</param>
-public sealed record SwarmNode(string Id, bool Ready, string Availability, string? Endpoint)
+/// <param name="Version">The manager's version index of the node's record: it grows with every change the manager stores,
+/// its status among them, so a node that was down and is ready again has a higher one than before (0 when not reported).</param>
+public sealed record SwarmNode(string Id, bool Ready, string Availability, string? Endpoint, ulong Version)
 {
     /// <summary>Why a node that is not ready cannot be used, in words for users.</summary>
     public const string DownReason = "it is down or has left the cluster";
