@@ -61,6 +61,9 @@ internal static class ApiScaleBenchmarks
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(3, watchers / 200.0)), cancellationToken);
         var cpu = CpuSampler.Start();
         var stored = new Dictionary<Guid, DateTimeOffset>();
+        // created_at → the post's 201 at the client: the commit, the Redis publish and the answer (where a wake-up that is
+        // late for every waiter alike spends its time).
+        var answered = new List<double>();
         foreach (var id in sessions)
         {
             // As the session's Host (no agent turn follows); a restored session's computer is a later start, whose Host
@@ -76,6 +79,7 @@ internal static class ApiScaleBenchmarks
             }
             var message = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!;
             stored[id] = DateTimeOffset.Parse((string)message["created_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+            answered.Add((DateTimeOffset.UtcNow - stored[id]).TotalSeconds);
             response.Dispose();
         }
         var results = await Task.WhenAll(polls).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
@@ -88,7 +92,9 @@ internal static class ApiScaleBenchmarks
         return new Figure(name, WatchTarget, wakeups.Count > 0 ? Stats.Millis(Stats.P50(wakeups)) : "—", wakeups.Count > 0 ? Stats.Millis(p95) : "—",
             wakeups.Count, errors == 0 && p95 <= 0.1,
             $"{watchers} polls over {sessions.Count} session(s) through {address.Authority}; {errors} errors or empty answers" +
-            (firstError.body is null ? "" : $" (first: {(int)firstError.StatusCode})") + $"; max {Stats.Millis(wakeups.DefaultIfEmpty(0).Max())}; {usage}");
+            (firstError.body is null ? "" : $" (first: {(int)firstError.StatusCode})") +
+            $"; min {Stats.Millis(wakeups.DefaultIfEmpty(0).Min())}, max {Stats.Millis(wakeups.DefaultIfEmpty(0).Max())}; " +
+            $"created_at → the post's 201 p50 {Stats.Millis(Stats.P50(answered))}; {usage}");
     }
 
     /// <summary>Inserts <paramref name="rows"/> closed sessions of the bench operator straight into Postgres.</summary>

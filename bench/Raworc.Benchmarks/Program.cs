@@ -45,6 +45,11 @@ var messagesOnly = args.Contains("--messages");
 var coldStartOnly = args.Contains("--cold-start");
 // `--history`: only the long-history row (a session of 100,000 messages against a fresh one, closed, messaged, answered).
 var historyOnly = args.Contains("--history");
+// `--watchers`: only the density row (100 idle sessions) and the watcher rows over its sessions (the one-session row
+// twice); a short run for comparing changes to a wake-up's path back to back.
+var watchersOnly = args.Contains("--watchers");
+// A run of some rows only: the warm-pool and Swarm systems are not started.
+var someRowsOnly = throughputOnly || messagesOnly || coldStartOnly || historyOnly || watchersOnly;
 using var phaseBudget = new CancellationTokenSource(TimeSpan.FromMinutes(14));
 var token = phaseBudget.Token;
 var figures = new List<Figure>();
@@ -131,9 +136,9 @@ try
         await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 3, token));
         goto Measured;
     }
-    if (throughputOnly || messagesOnly)
+    if (throughputOnly || messagesOnly || watchersOnly)
     {
-        foreach (var _ in Enumerable.Range(0, throughputOnly ? 2 : 6))
+        foreach (var _ in Enumerable.Range(0, throughputOnly ? 2 : watchersOnly ? 1 : 6))
         {
             var created = await api.CreateAsync(BenchContext.KeepTimeoutSeconds, token);
             await api.WaitForStateAsync(created.Id, "idle", BenchContext.FastPoll, BenchContext.StateTimeout, token);
@@ -142,6 +147,21 @@ try
         if (throughputOnly)
         {
             await MeasureThroughputAsync(context, kept[0], kept[1]);
+        }
+        else if (watchersOnly)
+        {
+            // As in the full run: the 100 idle sessions of the density row first, then the watcher rows over them.
+            await MeasureAsync(LoadBenchmarks.DensityName, LoadBenchmarks.DensityTarget,
+                () => LoadBenchmarks.DensityAsync(context, kept, 100, 5, 8, TimeSpan.FromSeconds(5), token));
+            var direct = await ApiScaleBenchmarks.DirectAddressAsync(context, token) ?? context.BaseAddress;
+            foreach (var run in Enumerable.Range(1, 2))
+            {
+                var name = $"{ApiScaleBenchmarks.WatchOneName} (run {run} of 2)";
+                await MeasureAsync(name, ApiScaleBenchmarks.WatchTarget,
+                    () => ApiScaleBenchmarks.WatchersAsync(context, direct, name, [kept[0]], 1000, token));
+            }
+            await MeasureAsync(ApiScaleBenchmarks.WatchSpreadName, ApiScaleBenchmarks.WatchTarget,
+                () => ApiScaleBenchmarks.WatchersAsync(context, direct, ApiScaleBenchmarks.WatchSpreadName, [.. kept.Take(100)], 1000, token));
         }
         else
         {
@@ -256,13 +276,13 @@ finally
 
 // The warm pool in a system of its own, with its own time budget (the main system runs without a pool).
 using (var warmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
-if (!throughputOnly && !messagesOnly && !coldStartOnly && !historyOnly)
+if (!someRowsOnly)
 {
     await MeasureAsync(WarmPoolBenchmark.Name, WarmPoolBenchmark.Target, () => WarmPoolBenchmark.CreateToIdleAsync(20, warmBudget.Token));
 }
 
 // The Swarm column in a system of its own, on a cluster brought up for it and taken down after, with its own budget.
-if (!throughputOnly && !messagesOnly && !coldStartOnly && !historyOnly)
+if (!someRowsOnly)
 {
     using var swarmBudget = new CancellationTokenSource(TimeSpan.FromMinutes(6));
     try
