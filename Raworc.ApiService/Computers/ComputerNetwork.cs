@@ -91,11 +91,7 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
                 Driver = "bridge",
                 CheckDuplicate = true,
                 Labels = new Dictionary<string, string> { [DockerComputerProvider.ManagedLabel] = "true" },
-                Options = new Dictionary<string, string>
-                {
-                    ["com.docker.network.bridge.enable_icc"] = "false",
-                    ["com.docker.network.bridge.name"] = settings.BridgeName,
-                },
+                Options = BridgeOptions(settings.BridgeName),
             }, cancellationToken);
             LogNetworkCreated(settings.Network, settings.BridgeName);
         }
@@ -123,6 +119,18 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
 
     /// <summary>The host's IPv4 routing table (Linux).</summary>
     private const string RouteFile = "/proc/net/route";
+
+    /// <summary>
+    /// The bridge driver's options of the computers' network, the same on every engine (the single engine's network and each
+    /// Swarm node's configuration network): inter-container traffic off (<c>enable_icc=false</c>: no computer reaches
+    /// another on the bridge), and the bridge interface named <paramref name="bridge"/>, which the firewall rules
+    /// (<see cref="FirewallRules"/>) match on. Keys from Docker's bridge driver documentation.
+    /// </summary>
+    internal static Dictionary<string, string> BridgeOptions(string bridge) => new()
+    {
+        ["com.docker.network.bridge.enable_icc"] = "false",
+        ["com.docker.network.bridge.name"] = bridge,
+    };
 
     /// <summary>Name of Raworc's chain for <paramref name="bridge"/> (at most 22 characters; iptables allows 28).</summary>
     internal static string ChainName(string bridge) => $"RAWORC-{bridge}";

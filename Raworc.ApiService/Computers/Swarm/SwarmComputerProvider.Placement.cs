@@ -209,11 +209,7 @@ public sealed partial class SwarmComputerProvider
                         Name = config,
                         ConfigOnly = true,
                         Labels = new Dictionary<string, string> { [ComputerLabels.Managed] = "true" },
-                        Options = new Dictionary<string, string>
-                        {
-                            ["com.docker.network.bridge.enable_icc"] = "false",
-                            ["com.docker.network.bridge.name"] = settings.BridgeName,
-                        },
+                        Options = ComputerNetwork.BridgeOptions(settings.BridgeName),
                     }, cancellationToken);
                     _networkNodes[node.Id] = node.Version;
                 }
