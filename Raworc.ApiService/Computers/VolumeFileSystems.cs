@@ -347,7 +347,7 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
         {
             start.ArgumentList.Add(argument);
         }
-        using var process = Process.Start(start) ?? throw new VolumeFileSystemException($"{tool} could not be started.");
+        using var process = Process.Start(start) ?? throw new VolumeFileSystemException($"{tool} could not be started.", tool: tool);
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -359,13 +359,13 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new VolumeFileSystemException($"{tool} did not finish in time.");
+            throw new VolumeFileSystemException($"{tool} did not finish in time.", tool: tool);
         }
         await Task.WhenAll(output, error);
         if (!(allowedExitCodes ?? [0]).Contains(process.ExitCode))
         {
             var said = (await error).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
-            throw new VolumeFileSystemException($"{tool} exited with code {process.ExitCode}{(said.Length > 0 ? ": " + said : "")}.");
+            throw new VolumeFileSystemException($"{tool} exited with code {process.ExitCode}{(said.Length > 0 ? ": " + said : "")}.", tool: tool);
         }
         return process.ExitCode;
     }
@@ -383,5 +383,13 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
     private partial void LogMountedAgain(string volume);
 }
 
-/// <summary>A session volume's own filesystem could not be made, mounted or checked; the message says which tool failed.</summary>
-public sealed class VolumeFileSystemException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// A session volume's own filesystem could not be made, mounted or checked. The message says which tool failed and quotes
+/// the first line it wrote, which may name a path of this machine; users and logs get <see cref="FailureText"/>'s words
+/// instead, which name the tool alone.
+/// </summary>
+public sealed class VolumeFileSystemException(string message, Exception? inner = null, string? tool = null) : Exception(message, inner)
+{
+    /// <summary>The program that failed (<c>mkfs.ext4</c>, <c>e2fsck</c>, <c>chattr</c>, <c>mount</c> or <c>umount</c>), or null when none did.</summary>
+    public string? Tool { get; } = tool;
+}

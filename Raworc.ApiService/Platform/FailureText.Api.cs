@@ -17,6 +17,8 @@ internal static partial class FailureText
         ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ComputerCopyFailedException
             or ComputerNodeUnavailableException or ComputerNoRoomException => exception.Message,
         ApiException api => api.Message,
+        VolumeFileSystemException { Tool: { } tool } => $"{tool} failed on the session volume's own filesystem",
+        VolumeFileSystemException => "the session volume's own filesystem could not be made, mounted or checked",
         DockerApiException docker => $"the Docker engine answered {(int)docker.StatusCode}",
         PostgresException { SqlState: PostgresErrorCodes.TooManyConnections } => "Postgres has no free connection (53300)",
         PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown } postgres =>

@@ -24,6 +24,17 @@ public sealed class FailureTextTests
     }
 
     [Fact]
+    public void AVolumeFilesystemFailureNamesTheToolButNotWhatItSaidOfThisMachinesPaths()
+    {
+        var umount = new Raworc.ApiService.Computers.VolumeFileSystemException(
+            "umount exited with code 32: umount: /var/lib/raworc/volume-filesystems/mnt/raworc-session-1: target is busy.", tool: "umount");
+        var missing = new Raworc.ApiService.Computers.VolumeFileSystemException("The session's filesystem is missing from this machine.");
+
+        Assert.Equal("umount failed on the session volume's own filesystem", DescribeForLog(umount));
+        Assert.Equal("the session volume's own filesystem could not be made, mounted or checked", DescribeForLog(missing));
+    }
+
+    [Fact]
     public void AnUnforeseenFailureNamesItsKindAndTheComponentThatRaisedItButNoTypeNorMessage()
     {
         Exception raised;
