@@ -15,7 +15,7 @@ internal static partial class FailureText
     {
         // Written for users: they name the image, the runtime, the node or the reservation, nothing secret.
         ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ComputerCopyFailedException
-            or ComputerNodeUnavailableException or ComputerNoRoomException => exception.Message,
+            or ComputerNodeUnavailableException or ComputerNoRoomException or ComputerTaskFailedException => exception.Message,
         ApiException api => api.Message,
         VolumeFileSystemException { Tool: { } tool } => $"{tool} failed on the session volume's own filesystem",
         VolumeFileSystemException => "the session volume's own filesystem could not be made, mounted or checked",

@@ -35,6 +35,15 @@ public sealed class FailureTextTests
     }
 
     [Fact]
+    public void ASwarmTaskTheEngineEndedNamesTheNodeAndTheTaskStateButNotTheEnginesWords()
+    {
+        var ended = new Raworc.ApiService.Computers.Swarm.ComputerTaskFailedException("n0de1d", "rejected");
+
+        Assert.Equal("The engine of cluster node n0de1d ended this session's computer before it ran (task rejected); the API's log has the engine's reason.",
+            DescribeForLog(ended));
+    }
+
+    [Fact]
     public void AnUnforeseenFailureNamesItsKindAndTheComponentThatRaisedItButNoTypeNorMessage()
     {
         Exception raised;

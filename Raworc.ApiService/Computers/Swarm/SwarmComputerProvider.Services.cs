@@ -198,9 +198,12 @@ public sealed partial class SwarmComputerProvider
                 }
                 if (state is "failed" or "rejected" or "complete" or "shutdown" or "orphaned")
                 {
-                    throw IsStaleNetwork(task.Status?.Err)
-                        ? new ComputerNodeUnavailableException(node.Id, StaleNetworkReason)
-                        : new InvalidOperationException($"The computer's task ended before it ran ({state}: {task.Status?.Err}).");
+                    if (IsStaleNetwork(task.Status?.Err))
+                    {
+                        throw new ComputerNodeUnavailableException(node.Id, StaleNetworkReason);
+                    }
+                    LogTaskEnded(serviceId, node.Id, state, task.Status?.Err ?? "(none given)");
+                    throw new ComputerTaskFailedException(node.Id, state);
                 }
                 if (state == "pending" && task.Status?.Err is { Length: > 0 } reason)
                 {

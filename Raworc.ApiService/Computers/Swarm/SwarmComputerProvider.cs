@@ -217,6 +217,9 @@ public sealed partial class SwarmComputerProvider(
     [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} started on node {NodeId}: container {ContainerId}, new volume: {NewVolume}")]
     private partial void LogStarted(Guid sessionId, string nodeId, string containerId, bool newVolume);
 
+    [LoggerMessage(LogLevel.Warning, "Computer task of service {ServiceId} on node {NodeId} ended ({State}) before it ran; the engine said: {EngineError}")]
+    private partial void LogTaskEnded(string serviceId, string nodeId, string state, string engineError);
+
     [LoggerMessage(LogLevel.Information, "Computer of session {SessionId} scaled to 0; its service and volume are kept")]
     private partial void LogStopped(Guid sessionId);
 

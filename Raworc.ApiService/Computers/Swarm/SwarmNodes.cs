@@ -106,6 +106,21 @@ public sealed class ComputerNodeUnavailableException(string nodeId, string why)
 }
 
 /// <summary>
+/// The engine of a cluster node ended a computer's task before its container ran (Swarm's task states <c>failed</c>,
+/// <c>rejected</c>, <c>complete</c>, <c>shutdown</c> or <c>orphaned</c>), for a reason Raworc does not name itself (the
+/// stale network record has its own words, <see cref="ComputerNodeUnavailableException"/>). The engine's own words may
+/// name the node's paths, so they go to the API's log, not into this message, which is meant for users.
+/// </summary>
+/// <param name="nodeId">The Swarm node id.</param>
+/// <param name="state">The task's state, lower case, as the manager reports it.</param>
+public sealed class ComputerTaskFailedException(string nodeId, string state)
+    : Exception($"The engine of cluster node {nodeId} ended this session's computer before it ran (task {state}); the API's log has the engine's reason.")
+{
+    /// <summary>The Swarm node id.</summary>
+    public string NodeId { get; } = nodeId;
+}
+
+/// <summary>
 /// The cluster has no room for a session's computer now, so nothing runs for it: either no node took a new session's
 /// placement probe (the Swarm scheduler left it pending, most often because every ready node's unreserved CPU or memory is
 /// below what a computer reserves, <c>Computers:Cpus</c> and <c>Computers:MemoryMiB</c>; nothing was made for the session),
