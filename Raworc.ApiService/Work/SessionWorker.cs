@@ -258,6 +258,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
         ComputerCopyFailedException copy => copy.Message,
         Computers.Swarm.ComputerNodeUnavailableException node => node.Message,
         Computers.Swarm.ComputerNoRoomException room => room.Message,
+        Computers.Swarm.ComputerTaskFailedException task => task.Message,
         ArgumentException => "The session's secrets or settings could not be given to its computer.",
         OperationCanceledException => "The computer could not be started in time (Computers:WorkTimeoutSeconds, tried 5 times).",
         _ => $"The computer could not be started: {Cause(ex)}.",

@@ -79,6 +79,8 @@ public sealed class SessionWorkerFailureTests
     [InlineData("postgres", "The computer could not be started: Postgres is unavailable.")]
     [InlineData("redis", "The computer could not be started: Redis is unavailable.")]
     [InlineData("unexpected", "The computer could not be started: an unexpected error (the API's log has the session's id).")]
+    [InlineData("volume", "The computer could not be started: mount failed on the session volume's own filesystem.")]
+    [InlineData("task", "The engine of cluster node n0de1d ended this session's computer before it ran (task rejected); the API's log has the engine's reason.")]
     public void TheReasonNamesNoTypeAndNoMessage(string failure, string reason)
     {
         Exception ex = failure switch
@@ -90,6 +92,9 @@ public sealed class SessionWorkerFailureTests
             "postgres" => new InvalidOperationException("wrapped", new Npgsql.NpgsqlException("Failed to connect to 10.0.0.5:5432")),
             "redis" => new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.UnableToConnect,
                 "It was not possible to connect to the redis server(s). cache:6379,password=secret"),
+            "volume" => new Raworc.ApiService.Computers.VolumeFileSystemException(
+                "mount exited with code 32: mount: /var/lib/raworc/volume-filesystems/mnt/x: wrong fs type.", tool: "mount"),
+            "task" => new Raworc.ApiService.Computers.Swarm.ComputerTaskFailedException("n0de1d", "rejected"),
             _ => new InvalidOperationException("Host=postgres;Password=secret"),
         };
 
