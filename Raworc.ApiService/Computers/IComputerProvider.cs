@@ -237,17 +237,24 @@ public enum ComputerState
 }
 
 /// <summary>
+/// A computer failure whose <see cref="Exception.Message"/> is written for users: a whole sentence that names what is
+/// wrong and what to do, and nothing secret. It becomes the session's <c>error</c> as it is, and is quoted in log lines
+/// (<see cref="FailureText"/>), where every other failure is described in Raworc's own words.
+/// </summary>
+public interface IComputerErrorForUsers;
+
+/// <summary>
 /// A remix's copy of its parent's folders failed for a reason of that session, not of the engine: the parent's volume is
 /// gone, the child's already exists, the copy exited non-zero or ran past <see cref="ComputerOptions.CopyTimeoutSeconds"/>.
 /// Retrying cannot help; the message is meant for the session's owner (it becomes the session's <c>error</c>).
 /// </summary>
 /// <param name="message">What went wrong, in the user's words.</param>
-public sealed class ComputerCopyFailedException(string message) : Exception(message);
+public sealed class ComputerCopyFailedException(string message) : Exception(message), IComputerErrorForUsers;
 
 /// <summary>The configured computer image does not exist on the engine (it is never pulled).</summary>
 /// <param name="image">The image reference, e.g. <c>raworc/host-agent:latest</c>.</param>
 public sealed class ComputerImageNotFoundException(string image)
-    : Exception($"The computer image '{image}' does not exist on the Docker engine; build it with eng/host-agent-image.sh or set Computers:Image.")
+    : Exception($"The computer image '{image}' does not exist on the Docker engine; build it with eng/host-agent-image.sh or set Computers:Image."), IComputerErrorForUsers
 {
     /// <summary>The image reference that was asked for.</summary>
     public string Image { get; } = image;
@@ -259,7 +266,7 @@ public sealed class ComputerImageNotFoundException(string image)
 /// </summary>
 /// <param name="runtime">The runtime name, e.g. <c>runsc</c>.</param>
 public sealed class ComputerRuntimeNotFoundException(string runtime)
-    : Exception($"The container runtime '{runtime}' is not registered with the Docker engine; run eng/gvisor.sh for runsc, or set Computers:Runtime to a runtime that `docker info` lists.")
+    : Exception($"The container runtime '{runtime}' is not registered with the Docker engine; run eng/gvisor.sh for runsc, or set Computers:Runtime to a runtime that `docker info` lists."), IComputerErrorForUsers
 {
     /// <summary>The runtime name that was asked for.</summary>
     public string Runtime { get; } = runtime;

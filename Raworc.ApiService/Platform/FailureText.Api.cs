@@ -2,7 +2,6 @@ using Docker.DotNet;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Raworc.ApiService.Computers;
-using Raworc.ApiService.Computers.Swarm;
 using Raworc.ApiService.Errors;
 using StackExchange.Redis;
 
@@ -14,8 +13,7 @@ internal static partial class FailureText
     private static partial string? DescribeOwn(Exception exception) => exception switch
     {
         // Written for users: they name the image, the runtime, the node or the reservation, nothing secret.
-        ComputerImageNotFoundException or ComputerRuntimeNotFoundException or ComputerCopyFailedException
-            or ComputerNodeUnavailableException or ComputerNoRoomException or ComputerTaskFailedException => exception.Message,
+        IComputerErrorForUsers => exception.Message,
         ApiException api => api.Message,
         VolumeFileSystemException { Tool: { } tool } => $"{tool} failed on the session volume's own filesystem",
         VolumeFileSystemException => "the session volume's own filesystem could not be made, mounted or checked",

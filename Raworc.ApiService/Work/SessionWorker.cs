@@ -253,12 +253,7 @@ public sealed class SessionWorker(IServiceScopeFactory scopes, IConnectionMultip
 
     private static string StartReason(Exception ex) => ex switch
     {
-        ComputerImageNotFoundException image => image.Message,
-        ComputerRuntimeNotFoundException runtime => runtime.Message,
-        ComputerCopyFailedException copy => copy.Message,
-        Computers.Swarm.ComputerNodeUnavailableException node => node.Message,
-        Computers.Swarm.ComputerNoRoomException room => room.Message,
-        Computers.Swarm.ComputerTaskFailedException task => task.Message,
+        IComputerErrorForUsers => ex.Message,
         ArgumentException => "The session's secrets or settings could not be given to its computer.",
         OperationCanceledException => "The computer could not be started in time (Computers:WorkTimeoutSeconds, tried 5 times).",
         _ => $"The computer could not be started: {Cause(ex)}.",

@@ -99,7 +99,7 @@ public sealed record SwarmNode(string Id, bool Ready, string Availability, strin
 /// <param name="nodeId">The Swarm node id.</param>
 /// <param name="why">What is wrong with it, in words.</param>
 public sealed class ComputerNodeUnavailableException(string nodeId, string why)
-    : Exception($"The cluster node that holds this session's files ({nodeId}) is not available: {why}. Its files are kept there; restore the session again once the node is back.")
+    : Exception($"The cluster node that holds this session's files ({nodeId}) is not available: {why}. Its files are kept there; restore the session again once the node is back."), IComputerErrorForUsers
 {
     /// <summary>The Swarm node id.</summary>
     public string NodeId { get; } = nodeId;
@@ -114,7 +114,7 @@ public sealed class ComputerNodeUnavailableException(string nodeId, string why)
 /// <param name="nodeId">The Swarm node id.</param>
 /// <param name="state">The task's state, lower case, as the manager reports it.</param>
 public sealed class ComputerTaskFailedException(string nodeId, string state)
-    : Exception($"The engine of cluster node {nodeId} ended this session's computer before it ran (task {state}); the API's log has the engine's reason.")
+    : Exception($"The engine of cluster node {nodeId} ended this session's computer before it ran (task {state}); the API's log has the engine's reason."), IComputerErrorForUsers
 {
     /// <summary>The Swarm node id.</summary>
     public string NodeId { get; } = nodeId;
@@ -127,7 +127,7 @@ public sealed class ComputerTaskFailedException(string nodeId, string state)
 /// or the node that holds the session's files (a restore, pinned there) has filled up since its computer last ran (its
 /// files stay there). The message is meant for users.
 /// </summary>
-public sealed class ComputerNoRoomException : Exception
+public sealed class ComputerNoRoomException : Exception, IComputerErrorForUsers
 {
     /// <summary>No node took a new session's placement probe.</summary>
     /// <param name="cpus">The CPUs a computer reserves.</param>
