@@ -116,6 +116,27 @@ async Task MeasureThroughputAsync(BenchContext context, Guid readSession, Guid p
         () => MessageBenchmarks.PostThroughputAsync(context, postSession, 32, window, token, ViaProxy, cost));
 }
 
+// The density row (100 idle sessions, kept in kept), then the watcher rows over its sessions: the one-session row
+// oneSessionRuns times (numbered when more than once), the 100-session row once. Returns the API address they used.
+async Task<Uri> MeasureDensityAndWatchersAsync(BenchContext context, List<Guid> kept, int oneSessionRuns)
+{
+    await MeasureAsync(LoadBenchmarks.DensityName, LoadBenchmarks.DensityTarget,
+        () => LoadBenchmarks.DensityAsync(context, kept, 100, 5, 8, TimeSpan.FromSeconds(5), token));
+    var address = await ApiScaleBenchmarks.DirectAddressAsync(context, token) ?? context.BaseAddress;
+    if (kept.Count > 0)
+    {
+        foreach (var run in Enumerable.Range(1, oneSessionRuns))
+        {
+            var name = oneSessionRuns == 1 ? ApiScaleBenchmarks.WatchOneName : $"{ApiScaleBenchmarks.WatchOneName} (run {run} of {oneSessionRuns})";
+            await MeasureAsync(name, ApiScaleBenchmarks.WatchTarget,
+                () => ApiScaleBenchmarks.WatchersAsync(context, address, name, [kept[0]], 1000, token));
+        }
+        await MeasureAsync(ApiScaleBenchmarks.WatchSpreadName, ApiScaleBenchmarks.WatchTarget,
+            () => ApiScaleBenchmarks.WatchersAsync(context, address, ApiScaleBenchmarks.WatchSpreadName, [.. kept.Take(100)], 1000, token));
+    }
+    return address;
+}
+
 try
 {
     Log("starting the system (Postgres, Redis, API, stand-in model)");
@@ -150,18 +171,7 @@ try
         }
         else if (watchersOnly)
         {
-            // As in the full run: the 100 idle sessions of the density row first, then the watcher rows over them.
-            await MeasureAsync(LoadBenchmarks.DensityName, LoadBenchmarks.DensityTarget,
-                () => LoadBenchmarks.DensityAsync(context, kept, 100, 5, 8, TimeSpan.FromSeconds(5), token));
-            var direct = await ApiScaleBenchmarks.DirectAddressAsync(context, token) ?? context.BaseAddress;
-            foreach (var run in Enumerable.Range(1, 2))
-            {
-                var name = $"{ApiScaleBenchmarks.WatchOneName} (run {run} of 2)";
-                await MeasureAsync(name, ApiScaleBenchmarks.WatchTarget,
-                    () => ApiScaleBenchmarks.WatchersAsync(context, direct, name, [kept[0]], 1000, token));
-            }
-            await MeasureAsync(ApiScaleBenchmarks.WatchSpreadName, ApiScaleBenchmarks.WatchTarget,
-                () => ApiScaleBenchmarks.WatchersAsync(context, direct, ApiScaleBenchmarks.WatchSpreadName, [.. kept.Take(100)], 1000, token));
+            await MeasureDensityAndWatchersAsync(context, kept, oneSessionRuns: 2);
         }
         else
         {
@@ -234,16 +244,7 @@ try
     await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 3, token));
     await MeasureAsync(LifecycleBenchmarks.DeadlineName, LifecycleBenchmarks.DeadlineTarget,
         () => LifecycleBenchmarks.IdleDeadlineAsync(context, 10, 5, token));
-    await MeasureAsync(LoadBenchmarks.DensityName, LoadBenchmarks.DensityTarget,
-        () => LoadBenchmarks.DensityAsync(context, kept, 100, 5, 8, TimeSpan.FromSeconds(5), token));
-    var watchAddress = await ApiScaleBenchmarks.DirectAddressAsync(context, token) ?? context.BaseAddress;
-    if (kept.Count > 0)
-    {
-        await MeasureAsync(ApiScaleBenchmarks.WatchOneName, ApiScaleBenchmarks.WatchTarget,
-            () => ApiScaleBenchmarks.WatchersAsync(context, watchAddress, ApiScaleBenchmarks.WatchOneName, [kept[0]], 1000, token));
-        await MeasureAsync(ApiScaleBenchmarks.WatchSpreadName, ApiScaleBenchmarks.WatchTarget,
-            () => ApiScaleBenchmarks.WatchersAsync(context, watchAddress, ApiScaleBenchmarks.WatchSpreadName, [.. kept.Take(100)], 1000, token));
-    }
+    var watchAddress = await MeasureDensityAndWatchersAsync(context, kept, oneSessionRuns: 1);
     Log("inserting 100,000 closed sessions into Postgres");
     try
     {
