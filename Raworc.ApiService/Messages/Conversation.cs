@@ -33,4 +33,17 @@ public sealed class Conversation(SessionTransitions transitions, TimeProvider cl
             observedState: observedState);
         return (result, message);
     }
+
+    /// <summary>
+    /// Appends a user's message from <paramref name="owner"/> (null: an admin) without reading the session first, when the
+    /// session is that owner's and busy, starting or idle (<see cref="SessionTransitions.TryAppendUserMessageAsync"/>).
+    /// </summary>
+    /// <returns>The stored message, or null when nothing was stored (the caller then reads the session and takes
+    /// <see cref="AppendAsync"/>, which answers every other case).</returns>
+    public async Task<Message?> TryAppendUserMessageAsync(Guid sessionId, SessionOwner? owner, string content, JsonObject? metadata,
+        CancellationToken cancellationToken)
+    {
+        var message = MessageFactory.Create(sessionId, MessageRoles.User, content, metadata, clock.GetUtcNow());
+        return await transitions.TryAppendUserMessageAsync(sessionId, owner, message, cancellationToken) is null ? null : message;
+    }
 }

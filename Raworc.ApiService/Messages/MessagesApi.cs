@@ -104,6 +104,14 @@ public static class MessagesApi
         {
             return validation.ToResult();
         }
+        // A user's post by UUID without a key: the right to post rides in the write (the owner in its condition), with no read
+        // before it. When that writes nothing, the read below decides the answer as for every other post.
+        if (key is null && (body.Role is null or MessageRoles.User) && caller.HostSessionId() is null && Guid.TryParse(id, out var sessionId)
+            && await conversation.TryAppendUserMessageAsync(sessionId, caller.IsAdmin() ? null : SessionOwner.Of(caller), body.Content!, body.Metadata,
+                cancellationToken) is { } appended)
+        {
+            return CreatedAnswer(appended);
+        }
         var session = await db.FindAsync(id, caller, SessionRight.Operate, cancellationToken, context.Features.Get<CheckedHostSession>());
         var byHost = caller.IsHostOf(session);
         var role = byHost ? MessageRoles.Host : MessageRoles.User;

@@ -32,15 +32,24 @@ public sealed partial class SessionTransitions
     /// only its own post. With 32 clients posting to one session, the statement had carried one message per round trip,
     /// Postgres commit and row lock.
     /// </remarks>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="observed">The state the caller read; null when it read none: then the session must be in one of
+    /// <see cref="UnchangedByUserMessage"/> (a user's message without a read before it, <see cref="TryAppendUserMessageAsync"/>).</param>
+    /// <param name="owner">Whom the session must belong to (<see cref="SessionOwner.Filter"/>, written in SQL); null when the
+    /// caller's right was already checked or needs no owner (an admin).</param>
+    /// <param name="message">The message; its <c>created_at</c> is set when it is written.</param>
+    /// <param name="cancellationToken">Cancels the wait for the gate, not a statement that carries others' messages too.</param>
     /// <returns>
     /// The session after the statement; or null when nothing was written: the state is no longer <paramref name="observed"/>,
-    /// the session is gone, or its owner has an enabled webhook for <c>session.message</c> (whose delivery must be written
-    /// in the same transaction, which <see cref="ApplyAsync"/> does) — the caller then takes that path.
+    /// the session is gone or not <paramref name="owner"/>'s, or its owner has an enabled webhook for <c>session.message</c>
+    /// (whose delivery must be written in the same transaction, which <see cref="ApplyAsync"/> does) — the caller then takes
+    /// that path.
     /// </returns>
-    private async Task<Session?> AppendInOneStatementAsync(Guid sessionId, string observed, Message message, CancellationToken cancellationToken)
+    private async Task<Session?> AppendInOneStatementAsync(Guid sessionId, string? observed, SessionOwner? owner, Message message,
+        CancellationToken cancellationToken)
     {
         var stripe = AppendStripes[(int)((uint)sessionId.GetHashCode() % (uint)AppendStripes.Length)];
-        var append = new PendingAppend(sessionId, observed, message);
+        var append = new PendingAppend(sessionId, observed, owner, message);
         if (message.IdempotencyKey is null)
         {
             lock (stripe.Waiting)
@@ -111,17 +120,18 @@ public sealed partial class SessionTransitions
         return batch;
     }
 
-    // One statement per session and observed state in the batch (a stripe holds 1 in 256 sessions' appends, and posts
-    // that read the state either side of a change name different states); each append gets its statement's outcome.
+    // One statement per session, observed state and owner guard in the batch (a stripe holds 1 in 256 sessions' appends, and
+    // posts that read the state either side of a change name different states); each append gets its statement's outcome.
     // Not cancelled by any one caller: the statement carries others' messages too.
     private async Task WriteAsync(List<PendingAppend> batch)
     {
-        foreach (var group in batch.GroupBy(a => (a.SessionId, a.Observed)))
+        foreach (var group in batch.GroupBy(a => (a.SessionId, a.Observed, a.Owner)))
         {
             var appends = group.ToList();
             try
             {
-                var session = await AppendUngatedAsync(group.Key.SessionId, group.Key.Observed, [.. appends.Select(a => a.Message)], CancellationToken.None);
+                var session = await AppendUngatedAsync(group.Key.SessionId, group.Key.Observed, group.Key.Owner, [.. appends.Select(a => a.Message)],
+                    CancellationToken.None);
                 appends.ForEach(a => a.Outcome.TrySetResult(session));
             }
             catch (Exception ex)
@@ -148,14 +158,17 @@ public sealed partial class SessionTransitions
     }
 
     /// <summary>An append waiting to be written, and its outcome: the session after its statement, or null (see <see cref="AppendInOneStatementAsync"/>).</summary>
-    private sealed record PendingAppend(Guid SessionId, string Observed, Message Message)
+    private sealed record PendingAppend(Guid SessionId, string? Observed, SessionOwner? Owner, Message Message)
     {
         public TaskCompletionSource<Session?> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private async Task<Session?> AppendUngatedAsync(Guid sessionId, string observed, Message[] messages, CancellationToken cancellationToken)
+    private async Task<Session?> AppendUngatedAsync(Guid sessionId, string? observed, SessionOwner? owner, Message[] messages,
+        CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var states = observed is null ? UnchangedByUserMessage : [observed];
+        var (anyOwner, operatorId, byName, name, type) = OwnerGuard(owner);
         var ids = messages.Select(m => m.Id).ToArray();
         var roles = messages.Select(m => m.Role).ToArray();
         var contents = messages.Select(m => m.Content).ToArray();
@@ -170,7 +183,9 @@ public sealed partial class SessionTransitions
                 SET last_activity_at = GREATEST({now}, last_activity_at),
                     ready_deadline_at = CASE WHEN state = 'init' THEN ready_deadline_at END,
                     auto_close_at = CASE WHEN state = 'busy' THEN NULL ELSE auto_close_at END
-                WHERE id = {sessionId} AND state = {observed}
+                WHERE id = {sessionId} AND state = ANY ({states})
+                  AND ({anyOwner} OR created_by_operator_id = {operatorId}
+                       OR ({byName} AND created_by_operator_id IS NULL AND created_by = {name} AND created_by_type = {type}))
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id
                                   AND w.enabled AND {WebhookEventTypes.Message} = ANY (w.event_types))
                 RETURNING {ResultColumns.Of<Session>(db)}

@@ -21,19 +21,26 @@ public sealed partial class SessionTransitions
     /// enabled webhook for <c>session.message</c> or <c>session.state</c> (no webhook read); both inserts go in one command,
     /// the message first, so the message's sequence number precedes its state change's, both drawn under the row lock.
     /// </summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="owner">Whom the session must belong to, or null (as in <see cref="AppendInOneStatementAsync"/>).</param>
+    /// <param name="message">The user's message.</param>
+    /// <param name="cancellationToken">Cancels the database work.</param>
     /// <returns>
-    /// The session after the change; or null when nothing was written: the session is no longer idle, is gone, or its
-    /// owner has such a webhook (whose deliveries the general path writes) — the caller then takes that path.
+    /// The session after the change; or null when nothing was written: the session is no longer idle, is gone or not
+    /// <paramref name="owner"/>'s, or its owner has such a webhook (whose deliveries the general path writes) — the caller then takes that path.
     /// </returns>
-    private async Task<Session?> StartTurnAsync(Guid sessionId, Message message, CancellationToken cancellationToken)
+    private async Task<Session?> StartTurnAsync(Guid sessionId, SessionOwner? owner, Message message, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var (anyOwner, operatorId, byName, name, type) = OwnerGuard(owner);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var rows = await db.Sessions.FromSql(ResultColumns.Inline($"""
             WITH s AS (
                 UPDATE sessions
                 SET state = {SessionStates.Busy}, last_activity_at = GREATEST({now}, last_activity_at), ready_deadline_at = NULL, auto_close_at = NULL
                 WHERE id = {sessionId} AND state = {SessionStates.Idle}
+                  AND ({anyOwner} OR created_by_operator_id = {operatorId}
+                       OR ({byName} AND created_by_operator_id IS NULL AND created_by = {name} AND created_by_type = {type}))
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id AND w.enabled
                                   AND ({WebhookEventTypes.Message} = ANY (w.event_types) OR {WebhookEventTypes.State} = ANY (w.event_types)))
                 RETURNING {ResultColumns.Of<Session>(db)}

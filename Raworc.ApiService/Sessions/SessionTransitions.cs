@@ -88,7 +88,7 @@ public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue wor
             {
                 // When it writes nothing (a webhook to feed, or the state moved) the next attempt reads which it was.
                 triedOneStatement = true;
-                if (await AppendInOneStatementAsync(sessionId, observed, message!, cancellationToken) is { } appended)
+                if (await AppendInOneStatementAsync(sessionId, observed, owner: null, message!, cancellationToken) is { } appended)
                 {
                     FollowInRedis(appended, queuedWork: false);
                     presence.PublishMessage(sessionId);
@@ -100,7 +100,7 @@ public sealed partial class SessionTransitions(RaworcDbContext db, WorkQueue wor
             {
                 // Tried once, as above: the general path below decides when it writes nothing.
                 triedStartTurn = true;
-                if (await StartTurnAsync(sessionId, message!, cancellationToken) is { } started)
+                if (await StartTurnAsync(sessionId, owner: null, message!, cancellationToken) is { } started)
                 {
                     FollowInRedis(started, queuedWork: false);
                     presence.PublishMessage(sessionId);
