@@ -152,7 +152,14 @@ public sealed class DockerProbe(DockerClient docker, string readerImage = Comput
         var labels = volume.Labels.Where(label => label.Key != DockerComputerProvider.FileSystemLabel)
             .ToDictionary(label => label.Key, label => label.Value);
         var aside = $"{name}-aside";
-        await docker.Volumes.CreateAsync(new VolumesCreateParameters { Name = aside, Labels = labels });
+        // The copy aside is not the session's: without its session label, the API's measurement of volumes (every 5 s) never
+        // takes it for the session's own. It did once (a CI run under gVisor): its walk of the copy, removed under it, gave
+        // -1, and the session restored just after was closed as unmeasurable.
+        await docker.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            Name = aside,
+            Labels = labels.Where(label => label.Key != DockerComputerProvider.SessionLabel).ToDictionary(label => label.Key, label => label.Value),
+        });
         try
         {
             await CopyVolumeAsync(name, aside);
