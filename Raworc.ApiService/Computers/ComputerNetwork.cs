@@ -24,7 +24,8 @@ namespace Raworc.ApiService.Computers;
 /// The first two are checked with <c>iptables -C</c> before being inserted; the chain is written whole by one
 /// <c>iptables-restore --noflush</c> (atomic: no moment without it), so repeating this is harmless and a changed
 /// setting, route or resolver replaces the old list. The network is made on the first computer create; the chain is
-/// compared with the host's state on every create and rewritten when it differs. With <see cref="ComputerEgress.None"/>
+/// compared with the host's state on every create and rewritten when it differs; so is the bridge's
+/// <c>route_localnet</c>, kept off (<see cref="KeepLoopbackOffTheBridge"/>). With <see cref="ComputerEgress.None"/>
 /// computers use no network at all.
 /// </summary>
 public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<ComputerOptions> options, ILogger<ComputerNetwork> logger)
@@ -34,12 +35,15 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     // The chain text last written (null: none yet), and whether the firewall cannot be managed from this process.
     private volatile string? _appliedChain;
     private volatile bool _cannotManage;
+    // Whether the warning that route_localnet could not be checked on the bridge was logged.
+    private volatile bool _loopbackWarned;
 
     /// <summary>
     /// Makes sure the network exists and, where possible, that the firewall rules match the host as it is now: the chain
     /// is rewritten whenever the host's routes or resolvers changed since it was last written (checked on every call by
     /// reading <c>/proc/net/route</c> and the resolver files, some tens of microseconds; rewritten before the computer
-    /// this call is for starts).
+    /// this call is for starts), and that the bridge does not route loopback addresses (<see cref="KeepLoopbackOffTheBridge"/>,
+    /// whatever <see cref="ComputerOptions.ManageFirewall"/> says: it is a setting of Raworc's own bridge, not a firewall rule).
     /// </summary>
     /// <exception cref="DockerApiException">The engine refused to create the network.</exception>
     public async Task EnsureAsync(CancellationToken cancellationToken)
@@ -50,10 +54,18 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
             return;
         }
         var chain = settings.ManageFirewall && !_cannotManage ? await DesiredChainAsync(settings, cancellationToken) : null;
-        if (_ready && chain == _appliedChain)
+        if (!_ready || chain != _appliedChain)
         {
-            return;
+            await EnsureNetworkAndChainAsync(settings, chain, cancellationToken);
         }
+        if (ManagesHost(settings))
+        {
+            KeepLoopbackOffTheBridge(settings.BridgeName);
+        }
+    }
+
+    private async Task EnsureNetworkAndChainAsync(ComputerOptions settings, string? chain, CancellationToken cancellationToken)
+    {
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -268,11 +280,54 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
             .Distinct(),
     ];
 
+    /// <summary>Whether this process may change the engine's host: the engine is local (a Unix socket) on Linux and the API runs as root.</summary>
+    private static bool ManagesHost(ComputerOptions settings) =>
+        OperatingSystem.IsLinux() && settings.DockerEndpoint.StartsWith("unix:", StringComparison.Ordinal) && Environment.UserName == "root";
+
+    /// <summary>
+    /// The kernel setting (<c>0</c> or <c>1</c>) by which <paramref name="bridge"/> accepts and sends packets addressed to
+    /// or from 127.0.0.0/8 (Linux's <c>ip-sysctl</c> documentation, <c>route_localnet</c>).
+    /// </summary>
+    internal static string RouteLocalnetPath(string bridge) => $"/proc/sys/net/ipv4/conf/{bridge}/route_localnet";
+
+    /// <summary>
+    /// Turns <c>route_localnet</c> off on the computers' bridge when it is on. An engine run without its userland proxy
+    /// (<c>dockerd --userland-proxy=false</c>, as <c>eng/docker-engine.sh</c> starts it) turns it on for every bridge it
+    /// sets up — when it makes the network and again at each of its own starts — so that the host's connections to
+    /// 127.0.0.1 reach published ports. On the computers' bridge it would let a computer that writes its own packets
+    /// address the host's 127.0.0.1 and every service bound there (the class of CVE-2020-8558); no computer publishes a
+    /// port, so nothing needs it. The firewall's <c>INPUT</c> rule drops such packets as well; this holds without it
+    /// (<see cref="ComputerOptions.ManageFirewall"/> off). A read of one small file on every create (some microseconds);
+    /// a bridge that is not on this host (the network made elsewhere) is left alone.
+    /// </summary>
+    private void KeepLoopbackOffTheBridge(string bridge)
+    {
+        var path = RouteLocalnetPath(bridge);
+        try
+        {
+            if (File.ReadAllText(path).Trim() == "0")
+            {
+                return;
+            }
+            File.WriteAllText(path, "0");
+            LogLoopbackRoutingTurnedOff(bridge);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            if (!_loopbackWarned)
+            {
+                _loopbackWarned = true;
+                LogLoopbackRoutingNotChecked(bridge, exception is FileNotFoundException or DirectoryNotFoundException
+                    ? "the bridge is not on this host" : "the kernel refused the change");
+            }
+        }
+    }
+
     // The chain the host's routes, resolvers and the settings call for now; null (and a warning once) where this process
     // cannot manage the firewall.
     private async Task<string?> DesiredChainAsync(ComputerOptions settings, CancellationToken cancellationToken)
     {
-        if (!OperatingSystem.IsLinux() || !settings.DockerEndpoint.StartsWith("unix:", StringComparison.Ordinal) || Environment.UserName != "root")
+        if (!ManagesHost(settings))
         {
             _cannotManage = true;
             LogFirewallSkipped(settings.BridgeName, "the API is not root on the engine's Linux host");
@@ -352,6 +407,12 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the computers' network {Network} (bridge {Bridge}, inter-container traffic off)")]
     private partial void LogNetworkCreated(string network, string bridge);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Turned route_localnet off on bridge {Bridge} (the engine had turned it on, as it does without its userland proxy): computers cannot address the host's 127.0.0.1")]
+    private partial void LogLoopbackRoutingTurnedOff(string bridge);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check route_localnet on bridge {Bridge}: {Reason}. If the engine runs without its userland proxy, set net.ipv4.conf.{Bridge}.route_localnet=0 on its host.")]
+    private partial void LogLoopbackRoutingNotChecked(string bridge, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Computers on bridge {Bridge} are not kept off the host and private and link-local addresses: {Reason}. Apply the rules of README's Security model by hand.")]
     private partial void LogFirewallSkipped(string bridge, string reason);
