@@ -34,14 +34,23 @@ internal static class ResultColumns
     });
 
     /// <summary>
-    /// <paramref name="sql"/> with each <see cref="SqlText"/> argument written into its text and every other argument kept
-    /// as an argument, which EF Core sends as a parameter (it makes one of each argument of an interpolated string).
+    /// <paramref name="sql"/> with each <see cref="SqlText"/> argument written into its text, each
+    /// <see cref="FormattableString"/> argument (a condition a few statements share, with its own arguments) written in
+    /// place with its arguments renumbered after the ones before it, and every other argument kept as an argument, which
+    /// EF Core sends as a parameter (it makes one of each argument of an interpolated string).
     /// </summary>
     public static FormattableString Inline(FormattableString sql)
     {
-        var format = sql.Format;
-        var text = new StringBuilder(format.Length);
+        var text = new StringBuilder(sql.Format.Length);
         var arguments = new List<object?>(sql.ArgumentCount);
+        Append(sql, text, arguments);
+        return FormattableStringFactory.Create(text.ToString(), [.. arguments]);
+    }
+
+    // Writes sql's format into text, its holes renumbered from arguments' count, inlining SqlText and FormattableString arguments.
+    private static void Append(FormattableString sql, StringBuilder text, List<object?> arguments)
+    {
+        var format = sql.Format;
         for (var i = 0; i < format.Length; i++)
         {
             var c = format[i];
@@ -65,6 +74,10 @@ internal static class ResultColumns
             {
                 text.Append(inlined.Text.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal));
             }
+            else if (argument is FormattableString nested)
+            {
+                Append(nested, text, arguments);
+            }
             else
             {
                 text.Append('{').Append(arguments.Count.ToString(CultureInfo.InvariantCulture)).Append(hole[indexLength..]).Append('}');
@@ -72,7 +85,6 @@ internal static class ResultColumns
             }
             i = end;
         }
-        return FormattableStringFactory.Create(text.ToString(), [.. arguments]);
     }
 }
 

@@ -168,7 +168,6 @@ public sealed partial class SessionTransitions
     {
         var now = clock.GetUtcNow();
         var states = observed is null ? UnchangedByUserMessage : [observed];
-        var (anyOwner, operatorId, byName, name, type) = OwnerGuard(owner);
         var ids = messages.Select(m => m.Id).ToArray();
         var roles = messages.Select(m => m.Role).ToArray();
         var contents = messages.Select(m => m.Content).ToArray();
@@ -184,8 +183,7 @@ public sealed partial class SessionTransitions
                     ready_deadline_at = CASE WHEN state = 'init' THEN ready_deadline_at END,
                     auto_close_at = CASE WHEN state = 'busy' THEN NULL ELSE auto_close_at END
                 WHERE id = {sessionId} AND state = ANY ({states})
-                  AND ({anyOwner} OR created_by_operator_id = {operatorId}
-                       OR ({byName} AND created_by_operator_id IS NULL AND created_by = {name} AND created_by_type = {type}))
+                  AND {OwnerCondition(owner)}
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id
                                   AND w.enabled AND {WebhookEventTypes.Message} = ANY (w.event_types))
                 RETURNING {ResultColumns.Of<Session>(db)}

@@ -32,15 +32,13 @@ public sealed partial class SessionTransitions
     private async Task<Session?> StartTurnAsync(Guid sessionId, SessionOwner? owner, Message message, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var (anyOwner, operatorId, byName, name, type) = OwnerGuard(owner);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var rows = await db.Sessions.FromSql(ResultColumns.Inline($"""
             WITH s AS (
                 UPDATE sessions
                 SET state = {SessionStates.Busy}, last_activity_at = GREATEST({now}, last_activity_at), ready_deadline_at = NULL, auto_close_at = NULL
                 WHERE id = {sessionId} AND state = {SessionStates.Idle}
-                  AND ({anyOwner} OR created_by_operator_id = {operatorId}
-                       OR ({byName} AND created_by_operator_id IS NULL AND created_by = {name} AND created_by_type = {type}))
+                  AND {OwnerCondition(owner)}
                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.operator_id = sessions.created_by_operator_id AND w.enabled
                                   AND ({WebhookEventTypes.Message} = ANY (w.event_types) OR {WebhookEventTypes.State} = ANY (w.event_types)))
                 RETURNING {ResultColumns.Of<Session>(db)}

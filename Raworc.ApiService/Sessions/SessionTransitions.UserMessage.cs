@@ -41,13 +41,15 @@ public sealed partial class SessionTransitions
     }
 
     /// <summary>
-    /// The parameters of the owner condition the one-statement writes share, <c>({anyOwner} OR created_by_operator_id =
-    /// {operatorId} OR ({byName} AND created_by_operator_id IS NULL AND created_by = {name} AND created_by_type = {type}))</c>:
-    /// <see cref="SessionOwner.Filter"/> in SQL (an operator by its row id; a user by name and type, on sessions no operator
-    /// created), or true for any session when <paramref name="owner"/> is null.
+    /// The condition that a session row belongs to <paramref name="owner"/>, for <see cref="Data.ResultColumns.Inline"/> to
+    /// write into a statement on <c>sessions</c>: <see cref="SessionOwner.Filter"/> in SQL — an operator by its row id
+    /// (<c>created_by_operator_id</c>), a user by name and type on sessions no operator created — or <c>TRUE</c> for an
+    /// admin (null).
     /// </summary>
-    private static (bool AnyOwner, Guid? OperatorId, bool ByName, string? Name, string? Type) OwnerGuard(SessionOwner? owner) =>
-        owner is null
-            ? (true, null, false, null, null)
-            : (false, owner.OperatorId, owner.OperatorId is null, owner.Name, owner.Type);
+    private static FormattableString OwnerCondition(SessionOwner? owner) => owner switch
+    {
+        null => $"TRUE",
+        { OperatorId: { } operatorId } => $"created_by_operator_id = {operatorId}",
+        _ => $"(created_by_operator_id IS NULL AND created_by = {owner.Name} AND created_by_type = {owner.Type})",
+    };
 }
