@@ -154,7 +154,7 @@ try
     var kept = new List<Guid>();
     if (historyOnly)
     {
-        await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 3, token));
+        await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 5, token));
         goto Measured;
     }
     if (throughputOnly || messagesOnly || watchersOnly)
@@ -241,7 +241,7 @@ try
         await api.DeleteAsync(kept[3], token);
         kept.RemoveAt(3);
     }
-    await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 3, token));
+    await MeasureAsync(HistoryBenchmark.Name, HistoryBenchmark.Target, () => HistoryBenchmark.MeasureAsync(context, 5, token));
     await MeasureAsync(LifecycleBenchmarks.DeadlineName, LifecycleBenchmarks.DeadlineTarget,
         () => LifecycleBenchmarks.IdleDeadlineAsync(context, 10, 5, token));
     var watchAddress = await MeasureDensityAndWatchersAsync(context, kept, oneSessionRuns: 1);
