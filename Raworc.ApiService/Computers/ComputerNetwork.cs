@@ -12,6 +12,8 @@ namespace Raworc.ApiService.Computers;
 /// has a fixed name (<see cref="ComputerOptions.BridgeName"/>) for the host firewall rules, applied with
 /// <c>iptables</c> when the engine is local and the API may (root, <see cref="ComputerOptions.ManageFirewall"/>):
 /// <list type="bullet">
+/// <item><c>-t raw PREROUTING -i &lt;bridge&gt; -d 127.0.0.0/8 -j DROP</c>: nothing a computer addresses to the host's
+/// loopback is forwarded on to a port the engine published there (<see cref="FirewallRules"/>).</item>
 /// <item><c>INPUT -i &lt;bridge&gt; -j DROP</c>: nothing a computer sends reaches the host itself (services bound on
 /// any address, the bridge's gateway, Docker's published ports of other containers on the host's addresses).</item>
 /// <item><c>DOCKER-USER -i &lt;bridge&gt; -j RAWORC-&lt;bridge&gt;</c>, a chain of Raworc's own that drops what
@@ -21,7 +23,7 @@ namespace Raworc.ApiService.Computers;
 /// letting through DNS (udp and tcp port 53) to the host's resolvers, which Docker's DNS on the network asks from inside
 /// the computer's namespace, and <see cref="ComputerOptions.AllowedPrivateNetworks"/>.</item>
 /// </list>
-/// The first two are checked with <c>iptables -C</c> before being inserted; the chain is written whole by one
+/// The first three are checked with <c>iptables -C</c> before being inserted; the chain is written whole by one
 /// <c>iptables-restore --noflush</c> (atomic: no moment without it), so repeating this is harmless and a changed
 /// setting, route or resolver replaces the old list. The network is made on the first computer create; the chain is
 /// compared with the host's state on every create and rewritten when it differs; so is the bridge's
@@ -147,11 +149,18 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     /// <summary>Name of Raworc's chain for <paramref name="bridge"/> (at most 22 characters; iptables allows 28).</summary>
     internal static string ChainName(string bridge) => $"RAWORC-{bridge}";
 
-    /// <summary>The rules checked and inserted one by one, as iptables arguments: chain, then the match and target.</summary>
-    internal static IReadOnlyList<string[]> FirewallRules(string bridge) =>
+    /// <summary>
+    /// The rules checked and inserted one by one: the table, and the iptables arguments (chain, then the match and target).
+    /// The first drops what a computer sends to 127.0.0.0/8 before any address translation: code with no capability can
+    /// put such packets on the bridge (a socket bound to its interface with <c>SO_BINDTODEVICE</c>, open to every user
+    /// since Linux 5.7), and the engine's forwarding of ports published on the host's 127.0.0.1 (its <c>nat</c> rules,
+    /// which name no incoming interface) would otherwise send them on to the published containers.
+    /// </summary>
+    internal static IReadOnlyList<(string Table, string[] Rule)> FirewallRules(string bridge) =>
     [
-        ["INPUT", "-i", bridge, "-j", "DROP"],
-        ["DOCKER-USER", "-i", bridge, "-j", ChainName(bridge)],
+        ("raw", ["PREROUTING", "-i", bridge, "-d", "127.0.0.0/8", "-j", "DROP"]),
+        ("filter", ["INPUT", "-i", bridge, "-j", "DROP"]),
+        ("filter", ["DOCKER-USER", "-i", bridge, "-j", ChainName(bridge)]),
     ];
 
     /// <summary>
@@ -349,21 +358,21 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
 
     private async Task ApplyFirewallAsync(string bridge, string chain, CancellationToken cancellationToken)
     {
-        // The chain first (the jump to a chain that does not exist yet would be refused), then the jump and the INPUT rule.
+        // The chain first (the jump to a chain that does not exist yet would be refused), then the other rules and the jump.
         if (await RunAsync("iptables-restore", ["-w", "--noflush"], chain, cancellationToken) is var restored and not 0)
         {
             _cannotManage = true;
             LogFirewallSkipped(bridge, $"iptables-restore exited with {restored}");
             return;
         }
-        foreach (var rule in FirewallRules(bridge))
+        foreach (var (table, rule) in FirewallRules(bridge))
         {
-            string[] check = ["-w", "-C", .. rule];
+            string[] check = ["-w", "-t", table, "-C", .. rule];
             if (await RunAsync("iptables", check, null, cancellationToken) == 0)
             {
                 continue;
             }
-            string[] insert = ["-w", "-I", .. rule];
+            string[] insert = ["-w", "-t", table, "-I", .. rule];
             if (await RunAsync("iptables", insert, null, cancellationToken) is var code and not 0)
             {
                 _cannotManage = true;

@@ -104,6 +104,41 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         }
     }
 
+    /// <summary>
+    /// Code with no capability can address the host's loopback from inside a computer: a socket bound to the computer's
+    /// interface (<c>SO_BINDTODEVICE</c>, open to every user since Linux 5.7) sends to 127.0.0.1 through the bridge's
+    /// gateway, and the engine forwards the ports it published on the host's 127.0.0.1 (Postgres's and Redis's here)
+    /// without asking which interface a packet came in on. A break-out attempt saw its SYNs to those two ports turned into
+    /// packets for the Postgres and Redis containers, stopped then only by the chain's private-range drop. The raw table's
+    /// drop now stops them before any translation: the test sends an exact number of datagrams and reads that rule's count.
+    /// </summary>
+    [Fact]
+    [OnlyProvider("docker", "the rule is on this machine's computers' bridge; a Swarm node's firewall is its operator's")]
+    public async Task WhatAComputerAddressesToTheHostsLoopbackIsDroppedBeforeThePublishedPortsAreForwarded()
+    {
+        var (client, id) = await IdleSessionAsync("loopback");
+        using var _ = client;
+        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(await fixture.App.GetConnectionStringAsync(ResourceNames.Database)).Port;
+        var before = await LoopbackDropsAsync();
+
+        var sent = await fixture.RunInsideAsync(id, "python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            + "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'eth0'); "
+            + $"print(sum(s.sendto(b'x', ('127.0.0.1', {postgres})) for _ in range(5)))\"");
+
+        Assert.Equal("5\n", sent.Stdout);
+        Assert.Equal(before + 5, await LoopbackDropsAsync());
+    }
+
+    /// <summary>Packets the raw table's drop of 127.0.0.0/8 from <c>raworc0</c> has counted (the API's firewall rule).</summary>
+    private static async Task<long> LoopbackDropsAsync()
+    {
+        var listing = await RunAsync("iptables", "-w -t raw -L PREROUTING -v -x -n");
+        var rule = listing.Split('\n').Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .FirstOrDefault(fields => fields is [_, _, "DROP", _, _, "raworc0", "*", _, "127.0.0.0/8", ..]);
+        Assert.True(rule is not null, $"no drop of 127.0.0.0/8 from raworc0 in the raw table:\n{listing}");
+        return long.Parse(rule[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     [Fact]
     public async Task ComputerCannotReachLinkLocalAddressesSuchAsCloudMetadata()
     {

@@ -11,9 +11,9 @@ namespace Raworc.Tests.Computers;
 
 /// <summary>
 /// The computers' bridge as <see cref="ComputerNetwork"/> sets it up on this machine's engine, attacked from a network
-/// namespace on it with packets no ordinary socket sends.
+/// namespace on it with packets no ordinary socket sends. Not in the computers' lane: it starts no system and no
+/// computer, only a network of its own and one plain container on it.
 /// </summary>
-[ComputerLane]
 [OnlyProvider("docker", "the bridge is the main engine's, on this machine; a Swarm node's bridge is its operator's")]
 public sealed class ComputerNetworkTests
 {
@@ -23,9 +23,11 @@ public sealed class ComputerNetworkTests
     /// <summary>
     /// An engine without its userland proxy (<c>eng/docker-engine.sh</c>'s) turns <c>route_localnet</c> on for every
     /// bridge, when it makes the network and at each of its starts; on the computers' bridge that lets a neighbour that
-    /// writes its own packets reach a service the host binds on 127.0.0.1 only (CVE-2020-8558's class). The neighbour
-    /// here is a container on the bridge whose network namespace the test enters as root and rewires as code with
-    /// <c>NET_ADMIN</c> could: its own loopback routes gone, 127.0.0.1 routed through the bridge's gateway. The firewall
+    /// writes its own packets reach a service the host binds on 127.0.0.1 only (CVE-2020-8558's class). Code in a computer
+    /// sends such packets as any user (a socket bound to its interface, <c>SO_BINDTODEVICE</c>), but its kernel drops the
+    /// replies from 127.0.0.1; the neighbour here is a container on the bridge whose network namespace the test enters as
+    /// root and rewires so that a whole connection shows: its own loopback routes gone, 127.0.0.1 routed through the
+    /// bridge's gateway, replies from a loopback address accepted. The firewall
     /// is off (<see cref="ComputerOptions.ManageFirewall"/>), whose <c>INPUT</c> rule would drop the packets too, so the
     /// bridge's own setting is what is tried; the attempt first succeeds with the setting on, as the engine leaves it.
     /// </summary>
