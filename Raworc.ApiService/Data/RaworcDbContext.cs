@@ -25,6 +25,9 @@ public sealed class RaworcDbContext(DbContextOptions<RaworcDbContext> options) :
     /// <summary>Sessions.</summary>
     public DbSet<Session> Sessions => Set<Session>();
 
+    /// <summary>Each owner's number of sessions, kept by triggers on <c>sessions</c> (<see cref="SessionTotal"/>).</summary>
+    public DbSet<SessionTotal> SessionTotals => Set<SessionTotal>();
+
     /// <summary>Messages of all sessions.</summary>
     public DbSet<Message> Messages => Set<Message>();
 

@@ -45,12 +45,22 @@ public static class Pagination
     /// Counts <paramref name="query"/>, writes the three headers on <paramref name="response"/>, and returns
     /// the requested page of the (already ordered) query, projected with <paramref name="project"/>.
     /// </summary>
+    public static Task<List<TResult>> PageAsync<TEntity, TResult>(
+        this IQueryable<TEntity> query, PageRequest page, HttpResponse response,
+        System.Linq.Expressions.Expression<Func<TEntity, TResult>> project, CancellationToken cancellationToken) =>
+        query.PageAsync(page, response, project, async token => await query.LongCountAsync(token), cancellationToken);
+
+    /// <summary>
+    /// As the other overload, with the total read by <paramref name="countAsync"/> (a total kept elsewhere, which must be
+    /// the count of <paramref name="query"/>) instead of by counting the query.
+    /// </summary>
     public static async Task<List<TResult>> PageAsync<TEntity, TResult>(
         this IQueryable<TEntity> query, PageRequest page, HttpResponse response,
-        System.Linq.Expressions.Expression<Func<TEntity, TResult>> project, CancellationToken cancellationToken)
+        System.Linq.Expressions.Expression<Func<TEntity, TResult>> project, Func<CancellationToken, Task<long>> countAsync,
+        CancellationToken cancellationToken)
     {
         var (limit, offset) = page.Resolve();
-        var total = await query.CountAsync(cancellationToken);
+        var total = await countAsync(cancellationToken);
         response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["X-Page-Offset"] = offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["X-Page-Limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);

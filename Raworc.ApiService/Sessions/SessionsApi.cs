@@ -38,7 +38,8 @@ public static class SessionsApi
     /// <c>GET /sessions?state=&amp;limit=&amp;offset=</c> or <c>?after=&lt;cursor&gt;</c>: the caller's sessions (an admin's:
     /// all), newest first. A full page carries <see cref="SessionCursor.NextHeader"/> and a <c>Link</c> <c>rel="next"</c>
     /// to the page after it (by cursor: an index range read at any depth). Offset pages carry the contract's exact
-    /// <c>X-Total-Count</c>; cursor pages do not count (that would read every row) and carry <c>X-Page-Limit</c> only.
+    /// <c>X-Total-Count</c> — for a user's or operator's whole list the owner's <see cref="SessionTotal"/> row, for an
+    /// admin's or one state's a count of the rows; cursor pages do not count and carry <c>X-Page-Limit</c> only.
     /// </summary>
     public static async Task<Ok<List<SessionResponse>>> ListAsync(string? state, string? after, [AsParameters] PageRequest page,
         ClaimsPrincipal caller, RaworcDbContext db, HttpResponse response, CancellationToken cancellationToken)
@@ -72,10 +73,19 @@ public static class SessionsApi
                 .Take(limit).ToListAsync(cancellationToken);
             response.Headers["X-Page-Limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        else
+        else if (caller.IsAdmin() || state is not null)
         {
             (limit, _) = page.Resolve();
             sessions = await ordered.PageAsync(page, response, s => s, cancellationToken);
+        }
+        else
+        {
+            // A user's or operator's whole list: the total is the owner's row of session_totals (one row read, however many
+            // sessions), which the database keeps equal to the count of this query.
+            (limit, _) = page.Resolve();
+            var owner = SessionTotal.KeyOf(SessionOwner.Of(caller));
+            sessions = await ordered.PageAsync(page, response, s => s, async token =>
+                await db.SessionTotals.Where(t => t.OwnerKey == owner).Select(t => t.Total).FirstOrDefaultAsync(token), cancellationToken);
         }
         if (sessions.Count == limit)
         {

@@ -1,5 +1,7 @@
 using System.Net;
+using Aspire.Hosting.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Raworc.ApiService.Computers;
 using Raworc.ApiService.Data;
 using Raworc.ApiService.Sessions;
@@ -50,6 +52,50 @@ public sealed class SchemaChangeTests(RaworcAppFixture fixture)
         var messages = await client.GetMessagesAsync(id.ToString());
         Assert.Equal(40, messages.Count);
         Assert.Equal("after 19", (string?)messages[^1]!["content"]);
+    }
+
+    /// <summary>
+    /// An upgrade to the session totals (migration <c>SessionTotals</c>) counts the sessions that exist already, per owner:
+    /// a database of its own is migrated to the migration before, given sessions of an operator and of a user named like
+    /// it, then migrated on, and each owner's row reads their count; the triggers keep it from there.
+    /// </summary>
+    [Fact]
+    public async Task AnUpgradeCountsTheSessionsThatExistAlreadyPerOwner()
+    {
+        var name = $"raworc_upgrade_{Guid.NewGuid():N}"[..30];
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(await fixture.App.GetConnectionStringAsync(ResourceNames.Database));
+        await fixture.QueryAsync<int>($"CREATE DATABASE {name}");
+        try
+        {
+            var connection = new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = name, Pooling = false };
+            await using var db = new RaworcDbContext(new DbContextOptionsBuilder<RaworcDbContext>()
+                .UseNpgsql(connection.ConnectionString).UseSnakeCaseNamingConvention().Options);
+            var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+            await migrator.MigrateAsync("20261202020720_SessionFirstReadyAt");
+            var operatorId = Guid.NewGuid();
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO operators (id, name, password_hash, is_admin, is_active, created_at, updated_at)
+                VALUES ({operatorId}, 'ada', 'x', false, true, now(), now())
+                """);
+            await db.Database.ExecuteSqlAsync($$"""
+                INSERT INTO sessions (id, created_by, created_by_type, created_by_operator_id, state, created_at, last_activity_at,
+                                      metadata, is_published, publish_data, publish_code, publish_secrets, timeout_seconds, secret_names,
+                                      computer_start, usage_input_tokens, usage_model_calls, usage_output_tokens)
+                SELECT gen_random_uuid(), 'ada', CASE WHEN n <= 7 THEN 'Operator' ELSE 'User' END, CASE WHEN n <= 7 THEN {{operatorId}} END,
+                       'closed', now(), now(), '{}', false, true, true, false, 300, '{}', 1, 0, 0, 0
+                FROM generate_series(1, 10) n
+                """);
+
+            await migrator.MigrateAsync();
+
+            var totals = await db.SessionTotals.AsNoTracking().OrderBy(t => t.OwnerKey).Select(t => $"{t.OwnerKey}={t.Total}").ToListAsync();
+            Assert.Equal(["name:User:ada=3", $"operator:{operatorId:D}=7"], totals);
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await fixture.QueryAsync<int>($"DROP DATABASE {name} WITH (FORCE)");
+        }
     }
 
     [Fact]

@@ -112,6 +112,46 @@ public sealed class SessionsTests(RaworcAppFixture fixture)
         Assert.Contains(all, s => (string?)s!["created_by"] == alice);
     }
 
+    /// <summary>
+    /// A user's or operator's list takes its total from their row of <c>session_totals</c>, which triggers on
+    /// <c>sessions</c> keep: it stays the exact count through concurrent creates and deletes and through rows written
+    /// straight into the database (as a script or an older replica would), and an operator and a user of the same name
+    /// keep totals apart, as they keep lists apart.
+    /// </summary>
+    [Fact]
+    public async Task TheListsTotalIsTheOwnersCountThroughConcurrentCreatesDeletesAndRowsWrittenInTheDatabase()
+    {
+        var (name, client) = await fixture.CreateOperatorAsync("totals");
+        using var _ = client;
+        using var namesake = fixture.CreateApiClient(Auth.TokenForgery.Create(RaworcAppFixture.JwtSigningKey, subject: name, type: "User"));
+        var created = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => client.CreateSessionAsync()));
+        var namesakes = await namesake.CreateSessionAsync();
+
+        var deletes = await Task.WhenAll(created.Take(5).Select(session => client.DeleteAsync($"/api/v0/sessions/{session.Id()}")));
+        Assert.All(deletes, response => Assert.Equal(HttpStatusCode.NoContent, response.StatusCode));
+        await fixture.QueryAsync<Guid>("""
+            INSERT INTO sessions (id, created_by, created_by_type, created_by_operator_id, state, created_at, last_activity_at, closed_at,
+                                  metadata, is_published, publish_data, publish_code, publish_secrets, timeout_seconds, secret_names,
+                                  computer_start, usage_input_tokens, usage_model_calls, usage_output_tokens)
+            SELECT gen_random_uuid(), o.name, 'Operator', o.id, 'closed', now() - make_interval(secs => 86400 + n), now(), now(),
+                   '{"written":"straight"}', false, true, true, false, 300, '{}', 1, 0, 0, 0
+            FROM operators o, generate_series(1, 30) n WHERE o.name = @name
+            RETURNING id
+            """, ("name", name));
+        await fixture.QueryAsync<Guid>("""
+            DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE created_by = @name AND metadata = '{"written":"straight"}' LIMIT 10)
+            RETURNING id
+            """, ("name", name));
+
+        var page = await client.GetAsync("/api/v0/sessions?limit=5");
+        Assert.Equal("27", page.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal([27L], await fixture.QueryAsync<long>(
+            "SELECT count(*) FROM sessions s JOIN operators o ON o.id = s.created_by_operator_id WHERE o.name = @name", ("name", name)));
+        var namesakesPage = await namesake.GetAsync("/api/v0/sessions");
+        Assert.Equal("1", namesakesPage.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(namesakes.Id(), Guid.Parse((string)(await namesakesPage.ReadArrayAsync()).Single()!["id"]!));
+    }
+
     [Fact]
     public async Task ACursorWalksTheListNewestFirstWithoutGapsOrRepeats()
     {

@@ -248,8 +248,9 @@ try
     Log("inserting 100,000 closed sessions into Postgres");
     try
     {
+        var before = await ApiScaleBenchmarks.TimeFirstPageAsync(context, watchAddress, 20, token);
         await ApiScaleBenchmarks.InsertClosedSessionsAsync(context, operatorName, 100_000, token);
-        figures.AddRange(await ApiScaleBenchmarks.ListAsync(context, watchAddress, 20, token));
+        figures.AddRange(await ApiScaleBenchmarks.ListAsync(context, watchAddress, 20, before, token));
         await ApiScaleBenchmarks.DeleteInsertedAsync(context, token);
     }
     catch (Exception ex)

@@ -34,6 +34,16 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
     }
 }
 
+/// <summary>Table <c>session_totals</c>: one row per owner, written only by the triggers on <c>sessions</c> (migration <c>SessionTotals</c>).</summary>
+internal sealed class SessionTotalConfiguration : IEntityTypeConfiguration<SessionTotal>
+{
+    public void Configure(EntityTypeBuilder<SessionTotal> builder)
+    {
+        builder.ToTable("session_totals");
+        builder.HasKey(t => t.OwnerKey);
+    }
+}
+
 /// <summary>Table <c>messages</c>: ordered by an identity sequence, deleted with their session.</summary>
 internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
 {

@@ -419,6 +419,22 @@ namespace Raworc.ApiService.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Raworc.ApiService.Sessions.SessionTotal", b =>
+                {
+                    b.Property<string>("OwnerKey")
+                        .HasColumnType("text")
+                        .HasColumnName("owner_key");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total");
+
+                    b.HasKey("OwnerKey")
+                        .HasName("pk_session_totals");
+
+                    b.ToTable("session_totals", (string)null);
+                });
+
             modelBuilder.Entity("Raworc.ApiService.Webhooks.Webhook", b =>
                 {
                     b.Property<Guid>("Id")
