@@ -32,20 +32,13 @@ namespace Raworc.ApiService.Data.Migrations
                     AS $$ SELECT CASE WHEN operator_id IS NOT NULL THEN 'operator:' || operator_id::text
                                       ELSE 'name:' || owner_type || ':' || owner_name END $$;
 
-                CREATE FUNCTION session_totals_add() RETURNS trigger LANGUAGE plpgsql AS $$
+                -- Statement-level, on the statement's rows (its transition table "changed"); the trigger's argument is the
+                -- sign: 1 for inserted rows, -1 for deleted ones.
+                CREATE FUNCTION session_totals_count() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     INSERT INTO session_totals (owner_key, total)
-                    SELECT session_owner_key(created_by_operator_id, created_by_type, created_by), count(*)
-                    FROM added GROUP BY 1 ORDER BY 1
-                    ON CONFLICT (owner_key) DO UPDATE SET total = session_totals.total + EXCLUDED.total;
-                    RETURN NULL;
-                END $$;
-
-                CREATE FUNCTION session_totals_subtract() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    INSERT INTO session_totals (owner_key, total)
-                    SELECT session_owner_key(created_by_operator_id, created_by_type, created_by), -count(*)
-                    FROM removed GROUP BY 1 ORDER BY 1
+                    SELECT session_owner_key(created_by_operator_id, created_by_type, created_by), TG_ARGV[0]::bigint * count(*)
+                    FROM changed GROUP BY 1 ORDER BY 1
                     ON CONFLICT (owner_key) DO UPDATE SET total = session_totals.total + EXCLUDED.total;
                     RETURN NULL;
                 END $$;
@@ -68,9 +61,9 @@ namespace Raworc.ApiService.Data.Migrations
                 END $$;
 
                 CREATE TRIGGER session_totals_insert AFTER INSERT ON sessions
-                    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION session_totals_add();
+                    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION session_totals_count('1');
                 CREATE TRIGGER session_totals_delete AFTER DELETE ON sessions
-                    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION session_totals_subtract();
+                    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION session_totals_count('-1');
                 -- Raworc never changes a session's owner; this keeps the totals right if anything else does. It fires only
                 -- for an UPDATE that sets one of the three columns, so the state changes of every turn never run it.
                 CREATE TRIGGER session_totals_update AFTER UPDATE OF created_by_operator_id, created_by_type, created_by ON sessions
@@ -97,8 +90,7 @@ namespace Raworc.ApiService.Data.Migrations
                 DROP TRIGGER session_totals_insert ON sessions;
                 DROP FUNCTION session_totals_clear();
                 DROP FUNCTION session_totals_move();
-                DROP FUNCTION session_totals_subtract();
-                DROP FUNCTION session_totals_add();
+                DROP FUNCTION session_totals_count();
                 DROP FUNCTION session_owner_key(uuid, text, text);
                 """);
             migrationBuilder.DropTable(
