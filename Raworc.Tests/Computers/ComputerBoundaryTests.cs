@@ -126,7 +126,10 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
             + $"print(sum(s.sendto(b'x', ('127.0.0.1', {postgres})) for _ in range(5)))\"");
 
         Assert.Equal("5\n", sent.Stdout);
-        Assert.Equal(before + 5, await LoopbackDropsAsync());
+        // Under gVisor the sandbox's own network stack keeps 127.0.0.0/8 inside the sandbox even for a socket bound to
+        // eth0: the datagrams never reach the bridge (measured: the rule's count does not move), and the rule is there all
+        // the same.
+        Assert.Equal(before + (TestRuntime.Name == "runsc" ? 0 : 5), await LoopbackDropsAsync());
     }
 
     /// <summary>Packets the raw table's drop of 127.0.0.0/8 from <c>raworc0</c> has counted (the API's firewall rule).</summary>
