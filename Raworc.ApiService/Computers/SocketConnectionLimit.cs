@@ -71,9 +71,11 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
         }
         finally
         {
-            Interlocked.Decrement(ref _total);
+            // The computer's count first, then the total: once Open shows a connection gone, its computer's count does too
+            // (the other order let a connection that waited for Open find its computer still at the bound: a CI run).
             _byComputer.AddOrUpdate(key, 0, (_, count) => count - 1);
             _byComputer.TryRemove(new KeyValuePair<string, int>(key, 0));
+            Interlocked.Decrement(ref _total);
         }
     };
 
