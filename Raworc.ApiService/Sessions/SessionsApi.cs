@@ -73,19 +73,16 @@ public static class SessionsApi
                 .Take(limit).ToListAsync(cancellationToken);
             response.Headers["X-Page-Limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        else if (caller.IsAdmin() || state is not null)
-        {
-            (limit, _) = page.Resolve();
-            sessions = await ordered.PageAsync(page, response, s => s, cancellationToken);
-        }
         else
         {
-            // A user's or operator's whole list: the total is the owner's row of session_totals (one row read, however many
-            // sessions), which the database keeps equal to the count of this query.
             (limit, _) = page.Resolve();
+            // A user's or operator's whole list: the total is the owner's row of session_totals (one row read, however many
+            // sessions), which the database keeps equal to the count of this query; an admin's or one state's list counts.
             var owner = SessionTotal.KeyOf(SessionOwner.Of(caller));
-            sessions = await ordered.PageAsync(page, response, s => s, async token =>
-                await db.SessionTotals.Where(t => t.OwnerKey == owner).Select(t => t.Total).FirstOrDefaultAsync(token), cancellationToken);
+            Func<CancellationToken, Task<long>> total = caller.IsAdmin() || state is not null
+                ? async token => await ordered.LongCountAsync(token)
+                : async token => await db.SessionTotals.Where(t => t.OwnerKey == owner).Select(t => t.Total).FirstOrDefaultAsync(token);
+            sessions = await ordered.PageAsync(page, response, s => s, total, cancellationToken);
         }
         if (sessions.Count == limit)
         {
