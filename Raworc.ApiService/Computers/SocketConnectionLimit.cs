@@ -58,26 +58,35 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
         connection.Items[ComputerKeyItem] = key;
         var ofComputer = _byComputer.AddOrUpdate(key, 1, (_, count) => count + 1);
         var all = Interlocked.Increment(ref _total);
+        if (ofComputer > perComputer || all > total)
+        {
+            // Given back before the abort: its client learns of the refusal from the abort and may connect again at once
+            // (released after it, a CI run found the next connection refused for the one already refused).
+            Release(key);
+            connection.Abort(new ConnectionAbortedException("Too many connections from this computer."));
+            return;
+        }
         try
         {
-            if (ofComputer <= perComputer && all <= total)
-            {
-                await next(connection);
-            }
-            else
-            {
-                connection.Abort(new ConnectionAbortedException("Too many connections from this computer."));
-            }
+            await next(connection);
         }
         finally
         {
-            // The computer's count first, then the total: once Open shows a connection gone, its computer's count does too
-            // (the other order let a connection that waited for Open find its computer still at the bound: a CI run).
-            _byComputer.AddOrUpdate(key, 0, (_, count) => count - 1);
-            _byComputer.TryRemove(new KeyValuePair<string, int>(key, 0));
-            Interlocked.Decrement(ref _total);
+            Release(key);
         }
     };
+
+    /// <summary>
+    /// Gives back one connection of <paramref name="key"/>: the computer's count first, then the total, so once
+    /// <see cref="Open"/> shows a connection gone its computer's count does too (the other order let a connection that
+    /// waited for Open find its computer still at the bound: a CI run).
+    /// </summary>
+    private void Release(string key)
+    {
+        _byComputer.AddOrUpdate(key, 0, (_, count) => count - 1);
+        _byComputer.TryRemove(new KeyValuePair<string, int>(key, 0));
+        Interlocked.Decrement(ref _total);
+    }
 
     /// <summary>The connection's source address (an IPv4 address mapped into IPv6 as IPv4); "" when the transport gives none.</summary>
     private static string AddressOf(ConnectionContext connection) => connection.RemoteEndPoint is System.Net.IPEndPoint { Address: var address }

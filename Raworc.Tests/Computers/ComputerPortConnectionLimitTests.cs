@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -59,6 +60,45 @@ public sealed class ComputerPortConnectionLimitTests
                 client.Dispose();
             }
             await app.StopAsync();
+        }
+    }
+
+    /// <summary>
+    /// The counts a refused connection took are given back before it is aborted: its client learns of the refusal from the
+    /// abort, and a connection it opens next must find room. Released after the abort, a CI run found the next address's
+    /// second connection refused (the refused one still counted toward the total).
+    /// </summary>
+    [Fact]
+    public async Task ARefusedConnectionIsNoLongerCountedWhenItIsAborted()
+    {
+        var limit = SocketConnectionLimit.PerAddress(perAddress: 1, total: 2);
+        var served = new TaskCompletionSource();
+        ConnectionDelegate wrapped = limit.Wrap(_ => served.Task);
+        var held = wrapped(new CountingConnection(limit, "10.0.0.1"));
+        var refused = new CountingConnection(limit, "10.0.0.1");
+
+        await wrapped(refused);
+
+        Assert.Equal(1, refused.OpenWhenAborted);
+        Assert.Equal(1, limit.Open);
+        served.SetResult();
+        await held;
+        Assert.Equal(0, limit.Open);
+    }
+
+    /// <summary>A connection from <paramref name="address"/> that records how many connections the limit counted when it was aborted.</summary>
+    private sealed class CountingConnection(SocketConnectionLimit limit, string address) : DefaultConnectionContext
+    {
+        private readonly SocketConnectionLimit _limit = limit;
+
+        public int? OpenWhenAborted { get; private set; }
+
+        public override EndPoint? RemoteEndPoint { get; set; } = new IPEndPoint(IPAddress.Parse(address), 40000);
+
+        public override void Abort(ConnectionAbortedException abortReason)
+        {
+            OpenWhenAborted = _limit.Open;
+            base.Abort(abortReason);
         }
     }
 
