@@ -76,12 +76,15 @@ public static class SessionsApi
         else
         {
             (limit, _) = page.Resolve();
-            // A user's or operator's whole list: the total is the owner's row of session_totals (one row read, however many
-            // sessions), which the database keeps equal to the count of this query; an admin's or one state's list counts.
+            // A whole list's total comes from session_totals, which the database keeps equal to the count of this query: the
+            // owner's row for a user or operator (one row read, however many sessions), every owner's row summed for an
+            // admin (one row per owner); one state's list counts.
             var owner = SessionTotal.KeyOf(SessionOwner.Of(caller));
-            Func<CancellationToken, Task<long>> total = caller.IsAdmin() || state is not null
+            Func<CancellationToken, Task<long>> total = state is not null
                 ? async token => await ordered.LongCountAsync(token)
-                : async token => await db.SessionTotals.Where(t => t.OwnerKey == owner).Select(t => t.Total).FirstOrDefaultAsync(token);
+                : caller.IsAdmin()
+                    ? async token => await db.SessionTotals.SumAsync(t => t.Total, token)
+                    : async token => await db.SessionTotals.Where(t => t.OwnerKey == owner).Select(t => t.Total).FirstOrDefaultAsync(token);
             sessions = await ordered.PageAsync(page, response, s => s, total, cancellationToken);
         }
         if (sessions.Count == limit)

@@ -1,4 +1,5 @@
 using System.Net;
+using Aspire.Hosting.Testing;
 using Raworc.Tests.Infrastructure;
 
 namespace Raworc.Tests.Sessions;
@@ -150,6 +151,40 @@ public sealed class SessionsTests(RaworcAppFixture fixture)
         var namesakesPage = await namesake.GetAsync("/api/v0/sessions");
         Assert.Equal("1", namesakesPage.Headers.GetValues("X-Total-Count").Single());
         Assert.Equal(namesakes.Id(), Guid.Parse((string)(await namesakesPage.ReadArrayAsync()).Single()!["id"]!));
+    }
+
+    [Fact]
+    public async Task AnAdminsWholeListCountsEverySessionAndOneStatesListCountsThatState()
+    {
+        var (_, client) = await fixture.CreateOperatorAsync("admintotal");
+        using var _ = client;
+        await client.CreateSessionAsync();
+        using var admin = await fixture.AdminClientAsync();
+
+        // Writers to sessions wait while the test holds the table in SHARE mode (other tests share this database), so the
+        // count read here and the totals the API reads are of the same rows; readers go on.
+        await using var connection = new Npgsql.NpgsqlConnection(await fixture.App.GetConnectionStringAsync(ResourceNames.Database));
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE sessions IN SHARE MODE", connection, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+        async Task<long> CountAsync(string sql)
+        {
+            await using var count = new Npgsql.NpgsqlCommand(sql, connection, transaction);
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+        var all = await CountAsync("SELECT count(*) FROM sessions");
+        var closed = await CountAsync("SELECT count(*) FROM sessions WHERE state = 'closed'");
+
+        var page = await admin.GetAsync("/api/v0/sessions?limit=1");
+        var closedPage = await admin.GetAsync("/api/v0/sessions?limit=1&state=closed");
+        await transaction.RollbackAsync();
+
+        Assert.True(all >= 1, $"{all} sessions");
+        Assert.Equal(all.ToString(System.Globalization.CultureInfo.InvariantCulture), page.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(closed.ToString(System.Globalization.CultureInfo.InvariantCulture), closedPage.Headers.GetValues("X-Total-Count").Single());
     }
 
     [Fact]
