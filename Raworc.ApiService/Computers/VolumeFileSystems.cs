@@ -67,6 +67,39 @@ public sealed partial class VolumeFileSystems(IOptions<ComputerOptions> options,
     public static string ImageAt(string mountPoint) => mountPoint + ".ext4";
 
     /// <summary>
+    /// Bytes of the host's disk the filesystem files of <paramref name="volumes"/> under <paramref name="root"/> hold now
+    /// (their allocated blocks, <c>stx_blocks</c> × 512: a sparse file's holes and what <c>discard</c> gave back cost
+    /// nothing). A volume without such a file (a measured engine volume, or one already removed) counts 0.
+    /// </summary>
+    public static long AllocatedBytes(string root, IEnumerable<string> volumes)
+    {
+        var buffer = new byte[256];
+        long total = 0;
+        if (!OperatingSystem.IsLinux())
+        {
+            return total;
+        }
+        foreach (var volume in volumes)
+        {
+            // statx(2): struct statx is the same on every architecture; stx_blocks is the u64 at byte 48.
+            var path = Encoding.UTF8.GetBytes(ImageOf(root, volume) + "\0");
+            if (StatX(AtCurrentDirectory, path, AtSymlinkNoFollow, StatXBlocks, buffer) == 0)
+            {
+                total += (long)BitConverter.ToUInt64(buffer, 48) * 512;
+            }
+        }
+        return total;
+    }
+
+    private const int AtCurrentDirectory = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatXBlocks = 0x400;
+
+    /// <summary><c>statx(2)</c> with a NUL-terminated UTF-8 path; returns 0 or -1.</summary>
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int StatX(int directory, byte[] path, int flags, uint mask, byte[] buffer);
+
+    /// <summary>
     /// Makes and mounts the filesystem of a new volume: <see cref="ComputerOptions.MaxVolumeMiB"/> MiB,
     /// <see cref="ComputerOptions.MaxVolumeInodes"/> inodes (ext4's own count when 0), empty (no <c>lost+found</c>, so the
     /// engine copies the image's <c>/session</c> into it as into any new volume). A leftover of an earlier attempt under the

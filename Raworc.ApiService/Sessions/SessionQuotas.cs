@@ -9,7 +9,8 @@ namespace Raworc.ApiService.Sessions;
 
 /// <summary>
 /// The quotas on live sessions (<c>init</c>, <c>idle</c>, <c>busy</c>): per owner (<c>Sessions:MaxPerOperator</c>) and for
-/// the whole deployment (<c>Computers:Capacity</c>). Each check takes a transaction-scoped advisory lock (the owner's, then
+/// the whole deployment (<c>Computers:Capacity</c>); and on the disk an owner's sessions hold
+/// (<c>Sessions:MaxDiskMiBPerOperator</c>), checked at the same moments. Each check takes a transaction-scoped advisory lock (the owner's, then
 /// the capacity's, always in that order) before it counts, so two requests at the limit cannot both pass: the second counts
 /// only after the first committed its new live session or rolled back. Must run inside the transaction that then makes the
 /// session live; a refusal is a 409 <c>CONFLICT</c> thrown before anything is written.
@@ -46,14 +47,29 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
     public async Task<string?> RefusalAsync(SessionOwner owner, CancellationToken cancellationToken)
     {
         var perOwner = sessions.Value.MaxPerOperator;
-        if (perOwner > 0)
+        var diskMiB = sessions.Value.MaxDiskMiBPerOperator;
+        if (perOwner > 0 || diskMiB > 0)
         {
             var lockName = owner.OperatorId is { } id ? $"Operator:{id}" : $"{owner.Type}:{owner.Name}";
             await LockAsync($"SELECT pg_advisory_xact_lock({OwnerLockClass}, hashtext({lockName}))", cancellationToken);
+        }
+        if (perOwner > 0)
+        {
             var live = await owner.Filter(db.Sessions).CountAsync(s => LiveStates.Contains(s.State), cancellationToken);
             if (live >= perOwner)
             {
                 return $"'{owner.Name}' already has {live} live sessions, the most allowed (Sessions:MaxPerOperator = {perOwner}); close or delete one first.";
+            }
+        }
+        if (diskMiB > 0 && computers.Value.Provider == ComputerProviders.Docker)
+        {
+            var volumes = await owner.Filter(db.Sessions).Where(s => s.PersistentVolumeId != null)
+                .Select(s => s.PersistentVolumeId!).ToListAsync(cancellationToken);
+            var used = VolumeFileSystems.AllocatedBytes(computers.Value.VolumeFileSystemsPath, volumes);
+            if (used >= diskMiB * MiB)
+            {
+                return $"'{owner.Name}'s sessions take {DiskMiB(used)} MiB of disk, the most allowed is {diskMiB} MiB "
+                    + "(Sessions:MaxDiskMiBPerOperator); delete sessions or files in them first.";
             }
         }
 
@@ -69,6 +85,11 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
         }
         return null;
     }
+
+    private const long MiB = 1024 * 1024;
+
+    /// <summary>Bytes of disk as the quota's message gives them: whole MiB, rounded up.</summary>
+    public static long DiskMiB(long bytes) => (bytes + MiB - 1) / MiB;
 
     // Takes an advisory lock with the command timeout raised to LockWait for that statement only.
     private async Task LockAsync(FormattableString statement, CancellationToken cancellationToken)

@@ -825,6 +825,54 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
 
     [Fact]
     [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task AnOwnerWhoseSessionsHoldItsDiskQuotaStartsNoOtherUntilItDeletesOne()
+    {
+        // Before, nothing bounded an owner's disk in all: fill a session, close it, create the next, until the host's disk
+        // was full (closed sessions keep their files and hold no live-session quota).
+        var (name, client) = await fixture.CreateOperatorAsync("hoarder");
+        using var _ = client;
+        var first = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(first, "idle");
+        const string fill = "head -c 47185920 /dev/urandom > /session/data/fill && sync; echo $?";
+        var firstFill = await fixture.RunInsideAsync(first, fill);
+        Assert.True(firstFill.Stdout == "0\n", firstFill.Stderr);
+        // 45 MiB held, under the 80: the owner may start another, which fills as much.
+        var second = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(second, "idle");
+        Assert.Equal("0\n", (await fixture.RunInsideAsync(second, fill)).Stdout);
+        await client.PostOkAsync($"/api/v0/sessions/{first}/close");
+        await client.WaitForStateAsync(first, "closed");
+        var images = new[] { first, second }.Select(id => VolumeFileSystems.ImageOf(ComputerOptions.DefaultVolumeFileSystemsPath,
+            DockerComputerProvider.NameOf(id))).ToArray();
+
+        var before = images.Sum(AllocatedBytes);
+        var create = await client.PostAsync("/api/v0/sessions", Http.Json(new { }));
+        var restore = await client.PostAsync($"/api/v0/sessions/{first}/restore", Http.Json(new { }));
+        var after = images.Sum(AllocatedBytes);
+
+        foreach (var refused in new[] { create, restore })
+        {
+            var message = (string)(await refused.AssertErrorAsync(409, "CONFLICT"))["message"]!;
+            var held = System.Text.RegularExpressions.Regex.Match(message, $"^'{System.Text.RegularExpressions.Regex.Escape(name)}'s sessions take (\\d+) MiB of disk, the most allowed is "
+                + $"{ComputersAppFixture.MaxDiskMiBPerOperator} MiB \\(Sessions:MaxDiskMiBPerOperator\\); delete sessions or files in them first\\.$");
+            Assert.True(held.Success, message);
+            // What the two filesystems' files held on the host when it was asked (the journal's commits move it a little).
+            Assert.InRange(long.Parse(held.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+                Raworc.ApiService.Sessions.SessionQuotas.DiskMiB(Math.Min(before, after)), Raworc.ApiService.Sessions.SessionQuotas.DiskMiB(Math.Max(before, after)));
+        }
+        // Nothing was stored: no third session, the first still closed.
+        Assert.Equal("2", (await client.GetAsync("/api/v0/sessions")).Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal("closed", (string?)(await client.GetSessionAsync(first.ToString()))["state"]);
+
+        // A deleted session's filesystem is gone from the host, and with it the owner's room comes back.
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v0/sessions/{second}")).StatusCode);
+        await Waits.UntilAsync(() => Task.FromResult(!File.Exists(images[1])), "the deleted session's filesystem removed");
+        await client.PostOkAsync($"/api/v0/sessions/{first}/restore");
+        await client.WaitForStateAsync(first, "idle", TimeSpan.FromSeconds(ComputersAppFixture.StartDeadlineSeconds + 15));
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
     public async Task AComputerCannotMakeMoreFilesThanItsInodeLimit()
     {
         var (client, id) = await IdleSessionAsync("inodes");
