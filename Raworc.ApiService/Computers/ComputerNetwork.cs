@@ -290,7 +290,7 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     ];
 
     /// <summary>Whether this process may change the engine's host: the engine is local (a Unix socket) on Linux and the API runs as root.</summary>
-    private static bool ManagesHost(ComputerOptions settings) =>
+    internal static bool ManagesHost(ComputerOptions settings) =>
         OperatingSystem.IsLinux() && settings.DockerEndpoint.StartsWith("unix:", StringComparison.Ordinal) && Environment.UserName == "root";
 
     /// <summary>

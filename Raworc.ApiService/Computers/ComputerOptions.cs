@@ -151,6 +151,15 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(64, 1_048_576)]
     public int OpenFilesLimit { get; set; } = 4096;
 
+    /// <summary>
+    /// Most MiB of TCP buffers (sent and received data the kernel holds) one computer may take, under <c>runc</c> with
+    /// cgroup v1 where the API manages the engine's host; 0 leaves them unbounded there. Default 64: room for a dozen
+    /// fast downloads, and ~35 computers at the bound before the host's default TCP budget (<c>net.ipv4.tcp_mem</c>'s
+    /// maximum, ~2.2 GiB on a machine of 24 GiB) is reached. See <c>DockerComputerProvider.LimitTcpMemoryAsync</c>.
+    /// </summary>
+    [Range(0, 1024 * 1024)]
+    public int TcpMemoryMiB { get; set; } = 64;
+
     /// <summary>Size of each in-memory scratch folder (<c>/tmp</c> and the user's home), in MiB; counted against <see cref="MemoryMiB"/>.</summary>
     [Range(1, 1024 * 1024)]
     public int ScratchMiB { get; set; } = 256;

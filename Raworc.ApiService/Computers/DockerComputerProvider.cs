@@ -136,6 +136,7 @@ public sealed partial class DockerComputerProvider(
                     new NetworkDisconnectParameters { Container = created.ID, Force = true }, cancellationToken);
             }
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+            await LimitTcpMemoryAsync(spec.SessionId, created.ID, cancellationToken);
 
             LogStarted(spec.SessionId, created.ID, isNewVolume);
             if (attachAfterStart)

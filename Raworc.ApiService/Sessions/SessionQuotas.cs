@@ -63,8 +63,13 @@ public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> s
         }
         if (diskMiB > 0 && computers.Value.Provider == ComputerProviders.Docker)
         {
-            var volumes = await owner.Filter(db.Sessions).Where(s => s.PersistentVolumeId != null)
-                .Select(s => s.PersistentVolumeId!).ToListAsync(cancellationToken);
+            // Each session's volume by the name made from its id, whatever its row records: a remix's child closed while its
+            // copy ran keeps the copy and never records a volume (found by a break-out attempt), and a warm computer's
+            // volume, recorded at its claim, is named after the id the session takes from it.
+            var owned = await owner.Filter(db.Sessions).Select(s => new { s.Id, s.PersistentVolumeId }).ToListAsync(cancellationToken);
+            var volumes = owned.Select(s => DockerComputerProvider.NameOf(s.Id))
+                .Concat(owned.Where(s => s.PersistentVolumeId is not null).Select(s => s.PersistentVolumeId!))
+                .Distinct(StringComparer.Ordinal);
             var used = VolumeFileSystems.AllocatedBytes(computers.Value.VolumeFileSystemsPath, volumes);
             if (used >= diskMiB * MiB)
             {

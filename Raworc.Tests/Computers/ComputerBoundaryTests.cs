@@ -873,6 +873,91 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
 
     [Fact]
     [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
+    public async Task ARemixClosedWhileItsCopyRunsStillCountsAgainstItsOwnersDiskQuota()
+    {
+        // Found by a break-out attempt: the quota counted only volumes a session's row recorded, and a remix's child closed
+        // while its copy ran keeps the whole copy but never records one (it never starts a computer), so an owner could
+        // remix and close without end.
+        var (name, client) = await fixture.CreateOperatorAsync("copier");
+        using var _ = client;
+        var parent = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(parent, "idle");
+        // 45 MiB, and 6,000 small files so that the copy runs long enough to be closed in its middle.
+        var made = await fixture.RunInsideAsync(parent, "head -c 47185920 /dev/urandom > /session/data/fill && mkdir /session/data/many "
+            + "&& for i in $(seq 6000); do echo $i > /session/data/many/$i; done && sync; echo $?");
+        Assert.True(made.Stdout == "0\n", made.Stderr);
+
+        var child = (await client.PostOkAsync($"/api/v0/sessions/{parent}/remix", new { })).Id();
+        var copier = $"raworc-copy-{child:D}";
+        async Task<bool> CopyingAsync() => (await fixture.Docker.Containers.ListContainersAsync(new Docker.DotNet.Models.ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [copier] = true } },
+        })).Count > 0;
+        await Waits.UntilAsync(CopyingAsync, "the child's copy running");
+        var closed = await client.PostOkAsync($"/api/v0/sessions/{child}/close");
+        Assert.Equal("closed", (string?)closed["state"]);
+        await Waits.UntilAsync(async () => !await CopyingAsync(), "the child's copy finished");
+        // The copy was made and no volume recorded: the case the count missed.
+        var image = VolumeFileSystems.ImageOf(ComputerOptions.DefaultVolumeFileSystemsPath, DockerComputerProvider.NameOf(child));
+        Assert.InRange(AllocatedBytes(image), 45L * 1024 * 1024, ComputersAppFixture.MaxVolumeMiB * 1024L * 1024);
+        Assert.Null((string?)(await client.GetSessionAsync(child.ToString()))["persistent_volume_id"]);
+
+        var refused = await client.PostAsync("/api/v0/sessions", Http.Json(new { }));
+        var message = (string)(await refused.AssertErrorAsync(409, "CONFLICT"))["message"]!;
+        Assert.StartsWith($"'{name}'s sessions take ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AComputerCannotHoldTheHostsTcpMemoryPastItsBound()
+    {
+        // Found by a break-out attempt: under cgroup v1 a computer's memory limit did not count its TCP buffers, and one
+        // process held 1,026 MiB of loopback TCP data in a computer of 512 MiB, taken from the host and from the TCP budget
+        // every socket on it shares. Sixty connections to itself, each sent to until the kernel takes no more, never read.
+        var (client, id) = await IdleSessionAsync("buffers");
+        using var _ = client;
+        const string Hold = """
+            cat > /tmp/hold.py <<'PY'
+            import socket, time
+            server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(128)
+            held, queued = [], 0
+            for _ in range(60):
+                sender = socket.socket(); sender.connect(server.getsockname()); held += [sender, server.accept()[0]]
+                sender.setblocking(False)
+                try:
+                    while True:
+                        queued += sender.send(b'x' * 65536)
+                except OSError:
+                    pass
+            print('queued', queued, flush=True)
+            time.sleep(120)
+            PY
+            (setsid python3 /tmp/hold.py > /tmp/hold.out 2>&1 &)
+            """;
+        var before = HostTcpMemoryBytes();
+        Assert.Equal(0, (await fixture.RunInsideAsync(id, Hold)).ExitCode);
+        string said = "";
+        await Waits.UntilAsync(async () => (said = (await fixture.RunInsideAsync(id, "cat /tmp/hold.out")).Stdout).StartsWith("queued ", StringComparison.Ordinal),
+            "the computer's connections filled");
+        var held = HostTcpMemoryBytes() - before;
+        await fixture.RunInsideAsync(id, "pkill -f /tmp/hold.py");
+
+        // The computer's bound (Computers:TcpMemoryMiB, 64 by default) holds it, under runc and runsc (whose sandbox uses the
+        // host's network stack here: 228 MiB without the bound). Beside it, other tests' sockets move the host's figure by a
+        // few MiB.
+        const long MiB = 1024 * 1024;
+        Assert.True(held < (new ComputerOptions().TcpMemoryMiB + 16) * MiB, $"the host's TCP memory rose by {held / MiB} MiB; the computer said: {said}");
+    }
+
+    /// <summary>The kernel's TCP memory in use, all sockets of the host together (<c>/proc/net/sockstat</c>, "TCP: … mem" in pages).</summary>
+    private static long HostTcpMemoryBytes()
+    {
+        var fields = File.ReadLines("/proc/net/sockstat").Single(line => line.StartsWith("TCP:", StringComparison.Ordinal)).Split(' ');
+        return long.Parse(fields[Array.IndexOf(fields, "mem") + 1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "volume filesystems are made by the API on the engine's machine; a Swarm node's volumes are measured")]
     public async Task AComputerCannotMakeMoreFilesThanItsInodeLimit()
     {
         var (client, id) = await IdleSessionAsync("inodes");
