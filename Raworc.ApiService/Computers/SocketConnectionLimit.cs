@@ -42,6 +42,15 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
     /// </summary>
     public const string ComputerKeyItem = "raworc.computer";
 
+    /// <summary>
+    /// Connections each computer may open whatever the total (default bounds: 4 of its 64): what an agent holds (three
+    /// or four: its long-poll, a post, the model gateway). Without it one owner's computers, 64 at their bound in all,
+    /// filled the total of 4,096 and every other computer's agent was refused (a break-out attempt's reasoning: one
+    /// operator may have 100 live sessions). The API's descriptors are then bounded by the total plus this per live
+    /// computer.
+    /// </summary>
+    public const int ReservedPerComputer = 4;
+
     /// <summary>Connections open now, in all.</summary>
     public int Open => Volatile.Read(ref _total);
 
@@ -58,7 +67,7 @@ public sealed class SocketConnectionLimit(int perComputer, int total)
         connection.Items[ComputerKeyItem] = key;
         var ofComputer = _byComputer.AddOrUpdate(key, 1, (_, count) => count + 1);
         var all = Interlocked.Increment(ref _total);
-        if (ofComputer > perComputer || all > total)
+        if (ofComputer > perComputer || (all > total && ofComputer > ReservedPerComputer))
         {
             // Given back before the abort: its client learns of the refusal from the abort and may connect again at once
             // (released after it, a CI run found the next connection refused for the one already refused).

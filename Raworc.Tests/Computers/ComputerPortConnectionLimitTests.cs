@@ -19,9 +19,9 @@ namespace Raworc.Tests.Computers;
 public sealed class ComputerPortConnectionLimitTests
 {
     [Fact]
-    public async Task ConnectionsPastTheBoundFromOneAddressAreClosedWhileAnotherAddressIsServed()
+    public async Task ConnectionsPastTheBoundFromOneAddressAreClosedWhileAnotherAddressIsServedItsReservedConnections()
     {
-        var limit = SocketConnectionLimit.PerAddress(perAddress: 4, total: 6);
+        var limit = SocketConnectionLimit.PerAddress(perAddress: 6, total: 6);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, endpoint => endpoint.Use(limit.Wrap)));
         await using var app = builder.Build();
@@ -32,26 +32,27 @@ public sealed class ComputerPortConnectionLimitTests
         var held = new List<TcpClient>();
         try
         {
-            // Four from 127.0.0.1 are served and kept open; the fifth is closed at once.
+            // Six from 127.0.0.1 are served and kept open (its bound, and the total); the seventh is closed at once.
             var first = new List<string>();
-            for (var i = 0; i < 5; i++)
+            for (var i = 0; i < 7; i++)
             {
                 first.Add(await ConnectAndAskAsync("127.0.0.1", port, held));
             }
-            Assert.Equal(["served", "served", "served", "served", "closed"], first);
-            // Another address (another node) has a bound of its own: served until the total of 6 is reached.
+            Assert.Equal(["served", "served", "served", "served", "served", "served", "closed"], first);
+            // Another address (another node) is still served for the connections reserved to each (an agent's), past the
+            // total that the first one filled; then the total holds.
             var second = new List<string>();
-            for (var i = 0; i < 3; i++)
+            for (var i = 0; i < SocketConnectionLimit.ReservedPerComputer + 1; i++)
             {
                 second.Add(await ConnectAndAskAsync("127.0.0.2", port, held));
             }
-            Assert.Equal(["served", "served", "closed"], second);
-            await Waits.UntilAsync(() => Task.FromResult(limit.Open == 6), "the closed connections are no longer counted");
+            Assert.Equal(["served", "served", "served", "served", "closed"], second);
+            await Waits.UntilAsync(() => Task.FromResult(limit.Open == 10), "the closed connections are no longer counted");
 
             // A connection given back makes room for its address again.
-            held[0].Dispose();
-            await Waits.UntilAsync(() => Task.FromResult(limit.Open == 5), "the closed connection is no longer counted");
-            Assert.Equal("served", await ConnectAndAskAsync("127.0.0.1", port, held));
+            held[7].Dispose();
+            await Waits.UntilAsync(() => Task.FromResult(limit.Open == 9), "the closed connection is no longer counted");
+            Assert.Equal("served", await ConnectAndAskAsync("127.0.0.2", port, held));
         }
         finally
         {
