@@ -10,9 +10,9 @@ namespace Raworc.ApiService.Sessions;
 /// <summary>
 /// The quotas on live sessions (<c>init</c>, <c>idle</c>, <c>busy</c>): per owner (<c>Sessions:MaxPerOperator</c>) and for
 /// the whole deployment (<c>Computers:Capacity</c>); and on the disk an owner's sessions hold
-/// (<c>Sessions:MaxDiskMiBPerOperator</c>), checked at the same moments. Each check takes a transaction-scoped advisory lock (the owner's, then
-/// the capacity's, always in that order) before it counts, so two requests at the limit cannot both pass: the second counts
-/// only after the first committed its new live session or rolled back. Must run inside the transaction that then makes the
+/// (<c>Sessions:MaxDiskMiBPerOperator</c>), checked at the same moments. Each check takes a transaction-scoped advisory
+/// lock (the owner's, then the capacity's, always in that order) before it counts, so two requests at the limit cannot
+/// both pass: the second counts only after the first committed its new live session or rolled back. Must run inside the transaction that then makes the
 /// session live; a refusal is a 409 <c>CONFLICT</c> thrown before anything is written.
 /// </summary>
 public sealed class SessionQuotas(RaworcDbContext db, IOptions<SessionOptions> sessions, IOptions<ComputerOptions> computers)

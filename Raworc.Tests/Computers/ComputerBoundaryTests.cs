@@ -51,6 +51,19 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         return (client, id);
     }
 
+    /// <summary>
+    /// A new idle session of <paramref name="client"/>'s operator whose volume holds 45 MiB of random bytes (real blocks of
+    /// the host's disk once synced), then whatever <paramref name="more"/> adds (a bash line run after).
+    /// </summary>
+    private async Task<Guid> FilledSessionAsync(HttpClient client, string more = "true")
+    {
+        var id = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
+        await client.WaitForStateAsync(id, "idle");
+        var filled = await fixture.RunInsideAsync(id, $"head -c 47185920 /dev/urandom > /session/data/fill && {more} && sync; echo $?");
+        Assert.True(filled.Stdout == "0\n", filled.Stderr);
+        return id;
+    }
+
     /// <summary>A bash line that tries a TCP connection for at most 3 s; exit 0 only when it was accepted.</summary>
     private static string Connect(string address, int port) => $"timeout 3 bash -c 'exec 3<>/dev/tcp/{address}/{port}'";
 
@@ -831,15 +844,9 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // was full (closed sessions keep their files and hold no live-session quota).
         var (name, client) = await fixture.CreateOperatorAsync("hoarder");
         using var _ = client;
-        var first = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
-        await client.WaitForStateAsync(first, "idle");
-        const string fill = "head -c 47185920 /dev/urandom > /session/data/fill && sync; echo $?";
-        var firstFill = await fixture.RunInsideAsync(first, fill);
-        Assert.True(firstFill.Stdout == "0\n", firstFill.Stderr);
+        var first = await FilledSessionAsync(client);
         // 45 MiB held, under the 80: the owner may start another, which fills as much.
-        var second = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
-        await client.WaitForStateAsync(second, "idle");
-        Assert.Equal("0\n", (await fixture.RunInsideAsync(second, fill)).Stdout);
+        var second = await FilledSessionAsync(client);
         await client.PostOkAsync($"/api/v0/sessions/{first}/close");
         await client.WaitForStateAsync(first, "closed");
         var images = new[] { first, second }.Select(id => VolumeFileSystems.ImageOf(ComputerOptions.DefaultVolumeFileSystemsPath,
@@ -880,12 +887,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // remix and close without end.
         var (name, client) = await fixture.CreateOperatorAsync("copier");
         using var _ = client;
-        var parent = (await client.CreateSessionAsync(new { secrets = new { OPENAI_API_KEY = ComputersAppFixture.NewModelKey() } })).Id();
-        await client.WaitForStateAsync(parent, "idle");
         // 45 MiB, and 6,000 small files so that the copy runs long enough to be closed in its middle.
-        var made = await fixture.RunInsideAsync(parent, "head -c 47185920 /dev/urandom > /session/data/fill && mkdir /session/data/many "
-            + "&& for i in $(seq 6000); do echo $i > /session/data/many/$i; done && sync; echo $?");
-        Assert.True(made.Stdout == "0\n", made.Stderr);
+        var parent = await FilledSessionAsync(client, "mkdir /session/data/many && for i in $(seq 6000); do echo $i > /session/data/many/$i; done");
 
         var child = (await client.PostOkAsync($"/api/v0/sessions/{parent}/remix", new { })).Id();
         var copier = $"raworc-copy-{child:D}";
