@@ -152,13 +152,27 @@ public sealed class ComputerOptions : IValidatableObject
     public int OpenFilesLimit { get; set; } = 4096;
 
     /// <summary>
-    /// Most MiB of TCP buffers (sent and received data the kernel holds) one computer may take, under <c>runc</c> with
-    /// cgroup v1 where the API manages the engine's host; 0 leaves them unbounded there. Default 64: room for a dozen
-    /// fast downloads, and ~35 computers at the bound before the host's default TCP budget (<c>net.ipv4.tcp_mem</c>'s
-    /// maximum, ~2.2 GiB on a machine of 24 GiB) is reached. See <c>DockerComputerProvider.LimitTcpMemoryAsync</c>.
+    /// Most MiB of TCP buffers (sent and received data the kernel holds) one computer may take, with cgroup v1 where the
+    /// API manages the engine's host (<c>runc</c> and <c>runsc</c> alike); 0 leaves them unbounded there and turns
+    /// <see cref="MaxTcpMemoryMiB"/> off. Default 64: room for a dozen fast downloads, and ~35 computers at the bound before
+    /// the host's default TCP budget (<c>net.ipv4.tcp_mem</c>'s maximum, ~2.2 GiB on a machine of 24 GiB) is reached. The
+    /// kernel lets each connection past it by about one packet's buffer, so many connections pass it; see
+    /// <see cref="MaxTcpMemoryMiB"/> and <c>DockerComputerProvider.LimitTcpMemoryAsync</c>.
     /// </summary>
     [Range(0, 1024 * 1024)]
     public int TcpMemoryMiB { get; set; } = 64;
+
+    /// <summary>
+    /// The TCP buffers, in MiB, past which a live session is closed (never deleted) with a <c>system</c> message saying why;
+    /// 0 turns it off. Read every two seconds (the reconciler's pass) from the computer's memory cgroup
+    /// (<c>memory.kmem.tcp.usage_in_bytes</c>), where <see cref="TcpMemoryMiB"/> is applied. The kernel holds
+    /// <see cref="TcpMemoryMiB"/> for a few connections, but grants every connection at least one packet's buffer past it
+    /// (~40 KiB per socket on loopback): 8,000 connected pairs held 624 MiB against a bound of 64 (measured 2026-12-04), and
+    /// nothing else stops a computer before the host's TCP budget, which all its sockets share. Default 256: four times the
+    /// bound, ~3,000 full connections; a computer can pass it by what it queues in two seconds.
+    /// </summary>
+    [Range(0, 1024 * 1024)]
+    public int MaxTcpMemoryMiB { get; set; } = 256;
 
     /// <summary>Size of each in-memory scratch folder (<c>/tmp</c> and the user's home), in MiB; counted against <see cref="MemoryMiB"/>.</summary>
     [Range(1, 1024 * 1024)]
@@ -358,6 +372,13 @@ public sealed class ComputerOptions : IValidatableObject
                     $"AllowedPrivateNetworks: '{network}' is not an IPv4 network in CIDR form (such as 10.1.2.0/24) outside 169.254.0.0/16.",
                     [nameof(AllowedPrivateNetworks)]);
             }
+        }
+        if (MaxTcpMemoryMiB > 0 && MaxTcpMemoryMiB <= TcpMemoryMiB)
+        {
+            // At or under the kernel's bound, a computer using no more than it was given would be closed.
+            yield return new ValidationResult(
+                "MaxTcpMemoryMiB must be 0 (off) or more than TcpMemoryMiB: it closes sessions whose computers pass that bound.",
+                [nameof(MaxTcpMemoryMiB)]);
         }
         if (Provider == ComputerProviders.Swarm && Egress == ComputerEgress.None)
         {

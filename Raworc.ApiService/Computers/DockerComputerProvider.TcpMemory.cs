@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using Docker.DotNet;
 
 namespace Raworc.ApiService.Computers;
 
@@ -24,19 +26,18 @@ public sealed partial class DockerComputerProvider
     private async Task LimitTcpMemoryAsync(Guid sessionId, string containerId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (settings.TcpMemoryMiB <= 0 || !ComputerNetwork.ManagesHost(settings)
-            || !Directory.Exists(CgroupV1Memory))
+        if (!BoundsTcpMemory(settings))
         {
             return;
         }
-        var pid = (await docker.Containers.InspectContainerAsync(containerId, cancellationToken)).State.Pid;
         try
         {
-            if (TcpMemoryLimitPath(await File.ReadAllLinesAsync($"/proc/{pid}/cgroup", cancellationToken)) is not { } path)
+            if (await MemoryCgroupAsync(containerId, cancellationToken) is not { } cgroup)
             {
                 return;
             }
-            await File.WriteAllTextAsync(path, (settings.TcpMemoryMiB * 1024L * 1024L).ToString(CultureInfo.InvariantCulture), cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(cgroup, TcpLimitFile),
+                (settings.TcpMemoryMiB * 1024L * 1024L).ToString(CultureInfo.InvariantCulture), cancellationToken);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
@@ -47,16 +48,84 @@ public sealed partial class DockerComputerProvider
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// Each computer's memory cgroup is found once (its pid, then <c>/proc/&lt;pid&gt;/cgroup</c>) and kept by container id
+    /// until the container is gone; a computer started before this API process is found at its first measurement.
+    /// </remarks>
+    public async Task<IReadOnlyDictionary<Guid, long>> MeasureTcpMemoryAsync(CancellationToken cancellationToken)
+    {
+        var used = new Dictionary<Guid, long>();
+        if (!BoundsTcpMemory(options.Value))
+        {
+            return used;
+        }
+        var running = (await ListAsync(cancellationToken)).Where(c => c.State == ComputerState.Running).ToList();
+        foreach (var gone in _memoryCgroups.Keys.Except(running.Select(c => c.ContainerId)))
+        {
+            _memoryCgroups.TryRemove(gone, out _);
+        }
+        foreach (var computer in running)
+        {
+            try
+            {
+                if (await MemoryCgroupAsync(computer.ContainerId, cancellationToken) is { } cgroup
+                    && long.TryParse(await File.ReadAllTextAsync(Path.Combine(cgroup, TcpUsageFile), cancellationToken),
+                        NumberStyles.None | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var bytes))
+                {
+                    used[computer.SessionId] = bytes;
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or DockerContainerNotFoundException)
+            {
+                // Stopped or removed since the list: nothing left to measure.
+                _memoryCgroups.TryRemove(computer.ContainerId, out _);
+            }
+        }
+        return used;
+    }
+
+    /// <summary>Memory cgroup folders of running computers, by container id (<see cref="MemoryCgroupAsync"/>).</summary>
+    private readonly ConcurrentDictionary<string, string> _memoryCgroups = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The folder of the container's cgroup v1 memory cgroup on the host, or null when its process names none (cgroup v2).
+    /// </summary>
+    /// <exception cref="IOException">The container's process is gone.</exception>
+    private async Task<string?> MemoryCgroupAsync(string containerId, CancellationToken cancellationToken)
+    {
+        if (_memoryCgroups.TryGetValue(containerId, out var known))
+        {
+            return known;
+        }
+        var pid = (await docker.Containers.InspectContainerAsync(containerId, cancellationToken)).State.Pid;
+        if (pid <= 0 || MemoryCgroupPath(await File.ReadAllLinesAsync($"/proc/{pid}/cgroup", cancellationToken)) is not { } cgroup)
+        {
+            return null;
+        }
+        return _memoryCgroups[containerId] = cgroup;
+    }
+
+    /// <summary>Whether computers get a TCP bound here: one is set, the API manages the engine's host, and it has cgroup v1.</summary>
+    private static bool BoundsTcpMemory(ComputerOptions settings) =>
+        settings.TcpMemoryMiB > 0 && ComputerNetwork.ManagesHost(settings) && Directory.Exists(CgroupV1Memory);
+
     /// <summary>Where cgroup v1's memory controller is mounted on the host.</summary>
     private const string CgroupV1Memory = "/sys/fs/cgroup/memory";
 
+    /// <summary>The memory cgroup's file of its TCP bound, bytes (the kernel's <c>memcontrol</c> documentation, cgroup v1).</summary>
+    internal const string TcpLimitFile = "memory.kmem.tcp.limit_in_bytes";
+
+    /// <summary>The memory cgroup's file of the TCP buffers it holds now, bytes, what the kernel forced past the bound included.</summary>
+    internal const string TcpUsageFile = "memory.kmem.tcp.usage_in_bytes";
+
     /// <summary>
-    /// The TCP limit file of the memory cgroup named in <paramref name="cgroupLines"/> (<c>/proc/&lt;pid&gt;/cgroup</c>,
-    /// lines <c>id:controllers:path</c>, cgroups(7)), or null when no line names the memory controller (cgroup v2).
+    /// The folder of the memory cgroup named in <paramref name="cgroupLines"/> (<c>/proc/&lt;pid&gt;/cgroup</c>, lines
+    /// <c>id:controllers:path</c>, cgroups(7)), or null when no line names the memory controller (cgroup v2).
     /// </summary>
-    internal static string? TcpMemoryLimitPath(IEnumerable<string> cgroupLines) =>
+    internal static string? MemoryCgroupPath(IEnumerable<string> cgroupLines) =>
         cgroupLines.Select(line => line.Split(':', 3)).Where(fields => fields.Length == 3 && fields[1].Split(',').Contains("memory"))
-            .Select(fields => $"{CgroupV1Memory}{fields[2].TrimEnd('/')}/memory.kmem.tcp.limit_in_bytes").FirstOrDefault();
+            .Select(fields => $"{CgroupV1Memory}{fields[2].TrimEnd('/')}").FirstOrDefault();
 
     [LoggerMessage(LogLevel.Warning, "The TCP buffers of computers are not bounded (Computers:TcpMemoryMiB), first seen at session {SessionId}: {Reason}")]
     private partial void LogTcpMemoryNotLimited(Guid sessionId, string reason);

@@ -115,6 +115,16 @@ public interface IComputerProvider
     Task<IReadOnlyDictionary<Guid, VolumeCount>> CountVolumesAsync(IReadOnlyCollection<Guid> sessionIds, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<Guid, VolumeCount>>(new Dictionary<Guid, VolumeCount>());
 
+    /// <summary>
+    /// The TCP buffers each running computer holds now, in bytes, by session id (cgroup v1's
+    /// <c>memory.kmem.tcp.usage_in_bytes</c>, which counts what the kernel granted past the computer's bound too). A
+    /// computer that could not be read is left out; a provider that cannot measure (the default, Swarm) answers with none.
+    /// Costs one engine list and a file read per computer.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the engine calls.</param>
+    Task<IReadOnlyDictionary<Guid, long>> MeasureTcpMemoryAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<Guid, long>>(new Dictionary<Guid, long>());
+
     /// <summary>The id (<c>sha256:…</c>) of the configured image (<see cref="ComputerOptions.Image"/>), or null when it is missing.</summary>
     /// <param name="cancellationToken">Cancels the engine call.</param>
     Task<string?> ImageIdAsync(CancellationToken cancellationToken);

@@ -952,6 +952,56 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         Assert.True(held < (new ComputerOptions().TcpMemoryMiB + 16) * MiB, $"the host's TCP memory rose by {held / MiB} MiB; the computer said: {said}");
     }
 
+    [Fact]
+    [OnlyProvider("docker", "the API reads a computer's TCP memory from its cgroup on the engine's machine")]
+    public async Task AComputerPastItsTcpBoundByManyConnectionsIsClosedAndItsSocketsFreed()
+    {
+        // Found by a break-out attempt: the kernel lets every connection past the computer's TCP bound by about one packet's
+        // buffer, and 8,000 connected pairs, each sent to until the kernel took no more, held 624 MiB against a bound of 64.
+        // Two processes of 1,800 pairs here (the computer's 4,096 open files each) held 314 MiB without the limit.
+        var (client, id) = await IdleSessionAsync("connections");
+        using var _ = client;
+        const string Hold = """
+            cat > /tmp/many.py <<'PY'
+            import socket, time
+            server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(4096)
+            held = []
+            for _ in range(1800):
+                sender = socket.socket(); sender.connect(server.getsockname()); held += [sender, server.accept()[0]]
+                sender.setblocking(False)
+                try:
+                    while True:
+                        sender.send(b'x' * 65536)
+                except OSError:
+                    pass
+            time.sleep(600)
+            PY
+            for i in 1 2; do (setsid python3 /tmp/many.py > /dev/null 2>&1 &); done
+            echo started
+            """;
+        var before = HostTcpMemoryBytes();
+        Assert.Equal("started\n", (await fixture.RunInsideAsync(id, Hold)).Stdout);
+
+        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(120));
+        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var used = (long)notice["metadata"]!["used_mib"]!;
+        // Past the limit, by what the two processes queued since the last measurement; at most all they can hold (314 MiB
+        // measured, and a few MiB for the sizes of packets).
+        Assert.InRange(used, ComputersAppFixture.MaxTcpMemoryMiB, 330);
+        Assert.Equal($$"""{"type":"tcp_memory_limit","used_mib":{{used}},"limit_mib":{{ComputersAppFixture.MaxTcpMemoryMiB}}}""",
+            notice["metadata"]!.ToJsonString());
+        Assert.Equal(TcpMemoryLimit.Text(used, ComputersAppFixture.MaxTcpMemoryMiB), (string?)notice["content"]);
+        // The close took the computer and its sockets with it: the host's TCP memory is back where it was, but for other
+        // tests' sockets (a few MiB).
+        await Waits.UntilAsync(async () => (await fixture.Docker.Containers.ListContainersAsync(new Docker.DotNet.Models.ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [DockerComputerProvider.NameOf(id)] = true } },
+        })).Count == 0, "the closed session's computer removed");
+        const long MiB = 1024 * 1024;
+        Assert.True(HostTcpMemoryBytes() - before < 16 * MiB, $"the host's TCP memory is {(HostTcpMemoryBytes() - before) / MiB} MiB above where it was");
+    }
+
     /// <summary>The kernel's TCP memory in use, all sockets of the host together (<c>/proc/net/sockstat</c>, "TCP: … mem" in pages).</summary>
     private static long HostTcpMemoryBytes()
     {

@@ -31,6 +31,15 @@ public sealed class ComputerProviderOptionsTests
             Errors(new ComputerOptions { Provider = "swarm", Egress = "none" }));
 
     [Fact]
+    public void ATcpMemoryLimitNotAboveTheKernelsBoundIsRefusedBecauseItWouldCloseComputersWithinTheirBound()
+    {
+        Assert.Equal(["MaxTcpMemoryMiB must be 0 (off) or more than TcpMemoryMiB: it closes sessions whose computers pass that bound."],
+            Errors(new ComputerOptions { TcpMemoryMiB = 64, MaxTcpMemoryMiB = 64 }));
+        Assert.Empty(Errors(new ComputerOptions { TcpMemoryMiB = 64, MaxTcpMemoryMiB = 65 }));
+        Assert.Empty(Errors(new ComputerOptions { TcpMemoryMiB = 64, MaxTcpMemoryMiB = 0 }));
+    }
+
+    [Fact]
     public void AnApiUrlWithoutTheComputerPortIsRefusedBecauseTheHttpPortServesEveryRoute()
     {
         Assert.Equal(["ApiUrl needs ComputerPort: the port (reached at ApiUrl) on which computers find only the Host's routes."],

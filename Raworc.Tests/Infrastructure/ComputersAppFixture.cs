@@ -46,6 +46,12 @@ public partial class ComputersAppFixture : RaworcAppFixture
     public const int MaxDiskMiBPerOperator = 80;
 
     /// <summary>
+    /// <c>Computers:MaxTcpMemoryMiB</c> here, half the default: past the bound of 64 MiB and what any other test's computer
+    /// queues, and reached with fewer connections than the default's.
+    /// </summary>
+    public const int MaxTcpMemoryMiB = 128;
+
+    /// <summary>
     /// Setup time limit the API runs with, seconds: 8, or 15 under gVisor. Short, for the test that waits a hanging script
     /// out, but not too short for the scripts of other tests: in a CI run at load 43 a three-line script of
     /// <c>tr</c>, <c>sed</c> and <c>curl</c> under gVisor was cut off at 3 s before its <c>curl</c> wrote a byte.
@@ -91,6 +97,7 @@ public partial class ComputersAppFixture : RaworcAppFixture
         ["Computers__MaxVolumeMiB"] = MaxVolumeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Computers__MaxVolumeInodes"] = MaxVolumeInodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Sessions__MaxDiskMiBPerOperator"] = MaxDiskMiBPerOperator.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Computers__MaxTcpMemoryMiB"] = MaxTcpMemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
         // Each measurement walks every container and volume of the engine (GET /system/df): not too often.
         ["Computers__VolumeCheckSeconds"] = "5",
         ["Computers__Runtime"] = TestRuntime.Name,
