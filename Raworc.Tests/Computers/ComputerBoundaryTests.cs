@@ -919,28 +919,10 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // every socket on it shares. Sixty connections to itself, each sent to until the kernel takes no more, never read.
         var (client, id) = await IdleSessionAsync("buffers");
         using var _ = client;
-        const string Hold = """
-            cat > /tmp/hold.py <<'PY'
-            import socket, time
-            server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(128)
-            held, queued = [], 0
-            for _ in range(60):
-                sender = socket.socket(); sender.connect(server.getsockname()); held += [sender, server.accept()[0]]
-                sender.setblocking(False)
-                try:
-                    while True:
-                        queued += sender.send(b'x' * 65536)
-                except OSError:
-                    pass
-            print('queued', queued, flush=True)
-            time.sleep(120)
-            PY
-            (setsid python3 /tmp/hold.py > /tmp/hold.out 2>&1 &)
-            """;
         var before = HostTcpMemoryBytes();
-        Assert.Equal(0, (await fixture.RunInsideAsync(id, Hold)).ExitCode);
+        Assert.Equal("started\n", (await fixture.RunInsideAsync(id, FilledConnectionsScript(processes: 1, pairs: 60))).Stdout);
         string said = "";
-        await Waits.UntilAsync(async () => (said = (await fixture.RunInsideAsync(id, "cat /tmp/hold.out")).Stdout).StartsWith("queued ", StringComparison.Ordinal),
+        await Waits.UntilAsync(async () => (said = (await fixture.RunInsideAsync(id, "cat /tmp/hold.1.out")).Stdout).StartsWith("queued ", StringComparison.Ordinal),
             "the computer's connections filled");
         var held = HostTcpMemoryBytes() - before;
         await fixture.RunInsideAsync(id, "pkill -f /tmp/hold.py");
@@ -961,29 +943,10 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // Two processes of 1,800 pairs here (the computer's 4,096 open files each) held 314 MiB without the limit.
         var (client, id) = await IdleSessionAsync("connections");
         using var _ = client;
-        const string Hold = """
-            cat > /tmp/many.py <<'PY'
-            import socket, time
-            server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(4096)
-            held = []
-            for _ in range(1800):
-                sender = socket.socket(); sender.connect(server.getsockname()); held += [sender, server.accept()[0]]
-                sender.setblocking(False)
-                try:
-                    while True:
-                        sender.send(b'x' * 65536)
-                except OSError:
-                    pass
-            time.sleep(600)
-            PY
-            for i in 1 2; do (setsid python3 /tmp/many.py > /dev/null 2>&1 &); done
-            echo started
-            """;
         var before = HostTcpMemoryBytes();
-        Assert.Equal("started\n", (await fixture.RunInsideAsync(id, Hold)).Stdout);
+        Assert.Equal("started\n", (await fixture.RunInsideAsync(id, FilledConnectionsScript(processes: 2, pairs: 1800))).Stdout);
 
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(120));
-        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var notice = await ClosedNoticeAsync(client, id, TimeSpan.FromSeconds(120));
         var used = (long)notice["metadata"]!["used_mib"]!;
         // Past the limit, by what the two processes queued since the last measurement; at most all they can hold (314 MiB
         // measured, and a few MiB for the sizes of packets).
@@ -1001,6 +964,42 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         const long MiB = 1024 * 1024;
         Assert.True(HostTcpMemoryBytes() - before < 16 * MiB, $"the host's TCP memory is {(HostTcpMemoryBytes() - before) / MiB} MiB above where it was");
     }
+
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) until the platform has closed the session by itself, and returns the one
+    /// <c>system</c> message that says why.
+    /// </summary>
+    private static async Task<JsonNode> ClosedNoticeAsync(HttpClient client, Guid id, TimeSpan timeout)
+    {
+        await client.WaitForStateAsync(id, "closed", timeout);
+        return Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+    }
+
+    /// <summary>
+    /// A script that starts <paramref name="processes"/> processes in the background, each making <paramref name="pairs"/>
+    /// loopback connections to itself and sending to each until the kernel takes no more, never reading; process <c>i</c>
+    /// writes <c>queued &lt;bytes&gt;</c> to <c>/tmp/hold.i.out</c> once all are full, then holds them for ten minutes. The
+    /// script prints <c>started</c>.
+    /// </summary>
+    private static string FilledConnectionsScript(int processes, int pairs) => $$"""
+        cat > /tmp/hold.py <<'PY'
+        import socket, sys, time
+        server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(4096)
+        held, queued = [], 0
+        for _ in range(int(sys.argv[1])):
+            sender = socket.socket(); sender.connect(server.getsockname()); held += [sender, server.accept()[0]]
+            sender.setblocking(False)
+            try:
+                while True:
+                    queued += sender.send(b'x' * 65536)
+            except OSError:
+                pass
+        print('queued', queued, flush=True)
+        time.sleep(600)
+        PY
+        for i in $(seq {{processes}}); do (setsid python3 /tmp/hold.py {{pairs}} > /tmp/hold.$i.out 2>&1 &); done
+        echo started
+        """;
 
     /// <summary>The kernel's TCP memory in use, all sockets of the host together (<c>/proc/net/sockstat</c>, "TCP: … mem" in pages).</summary>
     private static long HostTcpMemoryBytes()
@@ -1193,9 +1192,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // 80 MiB took long enough under gVisor in CI for the check to close the session, and stop the command, halfway).
         var fill = await fixture.RunInsideAsync(id, $"fallocate -l {ComputersAppFixture.MaxVolumeMiB + 16}MiB /session/data/big; echo $?");
         Assert.Equal("0\n", fill.Stdout);
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
 
-        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var notice = await ClosedNoticeAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal("volume_limit", (string?)notice["metadata"]!["type"]);
         Assert.Equal(ComputersAppFixture.MaxVolumeMiB, (int)notice["metadata"]!["limit_mib"]!);
         // The file's 80 MiB, and the few KiB of what the agent keeps on the volume, rounded down.
@@ -1228,9 +1226,8 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
             print(depth)'
             """);
         Assert.Equal("25\n", deep.Stdout);
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(30));
 
-        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        var notice = await ClosedNoticeAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal(VolumeLimit.UnmeasuredText(ComputersAppFixture.MaxVolumeMiB), (string?)notice["content"]);
         Assert.Equal("""{"type":"volume_limit","measured":false,"limit_mib":64}""", notice["metadata"]!.ToJsonString());
     }
@@ -1248,10 +1245,9 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         // The volume is measured every 5 s, so the close may cut this command short (under gVisor, where making the folders
         // takes longer, it once did after the last mkdir): what the volume holds is read after the close instead.
         await fixture.RunInsideAsync(id, $"cd /session/data && mkdir $(seq -f 'f%g' 1 {folders})");
-        // Thousands of entries to make: under gVisor at a load average of ~44 (CI's three lanes) 60 s ran out for the small files.
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(180));
 
-        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        // Thousands of entries to make: under gVisor at a load average of ~44 (CI's three lanes) 60 s ran out for the small files.
+        var notice = await ClosedNoticeAsync(client, id, TimeSpan.FromSeconds(180));
         var inodes = (long)notice["metadata"]!["inodes"]!;
         // Counted once past the limit, perhaps while the folders were being made: at most every entry of the volume.
         Assert.InRange(inodes, ComputersAppFixture.MaxVolumeInodes + 1, (await fixture.Probe.ReadVolumeAsync(id)).Count);
@@ -1279,10 +1275,9 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
             echo started
             """);
         Assert.Equal("started\n", started.Stdout);
-        // Thousands of entries to make: under gVisor at a load average of ~44 (CI's three lanes) 60 s ran out for the small files.
-        await client.WaitForStateAsync(id, "closed", TimeSpan.FromSeconds(180));
 
-        var notice = Assert.Single(await client.GetMessagesAsync(id.ToString()), m => (string?)m!["role"] == "system")!;
+        // Thousands of entries to make: under gVisor at a load average of ~44 (CI's three lanes) 60 s ran out for the small files.
+        var notice = await ClosedNoticeAsync(client, id, TimeSpan.FromSeconds(180));
         var used = (long)notice["metadata"]!["used_mib"]!;
         // Past the limit (64 MiB), at most the 9,000 files' 8 KiB each and the folders' blocks.
         Assert.InRange(used, ComputersAppFixture.MaxVolumeMiB, 71);
