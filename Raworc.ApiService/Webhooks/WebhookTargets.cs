@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
 
 namespace Raworc.ApiService.Webhooks;
@@ -7,8 +8,11 @@ namespace Raworc.ApiService.Webhooks;
 /// Which addresses a webhook may reach. Unless <see cref="WebhookOptions.AllowPrivateTargets"/> is on, refused are:
 /// unspecified (<c>0.0.0.0/8</c>, <c>::</c>), loopback (<c>127.0.0.0/8</c>, <c>::1</c>), link-local
 /// (<c>169.254.0.0/16</c>, <c>fe80::/10</c>), private (<c>10.0.0.0/8</c>, <c>172.16.0.0/12</c>, <c>192.168.0.0/16</c>,
-/// <c>100.64.0.0/10</c>, <c>fc00::/7</c>, <c>fec0::/10</c>), multicast and reserved (<c>224.0.0.0/3</c>, <c>ff00::/8</c>);
-/// an IPv4-mapped IPv6 address counts as its IPv4 address, and so does one that carries an IPv4 address for a
+/// <c>100.64.0.0/10</c>, <c>fc00::/7</c>, <c>fec0::/10</c>), multicast and reserved (<c>224.0.0.0/3</c>, <c>ff00::/8</c>,
+/// and IANA's special-purpose <c>192.0.0.0/24</c>, <c>192.0.2.0/24</c>, <c>198.18.0.0/15</c>, <c>198.51.100.0/24</c>,
+/// <c>203.0.113.0/24</c>, RFC 6890), and this machine's own: an address of one of its interfaces, or within a network it
+/// routes other than by its default route (its LAN whatever addresses it uses, other bridges, a VPN; the networks the
+/// computers' firewall keeps them off too, <see cref="Computers.ComputerNetwork"/>); an IPv4-mapped IPv6 address counts as its IPv4 address, and so does one that carries an IPv4 address for a
 /// translator or tunnel (NAT64, 6to4, Teredo, IPv4-compatible). Checked at registration (the URL's literal address, or every
 /// address its name resolves to; <c>localhost</c> by name) and again at every connection (the address actually
 /// connected to, see <see cref="WebhookSender"/>).
@@ -19,10 +23,35 @@ public static class WebhookTargets
 
     /// <summary>The validation message for a refused target.</summary>
     public const string RefusedMessage =
-        "must not point to a loopback, link-local, private, unspecified or multicast address";
+        "must not point to a loopback, link-local, private, unspecified, multicast or reserved address, nor to this machine or its networks";
 
     /// <summary>Why <paramref name="address"/> is refused (<c>loopback</c>, <c>private</c>, …), or null when allowed.</summary>
-    public static string? Refusal(IPAddress address)
+    public static string? Refusal(IPAddress address) => AddressRefusal(address) ?? MachineRefusal(address);
+
+    /// <summary>
+    /// Whether <paramref name="address"/> is this machine's own (<c>this machine's</c>) or in a network it routes itself
+    /// (<c>this machine's network</c>). Before, a webhook to the host's own LAN address reached a listener on all its
+    /// addresses, and one to <c>198.18.0.1</c> was accepted (a break-out attempt, 2026-12-05).
+    /// </summary>
+    private static string? MachineRefusal(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        if (NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Any(u => u.Address.Equals(address)))
+        {
+            return "this machine's";
+        }
+        return address.AddressFamily == AddressFamily.InterNetwork && File.Exists(RouteFile)
+            && Computers.ComputerNetwork.HostRoutes(File.ReadLines(RouteFile)).Any(network => network.Contains(address))
+            ? "this machine's network" : null;
+    }
+
+    /// <summary>The kernel's IPv4 routes (Linux).</summary>
+    private const string RouteFile = "/proc/net/route";
+
+    private static string? AddressRefusal(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
         {
@@ -45,6 +74,10 @@ public static class WebhookTargets
                 172 when b[1] is >= 16 and <= 31 => "private",
                 192 when b[1] == 168 => "private",
                 100 when b[1] is >= 64 and <= 127 => "private",
+                192 when b[1] == 0 && b[2] is 0 or 2 => "reserved",
+                198 when b[1] is 18 or 19 => "reserved",
+                198 when b[1] == 51 && b[2] == 100 => "reserved",
+                203 when b[1] == 0 && b[2] == 113 => "reserved",
                 >= 224 => "multicast or reserved",
                 _ => null,
             };

@@ -22,12 +22,36 @@ public sealed class WebhookRegistrationTests(RaworcAppFixture fixture)
     [InlineData("http://[2002:7f00:1::]/hook")]
     [InlineData("http://[::127.0.0.1]/hook")]
     [InlineData("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook")]
+    // Special-purpose ranges the computers' firewall drops too: accepted before (a break-out attempt, 2026-12-05).
+    [InlineData("http://198.18.0.1/")]
+    [InlineData("http://192.0.0.1/")]
+    [InlineData("http://203.0.113.7/hook")]
     public async Task PrivateTargetsAreRefusedWhenTheSettingIsOff(string url)
     {
         var (_, client) = await fixture.CreateOperatorAsync("ssrf");
         using var _ = client;
         var error = await (await client.PostAsync("/api/v0/webhooks", Http.Json(new { url }))).AssertErrorAsync(422, "VALIDATION_ERROR");
         Assert.Equal([WebhookTargets.RefusedMessage], error["details"]!["url"]!.AsArray().Select(p => (string)p!).ToArray());
+        Assert.Empty(await (await client.GetAsync("/api/v0/webhooks")).ReadArrayAsync());
+    }
+
+    [Fact]
+    public async Task TheMachinesOwnAddressesAreRefused()
+    {
+        // Found by a break-out attempt: a webhook to the host's own LAN address reached a listener on all its addresses.
+        var own = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address)
+            .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)).ToList();
+        Assert.NotEmpty(own);
+        var (_, client) = await fixture.CreateOperatorAsync("own");
+        using var _ = client;
+        foreach (var address in own)
+        {
+            var error = await (await client.PostAsync("/api/v0/webhooks", Http.Json(new { url = $"http://{address}:18080/hook" })))
+                .AssertErrorAsync(422, "VALIDATION_ERROR");
+            Assert.Equal([WebhookTargets.RefusedMessage], error["details"]!["url"]!.AsArray().Select(p => (string)p!).ToArray());
+            Assert.NotNull(WebhookTargets.Refusal(address));
+        }
         Assert.Empty(await (await client.GetAsync("/api/v0/webhooks")).ReadArrayAsync());
     }
 
