@@ -31,7 +31,7 @@ public static class ComputerExtensions
         builder.Services.AddScoped<Work.ComputerWork>();
         builder.Services.AddScoped<SetupReport>();
         builder.Services.AddScoped<VolumeLimit>();
-        builder.Services.AddScoped<TcpMemoryLimit>();
+        builder.Services.AddScoped<NetworkUseLimit>();
         builder.Services.AddHostedService<Work.SessionWorker>();
         builder.Services.AddHostedService<Work.ComputerReconciler>();
         builder.Services.AddSingleton<WarmPool>();

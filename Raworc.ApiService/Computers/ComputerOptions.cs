@@ -174,6 +174,28 @@ public sealed class ComputerOptions : IValidatableObject
     [Range(0, 1024 * 1024)]
     public int MaxTcpMemoryMiB { get; set; } = 256;
 
+    /// <summary>
+    /// The TCP sockets in a computer's network namespace past which its live session is closed like one past
+    /// <see cref="MaxTcpMemoryMiB"/> (read with it, where it is read); 0 turns it off. The data of a connection no process
+    /// has accepted yet is charged to no cgroup (the kernel charges a socket when it is accepted): 4 processes × 3,500
+    /// such connections held 930 MiB of the host's TCP memory while the computer's figure read 9 (a break-out attempt,
+    /// 2026-12-05). Each waits with at most its first window (~64 KiB with the kernel's default receive buffer), so the
+    /// count bounds them. Default 8,192: two processes' worth of open files (<see cref="OpenFilesLimit"/>), ~270 MiB of
+    /// waiting connections at most.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxTcpSockets { get; set; } = 8192;
+
+    /// <summary>
+    /// The entries of a computer's own connection-tracking table (its network namespace's; Docker's rules for the embedded
+    /// DNS make the kernel track connections there) past which its live session is closed like one past
+    /// <see cref="MaxTcpMemoryMiB"/>; 0 turns it off. The entries are kernel memory charged to no cgroup (~256 bytes each):
+    /// loopback UDP to many ports filled one to the host's <c>nf_conntrack_max</c>, 262,142 entries and ~64 MiB, in 4.5 s
+    /// (a break-out attempt, 2026-12-05). Default 65,536 (~16 MiB); a UDP exchange stays in the table for 30 s to 120 s.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxTrackedConnections { get; set; } = 65_536;
+
     /// <summary>Size of each in-memory scratch folder (<c>/tmp</c> and the user's home), in MiB; counted against <see cref="MemoryMiB"/>.</summary>
     [Range(1, 1024 * 1024)]
     public int ScratchMiB { get; set; } = 256;

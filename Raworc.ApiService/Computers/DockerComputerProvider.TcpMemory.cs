@@ -36,7 +36,7 @@ public sealed partial class DockerComputerProvider
             {
                 return;
             }
-            await File.WriteAllTextAsync(Path.Combine(cgroup, TcpLimitFile),
+            await File.WriteAllTextAsync(Path.Combine(cgroup.Cgroup, TcpLimitFile),
                 (settings.TcpMemoryMiB * 1024L * 1024L).ToString(CultureInfo.InvariantCulture), cancellationToken);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -50,13 +50,15 @@ public sealed partial class DockerComputerProvider
 
     /// <inheritdoc />
     /// <remarks>
-    /// Each computer's memory cgroup is found once (its pid, then <c>/proc/&lt;pid&gt;/cgroup</c>) and kept by container id
-    /// until the container is gone; a computer started before this API process is found at its first measurement.
+    /// Each computer's memory cgroup and process are found once (its pid, then <c>/proc/&lt;pid&gt;/cgroup</c>) and kept
+    /// by container id until the container is gone; a computer started before this API process is found at its first
+    /// measurement. The namespace's files are read through the computer's first process (under gVisor the sandbox, which
+    /// here uses the host's network stack in the computer's namespace).
     /// </remarks>
-    public async Task<IReadOnlyDictionary<Guid, long>> MeasureTcpMemoryAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Guid, NetworkUse>> MeasureNetworkUseAsync(CancellationToken cancellationToken)
     {
-        var used = new Dictionary<Guid, long>();
-        if (!BoundsTcpMemory(options.Value))
+        var used = new Dictionary<Guid, NetworkUse>();
+        if (!ComputerNetwork.ManagesHost(options.Value) || !Directory.Exists(CgroupV1Memory))
         {
             return used;
         }
@@ -69,12 +71,23 @@ public sealed partial class DockerComputerProvider
         {
             try
             {
-                if (await MemoryCgroupAsync(computer.ContainerId, cancellationToken) is { } cgroup
-                    && long.TryParse(await File.ReadAllTextAsync(Path.Combine(cgroup, TcpUsageFile), cancellationToken),
-                        NumberStyles.None | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var bytes))
+                if (await MemoryCgroupAsync(computer.ContainerId, cancellationToken) is not { } found)
                 {
-                    used[computer.SessionId] = bytes;
+                    continue;
                 }
+                var bytes = ParseCount(await File.ReadAllTextAsync(Path.Combine(found.Cgroup, TcpUsageFile), cancellationToken));
+                var net = $"/proc/{found.Pid}/net";
+                var sockets = TcpSocketsInUse(await File.ReadAllLinesAsync($"{net}/sockstat", cancellationToken))
+                    + TcpSocketsInUse(File.Exists($"{net}/sockstat6") ? await File.ReadAllLinesAsync($"{net}/sockstat6", cancellationToken) : []);
+                var tracked = File.Exists($"{net}/stat/nf_conntrack")
+                    ? TrackedEntries(await File.ReadAllLinesAsync($"{net}/stat/nf_conntrack", cancellationToken)) : 0;
+                // Checked after the reads: a pid reused since the computer stopped would have named another's namespace.
+                if (MemoryCgroupPath(await File.ReadAllLinesAsync($"/proc/{found.Pid}/cgroup", cancellationToken)) != found.Cgroup)
+                {
+                    _memoryCgroups.TryRemove(computer.ContainerId, out _);
+                    continue;
+                }
+                used[computer.SessionId] = new NetworkUse(bytes, sockets, tracked);
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or DockerContainerNotFoundException)
             {
@@ -85,14 +98,39 @@ public sealed partial class DockerComputerProvider
         return used;
     }
 
-    /// <summary>Memory cgroup folders of running computers, by container id (<see cref="MemoryCgroupAsync"/>).</summary>
-    private readonly ConcurrentDictionary<string, string> _memoryCgroups = new(StringComparer.Ordinal);
+    /// <summary>A count the kernel wrote as a decimal number and a line end; 0 when it is not one.</summary>
+    private static long ParseCount(string text) =>
+        long.TryParse(text, NumberStyles.None | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var count) ? count : 0;
 
     /// <summary>
-    /// The folder of the container's cgroup v1 memory cgroup on the host, or null when its process names none (cgroup v2).
+    /// The TCP sockets in use in a network namespace, from the lines of its <c>sockstat</c> or <c>sockstat6</c>
+    /// (<c>TCP: inuse 12 orphan 0 tw 3 alloc 15 mem 4</c>, <c>TCP6: inuse 2</c>; "inuse" counts that namespace's sockets,
+    /// the other figures the whole host's); 0 when no line says.
+    /// </summary>
+    internal static long TcpSocketsInUse(IEnumerable<string> lines) =>
+        lines.Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length >= 3 && fields[0] is "TCP:" or "TCP6:" && fields[1] == "inuse")
+            .Select(fields => long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0).Sum();
+
+    /// <summary>
+    /// The entries of a network namespace's connection-tracking table, from the lines of its <c>stat/nf_conntrack</c>: a
+    /// header, then one line per CPU whose first field, in hexadecimal, is the namespace's entry count (the same on every
+    /// line); 0 when there is no such line.
+    /// </summary>
+    internal static long TrackedEntries(IReadOnlyList<string> lines) =>
+        lines.Skip(1).Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(fields => fields.Length > 0 && long.TryParse(fields[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n) ? n : 0)
+            .FirstOrDefault();
+
+    /// <summary>Memory cgroup folders and first processes of running computers, by container id (<see cref="MemoryCgroupAsync"/>).</summary>
+    private readonly ConcurrentDictionary<string, (string Cgroup, long Pid)> _memoryCgroups = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The folder of the container's cgroup v1 memory cgroup on the host and the container's first process, or null when
+    /// that process names no memory cgroup (cgroup v2).
     /// </summary>
     /// <exception cref="IOException">The container's process is gone.</exception>
-    private async Task<string?> MemoryCgroupAsync(string containerId, CancellationToken cancellationToken)
+    private async Task<(string Cgroup, long Pid)?> MemoryCgroupAsync(string containerId, CancellationToken cancellationToken)
     {
         if (_memoryCgroups.TryGetValue(containerId, out var known))
         {
@@ -103,7 +141,7 @@ public sealed partial class DockerComputerProvider
         {
             return null;
         }
-        return _memoryCgroups[containerId] = cgroup;
+        return _memoryCgroups[containerId] = (cgroup, pid);
     }
 
     /// <summary>Whether computers get a TCP bound here: one is set, the API manages the engine's host, and it has cgroup v1.</summary>

@@ -116,14 +116,13 @@ public interface IComputerProvider
         Task.FromResult<IReadOnlyDictionary<Guid, VolumeCount>>(new Dictionary<Guid, VolumeCount>());
 
     /// <summary>
-    /// The TCP buffers each running computer holds now, in bytes, by session id (cgroup v1's
-    /// <c>memory.kmem.tcp.usage_in_bytes</c>, which counts what the kernel granted past the computer's bound too). A
+    /// What each running computer holds now of the host's network memory, by session id (<see cref="NetworkUse"/>). A
     /// computer that could not be read is left out; a provider that cannot measure (the default, Swarm) answers with none.
-    /// Costs one engine list and a file read per computer.
+    /// Costs one engine list and three file reads per computer.
     /// </summary>
     /// <param name="cancellationToken">Cancels the engine calls.</param>
-    Task<IReadOnlyDictionary<Guid, long>> MeasureTcpMemoryAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<Guid, long>>(new Dictionary<Guid, long>());
+    Task<IReadOnlyDictionary<Guid, NetworkUse>> MeasureNetworkUseAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<Guid, NetworkUse>>(new Dictionary<Guid, NetworkUse>());
 
     /// <summary>The id (<c>sha256:…</c>) of the configured image (<see cref="ComputerOptions.Image"/>), or null when it is missing.</summary>
     /// <param name="cancellationToken">Cancels the engine call.</param>
@@ -288,3 +287,13 @@ public sealed class ComputerRuntimeNotFoundException(string runtime)
 /// <param name="Bytes">Bytes of the disk blocks they take (not their apparent sizes: folders count, and a sparse file
 /// counts what it really takes); -1 when the walk did not finish in time.</param>
 public sealed record VolumeCount(long Inodes, long Bytes);
+
+/// <summary>What one computer holds of the host's network memory.</summary>
+/// <param name="TcpBytes">Its socket buffers as its memory cgroup counts them (cgroup v1's
+/// <c>memory.kmem.tcp.usage_in_bytes</c>: TCP, and UDP on recent kernels, what the kernel granted past the bound included;
+/// not the data of connections no process has accepted yet, which no cgroup is charged for).</param>
+/// <param name="TcpSockets">TCP sockets in its network namespace (<c>/proc/&lt;pid&gt;/net/sockstat</c> and
+/// <c>sockstat6</c>, "inuse"), connections waiting to be accepted included.</param>
+/// <param name="TrackedConnections">Entries of its network namespace's own connection-tracking table
+/// (<c>/proc/&lt;pid&gt;/net/stat/nf_conntrack</c>, "entries"; 0 without one), kernel memory no cgroup is charged for.</param>
+public sealed record NetworkUse(long TcpBytes, long TcpSockets, long TrackedConnections);

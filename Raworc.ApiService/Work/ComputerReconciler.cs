@@ -15,7 +15,7 @@ namespace Raworc.ApiService.Work;
 /// become <c>closed</c> (idle: nothing was in flight) or <c>errored</c> (busy, with the exit code); sessions
 /// whose agent missed its ready deadline become <c>errored</c>; volumes whose session no longer exists are removed; a
 /// running computer still without its network (<see cref="ComputerInfo.NetworkDetached"/>) is attached. Each pass also
-/// closes sessions whose computer holds too much TCP memory (<see cref="TcpMemoryLimit"/>), and every
+/// closes sessions whose computer holds too much of the host's network memory (<see cref="NetworkUseLimit"/>), and every
 /// <see cref="ComputerOptions.VolumeCheckSeconds"/> those whose volume is over a limit (<see cref="VolumeLimit"/>).
 /// Containers of an earlier run of the same deployment (same database, so same deployment id) are adopted like any
 /// other: a live session's keeps serving. The warm pool's unclaimed computers (rows of <c>warm_computers</c>) are
@@ -47,7 +47,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
                 if (await presence.HoldLockAsync(LockName, _owner, Interval * 3) && await computers.IsReachableAsync(stoppingToken))
                 {
                     await ReconcileAsync(stoppingToken);
-                    await CheckTcpMemoryAsync(stoppingToken);
+                    await CheckNetworkUseAsync(stoppingToken);
                     await CheckVolumesWhenDueAsync(stoppingToken);
                     await PruneWorkRunsWhenDueAsync(stoppingToken);
                 }
@@ -174,15 +174,11 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
                 new JsonObject { ["type"] = "computer_stopped", ["exit_code"] = null, ["out_of_memory"] = false });
     }
 
-    /// <summary>Every pass: closes live sessions whose computer holds more TCP buffers than <see cref="ComputerOptions.MaxTcpMemoryMiB"/>.</summary>
-    private async Task CheckTcpMemoryAsync(CancellationToken cancellationToken)
+    /// <summary>Every pass: closes live sessions whose computer holds too much of the host's network memory (<see cref="NetworkUseLimit"/>).</summary>
+    private async Task CheckNetworkUseAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.MaxTcpMemoryMiB == 0)
-        {
-            return;
-        }
         await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<TcpMemoryLimit>().CloseOverLimitAsync(cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<NetworkUseLimit>().CloseOverLimitAsync(cancellationToken);
     }
 
     /// <summary>Every <see cref="ComputerOptions.VolumeCheckSeconds"/>: closes live sessions whose volume is over a limit.</summary>

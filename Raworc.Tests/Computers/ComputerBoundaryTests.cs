@@ -953,7 +953,7 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         Assert.InRange(used, ComputersAppFixture.MaxTcpMemoryMiB, 330);
         Assert.Equal($$"""{"type":"tcp_memory_limit","used_mib":{{used}},"limit_mib":{{ComputersAppFixture.MaxTcpMemoryMiB}}}""",
             notice["metadata"]!.ToJsonString());
-        Assert.Equal(TcpMemoryLimit.Text(used, ComputersAppFixture.MaxTcpMemoryMiB), (string?)notice["content"]);
+        Assert.Equal(NetworkUseLimit.Text(used, ComputersAppFixture.MaxTcpMemoryMiB), (string?)notice["content"]);
         // The close took the computer and its sockets with it: the host's TCP memory is back where it was, but for other
         // tests' sockets (a few MiB).
         await Waits.UntilAsync(async () => (await fixture.Docker.Containers.ListContainersAsync(new Docker.DotNet.Models.ContainersListParameters
@@ -963,6 +963,76 @@ public sealed class ComputerBoundaryTests(ComputersAppFixture fixture) : IAsyncL
         })).Count == 0, "the closed session's computer removed");
         const long MiB = 1024 * 1024;
         Assert.True(HostTcpMemoryBytes() - before < 16 * MiB, $"the host's TCP memory is {(HostTcpMemoryBytes() - before) / MiB} MiB above where it was");
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "the API reads a computer's network namespace on the engine's machine")]
+    public async Task AComputerHoldingDataOnConnectionsNeverAcceptedIsClosedByItsSocketCount()
+    {
+        // Found by a break-out attempt: the data of connections waiting to be accepted is charged to no cgroup, and
+        // 4 processes × 3,500 such connections of 64 KiB each held 930 MiB of the host's TCP memory while the computer's
+        // figure read 9 MiB. Here four processes of 2,100 connections each, never accepted: up to 16,800 sockets and their
+        // listeners, past the default bound of 8,192 (under gVisor each listener holds ~1,026 waiting, so ~12,500).
+        var (client, id) = await IdleSessionAsync("waiting");
+        using var _ = client;
+        var started = await fixture.RunInsideAsync(id, """
+            cat > /tmp/waiting.py <<'PY'
+            import socket, time
+            server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(4096)
+            held = []
+            for _ in range(2100):
+                sender = socket.socket(); sender.setblocking(False)
+                sender.connect_ex(server.getsockname()); held.append(sender)
+            time.sleep(1)
+            for sender in held:
+                try:
+                    sender.send(b'x' * 65536)
+                except OSError:
+                    pass
+            time.sleep(600)
+            PY
+            for i in 1 2 3 4; do (setsid python3 /tmp/waiting.py > /dev/null 2>&1 &); done
+            echo started
+            """);
+        Assert.Equal("started\n", started.Stdout);
+
+        var notice = await ClosedNoticeAsync(client, id, TimeSpan.FromSeconds(120));
+        var sockets = (long)notice["metadata"]!["tcp_sockets"]!;
+        var limit = new ComputerOptions().MaxTcpSockets;
+        // Past the bound, at most every socket the four processes make (4 × 2,100 pairs and 4 listeners) and the few of the
+        // computer's own (one, measured).
+        Assert.InRange(sockets, limit + 1, 16_812);
+        Assert.Equal($$"""{"type":"tcp_sockets_limit","tcp_sockets":{{sockets}},"limit_tcp_sockets":{{limit}}}""", notice["metadata"]!.ToJsonString());
+        Assert.Equal(NetworkUseLimit.SocketsText(sockets, limit), (string?)notice["content"]);
+    }
+
+    [Fact]
+    [OnlyProvider("docker", "the API reads a computer's network namespace on the engine's machine")]
+    public async Task AComputerFillingItsOwnConnectionTrackingTableIsClosed()
+    {
+        // Found by a break-out attempt: loopback UDP to many ports filled the computer's own connection-tracking table to
+        // the host's nf_conntrack_max, 262,142 entries and ~64 MiB of kernel memory charged to no cgroup, in 4.5 s.
+        var (client, id) = await IdleSessionAsync("tracked");
+        using var _ = client;
+        var started = await fixture.RunInsideAsync(id, """
+            (setsid python3 -c '
+            import socket, time
+            sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for port in range(1, 30001):
+                sender.sendto(b"x", ("127.0.0.1", port))
+            time.sleep(600)' </dev/null >/dev/null 2>&1 &)
+            echo started
+            """);
+        Assert.Equal("started\n", started.Stdout);
+
+        var notice = await ClosedNoticeAsync(client, id, TimeSpan.FromSeconds(120));
+        var entries = (long)notice["metadata"]!["tracked_connections"]!;
+        const int Limit = ComputersAppFixture.MaxTrackedConnections;
+        // Past the bound, at most one entry per port sent to and a few of the computer's own (its DNS, say).
+        Assert.InRange(entries, Limit + 1, 30_100);
+        Assert.Equal($$"""{"type":"tracked_connections_limit","tracked_connections":{{entries}},"limit_tracked_connections":{{Limit}}}""",
+            notice["metadata"]!.ToJsonString());
+        Assert.Equal(NetworkUseLimit.TrackedText(entries, Limit), (string?)notice["content"]);
     }
 
     /// <summary>
