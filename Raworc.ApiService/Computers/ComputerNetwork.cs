@@ -132,7 +132,7 @@ public sealed partial class ComputerNetwork(IDockerClient docker, IOptions<Compu
     private static readonly string[] ResolverFiles = ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"];
 
     /// <summary>The host's IPv4 routing table (Linux).</summary>
-    private const string RouteFile = "/proc/net/route";
+    internal const string RouteFile = "/proc/net/route";
 
     /// <summary>
     /// The bridge driver's options of the computers' network, the same on every engine (the single engine's network and each

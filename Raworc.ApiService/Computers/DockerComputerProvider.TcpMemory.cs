@@ -55,14 +55,14 @@ public sealed partial class DockerComputerProvider
     /// measurement. The namespace's files are read through the computer's first process (under gVisor the sandbox, which
     /// here uses the host's network stack in the computer's namespace).
     /// </remarks>
-    public async Task<IReadOnlyDictionary<Guid, NetworkUse>> MeasureNetworkUseAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Guid, NetworkUse>> MeasureNetworkUseAsync(IReadOnlyList<ComputerInfo> listed, CancellationToken cancellationToken)
     {
         var used = new Dictionary<Guid, NetworkUse>();
         if (!ComputerNetwork.ManagesHost(options.Value) || !Directory.Exists(CgroupV1Memory))
         {
             return used;
         }
-        var running = (await ListAsync(cancellationToken)).Where(c => c.State == ComputerState.Running).ToList();
+        var running = listed.Where(c => c.State == ComputerState.Running).ToList();
         foreach (var gone in _memoryCgroups.Keys.Except(running.Select(c => c.ContainerId)))
         {
             _memoryCgroups.TryRemove(gone, out _);

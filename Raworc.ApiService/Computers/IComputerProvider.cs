@@ -116,12 +116,14 @@ public interface IComputerProvider
         Task.FromResult<IReadOnlyDictionary<Guid, VolumeCount>>(new Dictionary<Guid, VolumeCount>());
 
     /// <summary>
-    /// What each running computer holds now of the host's network memory, by session id (<see cref="NetworkUse"/>). A
-    /// computer that could not be read is left out; a provider that cannot measure (the default, Swarm) answers with none.
-    /// Costs one engine list and three file reads per computer.
+    /// What each running computer of <paramref name="listed"/> holds now of the host's network memory, by session id
+    /// (<see cref="NetworkUse"/>). A computer that could not be read is left out (one stopped since the list, say); a
+    /// provider that cannot measure (the default, Swarm) answers with none. Costs five small file reads per computer, and
+    /// an engine inspect for one not seen before.
     /// </summary>
+    /// <param name="listed">The computers as <see cref="ListAsync"/> answered just before.</param>
     /// <param name="cancellationToken">Cancels the engine calls.</param>
-    Task<IReadOnlyDictionary<Guid, NetworkUse>> MeasureNetworkUseAsync(CancellationToken cancellationToken) =>
+    Task<IReadOnlyDictionary<Guid, NetworkUse>> MeasureNetworkUseAsync(IReadOnlyList<ComputerInfo> listed, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<Guid, NetworkUse>>(new Dictionary<Guid, NetworkUse>());
 
     /// <summary>The id (<c>sha256:…</c>) of the configured image (<see cref="ComputerOptions.Image"/>), or null when it is missing.</summary>

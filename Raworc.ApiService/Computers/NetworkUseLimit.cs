@@ -24,15 +24,17 @@ public sealed class NetworkUseLimit(RaworcDbContext db, IComputerProvider comput
     IOptions<ComputerOptions> options, ILogger<NetworkUseLimit> logger)
 {
     /// <summary>Measures every running computer once and closes the live sessions over a limit.</summary>
+    /// <param name="listed">The computers as the engine listed them just before (the reconciler's pass).</param>
+    /// <param name="cancellationToken">Cancels the measurement and the closes.</param>
     /// <returns>The sessions closed.</returns>
-    public async Task<IReadOnlyList<Guid>> CloseOverLimitAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Guid>> CloseOverLimitAsync(IReadOnlyList<ComputerInfo> listed, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (settings is { MaxTcpMemoryMiB: 0, MaxTcpSockets: 0, MaxTrackedConnections: 0 })
         {
             return [];
         }
-        var over = (await computers.MeasureNetworkUseAsync(cancellationToken))
+        var over = (await computers.MeasureNetworkUseAsync(listed, cancellationToken))
             .Select(use => (Id: use.Key, Notice: Notice(use.Value, settings)))
             .Where(use => use.Notice is not null).ToDictionary(use => use.Id, use => use.Notice!.Value);
         if (over.Count == 0)

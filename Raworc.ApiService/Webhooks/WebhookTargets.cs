@@ -43,13 +43,11 @@ public static class WebhookTargets
         {
             return "this machine's";
         }
-        return address.AddressFamily == AddressFamily.InterNetwork && File.Exists(RouteFile)
-            && Computers.ComputerNetwork.HostRoutes(File.ReadLines(RouteFile)).Any(network => network.Contains(address))
+        var routes = Computers.ComputerNetwork.RouteFile;
+        return address.AddressFamily == AddressFamily.InterNetwork && File.Exists(routes)
+            && Computers.ComputerNetwork.HostRoutes(File.ReadLines(routes)).Any(network => network.Contains(address))
             ? "this machine's network" : null;
     }
-
-    /// <summary>The kernel's IPv4 routes (Linux).</summary>
-    private const string RouteFile = "/proc/net/route";
 
     private static string? AddressRefusal(IPAddress address)
     {

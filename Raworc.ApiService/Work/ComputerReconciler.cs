@@ -46,8 +46,8 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             {
                 if (await presence.HoldLockAsync(LockName, _owner, Interval * 3) && await computers.IsReachableAsync(stoppingToken))
                 {
-                    await ReconcileAsync(stoppingToken);
-                    await CheckNetworkUseAsync(stoppingToken);
+                    var computersListed = await ReconcileAsync(stoppingToken);
+                    await CheckNetworkUseAsync(computersListed, stoppingToken);
                     await CheckVolumesWhenDueAsync(stoppingToken);
                     await PruneWorkRunsWhenDueAsync(stoppingToken);
                 }
@@ -61,7 +61,8 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
     }
 
     /// <summary>One pass.</summary>
-    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    /// <returns>The computers the engine listed in it (its last list, before orphans were removed).</returns>
+    public async Task<IReadOnlyList<ComputerInfo>> ReconcileAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RaworcDbContext>();
@@ -155,6 +156,7 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
             logger.LogInformation("Removing the volume of session {SessionId}: the session no longer exists", gone);
             await computers.DeleteAsync(gone, cancellationToken);
         }
+        return listed;
     }
 
     private const string OutOfMemoryText = " It ran out of memory: what is in /tmp and the home folder is held in memory and counts"
@@ -175,10 +177,10 @@ public sealed class ComputerReconciler(IServiceScopeFactory scopes, IComputerPro
     }
 
     /// <summary>Every pass: closes live sessions whose computer holds too much of the host's network memory (<see cref="NetworkUseLimit"/>).</summary>
-    private async Task CheckNetworkUseAsync(CancellationToken cancellationToken)
+    private async Task CheckNetworkUseAsync(IReadOnlyList<ComputerInfo> listed, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<NetworkUseLimit>().CloseOverLimitAsync(cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<NetworkUseLimit>().CloseOverLimitAsync(listed, cancellationToken);
     }
 
     /// <summary>Every <see cref="ComputerOptions.VolumeCheckSeconds"/>: closes live sessions whose volume is over a limit.</summary>
